@@ -1,0 +1,35 @@
+# Rectify: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DEBUG ?= true
+
+.PHONY: run test install migrate demo serve worker clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py import_plan fixtures/plans/shanxi-2017.txt
+	$(PY) manage.py load_demo
+
+# Set up everything, then serve the site with a Celery worker and beat beside it
+# (embedded file broker unless CELERY_BROKER_URL is set).
+run: demo
+	$(PY) manage.py runserver_with_worker $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings with test-only defaults.
+
+CI sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); a bare
+machine runs on SQLite and the in-memory broker.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+from rectify.settings import *  # noqa: E402,F401,F403
+from rectify.settings import VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+ALLOWED_HOSTS = ["*"]

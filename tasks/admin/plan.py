@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["title", "issuing_body", "issued_date", "source_file", "imported_at"]
+    readonly_fields = ["source_sha256", "imported_at"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "plan"]
+    list_filter = ["plan"]
+
+
+class MeasureInline(admin.StackedInline):
+    model = Measure
+    extra = 0
+    fields = ["number", "text", "milestones"]
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    fields = ["unit", "status", "due_date", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
+    readonly_fields = ["status", "percent", "last_report_week_start", "signed_off_at"]
+    autocomplete_fields = ["unit"]
+    show_change_link = True
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["number", "short_problem", "category", "responsible_text", "deadline_text", "due_date", "deadline_kind"]
+    list_display_links = ["number", "short_problem"]
+    list_filter = ["category", "deadline_kind", "assignments__unit__kind", ("assignments__unit", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["problem", "goal", "measures__text", "responsible_text", "officials_text", "cooperating_text"]
+    filter_horizontal = ["cooperating_units", "officials"]
+    inlines = [MeasureInline, AssignmentInline]
+    list_select_related = ["category"]
+    fieldsets = [
+        (None, {"fields": ["plan", "number", "category", "problem", "goal"]}),
+        ("责任", {"fields": ["responsible_text", "cooperating_text", "cooperating_units", "officials_text", "officials"]}),
+        ("时限", {"fields": ["deadline_text", "due_date", "deadline_kind"]}),
+        ("信息公开", {"fields": ["is_public"]}),
+    ]
+
+    @admin.display(description="督察反馈问题")
+    def short_problem(self, obj):
+        return obj.problem[:40] + ("…" if len(obj.problem) > 40 else "")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset, True
+
+
+@admin.register(Measure)
+class MeasureAdmin(admin.ModelAdmin):
+    list_display = ["task", "number", "short_text", "milestones"]
+    list_filter = ["task__category"]
+    search_fields = ["text"]
+    list_select_related = ["task"]
+
+    @admin.display(description="整改措施")
+    def short_text(self, obj):
+        return obj.text[:50]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Official)
+class OfficialAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit"]
+    list_filter = ["unit__kind", ("unit", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "unit__name"]
+    list_select_related = ["unit"]

@@ -1,0 +1,51 @@
+"""One error format for the API: ``{"detail": "…", "errors": {field: [...]}}`` in Chinese."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tasks.services.errors import LedgerError
+
+MESSAGES = {
+    exceptions.NotAuthenticated: "请先登录（未提供身份凭证）",
+    exceptions.AuthenticationFailed: "身份凭证无效",
+    exceptions.PermissionDenied: "无权执行此操作",
+    exceptions.NotFound: "对象不存在或无权查看",
+    exceptions.MethodNotAllowed: "不支持该请求方法",
+    exceptions.UnsupportedMediaType: "不支持的请求格式",
+    exceptions.ParseError: "请求内容格式错误",
+    exceptions.Throttled: "请求过于频繁，请稍后再试",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, LedgerError):
+        body = {"detail": exc.message}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        first = next(iter(errors.values()), ["输入有误"])
+        first = first[0] if isinstance(first, list) and first else first
+        response.data = {"detail": f"输入有误：{first}", "errors": errors}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    message = next((text for cls, text in MESSAGES.items() if isinstance(exc, cls)), None)
+    detail = getattr(exc, "detail", "")
+    if message and isinstance(exc, (exceptions.AuthenticationFailed, exceptions.PermissionDenied)) and detail and str(detail) not in (
+        str(exceptions.AuthenticationFailed.default_detail),
+        str(exceptions.PermissionDenied.default_detail),
+    ):
+        message = str(detail)
+    response.data = {"detail": message or str(detail)}
+    return response

@@ -1,0 +1,67 @@
+"""Query-parameter filters shared by the task and assignment endpoints.
+
+Each reader refuses a value it cannot use with a Chinese message (400), rather
+than silently ignoring it.
+"""
+
+from django.db.models import Q
+
+from tasks.choices import DeadlineKind, Level, Status
+from tasks.models import Unit
+from tasks.services.errors import InvalidInput
+
+
+def int_param(params, name: str, label: str) -> int | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"参数 {name}（{label}）应为整数，收到“{raw}”", field=name) from None
+
+
+def choice_param(params, name: str, choices, label: str) -> str | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw not in choices.values:
+        allowed = "、".join(choices.values)
+        raise InvalidInput(f"参数 {name}（{label}）只能取 {allowed}，收到“{raw}”", field=name)
+    return raw
+
+
+def bool_param(params, name: str) -> bool | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise InvalidInput(f"参数 {name} 只能取 true 或 false，收到“{raw}”", field=name)
+
+
+def unit_param(params, name: str = "unit") -> Unit | None:
+    """A unit named by id or by its exact name."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    lookup = Q(pk=int(raw)) if raw.isdigit() else Q(name=raw)
+    unit = Unit.objects.filter(lookup).first()
+    if unit is None:
+        raise InvalidInput(f"单位“{raw}”不存在", field=name)
+    return unit
+
+
+def status_param(params):
+    return choice_param(params, "status", Status, "状态")
+
+
+def level_param(params):
+    return choice_param(params, "level", Level, "预警等级")
+
+
+def deadline_kind_param(params):
+    return choice_param(params, "deadline_kind", DeadlineKind, "时限类型")

@@ -1,0 +1,77 @@
+from rest_framework import serializers
+
+from tasks.models import Assignment, Category, Measure, Official, Task, Unit
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "kind"]
+
+
+class OfficialSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name", default=None, read_only=True)
+
+    class Meta:
+        model = Official
+        fields = ["id", "name", "unit"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["number", "title"]
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measure
+        fields = ["number", "text", "milestones"]
+
+
+class TaskAssignmentSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "unit", "status"]
+
+
+class TaskOfficialSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name", default=None, read_only=True)
+
+    class Meta:
+        model = Official
+        fields = ["name", "unit"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    category = CategorySerializer(read_only=True)
+    measures = MeasureSerializer(many=True, read_only=True)
+    responsible_units = UnitSerializer(many=True, read_only=True)
+    cooperating_units = UnitSerializer(many=True, read_only=True)
+    officials = TaskOfficialSerializer(many=True, read_only=True)
+    assignments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "number",
+            "category",
+            "problem",
+            "goal",
+            "measures",
+            "responsible_units",
+            "cooperating_units",
+            "officials",
+            "officials_text",
+            "deadline_text",
+            "due_date",
+            "deadline_kind",
+            "assignments",
+        ]
+
+    def get_assignments(self, task) -> list[dict]:
+        # ``visible_assignments`` is prefetched with the caller's unit scoping.
+        return TaskAssignmentSerializer(task.visible_assignments, many=True).data

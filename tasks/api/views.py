@@ -1,0 +1,93 @@
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks.api import filters
+from tasks.api.serializers import OfficialSerializer, TaskSerializer, UnitSerializer
+from tasks.models import Assignment, Official, Task, Unit
+from tasks.weeks import today
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    )
+    def post(self, request):
+        username = (request.data.get("username") or "").strip() if hasattr(request.data, "get") else ""
+        password = request.data.get("password") or "" if hasattr(request.data, "get") else ""
+        if not username or not password:
+            return Response({"detail": "请提供用户名和密码"}, status=status.HTTP_400_BAD_REQUEST)
+        user = authenticate(request, username=username, password=password)
+        if user is None or not user.is_active:
+            return Response({"detail": "用户名或密码错误"}, status=status.HTTP_400_BAD_REQUEST)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("category", int, description="问题类别序号 1–4"),
+        OpenApiParameter("unit", str, description="责任单位 id 或名称"),
+        OpenApiParameter("deadline_kind", str, enum=["immediate_ongoing", "dated", "phased"]),
+        OpenApiParameter("overdue", bool, description="只列出有逾期台账的任务"),
+        OpenApiParameter("q", str, description="全文检索"),
+        OpenApiParameter("page_size", int, description="每页条数，最多 200"),
+    ]
+)
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """The plan's 60 tasks. Everyone signed in reads the plan; assignments are unit-scoped."""
+
+    serializer_class = TaskSerializer
+
+    def get_queryset(self):
+        visible = Assignment.objects.visible_to(self.request.user).select_related("unit").order_by("unit__name")
+        queryset = (
+            Task.objects.select_related("category")
+            .prefetch_related(
+                "measures",
+                "responsible_units",
+                "cooperating_units",
+                Prefetch("officials", queryset=Official.objects.select_related("unit")),
+                Prefetch("assignments", queryset=visible, to_attr="visible_assignments"),
+            )
+            .order_by("plan_id", "number")
+        )
+        if self.action != "list":
+            return queryset
+        params = self.request.query_params
+        category = filters.int_param(params, "category", "问题类别")
+        if category is not None:
+            queryset = queryset.filter(category__number=category)
+        unit = filters.unit_param(params)
+        if unit is not None:
+            queryset = queryset.filter(assignments__unit=unit)
+        kind = filters.deadline_kind_param(params)
+        if kind:
+            queryset = queryset.filter(deadline_kind=kind)
+        if filters.bool_param(params, "overdue"):
+            queryset = queryset.overdue(today())
+        q = params.get("q")
+        if q:
+            queryset = queryset.search(q)
+        return queryset
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = UnitSerializer
+    queryset = Unit.objects.order_by("kind", "name")
+
+
+class OfficialViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = OfficialSerializer
+    queryset = Official.objects.select_related("unit").order_by("unit__name", "name")

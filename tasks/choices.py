@@ -1,0 +1,58 @@
+"""Enumerations shared by models, API, admin and exports."""
+
+from django.db import models
+
+
+class UnitKind(models.TextChoices):
+    CITY = "city", "地市"
+    DEPARTMENT = "department", "省直部门"
+    ENTERPRISE = "enterprise", "企业"
+    OTHER = "other", "其他"
+
+
+class DeadlineKind(models.TextChoices):
+    IMMEDIATE_ONGOING = "immediate_ongoing", "立行立改、长期坚持"
+    DATED = "dated", "限期完成"
+    PHASED = "phased", "分年度/分步实施"
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", "未启动"
+    IN_PROGRESS = "in_progress", "推进中"
+    SIGNOFF_REQUESTED = "signoff_requested", "申请销号"
+    UNIT_VERIFIED = "unit_verified", "单位审核通过"
+    SIGNED_OFF = "signed_off", "已销号"
+    REOPENED = "reopened", "已重新打开"
+
+
+class Level(models.TextChoices):
+    RED = "red", "红"
+    YELLOW = "yellow", "黄"
+    GREEN = "green", "绿"
+
+
+class Role(models.TextChoices):
+    OFFICE = "office", "督察办"
+    LIAISON = "liaison", "联络员"
+    UNIT_LEADER = "unit_leader", "单位负责人"
+    LEADER = "leader", "领导"
+    ADMIN = "admin", "管理员"
+
+
+class ReviewOutcome(models.TextChoices):
+    PENDING = "pending", "待检查"
+    HOLDS = "holds", "整改成效巩固"
+    RELAPSED = "relapsed", "问题反弹"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "未批准"
+
+
+class SignOffStatus(models.TextChoices):
+    PENDING = "pending", "待单位审核"
+    UNIT_VERIFIED = "unit_verified", "待督察办审核"
+    APPROVED = "approved", "已销号"
+    REJECTED = "rejected", "已退回"

@@ -1,0 +1,143 @@
+"""Writing a parsed plan into the database, idempotently and in one transaction."""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
+from tasks.plan_parser import ParsedPlan, ParsedTask, parse_plan
+
+
+@dataclass
+class ImportResult:
+    plan: Plan
+    created: dict = field(default_factory=dict)
+    updated: dict = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
+
+    def bump(self, what: str, created: bool):
+        bucket = self.created if created else self.updated
+        bucket[what] = bucket.get(what, 0) + 1
+
+    def summary(self) -> str:
+        if not self.changed:
+            return f"方案“{self.plan.title}”已是最新，未作任何改动"
+        parts = [f"新增{k} {v}" for k, v in sorted(self.created.items())]
+        parts += [f"更新{k} {v}" for k, v in sorted(self.updated.items())]
+        return f"方案“{self.plan.title}”已导入：" + "，".join(parts)
+
+
+def _upsert(result: ImportResult, label: str, model, lookup: dict, values: dict):
+    """get_or_create, then update only fields that differ; counts what changed."""
+    obj, created = model.objects.get_or_create(**lookup, defaults=values)
+    if created:
+        result.bump(label, True)
+        return obj
+    dirty = [name for name, value in values.items() if getattr(obj, name) != value]
+    if dirty:
+        for name in dirty:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=dirty)
+        result.bump(label, False)
+    return obj
+
+
+def import_file(path: str | Path) -> ImportResult:
+    path = Path(path)
+    raw = path.read_bytes()
+    parsed = parse_plan(raw.decode("utf-8"))
+    return import_parsed(parsed, source_file=path.name, source_sha256=hashlib.sha256(raw).hexdigest())
+
+
+@transaction.atomic
+def import_parsed(parsed: ParsedPlan, *, source_file: str = "", source_sha256: str = "") -> ImportResult:
+    plan, created = Plan.objects.get_or_create(
+        title=parsed.title,
+        defaults={"issuing_body": parsed.issuing_body, "issued_date": parsed.issued_date,
+                  "source_file": source_file, "source_sha256": source_sha256},
+    )
+    result = ImportResult(plan=plan)
+    if created:
+        result.bump("方案", True)
+    else:
+        _upsert(result, "方案", Plan, {"pk": plan.pk}, {
+            "issuing_body": parsed.issuing_body, "issued_date": parsed.issued_date,
+            "source_file": source_file, "source_sha256": source_sha256,
+        })
+    categories = {
+        c.number: _upsert(result, "问题类别", Category, {"plan": plan, "number": c.number}, {"title": c.title})
+        for c in parsed.categories
+    }
+    units: dict[str, Unit] = {}
+
+    def unit_for(parsed_unit) -> Unit:
+        if parsed_unit.name not in units:
+            units[parsed_unit.name] = _upsert(result, "单位", Unit, {"name": parsed_unit.name}, {"kind": parsed_unit.kind})
+        return units[parsed_unit.name]
+
+    for parsed_task in parsed.tasks:
+        _import_task(result, plan, categories[parsed_task.category], parsed_task, unit_for)
+    return result
+
+
+def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
+    task = _upsert(result, "任务", Task, {"plan": plan, "number": parsed.number}, {
+        "category": category,
+        "problem": parsed.problem,
+        "goal": parsed.goal,
+        "responsible_text": parsed.responsible_text,
+        "cooperating_text": parsed.cooperating_text,
+        "officials_text": parsed.officials_text,
+        "deadline_text": parsed.deadline_text,
+        "due_date": parsed.due_date,
+        "deadline_kind": parsed.deadline_kind,
+    })
+    for m in parsed.measures:
+        _upsert(result, "措施", Measure, {"task": task, "number": m.number}, {
+            "text": m.text, "milestones": [d.isoformat() for d in m.milestones],
+        })
+    stale_measures = task.measures.exclude(number__in=[m.number for m in parsed.measures])
+    if stale_measures.exists():
+        result.updated["措施"] = result.updated.get("措施", 0) + stale_measures.count()
+        stale_measures.delete()
+
+    for pu in parsed.responsible_units:
+        unit = unit_for(pu)
+        assignment, created = Assignment.objects.get_or_create(task=task, unit=unit, defaults={"due_date": parsed.due_date})
+        if created:
+            result.bump("台账", True)
+        elif assignment.due_date != parsed.due_date and not assignment.reports.exists():
+            # A deadline corrected in the plan text moves assignments nobody has started on.
+            assignment.due_date = parsed.due_date
+            assignment.save(update_fields=["due_date"])
+            result.bump("台账", False)
+
+    cooperating = [unit_for(pu) for pu in parsed.cooperating_units]
+    if {u.pk for u in cooperating} != set(task.cooperating_units.values_list("pk", flat=True)):
+        task.cooperating_units.set(cooperating)
+        result.bump("配合单位", False)
+
+    officials = []
+    for po in parsed.officials:
+        unit = unit_for_name(po.unit, unit_for) if po.unit else None
+        official, created = Official.objects.get_or_create(name=po.name, unit=unit)
+        if created:
+            result.bump("责任人", True)
+        officials.append(official)
+    if {o.pk for o in officials} != set(task.officials.values_list("pk", flat=True)):
+        task.officials.set(officials)
+        result.bump("任务责任人", False)
+
+
+def unit_for_name(name: str, unit_for) -> Unit:
+    existing = Unit.objects.filter(name=name).first()
+    if existing:
+        return existing
+    from tasks.plan_parser import ParsedUnit, unit_kind
+
+    return unit_for(ParsedUnit(name=name, kind=unit_kind(name)))

@@ -1,0 +1,43 @@
+"""Development server with a Celery worker and beat beside it, for `make run`."""
+
+import atexit
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the site and run one Celery worker with the beat schedule in a child process."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport, **options):
+        broker = settings.CELERY_BROKER_URL.split("://")[0]
+        self.stdout.write(f"Celery worker + beat on the {broker} broker (logs: var/worker.log)")
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(settings.VAR_DIR / "worker.log", "ab")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--beat", "--pool=solo",
+             "--loglevel=info", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(),
+        )
+
+        def stop():
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+        atexit.register(stop)
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            stop()

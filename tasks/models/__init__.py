@@ -1,0 +1,22 @@
+from tasks.models.audit import AuditEntry, AuditHead
+from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.people import Membership
+from tasks.models.plan import Category, Measure, Official, Plan, Task, Unit
+
+__all__ = [
+    "Assignment",
+    "AuditEntry",
+    "AuditHead",
+    "Category",
+    "Evidence",
+    "Extension",
+    "Measure",
+    "Membership",
+    "Official",
+    "Plan",
+    "ProgressReport",
+    "Review",
+    "SignOffRequest",
+    "Task",
+    "Unit",
+]

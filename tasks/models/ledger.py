@@ -1,0 +1,214 @@
+"""The ledger: one assignment per responsible unit and task, and what happens to it."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.models.people import role_of, unit_id_of
+from tasks.weeks import week_start
+
+YELLOW_DAYS = 30  # due within this many days turns an assignment yellow
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one place where unit scoping happens: every view, endpoint and export calls it."""
+        role = role_of(user)
+        if role in (Role.OFFICE, Role.LEADER, Role.ADMIN):
+            return self
+        if role in (Role.LIAISON, Role.UNIT_LEADER):
+            return self.filter(unit_id=unit_id_of(user))
+        return self.none()
+
+    def with_level(self, today: datetime.date):
+        """Annotate ``effective_due`` and the warning ``level`` (red/yellow/green).
+
+        red: past the effective due date and not signed off;
+        yellow: due within 30 days, or no report in this reporting week nor the one before;
+        green: otherwise (and always once signed off).
+        """
+        stale_before = week_start(today) - datetime.timedelta(days=7)
+        open_ = ~Q(status=Status.SIGNED_OFF)
+        return self.annotate(
+            effective_due=Coalesce(F("extended_due_date"), F("due_date")),
+        ).annotate(
+            level=Case(
+                When(open_ & Q(effective_due__lt=today), then=Value(Level.RED.value)),
+                When(
+                    open_
+                    & (
+                        Q(effective_due__lte=today + datetime.timedelta(days=YELLOW_DAYS))
+                        | Q(last_report_week_start__isnull=True)
+                        | Q(last_report_week_start__lt=stale_before)
+                    ),
+                    then=Value(Level.YELLOW.value),
+                ),
+                default=Value(Level.GREEN.value),
+                output_field=models.CharField(),
+            )
+        )
+
+    def overdue(self, today: datetime.date):
+        return self.exclude(status=Status.SIGNED_OFF).filter(
+            Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
+        )
+
+
+class Assignment(models.Model):
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="assignments", verbose_name="整改任务")
+    unit = models.ForeignKey("tasks.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="责任单位")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    version = models.PositiveIntegerField("版本", default=1)
+    due_date = models.DateField("原定完成期限", null=True, blank=True, help_text="来自方案，延期后不变，用于按期率统计")
+    extended_due_date = models.DateField("延期后期限", null=True, blank=True)
+    phase = models.PositiveSmallIntegerField("阶段", default=1, help_text="长期坚持类任务每次销号结束一个阶段")
+    percent = models.PositiveSmallIntegerField("完成比例", default=0)
+    last_report_week_start = models.DateField("最近报送周（周一）", null=True, blank=True)
+    signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
+    next_review_date = models.DateField("下次回头看", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "台账（责任单位任务）"
+        ordering = ["task__number", "unit__name"]
+        constraints = [models.UniqueConstraint(fields=["task", "unit"], name="assignment_task_unit_unique")]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["unit", "status"])]
+
+    def __str__(self):
+        return f"任务{self.task.number} · {self.unit.name}"
+
+    @property
+    def effective_due_date(self):
+        return self.extended_due_date or self.due_date
+
+
+def evidence_path(instance, filename):
+    return f"evidence/{instance.assignment_id}/{datetime.date.today():%Y%m}/{filename}"
+
+
+class ProgressReport(models.Model):
+    """One unit's weekly progress on one assignment. Append-only."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="reports", verbose_name="台账")
+    week = models.CharField("报送周", max_length=8, help_text="ISO 周，如 2017-W36")
+    text = models.TextField("本周进展")
+    percent = models.PositiveSmallIntegerField("完成比例")
+    measure_notes = models.JSONField("措施进展", default=dict, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人")
+    created_at = models.DateTimeField("报送时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "进展报送"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["assignment", "week"]), models.Index(fields=["week"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="report_percent_range")
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} · {self.week}"
+
+
+class SignOffRequest(models.Model):
+    """A request to sign off (销号) and its two checks; once approved it is the 销号单."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="signoffs", verbose_name="台账")
+    phase = models.PositiveSmallIntegerField("阶段", default=1)
+    summary = models.TextField("整改情况说明")
+    status = models.CharField("状态", max_length=20, choices=SignOffStatus.choices, default=SignOffStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人")
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    unit_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="单位审核人"
+    )
+    unit_checked_at = models.DateTimeField("单位审核时间", null=True, blank=True)
+    unit_opinion = models.TextField("单位审核意见", blank=True)
+    office_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="督察办审核人"
+    )
+    office_checked_at = models.DateTimeField("督察办审核时间", null=True, blank=True)
+    office_opinion = models.TextField("督察办审核意见", blank=True)
+    rejection_reason = models.TextField("退回理由", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "销号申请"
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.assignment} · 销号申请 · {self.get_status_display()}"
+
+
+class Evidence(models.Model):
+    """A file attached to a progress report or a sign-off request."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="evidence", verbose_name="台账")
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence", verbose_name="进展报送"
+    )
+    signoff = models.ForeignKey(
+        SignOffRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence", verbose_name="销号申请"
+    )
+    file = models.FileField("文件", upload_to=evidence_path)
+    original_name = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    content_type = models.CharField("类型", max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "佐证材料"
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Review(models.Model):
+    """A look-back review (回头看) of a signed-off assignment."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="reviews", verbose_name="台账")
+    scheduled_for = models.DateField("计划检查日期")
+    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="安排人")
+    scheduled_at = models.DateTimeField("安排时间", auto_now_add=True)
+    outcome = models.CharField("结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING)
+    findings = models.TextField("检查情况", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="检查人"
+    )
+    decided_at = models.DateTimeField("结论时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回头看"
+        ordering = ["-scheduled_for"]
+
+    def __str__(self):
+        return f"{self.assignment} · 回头看 {self.scheduled_for}"
+
+
+class Extension(models.Model):
+    """A request to extend an assignment's deadline (延期申请)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions", verbose_name="台账")
+    new_due_date = models.DateField("申请延期至")
+    reason = models.TextField("延期理由")
+    status = models.CharField("状态", max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人")
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="审批人"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "延期申请"
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.assignment} · 延期至 {self.new_due_date}"

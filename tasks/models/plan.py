@@ -1,0 +1,134 @@
+"""The plan as data: plan, categories, tasks, measures, units and officials."""
+
+from django.db import models
+from django.db.models import Q
+
+from tasks.choices import DeadlineKind, UnitKind
+
+
+class Plan(models.Model):
+    title = models.CharField("标题", max_length=200)
+    issuing_body = models.CharField("印发机关", max_length=200, blank=True)
+    issued_date = models.DateField("印发日期", null=True, blank=True)
+    source_file = models.CharField("来源文件", max_length=300, blank=True)
+    source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True)
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改方案"
+        constraints = [models.UniqueConstraint(fields=["title"], name="plan_title_unique")]
+
+    def __str__(self):
+        return self.title
+
+
+class Category(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="categories", verbose_name="整改方案")
+    number = models.PositiveSmallIntegerField("序号")
+    title = models.CharField("问题类别", max_length=200)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "问题类别"
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="category_number_unique")]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class Unit(models.Model):
+    name = models.CharField("单位名称", max_length=100, unique=True)
+    kind = models.CharField("单位类型", max_length=20, choices=UnitKind.choices)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Official(models.Model):
+    name = models.CharField("姓名", max_length=50)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="officials", verbose_name="所在单位"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "责任人"
+        ordering = ["unit__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "unit"], name="official_name_unit_unique"),
+            models.UniqueConstraint(fields=["name"], condition=Q(unit=None), name="official_name_no_unit_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.unit}）" if self.unit_id else self.name
+
+
+class TaskQuerySet(models.QuerySet):
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(problem__icontains=text)
+            | Q(goal__icontains=text)
+            | Q(measures__text__icontains=text)
+            | Q(responsible_text__icontains=text)
+            | Q(officials_text__icontains=text)
+        ).distinct()
+
+    def overdue(self, today):
+        """Tasks with an assignment past its effective due date and not signed off."""
+        from tasks.models.ledger import Assignment
+
+        late = Assignment.objects.overdue(today).values("task_id")
+        return self.filter(pk__in=late)
+
+
+class Task(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks", verbose_name="整改方案")
+    number = models.PositiveSmallIntegerField("序号")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tasks", verbose_name="问题类别")
+    problem = models.TextField("督察反馈问题")
+    goal = models.TextField("整改目标")
+    responsible_units = models.ManyToManyField(
+        Unit, through="Assignment", related_name="responsible_tasks", verbose_name="责任单位"
+    )
+    responsible_text = models.CharField("责任单位（原文）", max_length=500)
+    cooperating_units = models.ManyToManyField(
+        Unit, blank=True, related_name="cooperating_tasks", verbose_name="配合单位"
+    )
+    cooperating_text = models.CharField("配合单位（原文）", max_length=500, blank=True)
+    officials = models.ManyToManyField(Official, blank=True, related_name="tasks", verbose_name="责任人")
+    officials_text = models.CharField("责任人（原文）", max_length=500, blank=True)
+    deadline_text = models.CharField("整改时限", max_length=300)
+    due_date = models.DateField("完成期限", null=True, blank=True)
+    deadline_kind = models.CharField("时限类型", max_length=20, choices=DeadlineKind.choices)
+    is_public = models.BooleanField("信息公开", default=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改任务"
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="task_number_unique")]
+
+    def __str__(self):
+        return f"任务{self.number}：{self.problem[:30]}"
+
+
+class Measure(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="measures", verbose_name="整改任务")
+    number = models.PositiveSmallIntegerField("序号")
+    text = models.TextField("整改措施")
+    milestones = models.JSONField("节点时间", default=list, blank=True, help_text="ISO 日期列表，取自措施原文")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改措施"
+        ordering = ["task", "number"]
+        constraints = [models.UniqueConstraint(fields=["task", "number"], name="measure_number_unique")]
+
+    def __str__(self):
+        return f"措施{self.number}"

@@ -1,0 +1,39 @@
+"""Creating users with a ledger role (used by add_user, the demo and tests)."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from tasks.choices import Role
+from tasks.models import Membership, Unit
+from tasks.models.people import UNIT_ROLES
+from tasks.services.errors import InvalidInput
+
+
+@transaction.atomic
+def create_user(username: str, *, role: str, password: str, unit: str | Unit | None = None, email: str = "",
+                full_name: str = ""):
+    """Create (or update) a user with a role; unit roles need a unit, others must not have one."""
+    if role not in Role.values:
+        raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(Role.values)}", field="role")
+    if isinstance(unit, str):
+        unit_obj = Unit.objects.filter(name=unit).first()
+        if unit_obj is None:
+            raise InvalidInput(f"单位“{unit}”不存在", field="unit")
+        unit = unit_obj
+    if role in UNIT_ROLES and unit is None:
+        raise InvalidInput(f"{Role(role).label}须指定所属单位", field="unit")
+    if role not in UNIT_ROLES and unit is not None:
+        raise InvalidInput(f"{Role(role).label}不属于某一单位，请勿指定单位", field="unit")
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username=username)
+    user.set_password(password)
+    user.email = email
+    user.first_name = full_name
+    user.is_staff = role in (Role.OFFICE, Role.ADMIN)
+    user.is_superuser = role == Role.ADMIN
+    user.save()
+    Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
+    group, _ = Group.objects.get_or_create(name=Role(role).label)
+    user.groups.set([group])
+    return user

@@ -1,0 +1,283 @@
+"""Services that carry an assignment through the ledger.
+
+Views and API endpoints validate their input and call these; each runs in one
+transaction, goes through ``transition()`` for status changes, and writes the
+audit trail. A refused request raises a ``LedgerError`` and changes nothing.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.models import Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.people import role_of
+from tasks.services import audit, evidence
+from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
+from tasks.services.transitions import OFFICE, lock, transition
+from tasks.weeks import BadWeek, parse_week, today
+
+REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off
+EARLIEST_WEEK = datetime.date(2017, 7, 31)  # the plan's feedback date; no report before it
+
+
+def _check_week(week: str) -> datetime.date:
+    try:
+        start = parse_week(week)
+    except BadWeek as exc:
+        raise InvalidInput(str(exc), field="week") from None
+    if start < EARLIEST_WEEK - datetime.timedelta(days=7):
+        raise InvalidInput(f"报送周 {week} 早于督察反馈（2017 年 7 月 30 日）", field="week")
+    if start > today() + datetime.timedelta(days=7):
+        raise InvalidInput(f"报送周 {week} 尚未到来", field="week")
+    return start
+
+
+def _check_percent(percent) -> int:
+    try:
+        value = int(percent)
+    except (TypeError, ValueError):
+        raise InvalidInput("完成比例必须是 0 到 100 之间的整数", field="percent") from None
+    if str(value) != str(percent).strip() and not isinstance(percent, int):
+        raise InvalidInput("完成比例必须是 0 到 100 之间的整数", field="percent")
+    if not 0 <= value <= 100:
+        raise InvalidInput(f"完成比例 {value} 超出范围，应在 0 到 100 之间", field="percent")
+    return value
+
+
+def _check_text(text, field: str, label: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(f"请填写{label}", field=field)
+    return text
+
+
+def _check_measure_notes(notes, task) -> dict:
+    if not notes:
+        return {}
+    if not isinstance(notes, dict):
+        raise InvalidInput("措施进展格式不正确，应为 {措施序号: 进展}", field="measure_notes")
+    numbers = set(task.measures.values_list("number", flat=True))
+    clean = {}
+    for key, value in notes.items():
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"措施序号“{key}”不正确", field="measure_notes") from None
+        if number not in numbers:
+            raise InvalidInput(f"任务{task.number}没有第 {number} 项措施", field="measure_notes")
+        text = str(value or "").strip()
+        if text:
+            clean[str(number)] = text
+    return clean
+
+
+def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None):
+    """A liaison's weekly progress report; the first one starts the assignment."""
+    start = _check_week(week)
+    percent = _check_percent(percent)
+    text = _check_text(text, "text", "本周进展")
+    evidence.check_files(files)
+    with transaction.atomic():
+        assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        notes = _check_measure_notes(measure_notes, assignment.task)
+        changes = {"percent": percent}
+        if assignment.last_report_week_start is None or start > assignment.last_report_week_start:
+            changes["last_report_week_start"] = start
+        assignment = transition(assignment.pk, "report", actor=actor, changes=changes)
+        report = ProgressReport.objects.create(
+            assignment=assignment, week=week.strip(), text=text, percent=percent, measure_notes=notes, author=actor
+        )
+        evidence.store(files, assignment=assignment, actor=actor, report=report)
+        audit.record(
+            actor=actor, action="create_report", instance=report, before=None,
+            after=audit.snapshot(report), assignment=assignment,
+        )
+    return report
+
+
+def request_signoff(assignment_id, *, actor, summary, files=(), expected_version=None):
+    summary = _check_text(summary, "summary", "整改情况说明")
+    if not files:
+        raise InvalidInput("申请销号须附至少一份佐证材料", field="evidence")
+    evidence.check_files(files)
+    with transaction.atomic():
+        assignment = transition(assignment_id, "request_signoff", actor=actor, expected_version=expected_version)
+        request = SignOffRequest.objects.create(
+            assignment=assignment, phase=assignment.phase, summary=summary, requested_by=actor
+        )
+        evidence.store(files, assignment=assignment, actor=actor, signoff=request)
+        audit.record(
+            actor=actor, action="create_signoff", instance=request, before=None,
+            after=audit.snapshot(request), assignment=assignment,
+        )
+    return request
+
+
+def _open_request(assignment) -> SignOffRequest:
+    request = (
+        SignOffRequest.objects.select_for_update()
+        .filter(assignment=assignment, status__in=[SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED])
+        .order_by("-requested_at")
+        .first()
+    )
+    if request is None:
+        raise InvalidTransition("没有待审核的销号申请")
+    return request
+
+
+def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignOffRequest:
+    """First check by the unit leader, second check by the office; whoever the state calls for."""
+    opinion = (opinion or "").strip()
+    with transaction.atomic():
+        current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        request = _open_request(current)
+        before = audit.snapshot(request)
+        now = timezone.now()
+        if current.status == Status.SIGNOFF_REQUESTED:
+            transition(current.pk, "approve", actor=actor, note=opinion)
+            request.status = SignOffStatus.UNIT_VERIFIED
+            request.unit_checked_by, request.unit_checked_at, request.unit_opinion = actor, now, opinion
+        else:
+            changes = {"signed_off_at": now}
+            if current.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING:
+                changes["next_review_date"] = timezone.localdate(now) + datetime.timedelta(days=REVIEW_AFTER_DAYS)
+            assignment = transition(current.pk, "approve", actor=actor, note=opinion, changes=changes)
+            request.status = SignOffStatus.APPROVED
+            request.office_checked_by, request.office_checked_at, request.office_opinion = actor, now, opinion
+            if assignment.next_review_date and current.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING:
+                review = Review.objects.create(
+                    assignment=assignment, scheduled_for=assignment.next_review_date, scheduled_by=actor
+                )
+                audit.record(actor=actor, action="schedule_review", instance=review, before=None,
+                             after=audit.snapshot(review), assignment=assignment, note="长期坚持类任务销号后自动安排回头看")
+        request.save()
+        audit.record(actor=actor, action="check_signoff", instance=request, before=before,
+                     after=audit.snapshot(request), assignment=current, note=opinion)
+    return request
+
+
+def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffRequest:
+    reason = _check_text(reason, "reason", "退回理由")
+    with transaction.atomic():
+        current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        request = _open_request(current)
+        before = audit.snapshot(request)
+        stage = current.status
+        transition(current.pk, "reject", actor=actor, note=reason)
+        now = timezone.now()
+        if stage == Status.SIGNOFF_REQUESTED:
+            request.unit_checked_by, request.unit_checked_at, request.unit_opinion = actor, now, reason
+        else:
+            request.office_checked_by, request.office_checked_at, request.office_opinion = actor, now, reason
+        request.status = SignOffStatus.REJECTED
+        request.rejection_reason = reason
+        request.save()
+        audit.record(actor=actor, action="check_signoff", instance=request, before=before,
+                     after=audit.snapshot(request), assignment=current, note=reason)
+    return request
+
+
+def _require_office(actor, what: str):
+    if role_of(actor) not in OFFICE:
+        raise Forbidden(f"{what}由省督察办办理")
+
+
+def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
+    _require_office(actor, "安排回头看")
+    if not isinstance(scheduled_for, datetime.date):
+        raise InvalidInput("请填写计划检查日期（YYYY-MM-DD）", field="scheduled_for")
+    with transaction.atomic():
+        assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        if assignment.status != Status.SIGNED_OFF:
+            raise InvalidTransition("只能对已销号的台账安排回头看")
+        if assignment.reviews.filter(outcome=ReviewOutcome.PENDING).exists():
+            raise InvalidTransition("该台账已有未完成的回头看")
+        review = Review.objects.create(assignment=assignment, scheduled_for=scheduled_for, scheduled_by=actor)
+        before = audit.snapshot(assignment, ["next_review_date"])
+        assignment.next_review_date = scheduled_for
+        assignment.save(update_fields=["next_review_date", "updated_at"])
+        audit.record(actor=actor, action="schedule_review", instance=review, before=before,
+                     after=audit.snapshot(review), assignment=assignment)
+    return review
+
+
+def record_review(review_id, *, actor, outcome, findings="") -> Review:
+    """Record a review's outcome; a relapse reopens the assignment."""
+    _require_office(actor, "回头看结论")
+    if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
+        raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
+    findings = (findings or "").strip()
+    if outcome == ReviewOutcome.RELAPSED and not findings:
+        raise InvalidInput("问题反弹须写明检查情况", field="findings")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(pk=review_id).first()
+        if review is None:
+            raise InvalidInput("回头看记录不存在", field="review")
+        assignment = lock(review.assignment_id, actor=actor)
+        if review.outcome != ReviewOutcome.PENDING:
+            raise InvalidTransition("该回头看已有结论")
+        before = audit.snapshot(review)
+        review.outcome, review.findings = outcome, findings
+        review.decided_by, review.decided_at = actor, timezone.now()
+        review.save()
+        if outcome == ReviewOutcome.RELAPSED:
+            transition(assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None})
+        else:
+            assignment.next_review_date = None
+            assignment.save(update_fields=["next_review_date", "updated_at"])
+        audit.record(actor=actor, action="record_review", instance=review, before=before,
+                     after=audit.snapshot(review), assignment=assignment, note=findings)
+    return review
+
+
+def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
+    if role_of(actor) != Role.LIAISON:
+        raise Forbidden("延期申请由本单位联络员提出")
+    reason = _check_text(reason, "reason", "延期理由")
+    if not isinstance(new_due_date, datetime.date):
+        raise InvalidInput("请填写申请延期至的日期（YYYY-MM-DD）", field="new_due_date")
+    with transaction.atomic():
+        assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        if assignment.status == Status.SIGNED_OFF:
+            raise InvalidTransition("已销号的台账不能申请延期")
+        current_due = assignment.effective_due_date
+        if current_due is None:
+            raise InvalidTransition("长期坚持类任务没有完成期限，无需延期")
+        if new_due_date <= current_due:
+            raise InvalidInput(f"延期日期须晚于当前期限 {current_due:%Y-%m-%d}", field="new_due_date")
+        if assignment.extensions.filter(status=ExtensionStatus.PENDING).exists():
+            raise InvalidTransition("已有待审批的延期申请")
+        extension = Extension.objects.create(
+            assignment=assignment, new_due_date=new_due_date, reason=reason, requested_by=actor
+        )
+        audit.record(actor=actor, action="request_extension", instance=extension, before=None,
+                     after=audit.snapshot(extension), assignment=assignment)
+    return extension
+
+
+def decide_extension(extension_id, *, actor, approve: bool, note="") -> Extension:
+    _require_office(actor, "延期审批")
+    with transaction.atomic():
+        extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
+        if extension is None:
+            raise InvalidInput("延期申请不存在", field="extension")
+        assignment = lock(extension.assignment_id, actor=actor)
+        if extension.status != ExtensionStatus.PENDING:
+            raise InvalidTransition("该延期申请已审批")
+        before = audit.snapshot(extension)
+        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+        extension.decided_by, extension.decided_at = actor, timezone.now()
+        extension.decision_note = (note or "").strip()
+        extension.save()
+        audit.record(actor=actor, action="decide_extension", instance=extension, before=before,
+                     after=audit.snapshot(extension), assignment=assignment, note=extension.decision_note)
+        if approve:
+            before_a = audit.snapshot(assignment, ["extended_due_date", "version"])
+            assignment.extended_due_date = extension.new_due_date
+            assignment.version += 1
+            assignment.save(update_fields=["extended_due_date", "version", "updated_at"])
+            audit.record(actor=actor, action="extend_deadline", instance=assignment, before=before_a,
+                         after=audit.snapshot(assignment, ["extended_due_date", "version"]), assignment=assignment)
+    return extension

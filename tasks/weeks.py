@@ -1,0 +1,43 @@
+"""ISO reporting weeks (``2017-W36``) and local dates in Asia/Shanghai."""
+
+import datetime
+import re
+
+from django.utils import timezone
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class BadWeek(ValueError):
+    pass
+
+
+def parse_week(value: str) -> datetime.date:
+    """The Monday of an ISO week written ``YYYY-Www``; BadWeek for anything else."""
+    match = WEEK_RE.match((value or "").strip())
+    if not match:
+        raise BadWeek(f"报送周“{value}”格式不正确，应为如 2017-W36 的 ISO 周")
+    year, week = int(match[1]), int(match[2])
+    try:
+        return datetime.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise BadWeek(f"报送周“{value}”不存在：{year} 年没有第 {week} 周") from None
+
+
+def week_of(day: datetime.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def week_range(week: str) -> tuple[datetime.date, datetime.date]:
+    start = parse_week(week)
+    return start, start + datetime.timedelta(days=6)
+
+
+def today() -> datetime.date:
+    """Today in the project's time zone (Asia/Shanghai)."""
+    return timezone.localdate()

@@ -1,0 +1,148 @@
+"""Shared fixtures.
+
+The plan is imported once into the test database; every test that needs it asks
+for the ``plan`` fixture (which re-imports after a transactional test flushed it).
+Users follow the owner / colleague / outsider pattern: a liaison and a unit leader
+of 晋中市, a liaison of 临汾市, an office account and a leader.
+
+In CI (CI=true) the suite refuses to run without PostgreSQL and the Redis broker,
+so a missing service fails the run instead of quietly falling back.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tasks.choices import Role
+from tasks.services.accounts import create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_PATH = ROOT / "fixtures" / "plans" / "shanxi-2017.txt"
+PASSWORD = "correct-horse-battery"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_sessionstart(session):
+    if not IN_CI:
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        problems.append("CELERY_BROKER_URL does not point at Redis")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=3).ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means the service is missing
+            problems.append(f"Redis does not answer: {exc}")
+    if not shutil.which("chromium"):
+        problems.append("chromium is not installed")
+    if not shutil.which("soffice"):
+        problems.append("LibreOffice (soffice) is not installed")
+    if problems:
+        pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _ensure_plan()
+
+
+def _ensure_plan():
+    from tasks.importer import import_file
+    from tasks.models import Task
+
+    if not Task.objects.exists():
+        import_file(PLAN_PATH)
+
+
+@pytest.fixture
+def plan(db):
+    """The imported plan (60 tasks)."""
+    from tasks.models import Plan
+
+    _ensure_plan()
+    return Plan.objects.get()
+
+
+@pytest.fixture
+def make_user(plan):
+    def make(username, role, unit=None, **kwargs):
+        return create_user(username, role=role, unit=unit, password=PASSWORD, email=f"{username}@example.gov.cn", **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def liaison(make_user):
+    """alice: liaison of 晋中市."""
+    return make_user("alice", Role.LIAISON, "晋中市")
+
+
+@pytest.fixture
+def unit_leader(make_user):
+    """bob: unit leader of 晋中市."""
+    return make_user("bob", Role.UNIT_LEADER, "晋中市")
+
+
+@pytest.fixture
+def outsider(make_user):
+    """charlie: liaison of 临汾市."""
+    return make_user("charlie", Role.LIAISON, "临汾市")
+
+
+@pytest.fixture
+def outsider_leader(make_user):
+    """dave: unit leader of 临汾市."""
+    return make_user("dave", Role.UNIT_LEADER, "临汾市")
+
+
+@pytest.fixture
+def office(make_user):
+    return make_user("olga", Role.OFFICE)
+
+
+@pytest.fixture
+def leader(make_user):
+    return make_user("leo", Role.LEADER)
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def queries(django_assert_num_queries):
+    """assertNumQueries that prints every statement when the count is wrong."""
+    return django_assert_num_queries
+
+
+def normalise_sql(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def vendor():
+    return connection.vendor

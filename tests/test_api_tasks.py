@@ -1,0 +1,184 @@
+"""The read API over the plan: authentication, the task list and detail, filters."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tasks.models import Task, Unit
+
+EXPECTED = json.loads((Path(__file__).parent / "data" / "plan_expected.json").read_text(encoding="utf-8"))
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_gives_a_token_for_a_good_password(api, liaison):
+    response = api().post("/api/auth/token/", {"username": "alice", "password": "correct-horse-battery"}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/tasks/").status_code == 200
+
+
+def test_it_refuses_a_wrong_password_in_chinese(api, liaison):
+    response = api().post("/api/auth/token/", {"username": "alice", "password": "nope"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "用户名或密码错误"
+
+
+def test_it_refuses_anonymous_callers(api, plan):
+    for url in ["/api/tasks/", "/api/tasks/1/", "/api/units/", "/api/officials/"]:
+        response = api().get(url)
+        assert response.status_code == 401, url
+        assert "登录" in response.json()["detail"]
+
+
+def test_it_rejects_a_bad_token(api, plan):
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get("/api/tasks/").status_code == 401
+
+
+def test_it_lists_all_60_tasks_in_pages(api, office):
+    body = api(office).get("/api/tasks/").json()
+    assert body["count"] == 60
+    assert len(body["results"]) == 50
+    assert body["next"] and body["previous"] is None
+    everything = api(office).get("/api/tasks/?page_size=200").json()
+    assert [t["number"] for t in everything["results"]] == list(range(1, 61))
+
+
+def test_it_caps_the_page_size_at_200(api, office):
+    body = api(office).get("/api/tasks/?page_size=1000").json()
+    assert len(body["results"]) == 60  # 60 < 200: all of them, and no error
+
+
+def test_it_filters_by_category(api, office):
+    counts = [api(office).get(f"/api/tasks/?category={n}").json()["count"] for n in (1, 2, 3, 4)]
+    assert counts == [18, 6, 22, 14]
+
+
+def test_it_filters_by_unit_name_and_id(api, office):
+    by_name = api(office).get("/api/tasks/?unit=晋中市&page_size=200").json()
+    unit = Unit.objects.get(name="晋中市")
+    by_id = api(office).get(f"/api/tasks/?unit={unit.pk}&page_size=200").json()
+    assert by_name["count"] == by_id["count"] > 0
+    for task in by_name["results"]:
+        assert "晋中市" in {u["name"] for u in task["responsible_units"]}
+    expected = sum(1 for t in EXPECTED["tasks"] if "晋中市" in t["responsible_units"])
+    assert by_name["count"] == expected
+
+
+def test_it_filters_by_deadline_kind(api, office):
+    for kind in ("immediate_ongoing", "dated", "phased"):
+        body = api(office).get(f"/api/tasks/?deadline_kind={kind}&page_size=200").json()
+        assert body["count"] == sum(1 for t in EXPECTED["tasks"] if t["deadline_kind"] == kind)
+        assert {t["deadline_kind"] for t in body["results"]} <= {kind}
+
+
+def test_it_searches_text(api, office):
+    body = api(office).get("/api/tasks/?q=桑干河").json()
+    assert body["count"] >= 1
+    assert all("桑干河" in json.dumps(t, ensure_ascii=False) for t in body["results"])
+
+
+def test_it_lists_overdue_tasks(api, office):
+    # Every dated task is long past due in the test's "today" and nothing is signed off.
+    body = api(office).get("/api/tasks/?overdue=true&page_size=200").json()
+    assert body["count"] == Task.objects.exclude(due_date=None).count()
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("category=abc", "category"),
+        ("deadline_kind=soon", "deadline_kind"),
+        ("unit=火星市", "火星市"),
+        ("overdue=maybe", "overdue"),
+    ],
+)
+def test_it_explains_a_bad_filter(api, office, query, message):
+    response = api(office).get(f"/api/tasks/?{query}")
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_it_shows_a_task_with_its_measures_units_and_officials(api, office):
+    task = Task.objects.get(number=3)
+    body = api(office).get(f"/api/tasks/{task.pk}/").json()
+    assert body["category"] == {"number": 1, "title": task.category.title}
+    assert [u["name"] for u in body["responsible_units"]] == ["晋中市", "长治市"] or sorted(
+        u["name"] for u in body["responsible_units"]
+    ) == ["晋中市", "长治市"]
+    assert {(o["name"], o["unit"]) for o in body["officials"]} == {
+        ("胡玉亭", "晋中市"), ("王成", "晋中市"), ("席小军", "长治市"), ("卢建明", "长治市"),
+    }
+    assert body["deadline_text"] == "2017 年底前"
+    assert body["due_date"] == "2017-12-31"
+    assert body["deadline_kind"] == "dated"
+    assert len(body["measures"]) == 2
+    assert body["measures"][0]["milestones"] == ["2017-08-31", "2017-12-31"]
+    assert sorted(a["unit"] for a in body["assignments"]) == ["晋中市", "长治市"]
+
+
+def test_it_says_what_the_plan_says_for_every_task(api, office):
+    results = api(office).get("/api/tasks/?page_size=200").json()["results"]
+    assert len(results) == len(EXPECTED["tasks"]) == 60
+    for got, want in zip(results, EXPECTED["tasks"]):
+        where = f"task {want['number']}"
+        assert got["number"] == want["number"], where
+        assert got["category"]["number"] == want["category"], where
+        assert len(got["measures"]) == want["measure_count"], where
+        assert sorted(u["name"] for u in got["responsible_units"]) == sorted(want["responsible_units"]), where
+        assert sorted(u["name"] for u in got["cooperating_units"]) == sorted(want["cooperating_units"]), where
+        assert sorted((o["name"], o["unit"]) for o in got["officials"]) == sorted(
+            (o["name"], o["unit"]) for o in want["officials"]
+        ), where
+        assert got["deadline_text"] == want["deadline_text"], where
+        assert got["due_date"] == want["due_date"], where
+        assert got["deadline_kind"] == want["deadline_kind"], where
+        assert len(got["assignments"]) == len(want["responsible_units"]), where
+
+
+def test_a_liaison_sees_only_their_units_assignments_under_a_task(api, liaison):
+    task = Task.objects.get(number=3)
+    body = api(liaison).get(f"/api/tasks/{task.pk}/").json()
+    assert [a["unit"] for a in body["assignments"]] == ["晋中市"]
+    assert len(body["responsible_units"]) == 2  # the plan itself is not hidden
+
+
+def test_the_task_list_runs_the_same_queries_for_1_task_as_for_60(api, office):
+    client = api(office)
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.json()["count"]
+
+    one = count("/api/tasks/?q=桑干河&page_size=200")
+    sixty = count("/api/tasks/?page_size=200")
+    assert one[1] == 1 and sixty[1] == 60
+    # count, page, category (joined), measures, responsible units, cooperating units,
+    # officials (+unit joined), visible assignments (+unit joined); the session/auth
+    # queries are not made because the client is force-authenticated.
+    assert one[0] == sixty[0] == 8
+
+
+def test_units_and_officials_are_listed(api, office):
+    units = api(office).get("/api/units/?page_size=200").json()
+    names = {u["name"] for u in units["results"]}
+    assert {"太原市", "运城市", "省发改委", "省林业厅"} <= names
+    officials = api(office).get("/api/officials/?page_size=200").json()
+    assert {"name": "姜四清", "unit": "省发改委"} in [{"name": o["name"], "unit": o["unit"]} for o in officials["results"]]
+
+
+def test_the_schema_and_docs_are_served_to_signed_in_users(client, office):
+    client.force_login(office)
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
