@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tasks.apps.TasksConfig",
     "accountability.apps.AccountabilityConfig",
+    "dispatch.apps.DispatchConfig",
+    "reports.apps.ReportsConfig",
+    "web.apps.WebConfig",
 ]
 
 MIDDLEWARE = [
