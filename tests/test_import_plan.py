@@ -1,13 +1,14 @@
 """`import_plan`: idempotent, transactional, and refusing a broken file with its line."""
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from tasks.models import Assignment, Measure, Official, Task, Unit
 
-from .conftest import PLAN_PATH
+PLAN_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "plans" / "shanxi-2017.txt"
 
 pytestmark = pytest.mark.django_db
 
