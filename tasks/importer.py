@@ -86,6 +86,7 @@ def import_parsed(parsed: ParsedPlan, *, source_file: str = "", source_sha256: s
 
 
 def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
+    is_new = not Task.objects.filter(plan=plan, number=parsed.number).exists()
     task = _upsert(result, "任务", Task, {"plan": plan, "number": parsed.number}, {
         "category": category,
         "problem": parsed.problem,
@@ -120,7 +121,8 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
     cooperating = [unit_for(pu) for pu in parsed.cooperating_units]
     if {u.pk for u in cooperating} != set(task.cooperating_units.values_list("pk", flat=True)):
         task.cooperating_units.set(cooperating)
-        result.bump("配合单位", False)
+        if not is_new:
+            result.bump("任务配合单位", False)
 
     officials = []
     for po in parsed.officials:
@@ -131,7 +133,8 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
         officials.append(official)
     if {o.pk for o in officials} != set(task.officials.values_list("pk", flat=True)):
         task.officials.set(officials)
-        result.bump("任务责任人", False)
+        if not is_new:
+            result.bump("任务责任人", False)
 
 
 def unit_for_name(name: str, unit_for) -> Unit:
