@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
-from tasks.models.people import role_of, unit_id_of
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, SignOffStatus, Status
+from tasks.models.people import scope_by_unit
 from tasks.weeks import week_start
 
 YELLOW_DAYS = 30  # due within this many days turns an assignment yellow
@@ -17,12 +17,7 @@ YELLOW_DAYS = 30  # due within this many days turns an assignment yellow
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one place where unit scoping happens: every view, endpoint and export calls it."""
-        role = role_of(user)
-        if role in (Role.OFFICE, Role.LEADER, Role.ADMIN):
-            return self
-        if role in (Role.LIAISON, Role.UNIT_LEADER):
-            return self.filter(unit_id=unit_id_of(user))
-        return self.none()
+        return scope_by_unit(self, user, "unit")
 
     def with_level(self, today: datetime.date):
         """Annotate ``effective_due`` and the warning ``level`` (red/yellow/green).

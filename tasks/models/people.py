@@ -53,3 +53,13 @@ def _has_membership(user) -> bool:
     except (Membership.DoesNotExist, AttributeError):
         return False
     return True
+
+
+def scope_by_unit(queryset, user, unit_field: str = "unit"):
+    """The one unit-scoping rule: office, leaders and admins see all; unit roles their unit; others nothing."""
+    role = role_of(user)
+    if role in (Role.OFFICE, Role.LEADER, Role.ADMIN):
+        return queryset
+    if role in UNIT_ROLES:
+        return queryset.filter(**{f"{unit_field}_id": unit_id_of(user)})
+    return queryset.none()
