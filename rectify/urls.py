@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("tasks.api.urls")),
     path("api/", include("dispatch.urls")),
     path("api/", include("reports.urls")),
+    path("api/", include("accountability.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("web.urls")),

@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Written through the services (API) so each change is audited; read here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ListedSupervision)
+class ListedSupervisionAdmin(RecordAdmin):
+    list_display = ["assignment", "deadline", "listed_by", "listed_at", "lifted_at"]
+    list_filter = ["lifted_at"]
+    list_select_related = ["assignment__task", "assignment__unit", "listed_by"]
+
+
+@admin.register(Summons)
+class SummonsAdmin(RecordAdmin):
+    list_display = ["unit", "held_on", "attendees", "created_by"]
+    list_filter = [("unit", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["unit", "created_by"]
+
+
+@admin.register(AccountabilityCase)
+class AccountabilityCaseAdmin(RecordAdmin):
+    list_display = ["unit", "persons", "referred_to", "referred_on", "status"]
+    list_filter = ["status"]
+    list_select_related = ["unit"]
+
+
+@admin.register(LeaderLedItem)
+class LeaderLedItemAdmin(RecordAdmin):
+    list_display = ["task", "leader_name", "leader_title"]
+    list_select_related = ["task"]

@@ -1,0 +1,144 @@
+"""Office actions on listed supervision, summons, accountability cases and leader-led items.
+
+Each runs in one transaction and writes the audit trail; only the office may act.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
+from tasks.choices import Status
+from tasks.models import Assignment
+from tasks.models.people import role_of
+from tasks.services import audit
+from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from tasks.services.transitions import OFFICE
+
+# A case moves forward only: referred -> investigating -> concluded.
+CASE_FLOW = {
+    CaseStatus.REFERRED: {CaseStatus.INVESTIGATING, CaseStatus.CONCLUDED},
+    CaseStatus.INVESTIGATING: {CaseStatus.CONCLUDED},
+    CaseStatus.CONCLUDED: set(),
+}
+
+
+def _require_office(actor, what: str):
+    if role_of(actor) not in OFFICE:
+        raise Forbidden(f"{what}由省督察办办理")
+
+
+def _text(value, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"请填写{label}", field=field)
+    return value
+
+
+def _date(value, field: str, label: str) -> datetime.date:
+    if not isinstance(value, datetime.date):
+        raise InvalidInput(f"请填写{label}（YYYY-MM-DD）", field=field)
+    return value
+
+
+@transaction.atomic
+def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> ListedSupervision:
+    """挂牌督办: put an open assignment under listed supervision until it is lifted."""
+    _require_office(actor, "挂牌督办")
+    reason = _text(reason, "reason", "挂牌理由")
+    deadline = _date(deadline, "deadline", "督办期限")
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.status == Status.SIGNED_OFF:
+        raise InvalidTransition("已销号的台账不能挂牌督办")
+    if ListedSupervision.objects.filter(assignment=assignment, lifted_at=None).exists():
+        raise InvalidTransition("该台账已在挂牌督办中")
+    listing = ListedSupervision.objects.create(assignment=assignment, reason=reason, deadline=deadline, listed_by=actor)
+    audit.record(actor=actor, action="list_supervision", instance=listing, before=None,
+                 after=audit.snapshot(listing), assignment=assignment, note=reason)
+    return listing
+
+
+@transaction.atomic
+def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
+    _require_office(actor, "摘牌")
+    listing = ListedSupervision.objects.select_for_update().filter(pk=listing_id).first()
+    if listing is None:
+        raise NotFound("挂牌督办记录不存在")
+    if listing.lifted_at is not None:
+        raise InvalidTransition("该挂牌督办已摘牌")
+    before = audit.snapshot(listing)
+    listing.lifted_at, listing.lifted_by, listing.lift_note = timezone.now(), actor, (note or "").strip()
+    listing.save()
+    audit.record(actor=actor, action="lift_supervision", instance=listing, before=before,
+                 after=audit.snapshot(listing), assignment=listing.assignment, note=listing.lift_note)
+    return listing
+
+
+@transaction.atomic
+def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", assignments=()) -> Summons:
+    """约谈: record a summons of a unit's officials, optionally naming the assignments concerned."""
+    _require_office(actor, "约谈")
+    held_on = _date(held_on, "held_on", "约谈日期")
+    attendees = _text(attendees, "attendees", "被约谈人")
+    reason = _text(reason, "reason", "约谈事由")
+    foreign = [a for a in assignments if a.unit_id != unit.pk]
+    if foreign:
+        raise InvalidInput(f"台账 {foreign[0].pk} 不属于{unit.name}", field="assignments")
+    summons = Summons.objects.create(unit=unit, held_on=held_on, attendees=attendees, reason=reason,
+                                     requirements=(requirements or "").strip(), created_by=actor)
+    summons.assignments.set(assignments)
+    after = audit.snapshot(summons)
+    after["assignments"] = sorted(a.pk for a in assignments)
+    audit.record(actor=actor, action="record_summons", instance=summons, before=None, after=after, note=reason)
+    return summons
+
+
+@transaction.atomic
+def refer_case(*, actor, unit, persons, summary, referred_on, referred_to="省纪委监委", assignment=None) -> AccountabilityCase:
+    """责任追究: refer a case to the discipline authorities."""
+    _require_office(actor, "责任追究移交")
+    if assignment is not None and assignment.unit_id != unit.pk:
+        raise InvalidInput(f"台账 {assignment.pk} 不属于{unit.name}", field="assignment")
+    case = AccountabilityCase.objects.create(
+        unit=unit, assignment=assignment, persons=_text(persons, "persons", "涉及人员"),
+        summary=_text(summary, "summary", "问题线索"), referred_on=_date(referred_on, "referred_on", "移交日期"),
+        referred_to=_text(referred_to, "referred_to", "移交机关"), created_by=actor,
+    )
+    audit.record(actor=actor, action="refer_case", instance=case, before=None, after=audit.snapshot(case),
+                 assignment=assignment)
+    return case
+
+
+@transaction.atomic
+def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
+    _require_office(actor, "责任追究办理")
+    case = AccountabilityCase.objects.select_for_update().filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("责任追究记录不存在")
+    if status not in CaseStatus.values:
+        raise InvalidInput(f"办理状态只能是 {'、'.join(CaseStatus.values)}", field="status")
+    if status not in CASE_FLOW[case.status]:
+        raise InvalidTransition(f"“{case.get_status_display()}”不能改为“{CaseStatus(status).label}”")
+    conclusion = (conclusion or "").strip()
+    if status == CaseStatus.CONCLUDED and not conclusion:
+        raise InvalidInput("办结须填写处理结果", field="conclusion")
+    before = audit.snapshot(case)
+    case.status, case.conclusion = status, conclusion or case.conclusion
+    case.save()
+    audit.record(actor=actor, action="update_case", instance=case, before=before, after=audit.snapshot(case),
+                 assignment=case.assignment)
+    return case
+
+
+@transaction.atomic
+def add_leader_item(*, actor, task, leader_name, leader_title="", note="") -> LeaderLedItem:
+    """领导领办: record that a named leader leads a task in person."""
+    _require_office(actor, "领导领办登记")
+    leader_name = _text(leader_name, "leader_name", "领办领导").replace(" ", "")
+    if LeaderLedItem.objects.filter(task=task, leader_name=leader_name).exists():
+        raise InvalidInput(f"{leader_name} 已领办任务{task.number}", field="leader_name")
+    item = LeaderLedItem.objects.create(task=task, leader_name=leader_name, leader_title=(leader_title or "").strip(),
+                                        note=(note or "").strip(), created_by=actor)
+    audit.record(actor=actor, action="add_leader_item", instance=item, before=None, after=audit.snapshot(item))
+    return item
