@@ -1,0 +1,180 @@
+"""One assignment: its history and the forms for what the user may do next.
+
+Every action is a POST to ``/assignments/<id>/<action>/``. The view finds the
+assignment through ``visible_to`` (another unit's row is a 404), lets the form read
+the input and calls the ledger service; a ``LedgerError`` re-renders the page with
+the service's message next to the field, with the error's status code.
+"""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
+from tasks.models import Assignment, Evidence
+from tasks.services import ledger
+from tasks.services.errors import LedgerError, NotFound
+from tasks.services.transitions import allowed_actions
+from web import forms
+from web.access import OFFICE_ROLES, role_required
+from web.timeline import timeline, with_history
+from web.views.common import safe_next, scoped
+
+
+def _load(request, pk):
+    queryset = with_history(scoped(request).select_related("task__category", "unit").prefetch_related("task__measures"))
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _pending(items, status):
+    return next((item for item in items if item.status == status), None)
+
+
+def _pending_review(assignment):
+    return next((r for r in assignment.reviews.all() if r.outcome == ReviewOutcome.PENDING), None)
+
+
+def _forms(assignment, request):
+    """The forms the user may use on the assignment as it stands, unbound."""
+    role, initial = request.role, {"version": assignment.version}
+    allowed = allowed_actions(assignment, request.user)
+    extension = _pending(assignment.extensions.all(), ExtensionStatus.PENDING)
+    available = {}
+    if "report" in allowed:
+        available["report"] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
+    if "request_signoff" in allowed:
+        available["signoff"] = forms.SignOffForm(initial=initial)
+    if role == Role.LIAISON and assignment.status != Status.SIGNED_OFF and assignment.effective_due and not extension:
+        available["extension"] = forms.ExtensionForm(initial=initial)
+    if "approve" in allowed:
+        available["check"] = forms.CheckForm(initial=initial)
+    if role in OFFICE_ROLES:
+        review = _pending_review(assignment)
+        if assignment.status == Status.SIGNED_OFF and review is None:
+            available["schedule_review"] = forms.ScheduleReviewForm(initial=initial)
+        if review is not None:
+            available["review_outcome"] = forms.ReviewOutcomeForm(initial=initial)
+        if extension is not None:
+            available["extension_decision"] = forms.ExtensionDecisionForm(initial=initial)
+    return available
+
+
+def _render(request, assignment, bound=None, status=200):
+    available = _forms(assignment, request)
+    if bound is not None:
+        available[bound[0]] = bound[1]
+    context = {
+        "assignment": assignment,
+        "task": assignment.task,
+        "timeline": timeline(assignment),
+        "forms": available,
+        "pending_review": _pending_review(assignment),
+        "pending_extension": _pending(assignment.extensions.all(), ExtensionStatus.PENDING),
+    }
+    return render(request, "web/assignment.html", context, status=status)
+
+
+@role_required()
+def assignment_page(request, pk):
+    return _render(request, _load(request, pk))
+
+
+def _report(assignment, data, user):
+    ledger.submit_report(
+        assignment.pk, actor=user, week=data["week"], text=data["text"], percent=data["percent"],
+        measure_notes=data["measure_notes"], files=data["evidence"], expected_version=data["version"],
+    )
+    return "进展已报送"
+
+
+def _signoff(assignment, data, user):
+    ledger.request_signoff(assignment.pk, actor=user, summary=data["summary"], files=data["evidence"],
+                           expected_version=data["version"])
+    return "销号申请已提交，等待单位负责人审核"
+
+
+def _extension(assignment, data, user):
+    ledger.request_extension(assignment.pk, actor=user, new_due_date=data["new_due_date"], reason=data["reason"],
+                             expected_version=data["version"])
+    return "延期申请已提交，等待省督察办审批"
+
+
+def _check(assignment, data, user):
+    if data["decision"] == "approve":
+        request = ledger.approve(assignment.pk, actor=user, opinion=data["opinion"], expected_version=data["version"])
+        return "已销号" if request.status == "approved" else "单位审核通过，已报省督察办"
+    ledger.reject(assignment.pk, actor=user, reason=data["opinion"], expected_version=data["version"])
+    return "已退回"
+
+
+def _schedule_review(assignment, data, user):
+    ledger.schedule_review(assignment.pk, actor=user, scheduled_for=data["scheduled_for"],
+                           expected_version=data["version"])
+    return "回头看已安排"
+
+
+def _review_outcome(assignment, data, user):
+    review = _pending_review(assignment)
+    if review is None:
+        raise NotFound("没有待检查的回头看")
+    ledger.record_review(review.pk, actor=user, outcome=data["outcome"], findings=data["findings"])
+    return "回头看结论已记录"
+
+
+def _extension_decision(assignment, data, user):
+    extension = _pending(assignment.extensions.all(), ExtensionStatus.PENDING)
+    if extension is None:
+        raise NotFound("没有待审批的延期申请")
+    ledger.decide_extension(extension.pk, actor=user, approve=data["decision"] == "approve", note=data["note"])
+    return "延期申请已审批"
+
+
+ACTIONS = {
+    "report": (forms.ReportForm, _report),
+    "signoff": (forms.SignOffForm, _signoff),
+    "extension": (forms.ExtensionForm, _extension),
+    "check": (forms.CheckForm, _check),
+    "schedule_review": (forms.ScheduleReviewForm, _schedule_review),
+    "review_outcome": (forms.ReviewOutcomeForm, _review_outcome),
+    "extension_decision": (forms.ExtensionDecisionForm, _extension_decision),
+}
+
+
+@require_POST
+@role_required()
+def act(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404("没有这项操作")
+    assignment = _load(request, pk)
+    form_class, handler = ACTIONS[action]
+    extra = {"measures": assignment.task.measures.all()} if form_class is forms.ReportForm else {}
+    form = form_class(request.POST, request.FILES, **extra)
+    if not form.is_valid():
+        return _render(request, assignment, (action, form), status=400)
+    data = dict(form.cleaned_data)
+    if isinstance(form, forms.ReportForm):
+        data["measure_notes"] = form.measure_notes()
+    try:
+        message = handler(assignment, data, request.user)
+    except LedgerError as error:
+        if isinstance(error, NotFound):
+            raise Http404(error.message) from None
+        form.show_error(error)
+        return _render(request, assignment, (action, form), status=error.status_code)
+    messages.success(request, message)
+    return redirect(safe_next(request, reverse("assignment", args=[assignment.pk])))
+
+
+@role_required()
+def evidence_file(request, pk):
+    """An evidence file, for those who may see its assignment only (media is not served otherwise)."""
+    item = get_object_or_404(
+        Evidence.objects.filter(assignment__in=Assignment.objects.visible_to(request.user).values("pk")), pk=pk
+    )
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在") from None
+    return FileResponse(handle, as_attachment=True, filename=item.original_name)

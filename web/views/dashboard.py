@@ -1,0 +1,28 @@
+"""The dashboard for the office and leaders: where the plan stands, in a fixed number of queries."""
+
+from django.shortcuts import render
+
+from tasks.choices import Level
+from tasks.models import Assignment
+from tasks.weeks import today, week_of
+from web import figures
+from web.access import OVERSIGHT_ROLES, role_required
+
+
+@role_required(OVERSIGHT_ROLES)
+def dashboard(request):
+    day = today()
+    assignments = Assignment.objects.visible_to(request.user)
+    levels = figures.level_counts(assignments, day)
+    context = {
+        "today": day,
+        "week": week_of(day),
+        "totals": figures.totals(assignments, day),
+        "by_category": figures.by_category(assignments, day),
+        "by_unit": figures.by_unit(assignments, day),
+        "levels": [(level, levels[level.value]) for level in Level],
+        "overdue": figures.overdue_rows(assignments, day),
+        "missing": figures.units_missing_report(assignments, day),
+        "chart": figures.signoff_chart(assignments, day),
+    }
+    return render(request, "web/dashboard.html", context)

@@ -1,0 +1,78 @@
+"""Work lists: the liaison's desk, the sign-off queue and the office's reviews."""
+
+from django.db.models import Count, Q
+from django.shortcuts import render
+
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.models import Extension, Review
+from tasks.weeks import today, week_of
+from web.access import CHECKER_ROLES, OFFICE_ROLES, UNIT_ROLES, role_required
+from web.filters import by_urgency
+from web.timeline import with_history
+from web.views.common import scoped
+
+OPEN_REQUEST = (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
+
+
+@role_required(UNIT_ROLES)
+def desk(request):
+    """我的任务: the unit's assignments, the most urgent first, with what each one waits for."""
+    day = today()
+    rows = list(by_urgency(scoped(request)).select_related("task__category", "unit"))
+    counts = {level.value: 0 for level in Level}
+    for row in rows:
+        counts[row.level] += 1
+    context = {
+        "rows": rows,
+        "levels": [(level, counts[level.value]) for level in Level],
+        "week": week_of(day),
+        "reported": sum(1 for row in rows if row.last_report_week_start and week_of(row.last_report_week_start) == week_of(day)),
+        "unit": rows[0].unit if rows else None,
+        "can_report": request.role == Role.LIAISON,
+    }
+    return render(request, "web/desk.html", context)
+
+
+def _with_open_request(rows):
+    for row in rows:
+        row.open_request = next((s for s in row.signoffs.all() if s.status in OPEN_REQUEST), None)
+        row.recent_reports = list(row.reports.all())[:3]
+    return rows
+
+
+@role_required(CHECKER_ROLES)
+def queue(request):
+    """Sign-off requests waiting for this user's check: first check for unit leaders, second for the office."""
+    stage = Status.SIGNOFF_REQUESTED if request.role == Role.UNIT_LEADER else Status.UNIT_VERIFIED
+    base = scoped(request).select_related("task__category", "unit")
+    rows = _with_open_request(list(with_history(base.filter(status=stage)).order_by("updated_at")))
+    context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE_ROLES}
+    if request.role in OFFICE_ROLES:
+        context["first_check_waiting"] = base.filter(status=Status.SIGNOFF_REQUESTED).count()
+        context["extensions"] = list(
+            Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__in=base.values("pk"))
+            .select_related("assignment__task", "assignment__unit", "requested_by")
+            .order_by("requested_at")
+        )
+    return render(request, "web/queue.html", context)
+
+
+@role_required(OFFICE_ROLES)
+def reviews(request):
+    """回头看: reviews waiting for an outcome, and signed-off assignments that have none scheduled."""
+    day = today()
+    visible = scoped(request)
+    pending = (
+        Review.objects.filter(outcome=ReviewOutcome.PENDING, assignment__in=visible.values("pk"))
+        .select_related("assignment__task", "assignment__unit", "scheduled_by")
+        .order_by("scheduled_for")
+    )
+    unscheduled = (
+        visible.filter(status=Status.SIGNED_OFF)
+        .annotate(open_reviews=Count("reviews", filter=Q(reviews__outcome=ReviewOutcome.PENDING)))
+        .filter(open_reviews=0)
+        .select_related("task", "unit")
+        .order_by("signed_off_at")
+    )
+    context = {"pending": list(pending), "unscheduled": list(unscheduled), "today": day}
+    return render(request, "web/reviews.html", context)

@@ -1,0 +1,42 @@
+"""The inbox: the user's own notifications from dispatches, chasers, warnings and bulletins."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from web.dispatch_models import notification_model
+from web.views.common import safe_next
+
+PAGE_SIZE = 30
+
+
+def notifications():
+    return notification_model().objects
+
+
+@login_required
+def inbox(request):
+    unread_only = request.GET.get("unread") == "true"
+    notes = notifications().filter(user=request.user).order_by("-created_at", "-id")
+    if unread_only:
+        notes = notes.filter(read_at__isnull=True)
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/inbox.html", {"page": page, "unread_only": unread_only})
+
+
+@require_POST
+@login_required
+def mark_read(request, pk):
+    """Mark one of the user's own notifications read; anyone else's is a 404."""
+    note = get_object_or_404(notifications(), pk=pk, user=request.user)
+    notifications().filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect(safe_next(request, "inbox"))
+
+
+@require_POST
+@login_required
+def mark_all_read(request):
+    notifications().filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("inbox")

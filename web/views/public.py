@@ -1,0 +1,58 @@
+"""信息公开: what the public may read, without signing in.
+
+Only the plan's own words (problem, goal, deadline, responsible units), each unit's
+public status and percentage, and the published bulletins. No report texts,
+opinions, evidence or names of people: the querysets below load only the fields
+the page shows, so nothing internal can slip into the template.
+"""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from tasks.choices import Status
+from tasks.models import Assignment, Task
+from web.dispatch_models import bulletin_model
+
+PUBLIC_STATUS = {
+    Status.NOT_STARTED: "未启动",
+    Status.IN_PROGRESS: "整改中",
+    Status.SIGNOFF_REQUESTED: "整改中",
+    Status.UNIT_VERIFIED: "整改中",
+    Status.SIGNED_OFF: "已销号",
+    Status.REOPENED: "整改中",
+}
+
+
+def _task_status(labels: list[str]) -> str:
+    if labels and all(label == "已销号" for label in labels):
+        return "已销号"
+    if labels and all(label == "未启动" for label in labels):
+        return "未启动"
+    return "整改中"
+
+
+def public(request):
+    units = Assignment.objects.select_related("unit").only("id", "task_id", "status", "percent", "unit__name")
+    tasks = list(
+        Task.objects.filter(is_public=True)
+        .select_related("category")
+        .only("id", "number", "problem", "goal", "deadline_text", "category__number", "category__title")
+        .prefetch_related(Prefetch("assignments", queryset=units.order_by("unit__name")))
+        .order_by("category__number", "number")
+    )
+    signed = total = 0
+    for task in tasks:
+        task.public_rows = [(a.unit.name, PUBLIC_STATUS[a.status], a.percent) for a in task.assignments.all()]
+        task.public_status = _task_status([label for _, label, _ in task.public_rows])
+        total += len(task.public_rows)
+        signed += sum(1 for _, label, _ in task.public_rows if label == "已销号")
+    bulletins = bulletin_model().objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
+    context = {"tasks": tasks, "signed": signed, "total": total, "bulletins": list(bulletins),
+               "tasks_signed": sum(1 for t in tasks if t.public_status == "已销号")}
+    return render(request, "web/public.html", context)
+
+
+def public_bulletin(request, month):
+    bulletin = get_object_or_404(bulletin_model().objects.only("id", "month", "data", "published_at"),
+                                 month=month, status="published")
+    return render(request, "web/public_bulletin.html", {"bulletin": bulletin, "data": bulletin.data})
