@@ -1,0 +1,197 @@
+"""The pages' forms: each goes through the ledger services, shows their Chinese errors and changes nothing on error."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
+from tasks.models import Assignment, AuditEntry, Evidence, ProgressReport
+from tasks.services import ledger
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def row(number=17, unit="晋中市"):
+    return Assignment.objects.get(task__number=number, unit__name=unit)
+
+
+def pdf(name="佐证.pdf", content=b"%PDF-1.4 x"):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def post(user, assignment, action, data, **extra):
+    data = {"version": assignment.version, **data}
+    return client_for(user).post(f"/assignments/{assignment.pk}/{action}/", data, **extra)
+
+
+def test_it_files_a_report_with_measure_notes_and_evidence(liaison):
+    a = row()
+    client = client_for(liaison)
+    response = client.post(f"/assignments/{a.pk}/report/", {
+        "version": a.version, "week": "2017-W40", "text": "完成排查", "percent": "35", "measure_1": "已完成",
+        "evidence": [pdf("a.pdf"), pdf("b.pdf")]})
+    assert response.status_code == 302 and response["Location"] == f"/assignments/{a.pk}/"
+    report = ProgressReport.objects.get(assignment=a)
+    assert (report.week, report.text, report.percent, report.measure_notes) == ("2017-W40", "完成排查", 35, {"1": "已完成"})
+    assert sorted(Evidence.objects.filter(report=report).values_list("original_name", flat=True)) == ["a.pdf", "b.pdf"]
+    a.refresh_from_db()
+    assert a.status == Status.IN_PROGRESS and a.percent == 35
+    assert AuditEntry.objects.filter(assignment=a, action="create_report").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "进展已报送" in page
+
+
+def test_it_shows_the_chinese_error_for_a_bad_percentage_and_changes_nothing(liaison):
+    a = row()
+    audit_before = AuditEntry.objects.count()
+    response = post(liaison, a, "report", {"week": "2017-W40", "text": "完成排查", "percent": "150"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "完成比例 150 超出范围，应在 0 到 100 之间" in body
+    assert 'aria-invalid="true"' in body
+    assert 'value="完成排查"' not in body and "完成排查</textarea>" in body  # the text the user typed is kept
+    a.refresh_from_db()
+    assert a.status == Status.NOT_STARTED and not a.reports.exists()
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_it_refuses_a_percentage_that_is_not_a_number(liaison):
+    response = post(liaison, row(), "report", {"week": "2017-W40", "text": "x", "percent": "七十"})
+    assert response.status_code == 400
+    assert "输入整数" in response.content.decode()
+
+
+def test_it_refuses_a_bad_week_and_a_disguised_file(liaison):
+    a = row()
+    response = post(liaison, a, "report", {"week": "2017-40", "text": "x", "percent": "5"})
+    assert response.status_code == 400 and "格式不正确" in response.content.decode()
+    fake = SimpleUploadedFile("图.png", b"not a png", content_type="image/png")
+    response = post(liaison, a, "report", {"week": "2017-W40", "text": "x", "percent": "5", "evidence": fake})
+    assert response.status_code == 400 and "内容与扩展名 .png 不符" in response.content.decode()
+    assert not a.reports.exists()
+
+
+def test_it_refuses_a_stale_form_with_412(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=5)
+    response = client_for(liaison).post(f"/assignments/{a.pk}/report/",
+                                        {"version": a.version, "week": "2017-W41", "text": "y", "percent": "6"})
+    assert response.status_code == 412
+    assert "已被他人修改" in response.content.decode()
+    assert a.reports.count() == 1
+
+
+def test_it_runs_the_sign_off_through_both_checks(liaison, unit_leader, office):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    a.refresh_from_db()
+    missing = post(liaison, a, "signoff", {"summary": "全部完成"})
+    assert missing.status_code == 400 and "须附至少一份佐证材料" in missing.content.decode()
+    assert post(liaison, a, "signoff", {"summary": "全部完成", "evidence": pdf()}).status_code == 302
+    a.refresh_from_db()
+    assert a.status == Status.SIGNOFF_REQUESTED
+
+    queue = client_for(unit_leader).get("/queue/")
+    assert [r.pk for r in queue.context["rows"]] == [a.pk]
+    assert "全部完成" in queue.content.decode() and "佐证.pdf" in queue.content.decode()
+    response = post(unit_leader, a, "check", {"decision": "approve", "opinion": "同意", "next": "/queue/"})
+    assert response.status_code == 302 and response["Location"] == "/queue/"
+    a.refresh_from_db()
+    assert a.status == Status.UNIT_VERIFIED
+
+    assert [r.pk for r in client_for(office).get("/queue/").context["rows"]] == [a.pk]
+    assert post(office, a, "check", {"decision": "approve", "opinion": "准予销号"}).status_code == 302
+    a.refresh_from_db()
+    assert a.status == Status.SIGNED_OFF
+    request = a.signoffs.get()
+    assert request.status == SignOffStatus.APPROVED and request.office_opinion == "准予销号"
+
+
+def test_it_needs_a_reason_to_reject_and_then_reopens_the_work(liaison, unit_leader):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    a.refresh_from_db()
+    response = post(unit_leader, a, "check", {"decision": "reject", "opinion": ""})
+    assert response.status_code == 400 and "请填写退回理由" in response.content.decode()
+    assert post(unit_leader, a, "check", {"decision": "reject", "opinion": "材料不全"}).status_code == 302
+    a.refresh_from_db()
+    assert a.status == Status.IN_PROGRESS
+
+
+def test_it_refuses_a_liaison_who_tries_to_approve(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    a.refresh_from_db()
+    response = post(liaison, a, "check", {"decision": "approve"})
+    assert response.status_code == 403
+    assert "应由本单位负责人办理" in response.content.decode()
+    a.refresh_from_db()
+    assert a.status == Status.SIGNOFF_REQUESTED
+
+
+def test_it_answers_404_to_an_unknown_action(liaison):
+    assert post(liaison, row(), "explode", {}).status_code == 404
+
+
+def test_it_takes_an_extension_request_and_the_offices_decision(liaison, office):
+    a = row()
+    later = a.due_date + datetime.timedelta(days=90)
+    early = post(liaison, a, "extension", {"new_due_date": a.due_date.isoformat(), "reason": "雨季"})
+    assert early.status_code == 400 and "延期日期须晚于当前期限" in early.content.decode()
+    assert post(liaison, a, "extension", {"new_due_date": later.isoformat(), "reason": "雨季"}).status_code == 302
+    extension = a.extensions.get()
+    queue = client_for(office).get("/queue/")
+    assert [e.pk for e in queue.context["extensions"]] == [extension.pk]
+    response = post(office, a, "extension_decision", {"decision": "approve", "note": "同意", "next": "/queue/"})
+    assert response.status_code == 302
+    extension.refresh_from_db()
+    a.refresh_from_db()
+    assert extension.status == ExtensionStatus.APPROVED and a.extended_due_date == later
+
+
+def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, office):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    a.refresh_from_db()
+    assert [x.pk for x in client_for(office).get("/reviews/").context["unscheduled"]] == [a.pk]
+    response = post(office, a, "schedule_review", {"scheduled_for": "2018-03-01", "next": "/reviews/"})
+    assert response.status_code == 302 and response["Location"] == "/reviews/"
+    review = a.reviews.get()
+    assert client_for(office).get("/reviews/").context["pending"] == [review]
+    a.refresh_from_db()
+    no_findings = post(office, a, "review_outcome", {"outcome": "relapsed", "findings": ""})
+    assert no_findings.status_code == 400 and "问题反弹须写明检查情况" in no_findings.content.decode()
+    assert post(office, a, "review_outcome", {"outcome": "relapsed", "findings": "又有散煤"}).status_code == 302
+    review.refresh_from_db()
+    a.refresh_from_db()
+    assert review.outcome == ReviewOutcome.RELAPSED and a.status == Status.REOPENED
+
+
+def test_it_offers_each_role_only_its_own_forms(liaison, unit_leader, office, leader):
+    a = row()
+    forms_for = {user.username: set(client_for(user).get(f"/assignments/{a.pk}/").context["forms"])
+                 for user in (liaison, unit_leader, office, leader)}
+    assert forms_for == {"alice": {"report", "extension"}, "bob": set(), "olga": set(), "leo": set()}
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    assert set(client_for(unit_leader).get(f"/assignments/{a.pk}/").context["forms"]) == {"check"}
+    assert set(client_for(office).get(f"/assignments/{a.pk}/").context["forms"]) == set()
+
+
+def test_it_ignores_a_next_address_on_another_site(liaison):
+    a = row()
+    response = post(liaison, a, "report", {"week": "2017-W40", "text": "x", "percent": "5", "next": "https://evil.example/"})
+    assert response["Location"] == f"/assignments/{a.pk}/"
