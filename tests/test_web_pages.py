@@ -237,3 +237,11 @@ def test_it_hides_internal_notes_evidence_and_names_from_the_public(liaison, uni
         assert secret not in body, secret
     assert row.task.problem[:20] in body
     assert "晋中市 · 整改中 60%" in body
+
+
+def test_it_explains_a_failed_csrf_check_in_chinese(liaison):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(liaison)
+    response = client.post(f"/assignments/{assignment(17, '晋中市').pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5})
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
