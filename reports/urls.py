@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from reports import api
+
+urlpatterns = [
+    path("reports/weekly.xlsx", api.WeeklyReportView.as_view(), name="reports-weekly"),
+    path("reports/weekly/import/", api.WeeklyImportView.as_view(), name="reports-weekly-import"),
+]

@@ -1,0 +1,265 @@
+"""The weekly ledger report as an Excel workbook.
+
+Sheets, in order: 汇总 (figures per category and per unit), 整改台账 (one row per
+assignment), 逾期清单 (overdue assignments) and 未报送单位 (units without the week's
+report). The rows are read once; 整改台账 and 逾期清单 are streamed as they come and
+the two small sheets are written from totals gathered on the way.
+
+Percentages: 完成比例 is the integer 0–100 with the number format ``0"%"`` (the cell
+holds 65 and shows 65%), so a liaison types 80 to mean 80%; rates on 汇总 are
+fractions (0.65) with the format ``0.0%``.
+
+The hidden columns 台账编号, 版本 and 报送周 on 整改台账 are the row's stamp the upload
+(``reports.upload``) checks.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from reports.excel import TITLE_FONT, Column, SheetWriter
+from reports.rows import LedgerRow, ledger_rows
+from tasks.choices import Level, Role, Status, UnitKind
+from tasks.models.people import role_of
+from tasks.weeks import parse_week, week_range
+from tasks.weeks import today as local_today
+
+SUMMARY_SHEET = "汇总"
+LEDGER_SHEET = "整改台账"
+OVERDUE_SHEET = "逾期清单"
+MISSING_SHEET = "未报送单位"
+
+PERCENT_SHOWN = '0"%"'  # 完成比例: the integer 65 shown as 65%
+
+LEDGER_COLUMNS = [
+    Column("序号", 6, "center"),
+    Column("问题类别", 14),
+    Column("督察反馈问题", 40),
+    Column("整改目标", 30),
+    Column("整改措施", 50),
+    Column("责任单位", 11, "center"),
+    Column("责任人", 12),
+    Column("整改时限", 12, "date"),
+    Column("本周进展", 36),
+    Column("累计进展", 40),
+    Column("完成比例", 8, "int"),
+    Column("状态", 10, "center"),
+    Column("预警", 6, "center"),
+    Column("销号日期", 12, "date"),
+    Column("台账编号", 9, "int", hidden=True),
+    Column("版本", 6, "int", hidden=True),
+    Column("报送周", 10, "center", hidden=True),
+]
+LEDGER_HEADERS = [c.header for c in LEDGER_COLUMNS]
+# Where the upload reads its columns (1-based), by header.
+COL = {header: index for index, header in enumerate(LEDGER_HEADERS, 1)}
+
+OVERDUE_COLUMNS = [
+    Column("序号", 6, "center"),
+    Column("责任单位", 11, "center"),
+    Column("问题类别", 14),
+    Column("督察反馈问题", 50),
+    Column("原定期限", 12, "date"),
+    Column("现期限", 12, "date"),
+    Column("逾期天数", 8, "int"),
+    Column("状态", 10, "center"),
+    Column("完成比例", 8, "int"),
+    Column("最近报送周", 11, "center"),
+]
+
+MISSING_COLUMNS = [
+    Column("责任单位", 14, "center"),
+    Column("单位类型", 10, "center"),
+    Column("应报送台账数", 10, "int"),
+    Column("未报送台账数", 10, "int"),
+    Column("未报送任务序号", 50),
+]
+
+SUMMARY_STATUS = list(Status)
+SUMMARY_HEADERS = [
+    "合计", *[s.label for s in SUMMARY_STATUS], "红色预警", "黄色预警", "绿色预警", "到期应完成", "按期完成", "按期完成率",
+]
+SUMMARY_KINDS = ["text", *["int"] * (len(SUMMARY_HEADERS) - 1), "percent"]  # name, counts, rate
+
+INSTRUCTIONS = (
+    "填写说明：联络员在“整改台账”表中填写“本周进展”和“完成比例”（0–100 的整数）后整表上传；"
+    "请勿改动其他列、隐藏列和表头。"
+)
+
+
+@dataclass
+class Tally:
+    """Counts of one group of rows: by status, by level, and the on-time rate.
+
+    On-time rate (按期完成率): of the assignments whose ORIGINAL due date falls on or
+    before the week's last day, the share signed off on or before that date.
+    """
+
+    total: int = 0
+    status: Counter = field(default_factory=Counter)
+    level: Counter = field(default_factory=Counter)
+    due: int = 0
+    on_time: int = 0
+
+    def add(self, row: LedgerRow, week_end: datetime.date):
+        self.total += 1
+        self.status[row.status] += 1
+        self.level[row.level] += 1
+        if row.due_date and row.due_date <= week_end:
+            self.due += 1
+            if row.signed_off_on and row.signed_off_on <= row.due_date:
+                self.on_time += 1
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    def values(self) -> list:
+        return [
+            self.total, *[self.status[s] for s in SUMMARY_STATUS],
+            self.level[Level.RED], self.level[Level.YELLOW], self.level[Level.GREEN],
+            self.due, self.on_time, "—" if self.on_time_rate is None else self.on_time_rate,
+        ]
+
+
+@dataclass
+class UnitMissing:
+    kind: str
+    open: int = 0
+    missing: list = field(default_factory=list)
+
+
+@dataclass
+class WeekReport:
+    """What a written workbook holds, for callers and tests."""
+
+    week: str
+    start: datetime.date
+    end: datetime.date
+    scope: str
+    rows: int = 0
+    overdue: int = 0
+    totals: Tally = field(default_factory=Tally)
+    by_category: dict = field(default_factory=dict)
+    by_unit: dict = field(default_factory=dict)
+    missing: dict = field(default_factory=dict)
+
+    def add(self, row: LedgerRow):
+        self.rows += 1
+        self.totals.add(row, self.end)
+        self.by_category.setdefault((row.category_number, row.category), Tally()).add(row, self.end)
+        self.by_unit.setdefault((row.unit_kind, row.unit), Tally()).add(row, self.end)
+        if row.is_open:
+            unit = self.missing.setdefault(row.unit, UnitMissing(row.unit_kind))
+            unit.open += 1
+            if not row.reported_this_week:
+                unit.missing.append(row.task_number)
+
+
+def scope_label(user, unit=None) -> str:
+    if unit is not None:
+        return unit.name
+    if role_of(user) in (Role.LIAISON, Role.UNIT_LEADER):
+        return user.membership.unit.name
+    return "全部责任单位"
+
+
+def write_weekly_workbook(stream, *, week: str, user, unit=None, today: datetime.date | None = None) -> WeekReport:
+    """Write the week's report for what ``user`` may see (optionally one unit) to ``stream``."""
+    today = today or local_today()
+    parse_week(week)
+    rows = ledger_rows(week, user, unit=unit, today=today)
+    return write_rows(stream, week=week, rows=rows, scope=scope_label(user, unit), today=today)
+
+
+def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> WeekReport:
+    """Write the workbook from any iterable of ``LedgerRow`` (the bench feeds fabricated ones)."""
+    start, end = week_range(week)
+    report = WeekReport(week=week, start=start, end=end, scope=scope)
+    title = f"中央环保督察反馈问题整改台账（{week}，{scope}）"
+
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = title
+    workbook.properties.creator = "整改台账"
+    summary = SheetWriter(workbook, SUMMARY_SHEET, print_title=title, freeze=False, autofilter=False)
+    ledger = SheetWriter(workbook, LEDGER_SHEET, LEDGER_COLUMNS, print_title=title)
+    overdue = SheetWriter(workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week}，{scope}）")
+    missing = SheetWriter(workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week}，{scope}）")
+    for sheet in (ledger, overdue, missing):
+        sheet.header()
+
+    as_of = min(today, end)
+    for row in rows:
+        report.add(row)
+        _write_ledger_row(ledger, row, week)
+        if row.is_overdue:
+            report.overdue += 1
+            _write_overdue_row(overdue, row, as_of)
+
+    _write_missing(missing, report)
+    _write_summary(summary, report, title)
+    for sheet in (ledger, overdue, missing):
+        sheet.close_filter(sheet.rows_written + 1)
+    workbook.save(stream)
+    return report
+
+
+def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
+    values = [
+        row.task_number, row.category, row.problem, row.goal, row.measures, row.unit, row.officials,
+        row.effective_due or row.deadline_text, row.week_text, row.history, row.percent, row.status_label,
+        None, row.signed_off_on, row.assignment_id, row.version, week,
+    ]
+    cells = [sheet.cell(value, column.kind) for value, column in zip(values, LEDGER_COLUMNS)]
+    cells[COL["完成比例"] - 1].number_format = PERCENT_SHOWN
+    cells[COL["预警"] - 1] = sheet.level_cell(row.level, row.level_label)
+    sheet.append_cells(cells)
+
+
+def _write_overdue_row(sheet: SheetWriter, row: LedgerRow, as_of: datetime.date):
+    days = (as_of - row.effective_due).days if row.effective_due else None
+    values = [
+        row.task_number, row.unit, row.category, row.problem, row.due_date, row.effective_due, days,
+        row.status_label, row.percent, row.last_report_week,
+    ]
+    cells = [sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)]
+    cells[8].number_format = PERCENT_SHOWN
+    sheet.append_cells(cells)
+
+
+def _write_missing(sheet: SheetWriter, report: WeekReport):
+    for name, unit in sorted(report.missing.items(), key=lambda item: (-len(item[1].missing), item[0])):
+        if unit.missing:
+            numbers = "、".join(str(n) for n in sorted(set(unit.missing)))
+            sheet.row([name, UnitKind(unit.kind).label, unit.open, len(unit.missing), numbers])
+
+
+def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
+    widths = [34, *[9] * (len(SUMMARY_HEADERS) - 1)]
+    for index, width in enumerate(widths, 1):
+        sheet.ws.column_dimensions[get_column_letter(index)].width = width
+    heading = sheet.cell(title, bold=True)
+    heading.font = TITLE_FONT
+    sheet.append_cells([heading])
+    sheet.row(["统计周期", report.start, "至", report.end], ["text", "date", "center", "date"], bold=True)
+    sheet.row(["报送周", report.week], ["text", "center"])
+    sheet.row(["统计范围", report.scope], ["text", "center"])
+    sheet.row(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")], ["text", "center"])
+    sheet.row([INSTRUCTIONS])
+    sheet.blank()
+
+    sheet.header(["按问题类别", *SUMMARY_HEADERS])
+    for (number, name), tally in sorted(report.by_category.items()):
+        sheet.row([f"{number}. {name}", *tally.values()], SUMMARY_KINDS)
+    sheet.row(["合计", *report.totals.values()], SUMMARY_KINDS, bold=True)
+    sheet.blank()
+
+    sheet.header(["按责任单位", *SUMMARY_HEADERS])
+    kinds = list(UnitKind.values)
+    for (kind, name), tally in sorted(report.by_unit.items(), key=lambda item: (kinds.index(item[0][0]), item[0][1])):
+        sheet.row([name, *tally.values()], SUMMARY_KINDS)
+    sheet.row(["合计", *report.totals.values()], SUMMARY_KINDS, bold=True)
