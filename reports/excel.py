@@ -12,10 +12,12 @@ evaluate it, and the value itself is unchanged (a round trip gives the same text
 """
 
 import datetime
+from copy import copy
 from dataclasses import dataclass
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -43,6 +45,8 @@ LEVEL_FILLS = {
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"  # rates (0.0–1.0) are real fractions shown as percentages
 INTEGER_FORMAT = "0"
+PERCENT_SHOWN = '0"%"'  # 完成比例: the integer 65 shown as 65%, so a liaison types 80 for 80%
+NUMBER_FORMATS = {"int": INTEGER_FORMAT, "percent": PERCENT_FORMAT, "pct_int": PERCENT_SHOWN}
 
 PAPER_A3 = 8  # the SpreadsheetML paper size code for A3
 EXCEL_MAX_CHARS = 32767  # Excel refuses longer cell text
@@ -68,7 +72,7 @@ def needs_escape(text: str) -> bool:
 class Column:
     header: str
     width: float
-    kind: str = "text"  # text (wrapped) | center | date | int | percent
+    kind: str = "text"  # text (wrapped) | center | date | int | percent (a fraction) | pct_int (0–100)
     hidden: bool = False
 
 
@@ -84,6 +88,7 @@ class SheetWriter:
         self.ws = workbook.create_sheet(title)
         self.columns = columns or []
         self.rows_written = 0
+        self._styles = {}
         self._setup_print(print_title or title)
         if self.columns:
             for index, column in enumerate(self.columns, 1):
@@ -112,42 +117,52 @@ class SheetWriter:
         ws.oddHeader.center.font = f"{FONT_NAME},Bold"
         ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
-    def cell(self, value, kind: str = "text", *, bold: bool = False):
-        cell = WriteOnlyCell(self.ws)
-        cell.font = BOLD if bold else FONT
-        cell.border = BORDER
+    def _style(self, alignment, number_format: str, *, bold=False, fill=None, quote=False) -> StyleArray:
+        """A copy of the style for this combination, built once per sheet.
+
+        Setting a font or a border on a cell makes openpyxl hash the style object
+        to find its index; doing that once per combination instead of once per
+        cell is what keeps the export near the bare write-only loop's speed.
+        """
+        key = (id(alignment), number_format, bold, id(fill), quote)
+        style = self._styles.get(key)
+        if style is None:
+            probe = WriteOnlyCell(self.ws)
+            probe.font = BOLD if bold else FONT
+            probe.border = BORDER
+            probe.alignment = alignment
+            probe.number_format = number_format
+            if fill is not None:
+                probe.fill = fill
+            if quote:
+                probe.quotePrefix = True
+            style = self._styles[key] = probe._style
+        return copy(style)
+
+    def cell(self, value, kind: str = "text", *, bold: bool = False, fill=None, alignment=None):
+        """A styled cell for ``value`` shown as ``kind`` (see ``Column``)."""
+        number_format, quote = "General", False
         if value is None or value == "":
-            cell.alignment = WRAP
-            return cell
-        if kind == "date":
-            if isinstance(value, datetime.datetime):
-                value = value.date()
-            if isinstance(value, datetime.date):
-                cell.value = value
-                cell.number_format = DATE_FORMAT
-                cell.alignment = CENTER
-                return cell
-            kind = "center"  # a deadline without a date (长期坚持) is shown as its text
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            cell.value = value
-            cell.number_format = PERCENT_FORMAT if kind == "percent" else INTEGER_FORMAT
-            cell.alignment = CENTER
-            return cell
-        text = clean_text(value)
-        cell.value = text
-        if needs_escape(text):
-            cell.data_type = "s"
-            cell.quotePrefix = True
-        cell.alignment = WRAP if kind == "text" else CENTER
+            value, align = None, WRAP
+        elif isinstance(value, datetime.date) and kind == "date":
+            value = value.date() if isinstance(value, datetime.datetime) else value
+            number_format, align = DATE_FORMAT, CENTER
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            number_format, align = NUMBER_FORMATS.get(kind, INTEGER_FORMAT), CENTER
+        else:
+            value = clean_text(value)
+            quote = needs_escape(value)
+            align = WRAP if kind == "text" else CENTER
+        cell = Cell(self.ws, row=1, column=1, value=value, style_array=self._style(alignment or align, number_format, bold=bold,
+                                                                   fill=fill, quote=quote))
+        if quote:
+            cell.data_type = "s"  # never a formula, whatever openpyxl guessed from the leading "="
         return cell
 
     def header(self, headers: list[str] | None = None):
         cells = []
         for text in headers or [c.header for c in self.columns]:
-            cell = self.cell(text, bold=True)
-            cell.fill = HEADER_FILL
-            cell.alignment = HEADER_ALIGN
-            cells.append(cell)
+            cells.append(self.cell(text, bold=True, fill=HEADER_FILL, alignment=HEADER_ALIGN))
         self.ws.append(cells)
 
     def row(self, values, kinds: list[str] | None = None, *, bold: bool = False):
@@ -157,11 +172,7 @@ class SheetWriter:
 
     def level_cell(self, level: str, label: str):
         """A 预警 cell: the level's label (红/黄/绿) on its colour."""
-        cell = self.cell(label, "center")
-        fill = LEVEL_FILLS.get(level)
-        if fill is not None:
-            cell.fill = fill
-        return cell
+        return self.cell(label, "center", fill=LEVEL_FILLS.get(level))
 
     def append_cells(self, cells):
         self.ws.append(cells)

@@ -33,8 +33,6 @@ LEDGER_SHEET = "整改台账"
 OVERDUE_SHEET = "逾期清单"
 MISSING_SHEET = "未报送单位"
 
-PERCENT_SHOWN = '0"%"'  # 完成比例: the integer 65 shown as 65%
-
 LEDGER_COLUMNS = [
     Column("序号", 6, "center"),
     Column("问题类别", 14),
@@ -46,7 +44,7 @@ LEDGER_COLUMNS = [
     Column("整改时限", 12, "date"),
     Column("本周进展", 36),
     Column("累计进展", 40),
-    Column("完成比例", 8, "int"),
+    Column("完成比例", 8, "pct_int"),
     Column("状态", 10, "center"),
     Column("预警", 6, "center"),
     Column("销号日期", 12, "date"),
@@ -67,7 +65,7 @@ OVERDUE_COLUMNS = [
     Column("现期限", 12, "date"),
     Column("逾期天数", 8, "int"),
     Column("状态", 10, "center"),
-    Column("完成比例", 8, "int"),
+    Column("完成比例", 8, "pct_int"),
     Column("最近报送周", 11, "center"),
 ]
 
@@ -215,7 +213,6 @@ def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
         None, row.signed_off_on, row.assignment_id, row.version, week,
     ]
     cells = [sheet.cell(value, column.kind) for value, column in zip(values, LEDGER_COLUMNS)]
-    cells[COL["完成比例"] - 1].number_format = PERCENT_SHOWN
     cells[COL["预警"] - 1] = sheet.level_cell(row.level, row.level_label)
     sheet.append_cells(cells)
 
@@ -226,9 +223,7 @@ def _write_overdue_row(sheet: SheetWriter, row: LedgerRow, as_of: datetime.date)
         row.task_number, row.unit, row.category, row.problem, row.due_date, row.effective_due, days,
         row.status_label, row.percent, row.last_report_week,
     ]
-    cells = [sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)]
-    cells[8].number_format = PERCENT_SHOWN
-    sheet.append_cells(cells)
+    sheet.append_cells([sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)])
 
 
 def _write_missing(sheet: SheetWriter, report: WeekReport):
