@@ -7,6 +7,7 @@ unit). ``POST /api/reports/weekly/import/`` takes the sheet back (multipart fiel
 changes nothing, without it applies the changes as progress reports in one
 transaction. A refused file answers 400 with every problem located:
 ``{"detail": "…", "errors": {"file": [...]}, "problems": [{"sheet", "row", "column", "message", "text"}]}``.
+A preview answers a ``token``; posting it (instead of the file) applies that file.
 """
 
 import tempfile
@@ -15,15 +16,17 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.upload import UploadRefused, process_upload
+from reports.upload import UploadRefused, process_upload, read_bytes, stage, staged, unstage
 from reports.weekly import write_weekly_workbook
 from tasks.api.filters import bool_param, unit_param
+from tasks.choices import Role
 from tasks.models import Assignment
 from tasks.models.people import role_of
-from tasks.services.errors import Forbidden, InvalidInput, NotFound
+from tasks.services.errors import Forbidden, InvalidInput, LedgerError, NotFound
 from tasks.weeks import BadWeek, parse_week, today, week_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,29 +73,55 @@ class WeeklyReportView(APIView):
 
 
 class WeeklyImportView(APIView):
-    """A liaison's filled-in weekly sheet: preview (dry_run=1) or apply."""
+    """A liaison's filled-in weekly sheet: preview (dry_run=1) or apply.
+
+    A preview that finds changes answers a ``token`` (the file's SHA-256, kept for
+    the uploader); posting ``token`` instead of the file applies that same file.
+    Browsers (``Accept: text/html``, the desk page's form) get an HTML page with a
+    confirm button; API clients get JSON.
+    """
 
     parser_classes = [MultiPartParser, FormParser]
+    renderer_classes = [JSONRenderer, TemplateHTMLRenderer]
+    template_name = "reports/import_result.html"
 
     @extend_schema(
         parameters=[OpenApiParameter("dry_run", bool, description="只预览，不保存")],
-        request={"multipart/form-data": inline_serializer("WeeklyUpload", {"file": serializers.FileField()})},
+        request={"multipart/form-data": inline_serializer("WeeklyUpload", {
+            "file": serializers.FileField(required=False),
+            "token": serializers.CharField(required=False, help_text="预览时返回的 token，代替重新上传文件"),
+        })},
         responses=inline_serializer("WeeklyUploadResult", {
             "applied": serializers.BooleanField(), "week": serializers.CharField(), "rows": serializers.IntegerField(),
             "unchanged": serializers.IntegerField(), "sha256": serializers.CharField(),
+            "token": serializers.CharField(required=False),
             "changes": serializers.ListField(child=serializers.DictField()),
         }),
     )
     def post(self, request):
-        dry_run = bool_param(request.query_params, "dry_run") or bool_param(request.data, "dry_run") or False
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidInput("请选择要上传的周报表文件（字段 file）", field="file")
+        user = request.user
+        token = (request.data.get("token") or "").strip()
         try:
-            outcome = process_upload(upload, user=request.user, dry_run=dry_run)
+            dry_run = bool_param(request.query_params, "dry_run") or bool_param(request.data, "dry_run") or False
+            upload = request.FILES.get("file")
+            if upload is not None:
+                data = read_bytes(upload)
+            elif token:
+                data = staged(token, user)
+            else:
+                raise InvalidInput("请选择要上传的周报表文件（字段 file）", field="file")
+            outcome = process_upload(data, user=user, dry_run=dry_run)
         except UploadRefused as exc:
             return Response(refusal_body(exc), status=status.HTTP_400_BAD_REQUEST)
-        return Response(outcome.as_dict())
+        except LedgerError as exc:
+            body = {"detail": exc.message, **({"errors": {exc.field: [exc.message]}} if exc.field else {})}
+            return Response(body, status=exc.status_code)
+        body = outcome.as_dict()
+        if dry_run and outcome.changes and role_of(user) == Role.LIAISON:
+            body["token"] = stage(data, user)
+        if not dry_run and token:
+            unstage(token, user)
+        return Response(body)
 
 
 def refusal_body(exc: UploadRefused) -> dict:

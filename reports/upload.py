@@ -17,10 +17,13 @@ ledger's is refused as stale; an unchanged one is skipped.
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -120,7 +123,8 @@ def _at(row: int, header: str, message: str) -> Problem:
     return Problem(message, LEDGER_SHEET, row, _letter(header))
 
 
-def _read_bytes(upload) -> bytes:
+def read_bytes(upload) -> bytes:
+    """The uploaded file's bytes, refused when empty or over ``MAX_BYTES``."""
     if isinstance(upload, bytes):
         data = upload
     else:
@@ -332,7 +336,7 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
         raise Forbidden("无权上传周报表")
     if role != Role.LIAISON and not dry_run:
         raise Forbidden("进展由本单位联络员上传报送；督察办和领导只能预览核对")
-    data = _read_bytes(upload)
+    data = read_bytes(upload)
     sha256 = hashlib.sha256(data).hexdigest()
     workbook = _open_workbook(data)
     try:
@@ -348,3 +352,36 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
         if dry_run:
             transaction.set_rollback(True)
     return Outcome(sha256=sha256, week=week, rows=len(rows), changes=changes, applied=not dry_run)
+
+
+# --- preview, then apply without sending the file again ---------------------------------
+# A preview keeps the file under the uploader's id and its SHA-256; applying with that
+# token reads it back, checks it all again, and removes it once filed.
+
+TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _staged_name(user, token: str) -> str:
+    return f"report-uploads/{user.pk}/{token}.xlsx"
+
+
+def stage(data: bytes, user) -> str:
+    token = hashlib.sha256(data).hexdigest()
+    name = _staged_name(user, token)
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    return token
+
+
+def staged(token: str, user) -> bytes:
+    token = (token or "").strip().lower()
+    name = _staged_name(user, token)
+    if not TOKEN_RE.match(token) or not default_storage.exists(name):
+        raise InvalidInput("预览已失效或不属于您，请重新上传周报表", field="token")
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+def unstage(token: str, user) -> None:
+    if TOKEN_RE.match(token or ""):
+        default_storage.delete(_staged_name(user, token))

@@ -285,3 +285,55 @@ def test_an_upload_without_a_file_is_refused(api, liaison):
 
     assert response.status_code == 400
     assert "请选择" in response.json()["detail"]
+
+
+# --- preview, then confirm with the token; the browser's pages ---------------------------
+
+
+def test_a_preview_token_applies_the_same_file_once(api, liaison, filled):
+    workbook, _row = filled
+    token = send(api, liaison, as_file(workbook), dry_run=True).json()["token"]
+
+    applied = api(liaison).post(URL, {"token": token}, format="multipart")
+    again = api(liaison).post(URL, {"token": token}, format="multipart")
+
+    assert applied.status_code == 200 and applied.json()["applied"] is True
+    assert ProgressReport.objects.get().text == "替代锅炉已停运两台"
+    assert again.status_code == 400 and "预览已失效" in again.json()["detail"]
+    assert ProgressReport.objects.count() == 1
+
+
+def test_a_token_is_good_only_for_the_user_who_previewed(api, liaison, make_user, filled):
+    workbook, _row = filled
+    token = send(api, liaison, as_file(workbook), dry_run=True).json()["token"]
+    colleague = make_user("ann", "liaison", "晋中市")
+
+    response = api(colleague).post(URL, {"token": token}, format="multipart")
+
+    assert response.status_code == 400 and "预览已失效或不属于您" in response.json()["detail"]
+    assert ProgressReport.objects.count() == 0
+
+
+def test_the_desk_forms_preview_and_confirm_pages(client, liaison, filled):
+    workbook, _row = filled
+    client.force_login(liaison)
+
+    preview = client.post(URL + "?dry_run=1", {"file": as_file(workbook)}, HTTP_ACCEPT="text/html")
+    page = preview.content.decode()
+    token = page.split('name="token" value="')[1].split('"')[0]
+    confirmed = client.post(URL, {"token": token}, HTTP_ACCEPT="text/html")
+
+    assert preview.status_code == 200 and "1 行将报送" in page and "确认报送" in page
+    assert confirmed.status_code == 200 and "已报送 2017-W36 的进展 1 项" in confirmed.content.decode()
+    assert ProgressReport.objects.count() == 1
+
+
+def test_the_desk_form_shows_every_problem_on_a_page(client, liaison, filled):
+    workbook, row = filled
+    put(workbook, row, "完成比例", 120)
+    client.force_login(liaison)
+
+    response = client.post(URL, {"file": as_file(workbook)}, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 400
+    assert f"工作表“整改台账”第 {row} 行 K 列：完成比例 120 超出 0–100" in response.content.decode()
