@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from reports.api import export_params, weekly_response
 from reports.models import WeeklyWorkbook
 from reports.upload import UploadRefused, process_upload
+from tasks.admin.ledger import ReadOnlyAdmin
 from tasks.choices import Role
 from tasks.models import Unit
 from tasks.models.people import role_of
@@ -25,7 +26,7 @@ READERS = (Role.OFFICE, Role.ADMIN, Role.LEADER)
 
 
 @admin.register(WeeklyWorkbook)
-class WeeklyWorkbookAdmin(admin.ModelAdmin):
+class WeeklyWorkbookAdmin(ReadOnlyAdmin):
     def _allowed(self, request) -> bool:
         return role_of(request.user) in READERS
 
@@ -34,15 +35,6 @@ class WeeklyWorkbookAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._allowed(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -13,7 +13,7 @@ deadline and the week's progress come from it; otherwise from the live ledger.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 from django.db.models import Prefetch
@@ -52,7 +52,6 @@ class LedgerRow:
     last_report_week: str | None
     reported_this_week: bool
     from_snapshot: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def status_label(self) -> str:
