@@ -130,6 +130,26 @@ def test_it_shows_the_weeks_report_and_the_history_up_to_that_week(liaison):
     assert row["状态"] == "推进中"
 
 
+def test_the_weeks_state_comes_from_its_snapshot_when_there_is_one(liaison):
+    from dispatch.models import WeeklySnapshot
+
+    task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
+    WeeklySnapshot.objects.create(
+        week=WEEK, assignment=task3, status="in_progress", level="red", percent=35, due_date=datetime.date(2017, 12, 31),
+        effective_due=datetime.date(2017, 11, 30), last_report_week=WEEK, report_text="快照里的进展",
+    )
+
+    snapshot_week = export(liaison)
+    row = {h: c.value for h, c in ledger_cells(snapshot_week, 3, "晋中市").items()}
+    live = {h: c.value for h, c in ledger_cells(export(liaison, week="2017-W37"), 3, "晋中市").items()}
+
+    assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == ("推进中", "红", 35, "快照里的进展")
+    assert row["整改时限"] == datetime.datetime(2017, 11, 30)
+    assert (live["状态"], live["完成比例"], live["本周进展"]) == ("未启动", 0, None)
+    missing = {r[0]: r[4] for r in snapshot_week["未报送单位"].iter_rows(min_row=2, values_only=True)}
+    assert "3" not in missing["晋中市"].split("、")
+
+
 def test_a_liaison_exports_only_their_units_rows(liaison):
     rows = ledger_rows(export(liaison))
 
