@@ -1,0 +1,98 @@
+"""The dispatch app's records: the messages it sends, the week it froze, the month it reported.
+
+``Notification`` is one message to one user. ``(job, period, user)`` is unique: it is
+the exactly-once key, so re-running a job for the same period creates nothing new.
+``WeeklySnapshot`` freezes each assignment's state as the weekly dispatch saw it
+(read back by ``reports.rows``). ``Bulletin`` is the monthly bulletin (月通报): figures
+in ``data`` (a JSON document whose schema ``reports.bulletin_xlsx`` and the public
+page read), ``html`` rendered from them, a draft until the office publishes it.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from tasks.choices import Level, Status
+
+
+class Kind(models.TextChoices):
+    WEEKLY_DISPATCH = "weekly_dispatch", "周调度"
+    REPORT_CHASER = "report_chaser", "催报"
+    DEADLINE_WARNING = "deadline_warning", "到期预警"
+    BULLETIN = "bulletin", "月通报"
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="收件人"
+    )
+    unit = models.ForeignKey(
+        "tasks.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="责任单位"
+    )
+    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
+    job = models.CharField("作业", max_length=50, help_text="产生该消息的作业，如 weekly_dispatch")
+    period = models.CharField("周期", max_length=20, help_text="如 2017-W36、2017-10、2017-09-04")
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "消息"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["job", "period", "user"], name="one_message_per_job_period_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.period} → {self.user}"
+
+
+class WeeklySnapshot(models.Model):
+    week = models.CharField("周", max_length=8, help_text="ISO 周，如 2017-W36")
+    assignment = models.ForeignKey(
+        "tasks.Assignment", on_delete=models.CASCADE, related_name="snapshots", verbose_name="台账"
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices)
+    level = models.CharField("预警", max_length=10, choices=Level.choices)
+    percent = models.PositiveSmallIntegerField("完成比例")
+    due_date = models.DateField("原定时限", null=True, blank=True)
+    effective_due = models.DateField("整改时限", null=True, blank=True)
+    last_report_week = models.CharField("最近报送周", max_length=8, null=True, blank=True)
+    report_text = models.TextField("本周进展", blank=True)
+    created_at = models.DateTimeField("冻结时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "周快照"
+        ordering = ["-week", "assignment_id"]
+        constraints = [models.UniqueConstraint(fields=["week", "assignment"], name="one_snapshot_per_week")]
+
+    def __str__(self):
+        return f"{self.week} · {self.assignment_id}"
+
+
+class Bulletin(models.Model):
+    month = models.CharField("月份", max_length=7, unique=True, help_text="如 2017-10")
+    status = models.CharField("状态", max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT)
+    data = models.JSONField("数据", default=dict)
+    html = models.TextField("正文", blank=True)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="发布人"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "月通报"
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month} 月通报"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BulletinStatus.PUBLISHED
