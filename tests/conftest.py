@@ -146,3 +146,14 @@ def _media_root(settings, tmp_path):
 @pytest.fixture
 def vendor():
     return connection.vendor
+
+
+@pytest.fixture
+def evidence_pdf():
+    """A factory of small uploads that pass the evidence checks (a PDF by its first bytes)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def make(name="佐证.pdf", content=b"%PDF-1.4 evidence"):
+        return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+    return make

@@ -9,6 +9,7 @@ from django.db.models import Q
 from tasks.choices import DeadlineKind, Level, Status
 from tasks.models import Unit
 from tasks.services.errors import InvalidInput
+from tasks.weeks import today
 
 
 def int_param(params, name: str, label: str) -> int | None:
@@ -65,3 +66,27 @@ def level_param(params):
 
 def deadline_kind_param(params):
     return choice_param(params, "deadline_kind", DeadlineKind, "时限类型")
+
+
+def filter_assignments(queryset, params):
+    """The assignment list's filters; ``queryset`` is already unit-scoped and carries ``level`` (``with_level``)."""
+    unit = unit_param(params)
+    if unit is not None:
+        queryset = queryset.filter(unit=unit)
+    task = int_param(params, "task", "任务序号")
+    if task is not None:
+        queryset = queryset.filter(task__number=task)
+    category = int_param(params, "category", "问题类别")
+    if category is not None:
+        queryset = queryset.filter(task__category__number=category)
+    status = status_param(params)
+    if status:
+        queryset = queryset.filter(status=status)
+    level = level_param(params)
+    if level:
+        queryset = queryset.filter(level=level)
+    overdue = bool_param(params, "overdue")
+    if overdue is not None:
+        late = queryset.model.objects.overdue(today()).values("pk")
+        queryset = queryset.filter(pk__in=late) if overdue else queryset.exclude(pk__in=late)
+    return queryset

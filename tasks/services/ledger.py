@@ -203,7 +203,7 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
     return review
 
 
-def record_review(review_id, *, actor, outcome, findings="") -> Review:
+def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
     """Record a review's outcome; a relapse reopens the assignment."""
     _require_office(actor, "回头看结论")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
@@ -215,7 +215,7 @@ def record_review(review_id, *, actor, outcome, findings="") -> Review:
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:
             raise InvalidInput("回头看记录不存在", field="review")
-        assignment = lock(review.assignment_id, actor=actor)
+        assignment = lock(review.assignment_id, actor=actor, expected_version=expected_version)
         if review.outcome != ReviewOutcome.PENDING:
             raise InvalidTransition("该回头看已有结论")
         before = audit.snapshot(review)
@@ -257,13 +257,13 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
     return extension
 
 
-def decide_extension(extension_id, *, actor, approve: bool, note="") -> Extension:
+def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
     _require_office(actor, "延期审批")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
             raise InvalidInput("延期申请不存在", field="extension")
-        assignment = lock(extension.assignment_id, actor=actor)
+        assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
         if extension.status != ExtensionStatus.PENDING:
             raise InvalidTransition("该延期申请已审批")
         before = audit.snapshot(extension)

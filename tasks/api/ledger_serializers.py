@@ -1,0 +1,326 @@
+"""Serializers of the ledger API: assignments as read, and the bodies of their actions.
+
+Read serializers only read prefetched rows (see ``ledger_views.with_detail``), so a
+page of assignments costs the same queries whatever its length. Input serializers
+only check types (a string, a date, a JSON object); what the values mean is decided
+by the services in ``tasks.services.ledger``, which answer in Chinese.
+"""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.people import role_of
+from tasks.services.transitions import OFFICE, allowed_actions
+from tasks.weeks import week_of
+
+SUMMARY_CHARS = 60
+
+# Table actions as the API names its endpoints; ``relapse`` happens through a review outcome.
+ENDPOINT_OF_ACTION = {"report": "report", "request_signoff": "signoff", "approve": "approve", "reject": "reject"}
+
+AUDIT_ACTION_LABELS = {
+    "report": "报送进展（状态）",
+    "request_signoff": "申请销号（状态）",
+    "approve": "审核通过（状态）",
+    "reject": "审核退回（状态）",
+    "relapse": "回头看反弹，重新打开",
+    "create_report": "报送进展",
+    "create_signoff": "提交销号申请",
+    "check_signoff": "销号审核",
+    "schedule_review": "安排回头看",
+    "record_review": "回头看结论",
+    "request_extension": "申请延期",
+    "decide_extension": "延期审批",
+    "extend_deadline": "延长完成期限",
+    "list_supervision": "挂牌督办",
+    "lift_supervision": "解除挂牌督办",
+    "record_summons": "约谈",
+    "refer_case": "移交责任追究",
+    "update_case": "更新责任追究",
+}
+
+
+def username(user) -> str | None:
+    return user.username if user is not None else None
+
+
+def summary(text: str) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+def pending(items, status):
+    return next((item for item in items if item.status == status), None)
+
+
+def pending_review(assignment):
+    return next((r for r in assignment.reviews.all() if r.outcome == ReviewOutcome.PENDING), None)
+
+
+def open_signoff(assignment):
+    return next(
+        (s for s in assignment.signoffs.all() if s.status in (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)), None
+    )
+
+
+def api_actions(assignment, user) -> list[str]:
+    """What the caller may do next, named like the endpoints (``reviews`` and ``extensions`` prefetched)."""
+    role = role_of(user)
+    names = [ENDPOINT_OF_ACTION[a] for a in allowed_actions(assignment, user) if a in ENDPOINT_OF_ACTION]
+    extension = pending(assignment.extensions.all(), ExtensionStatus.PENDING)
+    if (
+        role == Role.LIAISON
+        and assignment.status != Status.SIGNED_OFF
+        and assignment.effective_due_date
+        and extension is None
+    ):
+        names.append("request_extension")
+    if role in OFFICE:
+        review = pending_review(assignment)
+        if assignment.status == Status.SIGNED_OFF and review is None:
+            names.append("schedule_review")
+        if review is not None:
+            names.append("record_review")
+        if extension is not None:
+            names.append("decide_extension")
+    return names
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name")
+    uploaded_by = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "name", "size", "content_type", "report", "signoff", "uploaded_by", "uploaded_at", "url"]
+
+    def get_uploaded_by(self, obj) -> str | None:
+        return username(obj.uploaded_by)
+
+    def get_url(self, obj) -> str:
+        path = reverse("api-evidence", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["id", "week", "text", "percent", "measure_notes", "author", "created_at", "evidence"]
+
+    def get_author(self, obj) -> str | None:
+        return username(obj.author)
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    requested_by = serializers.SerializerMethodField()
+    unit_checked_by = serializers.SerializerMethodField()
+    office_checked_by = serializers.SerializerMethodField()
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SignOffRequest
+        fields = [
+            "id", "phase", "summary", "status", "status_label", "requested_by", "requested_at",
+            "unit_checked_by", "unit_checked_at", "unit_opinion",
+            "office_checked_by", "office_checked_at", "office_opinion", "rejection_reason", "evidence",
+        ]
+
+    def get_requested_by(self, obj) -> str | None:
+        return username(obj.requested_by)
+
+    def get_unit_checked_by(self, obj) -> str | None:
+        return username(obj.unit_checked_by)
+
+    def get_office_checked_by(self, obj) -> str | None:
+        return username(obj.office_checked_by)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    outcome_label = serializers.CharField(source="get_outcome_display")
+    scheduled_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "scheduled_for", "scheduled_by", "scheduled_at", "outcome", "outcome_label", "findings",
+                  "decided_by", "decided_at"]
+
+    def get_scheduled_by(self, obj) -> str | None:
+        return username(obj.scheduled_by)
+
+    def get_decided_by(self, obj) -> str | None:
+        return username(obj.decided_by)
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    requested_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Extension
+        fields = ["id", "new_due_date", "reason", "status", "status_label", "requested_by", "requested_at",
+                  "decided_by", "decided_at", "decision_note"]
+
+    def get_requested_by(self, obj) -> str | None:
+        return username(obj.requested_by)
+
+    def get_decided_by(self, obj) -> str | None:
+        return username(obj.decided_by)
+
+
+class AssignmentListSerializer(serializers.ModelSerializer):
+    """A ledger row; the queryset carries ``level`` and ``effective_due`` (``with_level``)."""
+
+    task = serializers.SerializerMethodField()
+    unit = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display")
+    level = serializers.CharField()
+    level_label = serializers.SerializerMethodField()
+    effective_due = serializers.DateField()
+    last_report_week = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "task", "unit", "status", "status_label", "level", "level_label", "version",
+            "due_date", "extended_due_date", "effective_due", "phase", "percent", "last_report_week",
+            "signed_off_at", "next_review_date", "allowed_actions",
+        ]
+
+    def get_task(self, obj) -> dict:
+        task = obj.task
+        return {"id": task.pk, "number": task.number, "category": task.category.number,
+                "summary": summary(task.problem), "deadline_kind": task.deadline_kind}
+
+    def get_unit(self, obj) -> dict:
+        return {"id": obj.unit.pk, "name": obj.unit.name, "kind": obj.unit.kind}
+
+    def get_level_label(self, obj) -> str:
+        return Level(obj.level).label
+
+    def get_last_report_week(self, obj) -> str | None:
+        return week_of(obj.last_report_week_start) if obj.last_report_week_start else None
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        return api_actions(obj, self.context["request"].user)
+
+
+class AssignmentDetailSerializer(AssignmentListSerializer):
+    """One ledger row with everything that happened to it (prefetched by ``with_detail``)."""
+
+    measures = serializers.SerializerMethodField()
+    last_report = serializers.SerializerMethodField()
+    open_signoff = serializers.SerializerMethodField()
+    pending_review = serializers.SerializerMethodField()
+    pending_extension = serializers.SerializerMethodField()
+    reports = ReportSerializer(many=True, read_only=True)
+    signoffs = SignOffSerializer(many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    extensions = ExtensionSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta(AssignmentListSerializer.Meta):
+        fields = AssignmentListSerializer.Meta.fields + [
+            "measures", "last_report", "open_signoff", "pending_review", "pending_extension",
+            "reports", "signoffs", "reviews", "extensions", "evidence",
+        ]
+
+    def get_task(self, obj) -> dict:
+        return {**super().get_task(obj), "problem": obj.task.problem, "deadline_text": obj.task.deadline_text}
+
+    def get_measures(self, obj) -> list[dict]:
+        return [{"number": m.number, "text": m.text} for m in obj.task.measures.all()]
+
+    def _one(self, serializer_class, item):
+        return serializer_class(item, context=self.context).data if item is not None else None
+
+    def get_last_report(self, obj) -> dict | None:
+        return self._one(ReportSerializer, next(iter(obj.reports.all()), None))
+
+    def get_open_signoff(self, obj) -> dict | None:
+        return self._one(SignOffSerializer, open_signoff(obj))
+
+    def get_pending_review(self, obj) -> dict | None:
+        return self._one(ReviewSerializer, pending_review(obj))
+
+    def get_pending_extension(self, obj) -> dict | None:
+        return self._one(ExtensionSerializer, pending(obj.extensions.all(), ExtensionStatus.PENDING))
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    action_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor", "action", "action_label", "model", "object_id", "before", "after", "note",
+                  "prev_hash", "hash"]
+
+    def get_actor(self, obj) -> str | None:
+        return username(obj.actor)
+
+    def get_action_label(self, obj) -> str:
+        return AUDIT_ACTION_LABELS.get(obj.action, obj.action)
+
+
+# Bodies of the actions. Text fields default to "" so the services' own Chinese message
+# ("请填写……") answers a missing value; DRF only refuses values of the wrong type.
+
+def text_field(**kwargs):
+    return serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs)
+
+
+class ReportInput(serializers.Serializer):
+    week = text_field(help_text="ISO 周，如 2017-W36")
+    text = text_field(help_text="本周进展")
+    percent = text_field(help_text="完成比例 0–100")
+    measure_notes = serializers.JSONField(required=False, default=dict, help_text='{"措施序号": "进展"}')
+    evidence = serializers.ListField(child=serializers.FileField(), required=False, help_text="佐证材料（multipart）")
+
+
+class SignOffInput(serializers.Serializer):
+    summary = text_field(help_text="整改情况说明")
+    evidence = serializers.ListField(child=serializers.FileField(), required=False, help_text="至少一份佐证材料")
+
+
+class ApproveInput(serializers.Serializer):
+    opinion = text_field(help_text="审核意见")
+
+
+class RejectInput(serializers.Serializer):
+    reason = text_field(help_text="退回理由")
+
+
+class ScheduleReviewInput(serializers.Serializer):
+    scheduled_for = serializers.DateField(required=False, allow_null=True, default=None, help_text="YYYY-MM-DD")
+
+
+class ReviewOutcomeInput(serializers.Serializer):
+    outcome = text_field(help_text="holds 或 relapsed")
+    findings = text_field(help_text="检查情况；反弹时必填")
+
+
+class ExtensionInput(serializers.Serializer):
+    new_due_date = serializers.DateField(required=False, allow_null=True, default=None, help_text="YYYY-MM-DD")
+    reason = text_field(help_text="延期理由")
+
+
+class ExtensionDecisionInput(serializers.Serializer):
+    approve = serializers.BooleanField(help_text="true 批准，false 不批准")
+    note = text_field(help_text="审批意见")
+
+    def validate(self, attrs):
+        # A form post without the field would read as "false": a refusal nobody asked for.
+        if "approve" not in self.initial_data:
+            raise serializers.ValidationError({"approve": ["请说明是否批准（approve 取 true 或 false）"]})
+        return attrs

@@ -1,0 +1,253 @@
+"""The ledger API: assignments, the actions on them, their history and evidence files.
+
+Views stay thin: every queryset starts from ``Assignment.objects.visible_to`` (another
+unit's row is a 404 before anything else is looked at), the body is type-checked by
+an input serializer, and the change is made by a service in ``tasks.services.ledger``,
+which locks the row, checks the state table and the caller's role, compares the
+``If-Match`` version and writes the audit trail. A write answers with the assignment
+as it now stands and its new ``ETag``.
+"""
+
+import re
+
+from django.db.models import Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks.api import filters
+from tasks.api import ledger_serializers as s
+from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.people import role_of
+from tasks.services import ledger
+from tasks.services.errors import InvalidInput, NotFound
+from tasks.weeks import today
+
+WRITER_ROLES = frozenset({Role.LIAISON, Role.UNIT_LEADER, Role.OFFICE, Role.ADMIN})
+IF_MATCH_RE = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, location=OpenApiParameter.HEADER, required=False,
+    description="台账版本（详情的 ETag，如 \"3\" 或 3）；版本已变则 412，不做任何修改",
+)
+
+
+class LedgerWrite(BasePermission):
+    """Reads for everyone signed in (scoped by unit); writes only for the ledger's working roles."""
+
+    message = "领导及未分配角色的账号只能查看台账，不能修改"
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or role_of(request.user) in WRITER_ROLES
+
+
+def expected_version(request) -> int | None:
+    """The version in ``If-Match`` (``3``, ``"3"`` or ``W/"3"``); None when absent or ``*``."""
+    raw = request.headers.get("If-Match", "").strip()
+    if raw in ("", "*"):
+        return None
+    match = IF_MATCH_RE.match(raw)
+    if match is None:
+        raise InvalidInput(f"If-Match 应为台账版本号（如 \"3\"），收到“{raw[:40]}”", field="If-Match")
+    return int(match[1])
+
+
+def etag(assignment) -> str:
+    return f'"{assignment.version}"'
+
+
+def with_detail(assignments):
+    """Everything the detail shows, prefetched: reports, sign-offs, reviews, extensions and evidence."""
+    evidence = Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id"))
+    return assignments.prefetch_related(
+        "task__measures",
+        Prefetch("reports", queryset=ProgressReport.objects.select_related("author").prefetch_related(evidence)
+                 .order_by("-created_at", "-id")),
+        Prefetch("signoffs", queryset=SignOffRequest.objects.select_related(
+            "requested_by", "unit_checked_by", "office_checked_by").prefetch_related(evidence).order_by("-requested_at", "-id")),
+        Prefetch("reviews", queryset=Review.objects.select_related("scheduled_by", "decided_by").order_by("-scheduled_for", "-id")),
+        Prefetch("extensions", queryset=Extension.objects.select_related("requested_by", "decided_by")
+                 .order_by("-requested_at", "-id")),
+        evidence,
+    )
+
+
+def with_pending(assignments):
+    """For the list: only the pending review and extension of each row, which is all ``allowed_actions`` reads."""
+    return assignments.prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.filter(outcome=ReviewOutcome.PENDING)),
+        Prefetch("extensions", queryset=Extension.objects.filter(status=ExtensionStatus.PENDING)),
+    )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("unit", str, description="责任单位 id 或名称"),
+        OpenApiParameter("task", int, description="任务序号 1–60"),
+        OpenApiParameter("category", int, description="问题类别序号 1–4"),
+        OpenApiParameter("status", str, enum=Status.values),
+        OpenApiParameter("level", str, enum=["red", "yellow", "green"]),
+        OpenApiParameter("overdue", bool, description="true 只列逾期未销号的台账，false 排除它们"),
+        OpenApiParameter("page_size", int, description="每页条数，最多 200"),
+    ]
+)
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """The ledger: one row per task and responsible unit, scoped to what the caller may see."""
+
+    permission_classes = [IsAuthenticated, LedgerWrite]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        queryset = (
+            Assignment.objects.visible_to(self.request.user)
+            .with_level(today())
+            .select_related("task__category", "unit")
+            .order_by("task__number", "unit__name", "id")
+        )
+        if self.action == "list":
+            return with_pending(filters.filter_assignments(queryset, self.request.query_params))
+        return with_detail(queryset)
+
+    def get_serializer_class(self):
+        return s.AssignmentListSerializer if self.action == "list" else s.AssignmentDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        assignment = self.get_object()
+        response = Response(self.get_serializer(assignment).data)
+        response["ETag"] = etag(assignment)
+        return response
+
+    # Writes -----------------------------------------------------------------------------------
+
+    def _visible(self) -> Assignment:
+        """The assignment named in the URL if the caller may see it: a 404 comes before any other answer."""
+        return get_object_or_404(Assignment.objects.visible_to(self.request.user).only("pk"), pk=self.kwargs["pk"])
+
+    def _act(self, request, input_class, perform, created=False):
+        assignment = self._visible()
+        version = expected_version(request)
+        body = input_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        perform(assignment.pk, body.validated_data, version)
+        fresh = self.get_queryset().get(pk=assignment.pk)
+        response = Response(
+            s.AssignmentDetailSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+        response["ETag"] = etag(fresh)
+        return response
+
+    @extend_schema(request={"multipart/form-data": s.ReportInput, "application/json": s.ReportInput},
+                   parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reports(self, request, pk=None):
+        """The liaison's weekly progress report (the first one starts the assignment)."""
+        def perform(pk, data, version):
+            ledger.submit_report(pk, actor=request.user, week=data["week"], text=data["text"], percent=data["percent"],
+                                 measure_notes=data["measure_notes"], files=data.get("evidence", []),
+                                 expected_version=version)
+        return self._act(request, s.ReportInput, perform, created=True)
+
+    @extend_schema(request={"multipart/form-data": s.SignOffInput}, parameters=[IF_MATCH],
+                   responses={201: s.AssignmentDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def signoff(self, request, pk=None):
+        """The liaison asks for sign-off (销号) with a summary and at least one evidence file."""
+        def perform(pk, data, version):
+            ledger.request_signoff(pk, actor=request.user, summary=data["summary"], files=data.get("evidence", []),
+                                   expected_version=version)
+        return self._act(request, s.SignOffInput, perform, created=True)
+
+    @extend_schema(request=s.ApproveInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """The check the state calls for: the unit leader first, then the office (which signs off)."""
+        def perform(pk, data, version):
+            ledger.approve(pk, actor=request.user, opinion=data["opinion"], expected_version=version)
+        return self._act(request, s.ApproveInput, perform)
+
+    @extend_schema(request=s.RejectInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Send the request back to 推进中 with a reason, at either check."""
+        def perform(pk, data, version):
+            ledger.reject(pk, actor=request.user, reason=data["reason"], expected_version=version)
+        return self._act(request, s.RejectInput, perform)
+
+    @extend_schema(request=s.ScheduleReviewInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reviews(self, request, pk=None):
+        """The office schedules a look-back review (回头看) of a signed-off assignment."""
+        def perform(pk, data, version):
+            ledger.schedule_review(pk, actor=request.user, scheduled_for=data["scheduled_for"], expected_version=version)
+        return self._act(request, s.ScheduleReviewInput, perform, created=True)
+
+    @extend_schema(request=s.ReviewOutcomeInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)")
+    def review_outcome(self, request, pk=None, review_id=None):
+        """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
+        def perform(pk, data, version):
+            review = Review.objects.filter(pk=review_id, assignment_id=pk).values_list("pk", flat=True).first()
+            if review is None:
+                raise NotFound("该台账没有这次回头看")
+            ledger.record_review(review, actor=request.user, outcome=data["outcome"], findings=data["findings"],
+                                 expected_version=version)
+        return self._act(request, s.ReviewOutcomeInput, perform)
+
+    @extend_schema(request=s.ExtensionInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def extensions(self, request, pk=None):
+        """The liaison asks for a later deadline (延期申请); the original due date is kept."""
+        def perform(pk, data, version):
+            ledger.request_extension(pk, actor=request.user, new_due_date=data["new_due_date"], reason=data["reason"],
+                                     expected_version=version)
+        return self._act(request, s.ExtensionInput, perform, created=True)
+
+    @extend_schema(request=s.ExtensionDecisionInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/decide")
+    def decide_extension(self, request, pk=None, extension_id=None):
+        """The office approves or refuses an extension request."""
+        def perform(pk, data, version):
+            extension = Extension.objects.filter(pk=extension_id, assignment_id=pk).values_list("pk", flat=True).first()
+            if extension is None:
+                raise NotFound("该台账没有这项延期申请")
+            ledger.decide_extension(extension, actor=request.user, approve=data["approve"], note=data["note"],
+                                    expected_version=version)
+        return self._act(request, s.ExtensionDecisionInput, perform)
+
+    @extend_schema(responses=s.AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The audit entries of this assignment, oldest first: actor, time, action, before and after."""
+        assignment = self._visible()
+        entries = AuditEntry.objects.filter(assignment=assignment).select_related("actor").order_by("id")
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(s.AuditEntrySerializer(page, many=True).data)
+
+
+class EvidenceDownloadView(APIView):
+    """An evidence file, streamed, only to users who may see its assignment (404 otherwise)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        visible = Assignment.objects.visible_to(request.user).values("pk")
+        item = get_object_or_404(Evidence.objects.filter(assignment__in=visible), pk=pk)
+        try:
+            handle = item.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound("文件已不存在") from None
+        # FileResponse writes the name as filename*=utf-8''… (RFC 6266) when it is not plain ASCII
+        # and escapes quotes otherwise; control characters are dropped before it sees the name.
+        name = "".join(ch for ch in item.original_name if ch.isprintable()) or f"evidence-{item.pk}"
+        return FileResponse(handle, as_attachment=True, filename=name)
+
+    def perform_content_negotiation(self, request, force=False):
+        # A download may be asked for with any Accept header; errors still answer in JSON.
+        return super().perform_content_negotiation(request, force=True)
