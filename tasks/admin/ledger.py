@@ -1,5 +1,10 @@
-from django.contrib import admin
+"""Read-only admins of the ledger records (the sign-off request and its queue are in ``signoff.py``)."""
 
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from tasks.admin.access import LedgerRecordAdmin, ReadOnlyAdmin
 from tasks.models import (
     Assignment,
     AuditEntry,
@@ -8,25 +13,16 @@ from tasks.models import (
     Membership,
     ProgressReport,
     Review,
-    SignOffRequest,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only through the ledger services: viewable, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+__all__ = ["LedgerRecordAdmin", "ReadOnlyAdmin"]
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(LedgerRecordAdmin):
+    """Status, dates and percent change only through the services (reports, checks, extensions)."""
+
+    unit_path = "unit"
     list_display = ["task", "unit", "status", "percent", "due_date", "extended_due_date", "last_report_week_start", "signed_off_at"]
     list_filter = ["status", "task__category", "task__deadline_kind", "unit__kind", ("unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["task__problem", "unit__name"]
@@ -34,50 +30,44 @@ class AssignmentAdmin(admin.ModelAdmin):
     readonly_fields = ["task", "unit", "status", "version", "percent", "last_report_week_start", "signed_off_at",
                        "phase", "extended_due_date", "next_review_date", "due_date"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ReadOnlyAdmin):
+class ProgressReportAdmin(LedgerRecordAdmin):
     list_display = ["assignment", "week", "percent", "author", "created_at"]
     list_filter = ["week", "assignment__task__category"]
     search_fields = ["text", "assignment__unit__name"]
     list_select_related = ["assignment__task", "assignment__unit", "author"]
 
 
-@admin.register(SignOffRequest)
-class SignOffRequestAdmin(ReadOnlyAdmin):
-    list_display = ["assignment", "status", "requested_by", "requested_at", "unit_checked_by", "office_checked_by"]
-    list_filter = ["status"]
-    list_select_related = ["assignment__task", "assignment__unit", "requested_by", "unit_checked_by", "office_checked_by"]
-
-
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyAdmin):
+class EvidenceAdmin(LedgerRecordAdmin):
     list_display = ["original_name", "assignment", "size", "content_type", "uploaded_by", "uploaded_at"]
     list_select_related = ["assignment__task", "assignment__unit", "uploaded_by"]
+    fields = ["download", "assignment", "report", "signoff", "size", "content_type", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+    @admin.display(description="文件")
+    def download(self, obj):
+        """Media is not served; the file goes through the page that checks who may see it."""
+        return format_html('<a href="{}">{}</a>', reverse("evidence", args=[obj.pk]), obj.original_name)
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
+class ReviewAdmin(LedgerRecordAdmin):
     list_display = ["assignment", "scheduled_for", "outcome", "decided_by", "decided_at"]
     list_filter = ["outcome"]
     list_select_related = ["assignment__task", "assignment__unit", "decided_by"]
 
 
 @admin.register(Extension)
-class ExtensionAdmin(ReadOnlyAdmin):
+class ExtensionAdmin(LedgerRecordAdmin):
     list_display = ["assignment", "new_due_date", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
     list_select_related = ["assignment__task", "assignment__unit", "requested_by", "decided_by"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
+class AuditEntryAdmin(LedgerRecordAdmin):
     list_display = ["id", "at", "actor", "action", "model", "object_id", "assignment"]
     list_filter = ["action", "model"]
     search_fields = ["object_id", "note"]

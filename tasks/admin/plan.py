@@ -25,7 +25,7 @@ class AssignmentInline(admin.TabularInline):
     model = Assignment
     extra = 0
     fields = ["unit", "status", "due_date", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
-    readonly_fields = ["status", "percent", "last_report_week_start", "signed_off_at"]
+    readonly_fields = ["status", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
     autocomplete_fields = ["unit"]
     show_change_link = True
 

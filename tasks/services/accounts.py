@@ -30,7 +30,7 @@ def create_user(username: str, *, role: str, password: str, unit: str | Unit | N
     user.set_password(password)
     user.email = email
     user.first_name = full_name
-    user.is_staff = role in (Role.OFFICE, Role.ADMIN)
+    user.is_staff = role in (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)  # unit leaders check sign-offs in the admin
     user.is_superuser = role == Role.ADMIN
     user.save()
     Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
