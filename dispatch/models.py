@@ -96,3 +96,28 @@ class Bulletin(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == BulletinStatus.PUBLISHED
+
+
+class DeadlineWarning(models.Model):
+    """What the deadline job has already warned about: one row per assignment and deadline.
+
+    The daily job warns about every deadline in its window that has no row here yet,
+    so a missed day is caught up the next day and nothing is warned twice.
+    ``key`` names the deadline: ``due:2017-12-31``, ``overdue:2017-12-31`` or
+    ``milestone:3:2017-12-31`` (measure 3's milestone).
+    """
+
+    assignment = models.ForeignKey(
+        "tasks.Assignment", on_delete=models.CASCADE, related_name="deadline_warnings", verbose_name="台账"
+    )
+    key = models.CharField("预警事项", max_length=40)
+    warned_on = models.DateField("预警日期")
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "到期预警记录"
+        ordering = ["-warned_on", "assignment_id"]
+        constraints = [models.UniqueConstraint(fields=["assignment", "key"], name="one_warning_per_deadline")]
+
+    def __str__(self):
+        return f"{self.assignment_id} · {self.key}"

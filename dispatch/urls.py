@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = []
+from dispatch import api
+
+router = SimpleRouter()
+router.register("notifications", api.NotificationViewSet, basename="notification")
+router.register("bulletins", api.BulletinViewSet, basename="bulletin")
+
+urlpatterns = router.urls

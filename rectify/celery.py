@@ -12,10 +12,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_configure.connect
-def _make_file_broker_folders(sender, **kwargs):
-    """The embedded file broker (no CELERY_BROKER_URL) needs its folders to exist."""
-    options = sender.conf.broker_transport_options or {}
+@app.on_after_configure.connect
+def _make_file_broker_folders(sender, source, **kwargs):
+    """The embedded file broker (no CELERY_BROKER_URL) needs its folders to exist.
+
+    Reads the finished configuration (``source``): reading ``sender.conf`` while it is
+    being configured would configure it again, recursively.
+    """
+    options = source.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)

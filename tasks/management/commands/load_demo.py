@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from dispatch.demo import load as load_dispatch_demo
 from tasks.demo import DEMO_PASSWORD, load_demo
 from tasks.models import Task
 
@@ -14,3 +15,4 @@ class Command(BaseCommand):
         self.stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
         for username, role, unit in accounts:
             self.stdout.write(f"  {username:<16} {role}{'  ' + unit if unit else ''}")
+        self.stdout.write(load_dispatch_demo())

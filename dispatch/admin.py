@@ -1,0 +1,100 @@
+"""The dispatch records in the admin: read-only, scoped by unit; the office publishes bulletins from here.
+
+Office staff and administrators read every message, snapshot and bulletin; a unit
+leader reads their own unit's messages and snapshots and the published bulletins.
+The one change made here is publishing a draft bulletin, through ``publish_bulletin``.
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from dispatch.bulletin import publish_bulletin
+from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification, WeeklySnapshot
+from tasks.admin.ledger import ReadOnlyAdmin
+from tasks.choices import Role
+from tasks.models.people import role_of, scope_by_unit
+from tasks.services.errors import LedgerError
+from tasks.services.transitions import OFFICE
+
+READERS = frozenset({Role.OFFICE, Role.ADMIN, Role.LEADER, Role.UNIT_LEADER})
+
+
+class DispatchAdmin(ReadOnlyAdmin):
+    unit_path = "unit"
+
+    def _reader(self, request) -> bool:
+        return role_of(request.user) in READERS
+
+    def has_module_permission(self, request):
+        return self._reader(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._reader(request)
+
+    def get_queryset(self, request):
+        return scope_by_unit(super().get_queryset(request), request.user, self.unit_path)
+
+
+@admin.register(Notification)
+class NotificationAdmin(DispatchAdmin):
+    list_display = ["subject", "kind", "period", "user", "unit", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "job", "period"]
+    search_fields = ["subject", "user__username", "unit__name"]
+    list_select_related = ["user", "unit"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(WeeklySnapshot)
+class WeeklySnapshotAdmin(DispatchAdmin):
+    unit_path = "assignment__unit"
+    list_display = ["week", "assignment", "status", "level", "percent", "effective_due", "last_report_week"]
+    list_filter = ["week", "status", "level"]
+    search_fields = ["assignment__unit__name"]
+    list_select_related = ["assignment__task", "assignment__unit"]
+
+
+@admin.register(DeadlineWarning)
+class DeadlineWarningAdmin(DispatchAdmin):
+    unit_path = "assignment__unit"
+    list_display = ["warned_on", "assignment", "key"]
+    list_filter = ["warned_on"]
+    list_select_related = ["assignment__task", "assignment__unit"]
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(DispatchAdmin):
+    list_display = ["month", "status", "created_at", "published_at", "published_by", "workbook"]
+    list_filter = ["status"]
+    list_select_related = ["published_by"]
+    fields = ["month", "status", "created_at", "published_at", "published_by", "workbook", "body"]
+    readonly_fields = fields
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        queryset = super(DispatchAdmin, self).get_queryset(request)
+        if role_of(request.user) in (Role.OFFICE, Role.ADMIN, Role.LEADER):
+            return queryset
+        return queryset.filter(status=BulletinStatus.PUBLISHED)
+
+    @admin.display(description="Excel")
+    def workbook(self, obj):
+        return format_html('<a href="{}">下载月通报 Excel</a>', reverse("bulletin-xlsx", kwargs={"month": obj.month}))
+
+    @admin.display(description="正文")
+    def body(self, obj):
+        return mark_safe(obj.html)  # rendered from dispatch/bulletin.html with autoescaping
+
+    def has_publish_permission(self, request):
+        return role_of(request.user) in OFFICE
+
+    @admin.action(description="发布所选月通报", permissions=["publish"])
+    def publish(self, request, queryset):
+        for bulletin in queryset:
+            try:
+                publish_bulletin(bulletin, request.user)
+            except LedgerError as exc:
+                self.message_user(request, f"{bulletin.month}：{exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{bulletin.month} 月通报已发布", messages.SUCCESS)

@@ -1,0 +1,107 @@
+"""REST endpoints: the caller's own inbox, and the monthly bulletins.
+
+- ``GET /api/notifications/`` the caller's own messages, newest first, paginated;
+  ``?unread=true`` only unread (``false``: only read). ``POST /api/notifications/<id>/read/``
+  marks one read; anyone else's is a 404.
+- ``GET /api/bulletins/`` and ``/api/bulletins/<month>/``: office, leaders and admins
+  see drafts too, everyone else only published bulletins. ``…/<month>/xlsx/`` the
+  workbook. ``POST /api/bulletins/<month>/publish/``: the office publishes a draft.
+"""
+
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dispatch.bulletin import publish_bulletin
+from dispatch.models import Bulletin, BulletinStatus, Notification
+from reports.bulletin_xlsx import build_bulletin_workbook
+from tasks.choices import Role
+from tasks.models.people import role_of
+from tasks.services.errors import InvalidInput
+
+DRAFT_READERS = (Role.OFFICE, Role.LEADER, Role.ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    unread = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "kind_label", "period", "subject", "body", "created_at", "read_at", "unread"]
+        read_only_fields = fields
+
+    def get_unread(self, obj) -> bool:
+        return obj.read_at is None
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        queryset = Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+        if self.action == "list":
+            unread = self.request.query_params.get("unread")
+            if unread not in (None, "", "true", "false"):
+                raise InvalidInput("unread 只能是 true 或 false", field="unread")
+            if unread:
+                queryset = queryset.filter(read_at__isnull=unread == "true")
+        return queryset
+
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        note = self.get_object()
+        if note.read_at is None:
+            note.read_at = timezone.now()
+            Notification.objects.filter(pk=note.pk, read_at=None).update(read_at=note.read_at)
+        return Response(self.get_serializer(note).data)
+
+
+class BulletinListSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    totals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bulletin
+        fields = ["month", "status", "status_label", "created_at", "published_at", "totals"]
+        read_only_fields = fields
+
+    def get_totals(self, obj) -> dict:
+        return (obj.data or {}).get("totals", {})
+
+
+class BulletinSerializer(BulletinListSerializer):
+    published_by = serializers.CharField(source="published_by.username", default=None, read_only=True)
+
+    class Meta(BulletinListSerializer.Meta):
+        fields = [*BulletinListSerializer.Meta.fields, "published_by", "data", "html"]
+        read_only_fields = fields
+
+
+class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "month"
+    lookup_value_regex = r"\d{4}-\d{2}"
+
+    def get_serializer_class(self):
+        return BulletinListSerializer if self.action == "list" else BulletinSerializer
+
+    def get_queryset(self):
+        queryset = Bulletin.objects.select_related("published_by").order_by("-month")
+        if role_of(self.request.user) not in DRAFT_READERS:
+            queryset = queryset.filter(status=BulletinStatus.PUBLISHED)
+        return queryset
+
+    @action(detail=True, methods=["post"])
+    def publish(self, request, month=None):
+        bulletin = publish_bulletin(self.get_object(), request.user)
+        return Response(BulletinSerializer(bulletin).data)
+
+    @action(detail=True, methods=["get"])
+    def xlsx(self, request, month=None):
+        bulletin = self.get_object()
+        response = HttpResponse(build_bulletin_workbook(bulletin), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="bulletin-{bulletin.month}.xlsx"'
+        return response

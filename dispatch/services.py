@@ -1,0 +1,218 @@
+"""The dispatch jobs as plain functions: called by the Celery tasks, the commands and the tests.
+
+- ``dispatch_weekly(week)``: Monday's 周调度. Freezes the week that just ended as
+  ``WeeklySnapshot`` rows, then tells each unit with open assignments what it owes
+  this week.
+- ``chase_reports(week)``: Wednesday's 催报 to units with open assignments not yet
+  reported for the week.
+- ``warn_deadlines(date)``: the daily 到期预警 about deadlines and measure milestones
+  due within seven days and deadlines that have passed, each warned once.
+- ``make_bulletin(month)`` / ``publish_bulletin(bulletin, actor)``: in ``dispatch.bulletin``.
+
+Each job runs in one transaction and is idempotent: messages are keyed by (job,
+period, recipient) (``dispatch.notify``), snapshots by (week, assignment), warnings by
+(assignment, deadline). Assignments are read through ``with_level(today)``, the one
+warning rule, where ``today`` is fixed by the period (the week's Monday or Wednesday,
+the given date), so a run by hand for a past period sees that period's levels.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin  # noqa: F401 - the jobs in one place
+from dispatch.models import DeadlineWarning, Kind, Notification, WeeklySnapshot
+from dispatch.notify import Delivery, Message, deliver, unit_recipients
+from reports.rows import ledger_rows
+from tasks.choices import Level, Status
+from tasks.models import Assignment, Measure, Unit
+from tasks.weeks import week_of, week_range
+
+WARN_DAYS = 7  # deadlines this close are warned about
+
+LEVEL_WORDS = {Level.RED: "红色预警（已逾期）", Level.YELLOW: "黄色预警", Level.GREEN: "绿色"}
+
+
+@dataclass
+class Result:
+    """What a job run did, for the command's summary and the task's log."""
+
+    period: str
+    messages: Delivery = field(default_factory=Delivery)
+    units: int = 0
+    snapshots_created: int = 0
+    snapshots_existing: int = 0
+    warnings_created: int = 0
+
+
+def everyone():
+    """An unsaved superuser: the jobs read every unit's rows, as the office sees them."""
+    return get_user_model()(username="dispatch", is_superuser=True)
+
+
+def _unit_ids() -> dict[str, int]:
+    return dict(Unit.objects.values_list("name", "id"))
+
+
+def freeze_week(week: str) -> tuple[int, int]:
+    """Store each assignment's state as the week ended; rows already frozen stay. (created, existing)."""
+    _monday, sunday = week_range(week)
+    rows = list(ledger_rows(week, everyone(), today=sunday))
+    new = [
+        WeeklySnapshot(
+            week=week, assignment_id=r.assignment_id, status=r.status, level=r.level, percent=r.percent,
+            due_date=r.due_date, effective_due=r.effective_due, last_report_week=r.last_report_week,
+            report_text=r.week_text,
+        )
+        for r in rows if not r.from_snapshot
+    ]
+    WeeklySnapshot.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new), len(rows) - len(new)
+
+
+def _weekly_line(row) -> str:
+    due = row.effective_due.isoformat() if row.effective_due else row.deadline_text
+    last = row.last_report_week or "尚未报送"
+    line = f"任务{row.task_number}：{row.status_label}，{LEVEL_WORDS[row.level]}，整改时限 {due}，最近报送 {last}，完成 {row.percent}%"
+    if row.level == Level.RED:
+        line += "。本周须说明逾期原因、补救措施和新的完成时间，或申请延期"
+    elif row.last_report_week is None:
+        line += "。本周须报送启动情况和工作安排"
+    return line
+
+
+def dispatch_weekly(week: str) -> Result:
+    """Monday's dispatch for ``week``: freeze the previous week, message each unit with open assignments."""
+    monday, sunday = week_range(week)
+    previous = week_of(monday - datetime.timedelta(days=1))
+    result = Result(period=week)
+    with transaction.atomic():
+        result.snapshots_created, result.snapshots_existing = freeze_week(previous)
+        by_unit = defaultdict(list)
+        for row in ledger_rows(week, everyone(), today=monday):
+            if row.is_open:
+                by_unit[row.unit].append(row)
+        unit_ids = _unit_ids()
+        recipients = unit_recipients(unit_ids[name] for name in by_unit)
+        messages = []
+        for unit, rows in sorted(by_unit.items()):
+            unit_id = unit_ids[unit]
+            red = sum(1 for r in rows if r.level == Level.RED)
+            subject = f"{week} 周调度：{unit}本周须报送 {len(rows)} 项整改进展" + (f"（{red} 项逾期）" if red else "")
+            body = "\n".join([
+                f"{unit}：本周（{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}）须逐项报送以下 {len(rows)} 项台账的整改进展。",
+                *(f"{i}. {_weekly_line(r)}" for i, r in enumerate(rows, 1)),
+                "本周报送应写明：本周完成的工作、完成比例、存在的问题和下周计划；措施有节点时间的，逐条说明进展。",
+            ])
+            messages += [Message(user_id, subject, body, unit_id) for user_id in recipients.get(unit_id, [])]
+            result.units += 1
+        result.messages = deliver("weekly_dispatch", week, Kind.WEEKLY_DISPATCH, messages)
+    return result
+
+
+def chase_reports(week: str) -> Result:
+    """Wednesday's chaser: units with open assignments not reported for ``week``."""
+    monday, _sunday = week_range(week)
+    wednesday = monday + datetime.timedelta(days=2)
+    result = Result(period=week)
+    with transaction.atomic():
+        missing = (
+            Assignment.objects.with_level(wednesday)
+            .exclude(status=Status.SIGNED_OFF)
+            .exclude(reports__week=week)
+            .select_related("task", "unit")
+            .order_by("unit__name", "task__number")
+        )
+        by_unit = defaultdict(list)
+        for assignment in missing:
+            by_unit[assignment.unit].append(assignment)
+        recipients = unit_recipients(unit.pk for unit in by_unit)
+        messages = []
+        for unit, assignments in by_unit.items():
+            numbers = "、".join(str(a.task.number) for a in assignments)
+            subject = f"{week} 催报：{unit.name}尚有 {len(assignments)} 项台账未报送本周进展"
+            body = "\n".join([
+                f"{unit.name}：截至本周三，以下 {len(assignments)} 项台账尚未报送 {week} 的整改进展，请于本周内报送。",
+                f"任务序号：{numbers}",
+                *(f"任务{a.task.number}：{LEVEL_WORDS[a.level]}，整改时限 "
+                  f"{a.effective_due.isoformat() if a.effective_due else a.task.deadline_text}" for a in assignments),
+            ])
+            messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
+            result.units += 1
+        result.messages = deliver("report_chaser", week, Kind.REPORT_CHASER, messages)
+    return result
+
+
+@dataclass
+class _Deadline:
+    assignment: Assignment
+    key: str
+    text: str
+
+
+def _deadlines(day: datetime.date) -> list[_Deadline]:
+    """Every deadline in the window: effective due dates up to ``day`` + 7 (past ones as overdue),
+    and measure milestones from ``day`` to ``day`` + 7, for open assignments."""
+    horizon = day + datetime.timedelta(days=WARN_DAYS)
+    open_ = Assignment.objects.with_level(day).exclude(status=Status.SIGNED_OFF).select_related("task", "unit")
+    found = []
+    for a in open_.filter(effective_due__lte=horizon).order_by("task__number", "unit__name"):
+        due = a.effective_due
+        if a.level == Level.RED:
+            found.append(_Deadline(a, f"overdue:{due}", f"任务{a.task.number}：整改时限 {due} 已过，现已逾期，请尽快完成或申请延期"))
+        else:
+            found.append(_Deadline(a, f"due:{due}", f"任务{a.task.number}：整改时限 {due}，还有 {(due - day).days} 天到期"))
+    milestones = defaultdict(list)  # task id -> [(measure number, date)]
+    for task_id, number, dates in Measure.objects.exclude(milestones=[]).values_list("task_id", "number", "milestones"):
+        for value in dates or []:
+            try:
+                date = datetime.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                continue
+            if day <= date <= horizon:
+                milestones[task_id].append((number, date))
+    if milestones:
+        for a in open_.filter(task_id__in=list(milestones)).order_by("task__number", "unit__name"):
+            for number, date in sorted(milestones[a.task_id]):
+                found.append(_Deadline(a, f"milestone:{number}:{date}",
+                                       f"任务{a.task.number}：措施{number}的节点时间 {date}，还有 {(date - day).days} 天"))
+    return found
+
+
+def warn_deadlines(day: datetime.date) -> Result:
+    """The daily warning: each deadline in the window not warned before, once, to its unit."""
+    period = day.isoformat()
+    result = Result(period=period)
+    with transaction.atomic():
+        deadlines = _deadlines(day)
+        ids = {d.assignment.pk for d in deadlines}
+        warned = set(DeadlineWarning.objects.filter(assignment_id__in=ids).values_list("assignment_id", "key"))
+        # A unit already told today waits for tomorrow's run, so a deadline is never recorded as
+        # warned without a message that says so.
+        told_today = set(
+            Notification.objects.filter(job="deadline_warning", period=period, unit__isnull=False)
+            .values_list("unit_id", flat=True)
+        )
+        by_unit = defaultdict(list)
+        for d in deadlines:
+            if (d.assignment.pk, d.key) not in warned and d.assignment.unit_id not in told_today:
+                by_unit[d.assignment.unit].append(d)
+        recipients = unit_recipients(unit.pk for unit in by_unit)
+        messages, records = [], []
+        for unit, items in by_unit.items():
+            users = recipients.get(unit.pk, [])
+            if not users:
+                continue  # nobody to tell yet: warned once someone can read it
+            overdue = sum(1 for d in items if d.key.startswith("overdue:"))
+            subject = f"{period} 到期预警：{unit.name} {len(items)} 项" + (f"（{overdue} 项已逾期）" if overdue else "")
+            body = "\n".join([f"{unit.name}：以下整改事项临近期限或已逾期。", *(f"{i}. {d.text}" for i, d in enumerate(items, 1))])
+            messages += [Message(user_id, subject, body, unit.pk) for user_id in users]
+            records += [DeadlineWarning(assignment=d.assignment, key=d.key, warned_on=day) for d in items]
+            result.units += 1
+        DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
+        result.warnings_created = len(records)
+        result.messages = deliver("deadline_warning", period, Kind.DEADLINE_WARNING, messages)
+    return result

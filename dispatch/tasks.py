@@ -1,0 +1,74 @@
+"""The Celery tasks: thin wrappers that take periods or ids and call the services.
+
+Every task acknowledges late and is re-queued if its worker dies
+(``acks_late``/``reject_on_worker_lost``, also the app defaults), retries only
+transient errors (a lost database connection, the mail server, the network) with
+exponential backoff and jitter capped at ``RETRY_BACKOFF_MAX`` (below the broker's
+visibility timeout), and is safe to run twice: the services are idempotent.
+A beat tick carries no arguments: the task names the period when it runs (a tick
+older than its ``expires`` is dropped, so it cannot drift into the next period).
+"""
+
+import datetime
+import logging
+import smtplib
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from dispatch import services
+from dispatch.bulletin import previous_month
+from dispatch.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
+from tasks.weeks import today, week_of
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError, smtplib.SMTPException, ConnectionError, TimeoutError)
+
+OPTIONS = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": MAX_RETRIES,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+def _log(result):
+    log.info("dispatch %s: %d messages created, %d existed, %d units", result.period,
+             result.messages.created, result.messages.existing, result.units)
+    return {"period": result.period, "created": result.messages.created, "existing": result.messages.existing}
+
+
+@shared_task(name="dispatch.weekly", **OPTIONS)
+def dispatch_weekly_task(week: str | None = None):
+    return _log(services.dispatch_weekly(week or week_of(today())))
+
+
+@shared_task(name="dispatch.chase_reports", **OPTIONS)
+def chase_reports_task(week: str | None = None):
+    return _log(services.chase_reports(week or week_of(today())))
+
+
+@shared_task(name="dispatch.warn_deadlines", **OPTIONS)
+def warn_deadlines_task(date: str | None = None):
+    day = datetime.date.fromisoformat(date) if date else today()
+    return _log(services.warn_deadlines(day))
+
+
+@shared_task(name="dispatch.make_bulletin", **OPTIONS)
+def make_bulletin_task(month: str | None = None):
+    month = month or previous_month(today())
+    bulletin, changed, delivery = services.make_bulletin(month)
+    log.info("bulletin %s: %s; %d messages created, %d existed", month, "made" if changed else "already there",
+             delivery.created, delivery.existing)
+    return {"period": month, "bulletin": bulletin.pk, "created": delivery.created, "existing": delivery.existing}
+
+
+@shared_task(name="dispatch.announce_bulletin", **OPTIONS)
+def announce_bulletin_task(bulletin_id: int):
+    """After publication: tell office and leaders. A bulletin deleted (or unpublished) meanwhile is skipped."""
+    delivery = services.announce_bulletin(bulletin_id)
+    return {"bulletin": bulletin_id, "created": delivery.created, "existing": delivery.existing}
