@@ -15,7 +15,7 @@ from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of
 from tasks.services import audit, evidence
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
-from tasks.services.transitions import OFFICE, lock, transition
+from tasks.services.transitions import OFFICE, check_allowed, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
 REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off
@@ -132,6 +132,7 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
     opinion = (opinion or "").strip()
     with transaction.atomic():
         current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        check_allowed(current, "approve", actor)  # the table's answer before "no open request"
         request = _open_request(current)
         before = audit.snapshot(request)
         now = timezone.now()
@@ -162,6 +163,7 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
     reason = _check_text(reason, "reason", "退回理由")
     with transaction.atomic():
         current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        check_allowed(current, "reject", actor)
         request = _open_request(current)
         before = audit.snapshot(request)
         stage = current.status
