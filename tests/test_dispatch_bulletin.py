@@ -1,0 +1,174 @@
+"""The monthly bulletin: figures checked against a hand-built ledger, the draft, publishing and its audit."""
+
+import datetime
+from contextlib import contextmanager
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dispatch.bulletin import BadMonth, bulletin_data, make_bulletin, publish_bulletin
+from dispatch.models import Bulletin, Notification
+from tasks.choices import ReviewOutcome
+from tasks.models import Assignment, AuditEntry
+from tasks.services import ledger
+from tasks.services.errors import Forbidden, InvalidTransition
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+@contextmanager
+def on(day: str, hour: int = 10):
+    moment = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
+    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)):
+        yield
+
+
+def dated(unit: str, n: int) -> list[Assignment]:
+    return list(Assignment.objects.filter(unit__name=unit, task__deadline_kind="dated").order_by("task__number")[:n])
+
+
+def sign_off(assignment, liaison, unit_leader, office, day: str):
+    with on(day, 9):
+        ledger.submit_report(assignment.pk, actor=liaison, week="2017-W38", text="完成整改", percent=100)
+        ledger.request_signoff(assignment.pk, actor=liaison, summary="已完成",
+                               files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")])
+        ledger.approve(assignment.pk, actor=unit_leader, opinion="属实")
+    with on(day, 15):
+        ledger.approve(assignment.pk, actor=office, opinion="同意销号")
+
+
+@pytest.fixture
+def october(liaison, unit_leader, outsider, outsider_leader, office):
+    """A ledger built by hand: every deadline far away except the five assignments below.
+
+    晋中市 A: due 10-20, signed off 10-18 (on time); B: due 10-10, signed off 10-25 (late);
+    C: due 10-15, open (overdue). 临汾市 D: due next year, signed off in September, relapsed
+    10-12 (reopened); E: due 10-10, extended to 12-31, open (on track, not on time).
+    """
+    Assignment.objects.update(due_date=datetime.date(2018, 6, 30), extended_due_date=None)
+    a, b, c = dated("晋中市", 3)
+    d, e = dated("临汾市", 2)
+    for assignment, due in ((a, "2017-10-20"), (b, "2017-10-10"), (c, "2017-10-15"), (e, "2017-10-10")):
+        Assignment.objects.filter(pk=assignment.pk).update(due_date=datetime.date.fromisoformat(due))
+
+    sign_off(d, outsider, outsider_leader, office, "2017-09-20")
+    with on("2017-10-01", 9):
+        september, _, _ = make_bulletin("2017-09")
+        publish_bulletin(september, office)
+    with on("2017-10-05"):
+        review = ledger.schedule_review(d.pk, actor=office, scheduled_for=datetime.date(2017, 10, 12))
+        extension = ledger.request_extension(e.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大")
+        ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
+    with on("2017-10-12"):
+        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
+    sign_off(a, liaison, unit_leader, office, "2017-10-18")
+    sign_off(b, liaison, unit_leader, office, "2017-10-25")
+    with on("2017-11-01", 9):
+        data = bulletin_data("2017-10")
+    return {"data": data, "a": a, "b": b, "c": c, "d": d, "e": e, "september": september}
+
+
+def entries(items):
+    return [(i["task_number"], i["unit"], i["at"]) for i in items]
+
+
+def test_the_months_figures_match_the_hand_built_ledger(october):
+    data, a, b, c, d = (october[k] for k in ("data", "a", "b", "c", "d"))
+    total = Assignment.objects.count()
+
+    assert (data["month"], data["start"], data["end"]) == ("2017-10", "2017-10-01", "2017-10-31")
+    assert data["totals"] == {"total": total, "signed_off": 2, "overdue": 1, "reopened": 1, "on_track": total - 4}
+    assert [(o["task_number"], o["unit"], o["due_date"]) for o in data["overdue"]] == [(c.task.number, "晋中市", "2017-10-15")]
+    assert entries(data["newly_signed_off"]) == [(a.task.number, "晋中市", "2017-10-18"), (b.task.number, "晋中市", "2017-10-25")]
+    assert entries(data["newly_reopened"]) == [(d.task.number, "临汾市", "2017-10-12")]
+    assert sum(c["total"] for c in data["by_category"]) == total
+    assert sum(c["signed_off"] for c in data["by_category"]) == 2
+
+
+def test_units_are_ranked_by_on_time_rate_against_original_due_dates(october):
+    units = {u["unit"]: u for u in october["data"]["by_unit"]}
+
+    jinzhong, linfen = units["晋中市"], units["临汾市"]
+    assert (jinzhong["on_time_rate"], jinzhong["rank"]) == (round(1 / 3, 4), 1)  # A on time; B late; C open
+    assert (linfen["on_time_rate"], linfen["rank"]) == (0.0, 2)  # E extended, but late against its original date
+    assert (jinzhong["signed_off"], jinzhong["overdue"], linfen["reopened"], linfen["on_track"]) == (2, 1, 1, linfen["total"] - 1)
+    others = [u for name, u in units.items() if name not in ("晋中市", "临汾市")]
+    assert others and all(u["on_time_rate"] is None and u["rank"] == 3 for u in others)
+    assert [u["unit"] for u in october["data"]["by_unit"][:2]] == ["晋中市", "临汾市"]
+
+
+def test_it_compares_with_the_previous_months_bulletin(october):
+    data = october["data"]
+    previous = october["september"].data["totals"]
+
+    assert previous["signed_off"] == 1 and previous["overdue"] == 0  # D signed off in September
+    assert data["previous"] == {"month": "2017-09", "totals": previous}
+    assert data["change"] == {"total": 0, "signed_off": 1, "overdue": 1, "reopened": 1, "on_track": -3}
+
+
+def test_units_that_missed_weekly_reports_are_listed_with_the_weeks(october):
+    missed = {m["unit"]: m["weeks"] for m in october["data"]["missed_reports"]}
+
+    assert missed["临汾市"] == ["2017-W39", "2017-W40", "2017-W41", "2017-W42", "2017-W43"]  # weeks ending in October
+
+
+def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(office, leader, mailoutbox,
+                                                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        bulletin, created, delivery = make_bulletin("2017-10")
+    assert created and bulletin.status == "draft" and bulletin.published_at is None
+    assert "月通报（2017-10）" in bulletin.html and "晋中市" in bulletin.html
+    assert [n.user for n in Notification.objects.filter(job="bulletin_draft")] == [office]
+    assert [m.to for m in mailoutbox] == [["olga@example.gov.cn"]]
+
+    again, created, delivery = make_bulletin("2017-10")
+    assert (again.pk, created, delivery.created) == (bulletin.pk, False, 0)
+
+
+def test_publishing_is_the_offices_audited_act_and_announces_it(office, leader, liaison, django_capture_on_commit_callbacks):
+    bulletin, _, _ = make_bulletin("2017-10")
+    with pytest.raises(Forbidden):
+        publish_bulletin(bulletin, leader)
+    with pytest.raises(Forbidden):
+        publish_bulletin(bulletin, liaison)
+
+    with mock.patch("dispatch.tasks.announce_bulletin_task.delay") as enqueue:
+        with django_capture_on_commit_callbacks(execute=True):
+            published = publish_bulletin(bulletin, office)
+    enqueue.assert_called_once_with(bulletin.pk)
+    assert (published.status, published.published_by) == ("published", office)
+    entry = AuditEntry.objects.get(action="publish_bulletin")
+    assert (entry.actor, entry.before["status"], entry.after["status"]) == (office, "draft", "published")
+    with pytest.raises(InvalidTransition):
+        publish_bulletin(bulletin, office)
+
+
+def test_the_announcement_reaches_office_and_leaders_once(office, leader, liaison):
+    from dispatch.bulletin import announce_bulletin
+
+    bulletin, _, _ = make_bulletin("2017-10")
+    assert announce_bulletin(bulletin.pk).created == 0  # a draft is not announced
+    Bulletin.objects.filter(pk=bulletin.pk).update(status="published")
+
+    assert announce_bulletin(bulletin.pk).created == 2
+    assert announce_bulletin(bulletin.pk).created == 0
+    assert set(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == {"olga", "leo"}
+    assert announce_bulletin(bulletin.pk + 1000).created == 0  # deleted meanwhile: nothing
+
+
+def test_a_published_bulletin_is_never_recomputed(office):
+    bulletin, _, _ = make_bulletin("2017-10")
+    Bulletin.objects.filter(pk=bulletin.pk).update(status="published", data={"month": "2017-10", "totals": {"total": 1}})
+
+    again, changed, _ = make_bulletin("2017-10", refresh=True)
+    assert not changed and again.data["totals"] == {"total": 1}
+
+
+@pytest.mark.parametrize("month", ["2017-13", "2017-1", "十月", ""])
+def test_a_bad_month_is_refused(plan, month):
+    with pytest.raises(BadMonth):
+        make_bulletin(month)
+    assert not Bulletin.objects.exists()
