@@ -10,7 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--role", required=True, choices=Role.values)
+        # No argparse choices: create_user refuses an unknown role with a Chinese message.
+        parser.add_argument("--role", required=True, help="|".join(Role.values))
         parser.add_argument("--unit", help="unit name (liaison and unit_leader only)")
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="")

@@ -6,13 +6,16 @@ from tasks.models import Task
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (and demo ledger activity). Needs the plan imported first."
+    help = "Create the demo accounts and a demo ledger mid-flight (late 2017). Needs the plan imported first. Idempotent."
 
     def handle(self, *args, **options):
         if not Task.objects.exists():
             raise CommandError("请先导入方案：python manage.py import_plan fixtures/plans/shanxi-2017.txt")
-        accounts = load_demo(stdout=self.stdout)
+        result = load_demo(stdout=self.stdout)
         self.stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
-        for username, role, unit in accounts:
-            self.stdout.write(f"  {username:<16} {role}{'  ' + unit if unit else ''}")
+        for username, role, unit, state in result.accounts:
+            self.stdout.write(f"  {username:<16} {role}{'  ' + unit if unit else ''}（{state}）")
+        self.stdout.write(result.ledger)
+        if not result.changed:
+            self.stdout.write("演示数据均已就绪，本次未作任何改动。")
         self.stdout.write(load_dispatch_demo())

@@ -1,0 +1,124 @@
+"""`load_demo`: the demo accounts and a ledger mid-flight in late 2017, built through the services, idempotent."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Max
+
+from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
+from tasks.demo import ACCOUNTS, LIAISONS, STORIES
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.services import ledger
+from tasks.services.audit import verify_chain
+from tasks.weeks import parse_week
+
+pytestmark = pytest.mark.django_db
+
+LATE_2017 = (datetime.date(2017, 9, 4), datetime.date(2017, 12, 3))  # 2017-W36 … 2017-W48
+
+
+def load_demo():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def demo_rows():
+    return Assignment.objects.filter(unit__name__in=LIAISONS)
+
+
+def fingerprint():
+    """Everything a rerun could touch: row counts, the audit chain's end, versions and accounts."""
+    User = get_user_model()
+    return {
+        "audit": (AuditEntry.objects.count(), AuditEntry.objects.aggregate(m=Max("id"))["m"]),
+        "reports": ProgressReport.objects.count(),
+        "signoffs": list(SignOffRequest.objects.order_by("pk").values_list("pk", "status")),
+        "evidence": Evidence.objects.count(),
+        "reviews": list(Review.objects.order_by("pk").values_list("pk", "outcome")),
+        "extensions": list(Extension.objects.order_by("pk").values_list("pk", "status")),
+        "assignments": list(demo_rows().order_by("pk").values_list("pk", "status", "version")),
+        "users": list(User.objects.order_by("username").values_list("username", "password", "is_staff")),
+    }
+
+
+def test_it_builds_a_ledger_with_every_state(plan):
+    out = load_demo()
+
+    assert set(demo_rows().values_list("status", flat=True)) == set(Status.values)
+    for story in STORIES:
+        assert demo_rows().get(task__number=story.task, unit__name=story.unit).status == story.outcome
+    assert "已生成演示台账" in out and "rectify-demo-2017" in out
+    for username, *_ in ACCOUNTS:
+        assert username in out
+
+
+def test_it_tells_the_autumns_stories(plan):
+    load_demo()
+
+    rejected = SignOffRequest.objects.filter(status=SignOffStatus.REJECTED)
+    assert rejected.filter(office_checked_by__isnull=True).exists()  # refused at the unit's check
+    assert rejected.filter(office_checked_by__isnull=False).exists()  # and at the office's
+    assert all(r.rejection_reason for r in rejected)
+    signed = SignOffRequest.objects.filter(status=SignOffStatus.APPROVED)
+    assert signed.exists() and all(s.unit_checked_by and s.office_checked_by for s in signed)
+    relapse = Review.objects.get(outcome=ReviewOutcome.RELAPSED)
+    assert relapse.assignment.status == Status.REOPENED and relapse.findings
+    approved = Extension.objects.get(status=ExtensionStatus.APPROVED)
+    assert approved.assignment.extended_due_date == approved.new_due_date != approved.assignment.due_date
+    ongoing = demo_rows().get(status=Status.SIGNED_OFF, task__deadline_kind="immediate_ongoing")
+    assert ongoing.next_review_date == datetime.date(2018, 1, 25)  # 90 days after its 2017-W43 sign-off
+
+
+def test_it_reports_over_the_autumn_for_several_units_with_real_files(plan):
+    load_demo()
+
+    weeks = set(ProgressReport.objects.values_list("week", flat=True))
+    assert min(weeks) == "2017-W36" and max(weeks) == "2017-W48"
+    assert ProgressReport.objects.values("assignment__unit").distinct().count() == len(LIAISONS)
+    for report in ProgressReport.objects.all():
+        assert LATE_2017[0] <= report.created_at.date() and parse_week(report.week) <= report.created_at.date()
+    files = list(Evidence.objects.all())
+    assert any(f.signoff_id for f in files) and any(f.report_id for f in files)
+    for item in files:
+        with item.file.open("rb") as handle:
+            head = handle.read(8)
+        assert head.startswith(b"%PDF") or head.startswith(b"\x89PNG")
+        assert item.size == item.file.size > 0
+
+
+def test_every_step_went_through_the_audited_services(plan):
+    load_demo()
+
+    count, broken, reason = verify_chain()
+    assert (broken, reason) == (None, "") and count == AuditEntry.objects.count() > 0
+    assert AuditEntry.objects.filter(action="create_report").count() == ProgressReport.objects.count()
+    assert AuditEntry.objects.filter(action="create_signoff").count() == SignOffRequest.objects.count()
+    ledger_entries = AuditEntry.objects.filter(model__startswith="tasks.").order_by("id")
+    times = list(ledger_entries.values_list("at", flat=True))
+    assert times == sorted(times)  # the ledger's history reads in time order
+    assert LATE_2017[0] <= times[0].date() and times[-1].date() <= LATE_2017[1]
+
+
+def test_a_second_run_changes_nothing_and_says_so(plan):
+    load_demo()
+    before = fingerprint()
+
+    out = load_demo()
+
+    assert fingerprint() == before
+    assert "演示台账已存在，未作改动" in out and "本次未作任何改动" in out
+    assert "已创建" not in out
+
+
+def test_it_leaves_a_ledger_that_others_have_started_alone(plan, liaison):
+    a = Assignment.objects.get(task__number=17, unit__name="晋中市")
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="真实报送", percent=10)
+
+    out = load_demo()
+
+    assert "台账中已有非演示数据，未加载演示台账" in out
+    assert ProgressReport.objects.count() == 1 and not SignOffRequest.objects.exists()

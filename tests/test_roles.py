@@ -1,0 +1,129 @@
+"""Roles: accounts made with `add_user`, who reaches the admin, and the documented state machine."""
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from tasks.choices import Role
+from tasks.models import Assignment, Membership
+from tasks.services.transitions import TABLE
+
+pytestmark = pytest.mark.django_db
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "ledger.md"
+SECRET = "s3cret-pass"
+
+
+def add_user(*args):
+    return call_command("add_user", *args, "--password", SECRET, stdout=StringIO())
+
+
+def user(name):
+    return get_user_model().objects.select_related("membership__unit").get(username=name)
+
+
+@pytest.mark.parametrize(("role", "unit", "staff"), [
+    ("liaison", "晋中市", False),
+    ("unit_leader", "晋中市", True),
+    ("office", None, True),
+    ("leader", None, False),
+])
+def test_add_user_makes_an_account_with_its_role(plan, role, unit, staff):
+    add_user("li", "--role", role, *(["--unit", unit] if unit else []))
+
+    made = user("li")
+    assert (made.membership.role, made.membership.unit and made.membership.unit.name) == (role, unit)
+    assert made.is_staff is staff and not made.is_superuser
+    assert [g.name for g in made.groups.all()] == [Role(role).label]
+    assert authenticate(username="li", password=SECRET) == made
+    visible = set(Assignment.objects.visible_to(made).values_list("unit__name", flat=True))
+    assert visible == ({unit} if unit else set(Assignment.objects.values_list("unit__name", flat=True)))
+
+
+def test_add_user_prints_what_it_made(plan):
+    out = StringIO()
+    call_command("add_user", "li", "--role", "liaison", "--unit", "晋中市", "--password", SECRET, stdout=out)
+    assert out.getvalue() == "用户 li 已就绪：联络员（晋中市）\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "liaison"], "联络员须指定所属单位"),
+    (["--role", "unit_leader"], "单位负责人须指定所属单位"),
+    (["--role", "office", "--unit", "晋中市"], "督察办不属于某一单位，请勿指定单位"),
+    (["--role", "leader", "--unit", "晋中市"], "领导不属于某一单位，请勿指定单位"),
+    (["--role", "liaison", "--unit", "火星市"], "单位“火星市”不存在"),
+    (["--role", "boss", "--unit", "晋中市"], "角色“boss”不存在"),
+])
+def test_add_user_refuses_a_wrong_unit_or_role_in_chinese_and_makes_nothing(plan, args, message):
+    with pytest.raises(CommandError) as refused:
+        add_user("li", *args)
+
+    assert message in str(refused.value)
+    assert not get_user_model().objects.filter(username="li").exists()
+    assert not Membership.objects.filter(user__username="li").exists()
+
+
+def test_add_user_again_changes_the_role_of_the_same_account(plan):
+    add_user("li", "--role", "liaison", "--unit", "晋中市")
+    add_user("li", "--role", "unit_leader", "--unit", "临汾市")
+
+    made = user("li")
+    assert get_user_model().objects.filter(username="li").count() == 1
+    assert (made.membership.role, made.membership.unit.name, made.is_staff) == ("unit_leader", "临汾市", True)
+    assert [g.name for g in made.groups.all()] == ["单位负责人"]
+
+
+@pytest.mark.parametrize(("role", "unit", "admin_index"), [
+    ("liaison", "晋中市", "login"),
+    ("leader", None, "login"),
+    ("unit_leader", "晋中市", "open"),
+    ("office", None, "open"),
+])
+def test_only_checking_roles_reach_the_admin(make_user, role, unit, admin_index):
+    client = Client()
+    client.force_login(make_user("li", role, unit))
+
+    response = client.get(reverse("admin:index"))
+
+    if admin_index == "login":
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    else:
+        assert response.status_code == 200 and "销号审核队列" in response.content.decode()
+
+
+def test_the_office_reads_the_ledger_in_the_admin_and_a_unit_leader_only_their_unit(office, unit_leader):
+    assignments = reverse("admin:tasks_assignment_changelist")
+
+    everything = Client()
+    everything.force_login(office)
+    assert everything.get(assignments).context["cl"].result_count == Assignment.objects.count()
+
+    own = Client()
+    own.force_login(unit_leader)
+    shown = own.get(assignments).context["cl"]
+    assert shown.result_count == Assignment.objects.filter(unit__name="晋中市").count()
+    assert {a.unit.name for a in shown.result_list} == {"晋中市"}
+
+
+def role_names(roles):
+    return "、".join(Role(r).label for r in sorted(roles, key=Role.values.index))
+
+
+def test_the_documented_state_machine_is_the_transition_table():
+    """docs/ledger.md's table lists exactly the transitions in tasks/services/transitions.TABLE."""
+    documented = set()
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\| `(\w+)` [^|]+ \| `(\w+)` \| `(\w+)` [^|]+ \| ([^|]+) \| ([^|]+) \|$", line)
+        if match:
+            documented.add(tuple(part.strip() for part in match.groups()))
+    expected = {
+        (str(status), action, str(rule.target), role_names(rule.roles), rule.label)
+        for (status, action), rule in TABLE.items()
+    }
+    assert documented == expected
