@@ -189,7 +189,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             ledger.schedule_review(pk, actor=request.user, scheduled_for=data["scheduled_for"], expected_version=version)
         return self._act(request, s.ScheduleReviewInput, perform, created=True)
 
-    @extend_schema(request=s.ReviewOutcomeInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @extend_schema(request=s.ReviewOutcomeInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer,
+                   operation_id="assignments_review_outcome")
     @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)")
     def review_outcome(self, request, pk=None, review_id=None):
         """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
