@@ -42,7 +42,7 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
         return [
             path("", wrap(self.page), name=f"{name}_changelist"),
             path("download/", wrap(self.download), name=f"{name}_download"),
-            path("check/", wrap(self.check), name=f"{name}_check"),
+            path("check/", wrap(self.check_upload), name=f"{name}_check"),
         ]
 
     def _page(self, request, status=200, **extra):
@@ -71,7 +71,7 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
             return redirect(reverse("admin:reports_weeklyworkbook_changelist"))
         return weekly_response(request.user, week, unit)
 
-    def check(self, request):
+    def check_upload(self, request):
         if not self._allowed(request):
             return self._refuse(request)
         if request.method != "POST":
