@@ -147,7 +147,7 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
         """The 销号单 of an approved request: the record as the two checks left it, ready to print."""
         if role_of(request.user) not in READER_ROLES:
             return self._refuse(request, "销号单只对督察办、单位负责人、领导和管理员开放", to="admin:index")
-        signoff = _visible_requests(request.user).select_related("assignment__task__category").filter(pk=pk).first()
+        signoff = _visible_requests(request.user).select_related("assignment__task__category", "assignment__task__plan").filter(pk=pk).first()
         if signoff is None:
             return self._refuse(request, "销号单不存在或无权查看")
         if signoff.status != SignOffStatus.APPROVED:
