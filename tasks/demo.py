@@ -26,7 +26,7 @@ from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, S
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of, unit_id_of
 from tasks.services import ledger
-from tasks.services.accounts import create_user
+from tasks.services.accounts import STAFF_ROLES, create_user
 from tasks.weeks import parse_week
 
 DEMO_PASSWORD = "rectify-demo-2017"
@@ -220,7 +220,7 @@ def _files(story: Story, step: Step):
 
 @dataclass
 class DemoResult:
-    accounts: list = field(default_factory=list)  # (username, role label, unit, "已创建"/"已存在")
+    accounts: list = field(default_factory=list)  # (username, role label, unit, "已创建"/"已更新"/"已存在")
     ledger: str = ""  # one line on what happened to the demo ledger
     changed: bool = False
 
@@ -232,11 +232,11 @@ def ensure_accounts() -> list:
     for username, role, unit, name in ACCOUNTS:
         user = existing.get(username)
         current_unit = user.membership.unit.name if user is not None and unit_id_of(user) else None
-        if user is not None and role_of(user) == role and current_unit == unit:
+        if user is not None and role_of(user) == role and current_unit == unit and user.is_staff == (role in STAFF_ROLES):
             rows.append((username, Role(role).label, unit, "已存在"))
             continue
         create_user(username, role=role, unit=unit, password=DEMO_PASSWORD, email=f"{username}@example.gov.cn", full_name=name)
-        rows.append((username, Role(role).label, unit, "已创建"))
+        rows.append((username, Role(role).label, unit, "已创建" if user is None else "已更新"))
     return rows
 
 
@@ -320,7 +320,7 @@ def summary() -> str:
 def load_demo(stdout=None) -> DemoResult:
     """Make the demo accounts and the demo ledger; a second run changes nothing and says so."""
     result = DemoResult(accounts=ensure_accounts())
-    result.changed = any(row[3] == "已创建" for row in result.accounts)
+    result.changed = any(row[3] != "已存在" for row in result.accounts)
     if _demo_ledger_exists():
         result.ledger = "演示台账已存在，未作改动。"
     elif ProgressReport.objects.exists() or SignOffRequest.objects.exists():

@@ -122,3 +122,13 @@ def test_it_leaves_a_ledger_that_others_have_started_alone(plan, liaison):
 
     assert "台账中已有非演示数据，未加载演示台账" in out
     assert ProgressReport.objects.count() == 1 and not SignOffRequest.objects.exists()
+
+
+def test_it_brings_an_older_demo_account_up_to_date(plan, make_user):
+    make_user("jinzhong_lead", "unit_leader", "晋中市")
+    get_user_model().objects.filter(username="jinzhong_lead").update(is_staff=False)  # made before unit leaders were staff
+
+    out = load_demo()
+
+    assert get_user_model().objects.get(username="jinzhong_lead").is_staff
+    assert "jinzhong_lead" in out and "（已更新）" in out

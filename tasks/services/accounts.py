@@ -9,6 +9,9 @@ from tasks.models import Membership, Unit
 from tasks.models.people import UNIT_ROLES
 from tasks.services.errors import InvalidInput
 
+# The roles that act in the admin (unit leaders make the first check of a sign-off there).
+STAFF_ROLES = (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)
+
 
 @transaction.atomic
 def create_user(username: str, *, role: str, password: str, unit: str | Unit | None = None, email: str = "",
@@ -30,7 +33,7 @@ def create_user(username: str, *, role: str, password: str, unit: str | Unit | N
     user.set_password(password)
     user.email = email
     user.first_name = full_name
-    user.is_staff = role in (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)  # unit leaders check sign-offs in the admin
+    user.is_staff = role in STAFF_ROLES
     user.is_superuser = role == Role.ADMIN
     user.save()
     Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
