@@ -196,3 +196,24 @@ def test_the_history_runs_the_same_queries_for_few_and_many_entries(api, worked,
     with django_assert_num_queries(3):
         many = client.get(f"/api/assignments/{worked['signed'].pk}/history/").json()
     assert few["count"] == 2 and many["count"] > 8
+
+
+def test_the_detail_runs_the_same_queries_for_a_short_and_a_long_story(
+    api, worked, liaison, unit_leader, office, evidence_pdf, django_assert_num_queries
+):
+    long = row(26)
+    for week in ("2017-W40", "2017-W41", "2017-W42", "2017-W43"):
+        ledger.submit_report(long.pk, actor=liaison, week=week, text="推进", percent=50, files=[evidence_pdf()])
+    for _ in range(2):
+        ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf(), evidence_pdf()])
+        ledger.reject(long.pk, actor=unit_leader, reason="不全")
+    client = api(office)
+    # 1 the row (task, category, unit joined), 2 measures, 3 reports (authors joined), 4 their evidence,
+    # 5 sign-off requests (requester and checkers joined), 6 their evidence, 7 reviews, 8 extensions,
+    # 9 all evidence of the row (uploaders joined).
+    with django_assert_num_queries(9):
+        short = client.get(f"/api/assignments/{worked['signed'].pk}/").json()
+    with django_assert_num_queries(9):
+        told = client.get(f"/api/assignments/{long.pk}/").json()
+    assert (len(short["reports"]), len(short["signoffs"]), len(short["evidence"])) == (1, 1, 2)
+    assert (len(told["reports"]), len(told["signoffs"]), len(told["evidence"])) == (4, 2, 8)

@@ -42,8 +42,11 @@ AUDIT_ACTION_LABELS = {
 }
 
 
-def username(user) -> str | None:
-    return user.username if user is not None else None
+class Username(serializers.SlugRelatedField):
+    """A user shown by username (null when nobody)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", read_only=True, **kwargs)
 
 
 def summary(text: str) -> str:
@@ -90,15 +93,12 @@ def api_actions(assignment, user) -> list[str]:
 
 class EvidenceSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="original_name")
-    uploaded_by = serializers.SerializerMethodField()
+    uploaded_by = Username()
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Evidence
         fields = ["id", "name", "size", "content_type", "report", "signoff", "uploaded_by", "uploaded_at", "url"]
-
-    def get_uploaded_by(self, obj) -> str | None:
-        return username(obj.uploaded_by)
 
     def get_url(self, obj) -> str:
         path = reverse("api-evidence", args=[obj.pk])
@@ -107,22 +107,19 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    author = serializers.SerializerMethodField()
+    author = Username()
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
         model = ProgressReport
         fields = ["id", "week", "text", "percent", "measure_notes", "author", "created_at", "evidence"]
 
-    def get_author(self, obj) -> str | None:
-        return username(obj.author)
-
 
 class SignOffSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
-    requested_by = serializers.SerializerMethodField()
-    unit_checked_by = serializers.SerializerMethodField()
-    office_checked_by = serializers.SerializerMethodField()
+    requested_by = Username()
+    unit_checked_by = Username()
+    office_checked_by = Username()
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -133,48 +130,27 @@ class SignOffSerializer(serializers.ModelSerializer):
             "office_checked_by", "office_checked_at", "office_opinion", "rejection_reason", "evidence",
         ]
 
-    def get_requested_by(self, obj) -> str | None:
-        return username(obj.requested_by)
-
-    def get_unit_checked_by(self, obj) -> str | None:
-        return username(obj.unit_checked_by)
-
-    def get_office_checked_by(self, obj) -> str | None:
-        return username(obj.office_checked_by)
-
 
 class ReviewSerializer(serializers.ModelSerializer):
     outcome_label = serializers.CharField(source="get_outcome_display")
-    scheduled_by = serializers.SerializerMethodField()
-    decided_by = serializers.SerializerMethodField()
+    scheduled_by = Username()
+    decided_by = Username()
 
     class Meta:
         model = Review
         fields = ["id", "scheduled_for", "scheduled_by", "scheduled_at", "outcome", "outcome_label", "findings",
                   "decided_by", "decided_at"]
 
-    def get_scheduled_by(self, obj) -> str | None:
-        return username(obj.scheduled_by)
-
-    def get_decided_by(self, obj) -> str | None:
-        return username(obj.decided_by)
-
 
 class ExtensionSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
-    requested_by = serializers.SerializerMethodField()
-    decided_by = serializers.SerializerMethodField()
+    requested_by = Username()
+    decided_by = Username()
 
     class Meta:
         model = Extension
         fields = ["id", "new_due_date", "reason", "status", "status_label", "requested_by", "requested_at",
                   "decided_by", "decided_at", "decision_note"]
-
-    def get_requested_by(self, obj) -> str | None:
-        return username(obj.requested_by)
-
-    def get_decided_by(self, obj) -> str | None:
-        return username(obj.decided_by)
 
 
 class AssignmentListSerializer(serializers.ModelSerializer):
@@ -258,16 +234,13 @@ class AssignmentDetailSerializer(AssignmentListSerializer):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    actor = Username()
     action_label = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEntry
         fields = ["id", "at", "actor", "action", "action_label", "model", "object_id", "before", "after", "note",
                   "prev_hash", "hash"]
-
-    def get_actor(self, obj) -> str | None:
-        return username(obj.actor)
 
     def get_action_label(self, obj) -> str:
         return AUDIT_ACTION_LABELS.get(obj.action, obj.action)

@@ -59,6 +59,14 @@ def expected_version(request) -> int | None:
     return int(match[1])
 
 
+def child_of(model, pk, assignment_id, missing: str) -> int:
+    """The id of a review or extension if it belongs to the assignment in the URL; 404 otherwise."""
+    found = model.objects.filter(pk=pk, assignment_id=assignment_id).values_list("pk", flat=True).first()
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
 def etag(assignment) -> str:
     return f'"{assignment.version}"'
 
@@ -195,9 +203,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def review_outcome(self, request, pk=None, review_id=None):
         """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
         def perform(pk, data, version):
-            review = Review.objects.filter(pk=review_id, assignment_id=pk).values_list("pk", flat=True).first()
-            if review is None:
-                raise NotFound("该台账没有这次回头看")
+            review = child_of(Review, review_id, pk, "该台账没有这次回头看")
             ledger.record_review(review, actor=request.user, outcome=data["outcome"], findings=data["findings"],
                                  expected_version=version)
         return self._act(request, s.ReviewOutcomeInput, perform)
@@ -216,9 +222,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def decide_extension(self, request, pk=None, extension_id=None):
         """The office approves or refuses an extension request."""
         def perform(pk, data, version):
-            extension = Extension.objects.filter(pk=extension_id, assignment_id=pk).values_list("pk", flat=True).first()
-            if extension is None:
-                raise NotFound("该台账没有这项延期申请")
+            extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")
             ledger.decide_extension(extension, actor=request.user, approve=data["approve"], note=data["note"],
                                     expected_version=version)
         return self._act(request, s.ExtensionDecisionInput, perform)
