@@ -20,6 +20,6 @@ def _make_file_broker_folders(sender, source, **kwargs):
     being configured would configure it again, recursively.
     """
     options = source.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
