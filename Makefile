@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo ledger stands in late 2017 (reports up to 2017-W48): `make run` serves it with the
+# ledger's clock pinned to that week. `make run DEMO_TODAY=` serves it at the real date.
+DEMO_TODAY ?= 2017-11-30
 export DEBUG ?= true
 
 .PHONY: run test install migrate demo serve worker clean
@@ -26,7 +29,7 @@ demo: migrate
 # Set up everything, then serve the site with a Celery worker and beat beside it
 # (embedded file broker unless CELERY_BROKER_URL is set).
 run: demo
-	$(PY) manage.py runserver_with_worker $(HOST):$(PORT)
+	RECTIFY_TODAY=$(DEMO_TODAY) $(PY) manage.py runserver_with_worker $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest

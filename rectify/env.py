@@ -4,6 +4,7 @@ Each helper refuses a value it cannot read instead of guessing, so a typo in a
 deployment fails at start-up rather than silently running with a default.
 """
 
+import datetime
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def env_date(name: str) -> datetime.date | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date written YYYY-MM-DD, not {value!r}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

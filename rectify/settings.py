@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from dispatch.schedule import beat_schedule  # imports no models: safe in settings
-from rectify.env import env_bool, env_database, env_int, env_list, env_str
+from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RECTIFY_VAR_DIR", str(BASE_DIR / "var")))
@@ -23,6 +23,11 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (DEBUG=true allows a development key)."
         )
     SECRET_KEY = "development-only-key-never-use-in-production"  # noqa: S105 - only with DEBUG=true
+
+# The date the ledger treats as today (warning levels, the current week, the jobs'
+# periods). Unset in production; `make run` sets it to the demo's late-2017 week so the
+# demo ledger is seen as it stood then rather than everything overdue years later.
+RECTIFY_TODAY = env_date("RECTIFY_TODAY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
