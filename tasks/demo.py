@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count
+from django.test import override_settings
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
@@ -156,11 +157,14 @@ STORIES = [
 
 @contextmanager
 def frozen_clock(moment: datetime.datetime):
-    """Run the services as if it were ``moment`` (``timezone.now`` and so ``weeks.today``).
+    """Run the services as if it were ``moment``: ``timezone.now`` and ``weeks.today`` (even if pinned).
 
     Returned in UTC like the real ``timezone.now()``: the audit hash covers ``at.isoformat()``.
     """
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)):
+    with (
+        mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)),
+        override_settings(RECTIFY_TODAY=moment.astimezone(SHANGHAI).date()),
+    ):
         yield
 
 

@@ -132,3 +132,12 @@ def test_it_brings_an_older_demo_account_up_to_date(plan, make_user):
 
     assert get_user_model().objects.get(username="jinzhong_lead").is_staff
     assert "jinzhong_lead" in out and "（已更新）" in out
+
+
+def test_a_pinned_demo_date_does_not_change_the_story(plan, settings):
+    settings.RECTIFY_TODAY = datetime.date(2017, 9, 1)  # before most demo weeks: each step still runs at its own week
+
+    load_demo()
+
+    assert max(ProgressReport.objects.values_list("week", flat=True)) == "2017-W48"
+    assert set(demo_rows().values_list("status", flat=True)) == set(Status.values)
