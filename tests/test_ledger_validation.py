@@ -198,3 +198,16 @@ def test_an_extension_decision_must_say_yes_or_no(api, liaison, office, data, me
                                          reason="跨年施工")
     refused(api(office), row(), f"extensions/{extension.pk}/decide", data, message)
     assert Extension.objects.get(pk=extension.pk).status == "pending"
+
+
+@pytest.mark.parametrize("action, data", [
+    ("reports", {"week": "2017-W99", "text": "", "percent": "120"}),
+    ("signoff", {"summary": ""}),
+])
+def test_the_wrong_role_is_told_so_before_its_input_is_read(api, office, started, action, data):
+    """The office may not report or request sign-off: 403 whatever the body, not a list of input errors."""
+    before = state(started)
+    response = api(office).post(f"/api/assignments/{started.pk}/{action}/", data)
+    assert response.status_code == 403, response.content.decode()
+    assert "本单位联络员" in response.json()["detail"]
+    assert state(started) == before

@@ -15,7 +15,7 @@ from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of
 from tasks.services import audit, evidence
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
-from tasks.services.transitions import OFFICE, check_allowed, lock, transition
+from tasks.services.transitions import OFFICE, check_allowed, check_role, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
 REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off
@@ -75,6 +75,7 @@ def _check_measure_notes(notes, task) -> dict:
 
 def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None):
     """A liaison's weekly progress report; the first one starts the assignment."""
+    check_role("report", actor)
     start = _check_week(week)
     percent = _check_percent(percent)
     text = _check_text(text, "text", "本周进展")
@@ -98,6 +99,7 @@ def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=No
 
 
 def request_signoff(assignment_id, *, actor, summary, files=(), expected_version=None):
+    check_role("request_signoff", actor)
     summary = _check_text(summary, "summary", "整改情况说明")
     if not files:
         raise InvalidInput("申请销号须附至少一份佐证材料", field="evidence")

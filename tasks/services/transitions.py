@@ -103,6 +103,14 @@ def check_allowed(assignment: Assignment, action: str, actor) -> Rule:
     return rule
 
 
+def check_role(action: str, actor) -> None:
+    """Refuse an actor whose role may take ``action`` in no state at all, before any input is read."""
+    roles = frozenset().union(*(rule.roles for (_status, name), rule in TABLE.items() if name == action))
+    if role_of(actor) not in roles:
+        hint = ROLE_HINT.get(roles, "有权限的用户")
+        raise Forbidden(f"“{ACTION_LABELS.get(action, action)}”应由{hint}办理")
+
+
 def transition(
     assignment_id,
     action: str,
