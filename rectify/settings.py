@@ -143,6 +143,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ledger of the Shanxi 2017 rectification plan: tasks, assignments, sign-off.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several apps have a field named "status": name each choice set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentStatusEnum": "tasks.choices.Status",
+        "CaseStatusEnum": "accountability.models.CaseStatus",
+        "BulletinStatusEnum": "dispatch.models.BulletinStatus",
+        "ExtensionStatusEnum": "tasks.choices.ExtensionStatus",
+        "SignOffStatusEnum": "tasks.choices.SignOffStatus",
+    },
     # Served from the sidecar package: the system runs on a closed intranet, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
