@@ -1,19 +1,12 @@
 from django.contrib import admin
 
+from tasks.admin.access import ReadOnlyAdmin
+
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(ReadOnlyAdmin):
     """Written through the services (API) so each change is audited; read here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ListedSupervision)

@@ -105,3 +105,21 @@ def test_the_history_endpoint_is_read_only(api, trail, office):
     assert AuditEntry.objects.count() == count
     assert api(office).delete(f"/api/assignments/{trail.pk}/").status_code == 405
     assert Assignment.objects.filter(pk=trail.pk).exists()
+
+
+def test_an_entry_written_on_a_local_clock_still_verifies(liaison, monkeypatch):
+    """The clock may give Asia/Shanghai time (the demo's frozen clock does); the hash must survive the database."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from tasks.services import ledger
+
+    shanghai = datetime.datetime(2017, 10, 9, 10, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(timezone, "now", lambda: shanghai)
+    ledger.submit_report(row().pk, actor=liaison, week="2017-W41", text="推进", percent=20)
+
+    entry = AuditEntry.objects.latest("id")
+    assert entry.at == shanghai.replace(microsecond=123000)
+    assert "操作记录链完好" in verify()

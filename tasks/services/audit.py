@@ -1,10 +1,12 @@
 """Writing and verifying the hash-chained audit trail."""
 
+import datetime
+import json
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
-import json
 
 from tasks.models import AuditEntry, AuditHead
 from tasks.models.audit import GENESIS
@@ -27,7 +29,8 @@ def record(*, actor, action: str, instance, before: dict | None, after: dict | N
     head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
     head = AuditHead.objects.select_for_update().get(pk=head.pk)
     entry = AuditEntry(
-        at=timezone.now(),
+        # In UTC, as the database gives it back, so the hash verifies after a round trip.
+        at=timezone.now().astimezone(datetime.timezone.utc),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         model=instance._meta.label_lower,
