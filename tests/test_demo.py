@@ -97,7 +97,7 @@ def test_every_step_went_through_the_audited_services(plan):
     assert (broken, reason) == (None, "") and count == AuditEntry.objects.count() > 0
     assert AuditEntry.objects.filter(action="create_report").count() == ProgressReport.objects.count()
     assert AuditEntry.objects.filter(action="create_signoff").count() == SignOffRequest.objects.count()
-    ledger_entries = AuditEntry.objects.filter(model__startswith="tasks.").order_by("id")
+    ledger_entries = AuditEntry.objects.filter(model__startswith="tasks.").exclude(model="tasks.membership").order_by("id")
     times = list(ledger_entries.values_list("at", flat=True))
     assert times == sorted(times)  # the ledger's history reads in time order
     assert LATE_2017[0] <= times[0].date() and times[-1].date() <= LATE_2017[1]

@@ -127,3 +127,38 @@ def test_the_documented_state_machine_is_the_transition_table():
         for (status, action), rule in TABLE.items()
     }
     assert documented == expected
+
+
+def test_a_role_changed_in_the_admin_moves_the_staff_flag_and_is_audited(make_user, client):
+    from tasks.models import AuditEntry, Membership
+
+    admin_user = make_user("root", Role.ADMIN)
+    carol = make_user("carol", Role.UNIT_LEADER, "晋中市")
+    assert carol.is_staff
+    membership = Membership.objects.get(user=carol)
+    client.force_login(admin_user)
+
+    response = client.post(f"/admin/tasks/membership/{membership.pk}/change/",
+                           {"user": carol.pk, "role": Role.LIAISON, "unit": membership.unit_id})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    carol.refresh_from_db()
+    assert (carol.membership.role, carol.is_staff) == (Role.LIAISON, False)
+    assert [g.name for g in carol.groups.all()] == [Role.LIAISON.label]
+    entry = AuditEntry.objects.filter(action="set_role", object_id=str(membership.pk)).latest("id")
+    assert (entry.actor, entry.before["role"], entry.after["role"]) == (admin_user, Role.UNIT_LEADER, Role.LIAISON)
+
+
+def test_a_role_without_its_unit_is_refused_in_the_admin(make_user, client):
+    from tasks.models import Membership
+
+    admin_user = make_user("root", Role.ADMIN)
+    carol = make_user("carol", Role.OFFICE)
+    membership = Membership.objects.get(user=carol)
+    client.force_login(admin_user)
+
+    response = client.post(f"/admin/tasks/membership/{membership.pk}/change/", {"user": carol.pk, "role": Role.LIAISON, "unit": ""})
+
+    assert response.status_code == 200
+    carol.refresh_from_db()
+    assert (carol.membership.role, carol.is_staff) == (Role.OFFICE, True)

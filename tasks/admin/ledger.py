@@ -14,6 +14,7 @@ from tasks.models import (
     ProgressReport,
     Review,
 )
+from tasks.services import accounts
 
 __all__ = ["LedgerRecordAdmin", "ReadOnlyAdmin"]
 
@@ -81,3 +82,10 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", ("unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "unit__name"]
     autocomplete_fields = ["unit"]
+
+    def save_model(self, request, obj, form, change):
+        """A role changed here moves the staff flags and the group with it, and is audited."""
+        accounts.set_role(obj.user, role=obj.role, unit=obj.unit, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,6 +7,7 @@ from django.db import transaction
 from tasks.choices import Role
 from tasks.models import Membership, Unit
 from tasks.models.people import UNIT_ROLES
+from tasks.services import audit
 from tasks.services.errors import InvalidInput
 
 # The roles that act in the admin (unit leaders make the first check of a sign-off there).
@@ -33,10 +34,23 @@ def create_user(username: str, *, role: str, password: str, unit: str | Unit | N
     user.set_password(password)
     user.email = email
     user.first_name = full_name
+    user.save()
+    set_role(user, role=role, unit=unit)
+    return user
+
+
+@transaction.atomic
+def set_role(user, *, role: str, unit: Unit | None, actor=None) -> Membership:
+    """Bind the user to a role (and unit): the membership, the staff flags and the group move together, audited."""
+    existing = Membership.objects.filter(user=user).first()
+    before = audit.snapshot(existing) if existing else None
+    membership, _ = Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
     user.is_staff = role in STAFF_ROLES
     user.is_superuser = role == Role.ADMIN
-    user.save()
-    Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
+    user.save(update_fields=["is_staff", "is_superuser"])
     group, _ = Group.objects.get_or_create(name=Role(role).label)
     user.groups.set([group])
-    return user
+    after = audit.snapshot(membership)
+    if before != after:
+        audit.record(actor=actor, action="set_role", instance=membership, before=before, after=after)
+    return membership
