@@ -20,6 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, **options):
         broker = settings.CELERY_BROKER_URL.split("://")[0]
         self.stdout.write(f"Celery worker + beat on the {broker} broker (logs: var/worker.log)")
+        if settings.RECTIFY_TODAY:
+            self.stdout.write(f"台账日期固定为 {settings.RECTIFY_TODAY:%Y-%m-%d}（RECTIFY_TODAY；make run DEMO_TODAY= 则按真实日期）")
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         log = open(settings.VAR_DIR / "worker.log", "ab")
         worker = subprocess.Popen(
@@ -37,6 +39,8 @@ class Command(BaseCommand):
                     worker.kill()
 
         atexit.register(stop)
+        # A plain `kill` of the server stops the worker too (SystemExit runs the finally below).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
