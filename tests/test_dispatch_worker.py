@@ -17,6 +17,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import OperationalError, transaction
+from kombu import pools
+from kombu.asynchronous import set_event_loop
 
 from dispatch import tasks
 from dispatch.bulletin import make_bulletin, publish_bulletin
@@ -35,12 +37,22 @@ def people(liaison, unit_leader, outsider, outsider_leader, office, leader):
     return {"alice": liaison, "bob": unit_leader, "charlie": outsider, "dave": outsider_leader, "olga": office, "leo": leader}
 
 
+def fresh_connections():
+    """Drop pooled broker connections and the stopped worker's event loop, so the next worker starts clean."""
+    set_event_loop(None)
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(people):
+    fresh_connections()
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
     app.control.purge()
+    fresh_connections()
 
 
 def through_broker(task, *args, times=1, task_id=None):
@@ -160,7 +172,7 @@ def test_a_deleted_bulletin_is_skipped_quietly(worker):
 
 def queued() -> int:
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue="celery", passive=True).message_count
+        return connection.default_channel.queue_declare(queue="celery", durable=True, auto_delete=False).message_count
 
 
 def test_a_rolled_back_publication_enqueues_nothing(people):
