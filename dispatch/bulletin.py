@@ -107,7 +107,7 @@ def _event(request_or_review, at) -> dict:
 
 
 def bulletin_data(month: str) -> dict:
-    """The month's figures (six queries, whatever the size of the ledger)."""
+    """The month's figures (five queries, whatever the size of the ledger)."""
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
     assignments = list(
