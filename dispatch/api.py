@@ -40,6 +40,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # the schema's type for <id>; get_queryset scopes to the caller
 
     def get_queryset(self):
         queryset = Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
