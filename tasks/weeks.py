@@ -9,6 +9,10 @@ from django.utils import timezone
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+# The years a reporting week may fall in: the plan starts in 2017; far-off years are typos.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 class BadWeek(ValueError):
     pass
 
@@ -19,6 +23,8 @@ def parse_week(value: str) -> datetime.date:
     if not match:
         raise BadWeek(f"报送周“{value}”格式不正确，应为如 2017-W36 的 ISO 周")
     year, week = int(match[1]), int(match[2])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadWeek(f"报送周“{value}”超出可用范围（{FIRST_YEAR}—{LAST_YEAR} 年）")
     try:
         return datetime.date.fromisocalendar(year, week, 1)
     except ValueError:

@@ -325,3 +325,10 @@ def test_the_command_exports_one_unit_for_the_office_account(office, tmp_path):
     call_command("export_weekly", "--week", WEEK, "--out", str(out), "--unit", "晋中市")
 
     assert {r["责任单位"] for r in ledger_rows(load_workbook(out))} == {"晋中市"}
+
+
+@pytest.mark.parametrize("week", ["9999-W52", "0001-W01", "2017-W54", "2017W36"])
+def test_a_week_out_of_range_is_refused_in_chinese_not_crashed(api, office, week):
+    response = api(office).get(f"/api/reports/weekly.xlsx?week={week}")
+    assert response.status_code == 400
+    assert "报送周" in response.json()["detail"]
