@@ -71,6 +71,11 @@ def test_a_missing_file_is_refused_clearly(plan):
         call_command("import_plan", "/nonexistent/plan.txt")
 
 
+def test_a_directory_is_refused_clearly(plan, tmp_path):
+    with pytest.raises(CommandError, match="是一个目录"):
+        call_command("import_plan", str(tmp_path))
+
+
 def test_an_edited_deadline_is_updated_on_reimport(plan, tmp_path):
     text = PLAN_PATH.read_text(encoding="utf-8")
     assert "整改时限：2017 年-2019 年，按国家要求分年度实施" in text

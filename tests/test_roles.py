@@ -162,3 +162,11 @@ def test_a_role_without_its_unit_is_refused_in_the_admin(make_user, client):
     assert response.status_code == 200
     carol.refresh_from_db()
     assert (carol.membership.role, carol.is_staff) == (Role.OFFICE, True)
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_add_user_refuses_an_empty_name(plan, name):
+    users = get_user_model().objects.count()
+    with pytest.raises(CommandError, match="用户名不能为空"):
+        call_command("add_user", name, "--role", "office", "--password", "p", stdout=StringIO())
+    assert get_user_model().objects.count() == users

@@ -1,16 +1,17 @@
 from django.contrib import admin
 
+from tasks.admin.access import AuditedAdmin
 from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedAdmin):
     list_display = ["title", "issuing_body", "issued_date", "source_file", "imported_at"]
     readonly_fields = ["source_sha256", "imported_at"]
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["number", "title", "plan"]
     list_filter = ["plan"]
 
@@ -22,19 +23,26 @@ class MeasureInline(admin.StackedInline):
 
 
 class AssignmentInline(admin.TabularInline):
+    """The task's ledger rows, read here: units, dates and states change only through the import and the services."""
+
     model = Assignment
     extra = 0
     fields = ["unit", "status", "due_date", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
-    readonly_fields = ["status", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
-    autocomplete_fields = ["unit"]
+    readonly_fields = fields
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedAdmin):
     list_display = ["number", "short_problem", "category", "responsible_text", "deadline_text", "due_date", "deadline_kind"]
     list_display_links = ["number", "short_problem"]
     list_filter = ["category", "deadline_kind", "assignments__unit__kind", ("assignments__unit", admin.RelatedOnlyFieldListFilter)]
@@ -59,7 +67,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(AuditedAdmin):
     list_display = ["task", "number", "short_text", "milestones"]
     list_filter = ["task__category"]
     search_fields = ["text"]
@@ -71,14 +79,14 @@ class MeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
 
 @admin.register(Official)
-class OfficialAdmin(admin.ModelAdmin):
+class OfficialAdmin(AuditedAdmin):
     list_display = ["name", "unit"]
     list_filter = ["unit__kind", ("unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "unit__name"]

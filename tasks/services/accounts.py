@@ -18,6 +18,9 @@ STAFF_ROLES = (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)
 def create_user(username: str, *, role: str, password: str, unit: str | Unit | None = None, email: str = "",
                 full_name: str = ""):
     """Create (or update) a user with a role; unit roles need a unit, others must not have one."""
+    username = (username or "").strip()
+    if not username:
+        raise InvalidInput("用户名不能为空", field="username")
     if role not in Role.values:
         raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(Role.values)}", field="role")
     if isinstance(unit, str):

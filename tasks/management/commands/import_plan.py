@@ -15,6 +15,10 @@ class Command(BaseCommand):
             result = import_file(path)
         except FileNotFoundError:
             raise CommandError(f"找不到方案文件：{path}") from None
+        except IsADirectoryError:
+            raise CommandError(f"{path} 是一个目录，请给出方案文本文件的路径") from None
+        except PermissionError:
+            raise CommandError(f"无权读取方案文件：{path}") from None
         except UnicodeDecodeError:
             raise CommandError(f"方案文件不是 UTF-8 文本：{path}") from None
         except PlanFormatError as exc:
