@@ -89,6 +89,22 @@ def test_it_refuses_a_stale_form_with_412(liaison):
     assert a.reports.count() == 1
 
 
+@pytest.mark.parametrize("version, status, message", [
+    ("abc", 400, "页面已过期，请刷新后重试"),
+    ("1.5", 400, "页面已过期，请刷新后重试"),
+    ("9" * 40, 412, "台账已被他人修改"),  # a number, but not the row's: the service's stale-version answer
+])
+def test_it_explains_a_tampered_hidden_version_on_the_page(liaison, version, status, message):
+    a = row()
+    audit_before = AuditEntry.objects.count()
+    response = client_for(liaison).post(f"/assignments/{a.pk}/report/",
+                                        {"version": version, "week": "2017-W41", "text": "y", "percent": "6"})
+    assert response.status_code == status
+    body = response.content.decode()
+    assert message in body and "请刷新后重试" in body and '<div class="form-error" role="alert">' in body
+    assert a.reports.count() == 0 and AuditEntry.objects.count() == audit_before
+
+
 def test_it_runs_the_sign_off_through_both_checks(liaison, unit_leader, office):
     a = row()
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)

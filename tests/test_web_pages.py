@@ -7,6 +7,7 @@ from django.test import Client
 from tasks.choices import Status
 from tasks.models import Assignment
 from tasks.services import ledger
+from tasks.weeks import today, week_of
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,7 @@ def test_it_refuses_a_bad_filter_in_chinese_and_lists_nothing(office):
 
 def test_it_links_the_weekly_excel_for_the_current_week(office):
     body = client_for(office).get("/ledger/").content.decode()
-    assert 'action="/api/reports/weekly.xlsx"' in body and 'name="week"' in body
+    assert 'action="/ledger/weekly.xlsx"' in body and f'name="week" value="{week_of(today())}"' in body
 
 
 def test_it_lists_the_liaisons_assignments_by_urgency(liaison):

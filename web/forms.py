@@ -10,7 +10,9 @@ from django import forms
 
 from tasks.choices import ReviewOutcome
 from tasks.services.errors import LedgerError
-from tasks.weeks import today, week_of
+from tasks.weeks import BadWeek, parse_week, today, week_of
+
+STALE_PAGE = "页面已过期，请刷新后重试"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -43,9 +45,36 @@ class VersionedForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
         super().__init__(*args, **kwargs)
 
+    def clean(self):
+        # The version is a hidden field the user can neither see nor fix: a bad one (a tampered or
+        # mangled page) is said at the top of the form instead of next to an invisible input.
+        if self._errors.pop("version", None):
+            self.add_error(None, STALE_PAGE)
+        return super().clean()
+
     def show_error(self, error: LedgerError) -> None:
         field = self.aliases.get(error.field, error.field)
         self.add_error(field if field in self.fields else None, error.message)
+
+
+class WeeklyExcelForm(forms.Form):
+    """The week of the weekly workbook a page downloads; a bad week is a form error, not an API page."""
+
+    week = forms.CharField(label="报送周", help_text="ISO 周，如 2017-W36",
+                           widget=forms.TextInput(attrs={"size": 9, "style": "width: 7em"}),
+                           error_messages={"required": "请填写报送周，如 2017-W36"})
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "excel-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_week(self):
+        week = self.cleaned_data["week"].strip()
+        try:
+            parse_week(week)
+        except BadWeek as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return week
 
 
 class ReportForm(VersionedForm):

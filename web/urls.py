@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import assignment, dashboard, desk, home, inbox, ledger, public
+from web.views import assignment, dashboard, desk, downloads, home, inbox, ledger, public
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("ledger/", ledger.ledger, name="ledger"),
+    path("ledger/weekly.xlsx", downloads.weekly_excel, name="weekly-excel"),
     path("tasks/<int:pk>/", ledger.task_page, name="task"),
     path("assignments/<int:pk>/", assignment.assignment_page, name="assignment"),
     path("assignments/<int:pk>/<slug:action>/", assignment.act, name="assignment-act"),
@@ -23,4 +24,6 @@ urlpatterns = [
     path("inbox/<int:pk>/read/", inbox.mark_read, name="inbox-read"),
     path("public/", public.public, name="public"),
     path("public/bulletins/<str:month>/", public.public_bulletin, name="public-bulletin"),
+    path("public/bulletins/<str:month>/xlsx/", downloads.public_bulletin_xlsx, name="public-bulletin-xlsx"),
+    path("bulletins/<str:month>/xlsx/", downloads.bulletin_xlsx, name="bulletin-xlsx"),
 ]

@@ -7,6 +7,9 @@ from tasks.models import Assignment
 from tasks.weeks import today, week_of
 from web import figures
 from web.access import OVERSIGHT_ROLES, role_required
+from web.dispatch_models import bulletin_model
+
+BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 
 
 @role_required(OVERSIGHT_ROLES)
@@ -24,5 +27,6 @@ def dashboard(request):
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
+        "bulletins": list(bulletin_model().objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]),
     }
     return render(request, "web/dashboard.html", context)

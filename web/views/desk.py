@@ -8,6 +8,7 @@ from tasks.models import Extension, Review
 from tasks.weeks import today, week_of
 from web.access import CHECKER_ROLES, OFFICE_ROLES, UNIT_ROLES, role_required
 from web.filters import by_urgency
+from web.forms import WeeklyExcelForm
 from web.timeline import with_history
 from web.views.common import scoped
 
@@ -29,6 +30,7 @@ def desk(request):
         "reported": sum(1 for row in rows if row.last_report_week_start and week_of(row.last_report_week_start) == week_of(day)),
         "unit": rows[0].unit if rows else None,
         "can_report": request.role == Role.LIAISON,
+        "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
     }
     return render(request, "web/desk.html", context)
 

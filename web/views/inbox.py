@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tasks.models.people import role_of
+from web.access import OVERSIGHT_ROLES
 from web.dispatch_models import notification_model
 from web.views.common import safe_next
 
@@ -23,7 +25,9 @@ def inbox(request):
     if unread_only:
         notes = notes.filter(read_at__isnull=True)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/inbox.html", {"page": page, "unread_only": unread_only})
+    context = {"page": page, "unread_only": unread_only,
+               "bulletin_workbooks": role_of(request.user) in OVERSIGHT_ROLES}
+    return render(request, "web/inbox.html", context)
 
 
 @require_POST

@@ -8,6 +8,7 @@ from tasks.models import Assignment, Official, Task
 from tasks.weeks import today, week_of
 from web.access import OVERSIGHT_ROLES, role_required
 from web.filters import LedgerFilterForm
+from web.forms import WeeklyExcelForm
 from web.timeline import timeline, with_history
 
 PAGE_SIZE = 50
@@ -21,7 +22,8 @@ def ledger(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "week": week_of(day), "today": day}
+    context = {"form": form, "page": page, "query": query.urlencode(), "week": week_of(day), "today": day,
+               "excel_form": WeeklyExcelForm(initial={"week": week_of(day)})}
     return render(request, "web/ledger.html", context, status=400 if form.errors else 200)
 
 

@@ -9,6 +9,8 @@ the page shows, so nothing internal can slip into the template.
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from dispatch.bulletin import PUBLIC_FIELDS
+from dispatch.bulletin import public_bulletin as public_copy
 from tasks.choices import Status
 from tasks.models import Assignment, Task
 from web.dispatch_models import bulletin_model
@@ -53,6 +55,6 @@ def public(request):
 
 
 def public_bulletin(request, month):
-    bulletin = get_object_or_404(bulletin_model().objects.only("id", "month", "data", "published_at"),
-                                 month=month, status="published")
-    return render(request, "web/public_bulletin.html", {"bulletin": bulletin, "data": bulletin.data})
+    bulletin = get_object_or_404(bulletin_model().objects.only(*PUBLIC_FIELDS), month=month, status="published")
+    shown = public_copy(bulletin)
+    return render(request, "web/public_bulletin.html", {"bulletin": shown, "data": shown.data})

@@ -1,0 +1,44 @@
+"""The pages' Excel downloads: the weekly ledger workbook and the monthly bulletin workbook.
+
+The workbooks are built by the reports app; these views check the page's input first,
+so a bad week is a Chinese form error on a page rather than the API's answer.
+"""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import content_disposition_header
+
+from dispatch.bulletin import PUBLIC_FIELDS, public_bulletin
+from dispatch.models import Bulletin, BulletinStatus
+from reports.api import XLSX, weekly_response
+from reports.bulletin_xlsx import build_bulletin_workbook
+from web.access import OVERSIGHT_ROLES, role_required
+from web.forms import WeeklyExcelForm
+
+
+@role_required()
+def weekly_excel(request):
+    """The weekly workbook of what the user may see, for the week in ``?week=``."""
+    form = WeeklyExcelForm(request.GET)
+    if not form.is_valid():
+        return render(request, "web/weekly_excel.html", {"excel_form": form}, status=400)
+    return weekly_response(request.user, form.cleaned_data["week"])
+
+
+def bulletin_workbook_response(bulletin) -> HttpResponse:
+    response = HttpResponse(build_bulletin_workbook(bulletin), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, f"整改进展月通报-{bulletin.month}.xlsx")
+    return response
+
+
+def public_bulletin_xlsx(request, month):
+    """A published bulletin's workbook for the public: no drafts, no tasks kept out of 信息公开."""
+    bulletin = get_object_or_404(Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status=BulletinStatus.PUBLISHED)
+    return bulletin_workbook_response(public_bulletin(bulletin))
+
+
+@role_required(OVERSIGHT_ROLES)
+def bulletin_xlsx(request, month):
+    """The office's and leaders' copy: drafts too, every task."""
+    bulletin = get_object_or_404(Bulletin.objects.only("id", "month", "data"), month=month)
+    return bulletin_workbook_response(bulletin)
