@@ -21,6 +21,12 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
 - ``previous`` (the previous month's bulletin: month and totals) and ``change``
   (this month's totals minus those), ``None`` without a previous bulletin.
 
+The data names units, never people. The public reads it through ``public_bulletin``:
+the per-task lists (``overdue``, ``newly_signed_off``, ``newly_reopened``) without the
+tasks kept out of 信息公开 (``Task.is_public`` false, read when shown, so a task
+withdrawn after publication disappears too); the counts stay, they name no task.
+The office's own copy (API, admin, pages for office and leaders) keeps every task.
+
 The state counts describe the ledger when the bulletin is made (the 1st, i.e. the
 month's end); the events come from dated records. Once made, the figures are a
 record: a re-run leaves them (``refresh=True`` recomputes a draft, never a
@@ -38,7 +44,7 @@ from django.utils import timezone
 from dispatch.models import Bulletin, BulletinStatus, Kind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
 from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
-from tasks.models import Assignment, ProgressReport, Review, SignOffRequest
+from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
 from tasks.models.people import role_of
 from tasks.services import audit
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
@@ -47,6 +53,7 @@ from tasks.weeks import parse_week, week_of
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")
+TASK_LISTS = ("overdue", "newly_signed_off", "newly_reopened")  # the entries that name a task
 
 
 class BadMonth(InvalidInput):
@@ -187,6 +194,24 @@ def _missed_reports(assignments, weeks: list[str]) -> list[dict]:
                 kinds[a.unit.name] = a.unit.kind
     return [{"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
             for unit, weeks_ in sorted(missed.items(), key=lambda item: (-len(item[1]), item[0]))]
+
+
+def public_data(data: dict) -> dict:
+    """The bulletin's figures as the public may read them: no entry of a task that is not public (one query)."""
+    hidden = set(Task.objects.filter(is_public=False).values_list("number", flat=True))
+    if not hidden:
+        return data
+    return {**data, **{key: [entry for entry in data.get(key) or [] if entry.get("task_number") not in hidden]
+                       for key in TASK_LISTS if key in data}}
+
+
+PUBLIC_FIELDS = ("id", "month", "status", "data", "published_at")  # what ``public_bulletin`` reads
+
+
+def public_bulletin(bulletin: Bulletin) -> Bulletin:
+    """An unsaved copy of a bulletin holding ``public_data``: what the public page and workbook show."""
+    return Bulletin(pk=bulletin.pk, month=bulletin.month, status=bulletin.status,
+                    published_at=bulletin.published_at, data=public_data(bulletin.data or {}))
 
 
 def render_html(month: str, data: dict) -> str:

@@ -2,7 +2,7 @@
 
 - ``dispatch_weekly(week)``: Monday's 周调度. Freezes the week that just ended as
   ``WeeklySnapshot`` rows, then tells each unit with open assignments what it owes
-  this week.
+  this week, with the page path of the week's workbook (``/ledger/weekly.xlsx?week=…``).
 - ``chase_reports(week)``: Wednesday's 催报 to units with open assignments not yet
   reported for the week.
 - ``warn_deadlines(date)``: the daily 到期预警 about deadlines and measure milestones
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin  # noqa: F401 - the jobs in one place
 from dispatch.models import DeadlineWarning, Kind, Notification, WeeklySnapshot
@@ -84,6 +86,11 @@ def _weekly_line(row) -> str:
     return line
 
 
+def weekly_workbook_path(week: str) -> str:
+    """The page that downloads the week's workbook (each reader gets the rows they may see)."""
+    return f"{reverse('weekly-excel')}?{urlencode({'week': week})}"
+
+
 def dispatch_weekly(week: str) -> Result:
     """Monday's dispatch for ``week``: freeze the previous week, message each unit with open assignments."""
     monday, sunday = week_range(week)
@@ -97,6 +104,7 @@ def dispatch_weekly(week: str) -> Result:
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()
         recipients = unit_recipients(unit_ids[name] for name in by_unit)
+        workbook = weekly_workbook_path(week)
         messages = []
         for unit, rows in sorted(by_unit.items()):
             unit_id = unit_ids[unit]
@@ -106,6 +114,8 @@ def dispatch_weekly(week: str) -> Result:
                 f"{unit}：本周（{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}）须逐项报送以下 {len(rows)} 项台账的整改进展。",
                 *(f"{i}. {_weekly_line(r)}" for i, r in enumerate(rows, 1)),
                 "本周报送应写明：本周完成的工作、完成比例、存在的问题和下周计划；措施有节点时间的，逐条说明进展。",
+                f"本周周报表（Excel）：{workbook}（台账页面“下载周报表”）；可离线填写本周进展和完成比例后，"
+                "在“我的任务”页面上传报送。",
             ])
             messages += [Message(user_id, subject, body, unit_id) for user_id in recipients.get(unit_id, [])]
             result.units += 1

@@ -7,10 +7,10 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dispatch.bulletin import BadMonth, bulletin_data, make_bulletin, publish_bulletin
+from dispatch.bulletin import BadMonth, bulletin_data, make_bulletin, public_data, publish_bulletin
 from dispatch.models import Bulletin, Notification
 from tasks.choices import ReviewOutcome
-from tasks.models import Assignment, AuditEntry
+from tasks.models import Assignment, AuditEntry, Task
 from tasks.services import ledger
 from tasks.services.errors import Forbidden, InvalidTransition
 
@@ -113,6 +113,26 @@ def test_units_that_missed_weekly_reports_are_listed_with_the_weeks(october):
     missed = {m["unit"]: m["weeks"] for m in october["data"]["missed_reports"]}
 
     assert missed["临汾市"] == ["2017-W39", "2017-W40", "2017-W41", "2017-W42", "2017-W43"]  # weeks ending in October
+
+
+def test_the_public_copy_leaves_out_the_tasks_kept_out_of_public_disclosure(october):
+    data, a, b, c, d = (october[k] for k in ("data", "a", "b", "c", "d"))
+    hidden = {a.task_id, c.task_id}
+    assert b.task_id not in hidden and d.task_id not in hidden
+    Task.objects.filter(pk__in=hidden).update(is_public=False)
+
+    public = public_data(data)
+
+    assert public["overdue"] == []  # C's task
+    assert entries(public["newly_signed_off"]) == [(b.task.number, "晋中市", "2017-10-25")]  # not A's
+    assert entries(public["newly_reopened"]) == [(d.task.number, "临汾市", "2017-10-12")]
+    assert public["totals"] == data["totals"] and public["by_unit"] == data["by_unit"]  # counts name no task
+    # The office's own copy keeps every task.
+    assert len(data["overdue"]) == 1 and len(data["newly_signed_off"]) == 2
+
+
+def test_the_public_copy_is_the_whole_bulletin_when_every_task_is_public(october):
+    assert public_data(october["data"]) == october["data"]
 
 
 def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(office, leader, mailoutbox,

@@ -5,6 +5,7 @@ import io
 import re
 import smtplib
 from unittest import mock
+from urllib.parse import unquote
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -48,6 +49,17 @@ def test_the_weekly_dispatch_tells_each_unit_its_own_open_assignments(liaison, u
     assert mine[0].kind == "weekly_dispatch" and mine[0].period == WEEK and "晋中市" in mine[0].subject
     assert not Notification.objects.filter(user=office).exists()
     assert (result.messages.created, result.messages.existing) == (3, 0)
+
+
+def test_the_weekly_dispatch_gives_the_page_that_downloads_the_weeks_workbook(liaison, client):
+    services.dispatch_weekly(WEEK)
+
+    body = notes(liaison, "weekly_dispatch")[0].body
+    paths = re.findall(r"(/\S+\.xlsx\?week=[\w-]+)", body)
+    assert paths == [f"/ledger/weekly.xlsx?week={WEEK}"]
+    client.force_login(liaison)
+    response = client.get(paths[0])
+    assert response.status_code == 200 and f"整改台账周报-{WEEK}" in unquote(response["Content-Disposition"])
 
 
 def test_a_second_weekly_run_creates_nothing(liaison, unit_leader):
