@@ -8,6 +8,8 @@ from django.db import transaction
 
 from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
 from tasks.plan_parser import ParsedPlan, ParsedTask, parse_plan
+from tasks.services import audit
+from tasks.services.transitions import AUDITED_FIELDS
 
 
 @dataclass
@@ -113,9 +115,15 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
         if created:
             result.bump("台账", True)
         elif assignment.due_date != parsed.due_date and not assignment.reports.exists():
-            # A deadline corrected in the plan text moves assignments nobody has started on.
+            # A deadline corrected in the plan text moves assignments nobody has started on:
+            # a change to a ledger row like any other, so a new version and an audit entry by the system.
+            before = audit.snapshot(assignment, AUDITED_FIELDS)
             assignment.due_date = parsed.due_date
-            assignment.save(update_fields=["due_date"])
+            assignment.version += 1
+            assignment.save(update_fields=["due_date", "version", "updated_at"])
+            audit.record(actor=None, action="import_plan", instance=assignment, before=before,
+                         after=audit.snapshot(assignment, AUDITED_FIELDS), assignment=assignment,
+                         note=f"方案原文修订，完成期限改为“{parsed.deadline_text}”")
             result.bump("台账", False)
 
     cooperating = [unit_for(pu) for pu in parsed.cooperating_units]

@@ -87,3 +87,34 @@ def test_an_edited_deadline_is_updated_on_reimport(plan, tmp_path):
     assert task.deadline_text == "2018 年底前"
     assert str(task.due_date) == "2018-12-31"
     assert "更新任务 1" in out.getvalue()
+
+
+
+def test_a_moved_deadline_is_a_new_version_of_each_untouched_assignment_audited_as_the_systems(plan, tmp_path, liaison):
+    from tasks.models import AuditEntry
+    from tasks.services import ledger
+    from tasks.services.audit import verify_chain
+
+    def row(unit):
+        return Assignment.objects.get(task__number=3, unit__name=unit)
+
+    ledger.submit_report(row("晋中市").pk, actor=liaison, week="2017-W40", text="推进", percent=10)
+    before = {unit: (row(unit).due_date.isoformat(), row(unit).version) for unit in ("晋中市", "长治市")}
+    assert before["长治市"] == ("2017-12-31", 1)
+    text = PLAN_PATH.read_text(encoding="utf-8")
+    edited = tmp_path / "edited.txt"
+    # The plan's first "2017 年底前" is task 3's (晋中市 and 长治市).
+    edited.write_text(text.replace("整改时限：2017 年底前", "整改时限：2018 年 6 月底前", 1), encoding="utf-8")
+
+    call_command("import_plan", str(edited), stdout=StringIO())
+
+    assert Task.objects.get(number=3).deadline_text == "2018 年 6 月底前"
+    assert (row("长治市").due_date.isoformat(), row("长治市").version) == ("2018-06-30", 2)
+    assert (row("晋中市").due_date.isoformat(), row("晋中市").version) == before["晋中市"]  # at work: keeps its date
+    entry = AuditEntry.objects.get(assignment=row("长治市"))
+    assert (entry.actor, entry.action, entry.model) == (None, "import_plan", "tasks.assignment")
+    assert (entry.before["due_date"], entry.after["due_date"]) == ("2017-12-31", "2018-06-30")
+    assert (entry.before["version"], entry.after["version"]) == (1, 2)
+    assert "2018 年 6 月底前" in entry.note
+    assert not AuditEntry.objects.filter(assignment=row("晋中市"), action="import_plan").exists()
+    assert verify_chain()[1] is None
