@@ -150,6 +150,7 @@ SPECTACULAR_SETTINGS = {
         "BulletinStatusEnum": "dispatch.models.BulletinStatus",
         "ExtensionStatusEnum": "tasks.choices.ExtensionStatus",
         "SignOffStatusEnum": "tasks.choices.SignOffStatus",
+        "TaskStatusEnum": "tasks.choices.TaskStatus",
     },
     # Served from the sidecar package: the system runs on a closed intranet, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

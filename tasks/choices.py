@@ -25,6 +25,14 @@ class Status(models.TextChoices):
     REOPENED = "reopened", "已重新打开"
 
 
+class TaskStatus(models.TextChoices):
+    """A task's status, rolled up from its assignments (``TaskQuerySet.with_status``)."""
+
+    NOT_STARTED = "not_started", "未启动"
+    IN_PROGRESS = "in_progress", "整改中"
+    SIGNED_OFF = "signed_off", "已销号"
+
+
 class Level(models.TextChoices):
     RED = "red", "红"
     YELLOW = "yellow", "黄"

@@ -212,6 +212,31 @@ def test_a_closed_request_cannot_be_checked_again(liaison, unit_leader):
     assert state(new) == before
 
 
+@pytest.mark.parametrize("decision, message", [
+    ("approve", "审核意见不能包含空字符（\\x00）"),
+    ("reject", "退回理由不能包含空字符（\\x00）"),
+])
+def test_an_opinion_with_a_nul_is_refused_and_changes_nothing(liaison, unit_leader, decision, message):
+    signoff = requested(liaison, 17)
+    before = state(signoff)
+
+    response = decide(unit_leader, signoff, decision, "同意\x00")
+
+    assert response.status_code == 400 and texts(response) == [message]
+    assert state(signoff) == before
+
+
+@pytest.mark.parametrize("version", ["²", "٣", "", "v2", "-1"])
+def test_a_version_that_is_not_plain_digits_is_refused(liaison, unit_leader, version):
+    signoff = requested(liaison, 17)
+    before = state(signoff)
+
+    response = decide(unit_leader, signoff, "approve", version=version)
+
+    assert response.status_code == 400 and texts(response) == ["缺少台账版本号，请刷新页面后重试"]
+    assert state(signoff) == before
+
+
 @pytest.mark.parametrize("who", ["liaison", "leader"])
 def test_liaisons_and_leaders_cannot_use_the_admin(request, who, unit_leader, make_user):
     liaison = request.getfixturevalue("liaison")

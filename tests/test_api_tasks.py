@@ -200,3 +200,63 @@ def test_the_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "/api/assignments/{id}/approve/" in text and "/api/notifications/{id}/read/" in text
     assert "AssignmentStatusEnum" in text and "BulletinStatusEnum" in text
+
+
+def sign_off(number, unit, make_user):
+    """Carry one assignment of a task through both checks, with that unit's own people."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.choices import Role
+    from tasks.models import Assignment
+    from tasks.services import ledger
+
+    tag = Unit.objects.get(name=unit).pk
+    liaison = make_user(f"liaison{tag}", Role.LIAISON, unit)
+    head = make_user(f"lead{tag}", Role.UNIT_LEADER, unit)
+    office = make_user(f"office{tag}", Role.OFFICE)
+    a = Assignment.objects.get(task__number=number, unit__name=unit)
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="完成", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成",
+                           files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")])
+    ledger.approve(a.pk, actor=head)
+    ledger.approve(a.pk, actor=office)
+
+
+def test_a_tasks_status_rolls_up_from_all_its_assignments(api, liaison, make_user):
+    """未启动 until one unit starts, 整改中 while any is open, 已销号 only when every unit is signed off."""
+    task = Task.objects.get(number=3)
+    client = api(liaison)  # a liaison of 晋中市 sees the task's status, not only their unit's share
+
+    def status():
+        detail = client.get(f"/api/tasks/{task.pk}/").json()
+        listed = next(t for t in client.get("/api/tasks/?page_size=200").json()["results"] if t["number"] == 3)
+        assert (listed["status"], listed["status_label"]) == (detail["status"], detail["status_label"])
+        return detail["status"], detail["status_label"]
+
+    assert status() == ("not_started", "未启动")
+    sign_off(3, "晋中市", make_user)
+    assert status() == ("in_progress", "整改中")  # 长治市 has not started
+    sign_off(3, "长治市", make_user)
+    assert status() == ("signed_off", "已销号")
+
+
+def test_the_task_list_filters_by_status_in_the_same_queries_for_1_and_59_tasks(api, office, make_user):
+    sign_off(3, "晋中市", make_user)
+    sign_off(3, "长治市", make_user)
+    sign_off(17, "晋中市", make_user)  # task 17 has one unit only
+    client = api(office)
+
+    def listed(query):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(f"/api/tasks/?page_size=200&{query}").json()
+        return len(ctx.captured_queries), sorted(t["number"] for t in body["results"])
+
+    signed = listed("status=signed_off")
+    waiting = listed("status=not_started")
+    assert signed[1] == [3, 17]
+    assert len(waiting[1]) == 58 and 3 not in waiting[1] and 17 not in waiting[1]
+    assert listed("status=in_progress")[1] == []
+    # The same 7 queries as the unfiltered list: the status is a subquery of the page's query.
+    assert signed[0] == waiting[0] == 7
+    response = client.get("/api/tasks/?status=done")
+    assert response.status_code == 400 and "任务状态" in response.json()["detail"]

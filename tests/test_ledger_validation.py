@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
+from tasks.services.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,8 @@ def started(liaison):
     ({"measure_notes": "{not json"}, "JSON"),
     ({"measure_notes": json.dumps({"9": "没有这项措施"})}, "任务17没有第 9 项措施"),
     ({"measure_notes": json.dumps({"一": "x"})}, "措施序号“一”不正确"),
+    ({"measure_notes": json.dumps({"1": {"a": 1}})}, "第 1 项措施的进展应为文字"),
+    ({"measure_notes": json.dumps({"1": "x\u0000y"})}, "第 1 项措施的进展不能包含空字符（\\x00）"),
 ])
 def test_a_bad_report_is_refused(api, liaison, data, message):
     body = {"week": "2017-W40", "text": "推进", "percent": "30", **data}
@@ -80,6 +83,11 @@ def test_a_bad_report_is_refused(api, liaison, data, message):
     ({"week": 2017}, "报送周“2017”格式不正确"),
     ({"week": ["2017-W40"]}, "不是有效的字符串"),
     ({"measure_notes": ["not", "a", "dict"]}, "措施进展格式不正确"),
+    ({"measure_notes": {"1": {"a": 1}}}, "第 1 项措施的进展应为文字"),
+    ({"measure_notes": {"1": ["进展"]}}, "第 1 项措施的进展应为文字"),
+    ({"measure_notes": {"1": 5}}, "第 1 项措施的进展应为文字"),
+    ({"measure_notes": {"1": "x\u0000y"}}, "第 1 项措施的进展不能包含空字符（\\x00）"),
+    ({"text": "推进\u0000中"}, "不能包含空字符（\\x00）"),
 ])
 def test_a_bad_json_report_is_refused_not_crashed(api, liaison, data, message):
     body = {"week": "2017-W40", "text": "推进", "percent": 30, **data}
@@ -211,3 +219,37 @@ def test_the_wrong_role_is_told_so_before_its_input_is_read(api, office, started
     assert response.status_code == 403, response.content.decode()
     assert "本单位联络员" in response.json()["detail"]
     assert state(started) == before
+
+
+@pytest.fixture
+def waiting(liaison, unit_leader, office, started):
+    """Task 17 of 晋中市 awaiting the unit's check, with a pending extension request."""
+    ledger.request_extension(started.pk, actor=liaison, new_due_date=started.due_date.replace(year=2030), reason="跨年")
+    ledger.request_signoff(started.pk, actor=liaison, summary="到位", files=[pdf()])
+    return row()
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda a, who: ledger.submit_report(a.pk, actor=who["liaison"], week="2017-W41", text="a\x00", percent=40), "text"),
+    (lambda a, who: ledger.submit_report(a.pk, actor=who["liaison"], week="2017-W41", text="a", percent=40,
+                                         measure_notes={"1": "a\x00"}), "measure_notes"),
+    (lambda a, who: ledger.approve(a.pk, actor=who["unit_leader"], opinion="同意\x00"), "opinion"),
+    (lambda a, who: ledger.reject(a.pk, actor=who["unit_leader"], reason="不全\x00"), "reason"),
+    (lambda a, who: ledger.decide_extension(a.extensions.get().pk, actor=who["office"], approve=True, note="可\x00"),
+     "note"),
+])
+def test_the_services_refuse_a_nul_whoever_calls_them(liaison, unit_leader, office, waiting, call, field):
+    """Pages and the admin call the services without DRF's checks: the services refuse NUL themselves."""
+    before = state(waiting)
+    with pytest.raises(InvalidInput) as refused_:
+        call(waiting, {"liaison": liaison, "unit_leader": unit_leader, "office": office})
+    assert refused_.value.field == field and "不能包含空字符（\\x00）" in refused_.value.message
+    assert state(waiting) == before
+
+
+def test_a_review_finding_with_a_nul_is_refused(office, signed):
+    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=signed.signed_off_at.date())
+    before = state(signed)
+    with pytest.raises(InvalidInput, match="检查情况不能包含空字符"):
+        ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="反弹\x00")
+    assert state(signed) == before and Review.objects.get(pk=review.pk).outcome == "pending"

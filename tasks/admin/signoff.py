@@ -131,7 +131,7 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
         if decision not in CHECKS:
             raise LedgerError("请选择“通过”或“退回”")
         version = request.POST.get("version", "")
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):  # "²".isdigit() is true, int("²") fails
             raise LedgerError("缺少台账版本号，请刷新页面后重试")
         assignment = signoff.assignment
         name = f"任务{assignment.task.number} · {assignment.unit.name}"

@@ -7,6 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tasks.services.errors import LedgerError
+from tasks.services.ledger import NUL_MESSAGE
+
+# DRF messages whose Chinese translation misleads, by error code ("Null characters are not
+# allowed." comes out as "不允许是用空字符串", i.e. "empty strings are not allowed").
+FIELD_MESSAGES = {"null_characters_not_allowed": NUL_MESSAGE}
 
 MESSAGES = {
     exceptions.NotAuthenticated: "请先登录（未提供身份凭证）",
@@ -34,6 +39,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
+        response.data = _reword(response.data)
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         first = next(iter(errors.values()), ["输入有误"])
         first = first[0] if isinstance(first, list) and first else first
@@ -49,3 +55,14 @@ def exception_handler(exc, context):
         message = str(detail)
     response.data = {"detail": message or str(detail)}
     return response
+
+
+def _reword(data):
+    """The validation errors with our own wording for the codes in ``FIELD_MESSAGES``, at any depth."""
+    if isinstance(data, dict):
+        return {key: _reword(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_reword(item) for item in data]
+    if isinstance(data, exceptions.ErrorDetail) and data.code in FIELD_MESSAGES:
+        return exceptions.ErrorDetail(FIELD_MESSAGES[data.code], code=data.code)
+    return data

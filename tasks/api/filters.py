@@ -6,10 +6,16 @@ than silently ignoring it.
 
 from django.db.models import Q
 
-from tasks.choices import DeadlineKind, Level, Status
+from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Unit
 from tasks.services.errors import InvalidInput
+from tasks.services.ledger import check_no_nul
 from tasks.weeks import today
+
+
+def text_param(params, name: str, label: str) -> str:
+    """A free-text parameter, stripped; "" when absent. NUL is refused (PostgreSQL cannot compare it)."""
+    return check_no_nul((params.get(name) or "").strip(), name, f"参数 {name}（{label}）")
 
 
 def int_param(params, name: str, label: str) -> int | None:
@@ -46,10 +52,11 @@ def bool_param(params, name: str) -> bool | None:
 
 def unit_param(params, name: str = "unit") -> Unit | None:
     """A unit named by id or by its exact name."""
-    raw = (params.get(name) or "").strip()
+    raw = text_param(params, name, "责任单位")
     if not raw:
         return None
-    lookup = Q(pk=int(raw)) if raw.isdigit() else Q(name=raw)
+    # ASCII digits only: "²".isdigit() is true but int("²") fails.
+    lookup = Q(pk=int(raw)) if raw.isascii() and raw.isdigit() else Q(name=raw)
     unit = Unit.objects.filter(lookup).first()
     if unit is None:
         raise InvalidInput(f"单位“{raw}”不存在", field=name)
@@ -62,6 +69,10 @@ def status_param(params):
 
 def level_param(params):
     return choice_param(params, "level", Level, "预警等级")
+
+
+def task_status_param(params):
+    return choice_param(params, "status", TaskStatus, "任务状态")
 
 
 def deadline_kind_param(params):

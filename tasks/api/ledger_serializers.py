@@ -31,6 +31,8 @@ AUDIT_ACTION_LABELS = {
     "check_signoff": "销号审核",
     "schedule_review": "安排回头看",
     "record_review": "回头看结论",
+    "next_review_date": "调整下次回头看日期",
+    "import_plan": "方案修订（系统）",
     "request_extension": "申请延期",
     "decide_extension": "延期审批",
     "extend_deadline": "延长完成期限",

@@ -1,8 +1,21 @@
+"""The API's page numbers: a clear Chinese answer for a page that is not a number or not there."""
+
+from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
+
+from tasks.services.errors import InvalidInput, NotFound
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    invalid_page_message = "页码不存在"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param, "")
+        if raw and raw not in self.last_page_strings and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise InvalidInput(f"页码无效：{self.page_query_param} 应为从 1 起的整数", field=self.page_query_param)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            raise NotFound(f"页码超出范围：没有第 {raw} 页") from None

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from tasks.choices import TaskStatus
 from tasks.models import Assignment, Category, Measure, Official, Task, Unit
 
 
@@ -52,6 +53,9 @@ class TaskSerializer(serializers.ModelSerializer):
     cooperating_units = UnitSerializer(many=True, read_only=True)
     officials = TaskOfficialSerializer(many=True, read_only=True)
     assignments = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True,
+                                     help_text="由全部责任单位台账汇总：全部已销号才算已销号")
+    status_label = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -69,8 +73,14 @@ class TaskSerializer(serializers.ModelSerializer):
             "deadline_text",
             "due_date",
             "deadline_kind",
+            "status",
+            "status_label",
             "assignments",
         ]
+
+    def get_status_label(self, task) -> str:
+        # ``status`` is annotated by ``Task.objects.with_status()``.
+        return TaskStatus(task.status).label
 
     def get_assignments(self, task) -> list[dict]:
         # ``visible_assignments`` is prefetched with the caller's unit scoping.

@@ -9,7 +9,9 @@ from rest_framework.views import APIView
 
 from tasks.api import filters
 from tasks.api.serializers import OfficialSerializer, TaskSerializer, UnitSerializer
+from tasks.choices import TaskStatus
 from tasks.models import Assignment, Official, Task, Unit
+from tasks.services.ledger import check_no_nul
 from tasks.weeks import today
 
 
@@ -24,10 +26,13 @@ class ObtainTokenView(APIView):
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request):
-        username = (request.data.get("username") or "").strip() if hasattr(request.data, "get") else ""
-        password = request.data.get("password") or "" if hasattr(request.data, "get") else ""
-        if not username or not password:
+        data = request.data if hasattr(request.data, "get") else {}
+        username, password = data.get("username"), data.get("password")
+        # JSON may carry numbers, lists or objects: only two non-empty strings are credentials.
+        if not (isinstance(username, str) and username.strip() and isinstance(password, str) and password):
             return Response({"detail": "请提供用户名和密码"}, status=status.HTTP_400_BAD_REQUEST)
+        username = check_no_nul(username.strip(), "username", "用户名")
+        check_no_nul(password, "password", "密码")
         user = authenticate(request, username=username, password=password)
         if user is None or not user.is_active:
             return Response({"detail": "用户名或密码错误"}, status=status.HTTP_400_BAD_REQUEST)
@@ -41,6 +46,7 @@ class ObtainTokenView(APIView):
         OpenApiParameter("unit", str, description="责任单位 id 或名称"),
         OpenApiParameter("deadline_kind", str, enum=["immediate_ongoing", "dated", "phased"]),
         OpenApiParameter("overdue", bool, description="只列出有逾期台账的任务"),
+        OpenApiParameter("status", str, enum=TaskStatus.values, description="任务状态（由各责任单位台账汇总）"),
         OpenApiParameter("q", str, description="全文检索"),
         OpenApiParameter("page_size", int, description="每页条数，最多 200"),
     ]
@@ -53,7 +59,8 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         visible = Assignment.objects.visible_to(self.request.user).select_related("unit").order_by("unit__name")
         queryset = (
-            Task.objects.select_related("category")
+            Task.objects.with_status()
+            .select_related("category")
             .prefetch_related(
                 "measures",
                 "responsible_units",
@@ -77,7 +84,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = queryset.filter(deadline_kind=kind)
         if filters.bool_param(params, "overdue"):
             queryset = queryset.overdue(today())
-        q = params.get("q")
+        task_status = filters.task_status_param(params)
+        if task_status:
+            queryset = queryset.filter(status=task_status)
+        q = filters.text_param(params, "q", "全文检索")
         if q:
             queryset = queryset.search(q)
         return queryset

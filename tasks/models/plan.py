@@ -1,9 +1,9 @@
 """The plan as data: plan, categories, tasks, measures, units and officials."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
-from tasks.choices import DeadlineKind, UnitKind
+from tasks.choices import DeadlineKind, Status, TaskStatus, UnitKind
 
 
 class Plan(models.Model):
@@ -71,6 +71,8 @@ class TaskQuerySet(models.QuerySet):
         text = text.strip()
         if not text:
             return self
+        if "\x00" in text:
+            return self.none()  # no stored text holds NUL, and PostgreSQL refuses to compare with it
         return self.filter(
             Q(problem__icontains=text)
             | Q(goal__icontains=text)
@@ -78,6 +80,26 @@ class TaskQuerySet(models.QuerySet):
             | Q(responsible_text__icontains=text)
             | Q(officials_text__icontains=text)
         ).distinct()
+
+    def with_status(self):
+        """Annotate ``status``, the one rule rolling a task's status up from all its assignments.
+
+        signed_off (已销号) when it has assignments and every one is signed off; not_started (未启动)
+        when none has started; in_progress (整改中) otherwise. Subqueries, not joins, so it
+        composes with any filter or ``distinct()`` and costs no extra query.
+        """
+        from tasks.models.ledger import Assignment
+
+        rows = Assignment.objects.filter(task=OuterRef("pk"))
+        return self.annotate(
+            status=Case(
+                When(Exists(rows) & ~Exists(rows.exclude(status=Status.SIGNED_OFF)),
+                     then=Value(TaskStatus.SIGNED_OFF.value)),
+                When(~Exists(rows.exclude(status=Status.NOT_STARTED)), then=Value(TaskStatus.NOT_STARTED.value)),
+                default=Value(TaskStatus.IN_PROGRESS.value),
+                output_field=models.CharField(),
+            )
+        )
 
     def overdue(self, today):
         """Tasks with an assignment past its effective due date and not signed off."""

@@ -18,8 +18,20 @@ from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
 from tasks.services.transitions import OFFICE, check_allowed, check_role, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
-REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off
+REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
 EARLIEST_WEEK = datetime.date(2017, 7, 31)  # the plan's feedback date; no report before it
+NUL_MESSAGE = "不能包含空字符（\\x00）"
+
+
+def check_no_nul(value, field: str, label: str = ""):
+    """Refuse text holding a NUL character, which PostgreSQL cannot store or compare (400, not a 500).
+
+    The one check for every text that reaches the database: API filters and search, sign-in,
+    report texts and measure notes, check opinions and the admin's forms.
+    """
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidInput(f"{label}{NUL_MESSAGE}", field=field)
+    return value
 
 
 def _check_week(week: str) -> datetime.date:
@@ -47,10 +59,14 @@ def _check_percent(percent) -> int:
 
 
 def _check_text(text, field: str, label: str) -> str:
-    text = (text or "").strip()
+    text = _optional_text(text, field, label)
     if not text:
         raise InvalidInput(f"请填写{label}", field=field)
     return text
+
+
+def _optional_text(text, field: str, label: str) -> str:
+    return check_no_nul((text or "").strip(), field, label)
 
 
 def _check_measure_notes(notes, task) -> dict:
@@ -67,7 +83,11 @@ def _check_measure_notes(notes, task) -> dict:
             raise InvalidInput(f"措施序号“{key}”不正确", field="measure_notes") from None
         if number not in numbers:
             raise InvalidInput(f"任务{task.number}没有第 {number} 项措施", field="measure_notes")
-        text = str(value or "").strip()
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidInput(f"第 {number} 项措施的进展应为文字", field="measure_notes")
+        text = _optional_text(value, "measure_notes", f"第 {number} 项措施的进展")
         if text:
             clean[str(number)] = text
     return clean
@@ -131,7 +151,7 @@ def _open_request(assignment) -> SignOffRequest:
 
 def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignOffRequest:
     """First check by the unit leader, second check by the office; whoever the state calls for."""
-    opinion = (opinion or "").strip()
+    opinion = _optional_text(opinion, "opinion", "审核意见")
     with transaction.atomic():
         current = lock(assignment_id, actor=actor, expected_version=expected_version)
         check_allowed(current, "approve", actor)  # the table's answer before "no open request"
@@ -144,21 +164,37 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             request.unit_checked_by, request.unit_checked_at, request.unit_opinion = actor, now, opinion
         else:
             changes = {"signed_off_at": now}
-            if current.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING:
-                changes["next_review_date"] = timezone.localdate(now) + datetime.timedelta(days=REVIEW_AFTER_DAYS)
+            ongoing = _is_ongoing(current)
+            if ongoing:
+                # 长期坚持: the sign-off closes the request's phase and opens the next, watched by a review.
+                request.phase = current.phase
+                changes["phase"] = current.phase + 1
+                changes["next_review_date"] = _review_date(now)
             assignment = transition(current.pk, "approve", actor=actor, note=opinion, changes=changes)
             request.status = SignOffStatus.APPROVED
             request.office_checked_by, request.office_checked_at, request.office_opinion = actor, now, opinion
-            if assignment.next_review_date and current.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING:
-                review = Review.objects.create(
-                    assignment=assignment, scheduled_for=assignment.next_review_date, scheduled_by=actor
-                )
-                audit.record(actor=actor, action="schedule_review", instance=review, before=None,
-                             after=audit.snapshot(review), assignment=assignment, note="长期坚持类任务销号后自动安排回头看")
+            if ongoing:
+                _schedule_next_review(assignment, actor, f"长期坚持类任务第 {request.phase} 阶段销号后自动安排回头看")
         request.save()
         audit.record(actor=actor, action="check_signoff", instance=request, before=before,
                      after=audit.snapshot(request), assignment=current, note=opinion)
     return request
+
+
+def _is_ongoing(assignment) -> bool:
+    return assignment.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING
+
+
+def _review_date(now) -> datetime.date:
+    return timezone.localdate(now) + datetime.timedelta(days=REVIEW_AFTER_DAYS)
+
+
+def _schedule_next_review(assignment, actor, note: str) -> Review:
+    """The review that watches an ongoing assignment's open phase, on its ``next_review_date`` (audited)."""
+    review = Review.objects.create(assignment=assignment, scheduled_for=assignment.next_review_date, scheduled_by=actor)
+    audit.record(actor=actor, action="schedule_review", instance=review, before=None,
+                 after=audit.snapshot(review), assignment=assignment, note=note)
+    return review
 
 
 def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffRequest:
@@ -212,7 +248,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
     _require_office(actor, "回头看结论")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
         raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
-    findings = (findings or "").strip()
+    findings = _optional_text(findings, "findings", "检查情况")
     if outcome == ReviewOutcome.RELAPSED and not findings:
         raise InvalidInput("问题反弹须写明检查情况", field="findings")
     with transaction.atomic():
@@ -223,16 +259,25 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         if review.outcome != ReviewOutcome.PENDING:
             raise InvalidTransition("该回头看已有结论")
         before = audit.snapshot(review)
+        now = timezone.now()
         review.outcome, review.findings = outcome, findings
-        review.decided_by, review.decided_at = actor, timezone.now()
+        review.decided_by, review.decided_at = actor, now
         review.save()
         if outcome == ReviewOutcome.RELAPSED:
             transition(assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None})
         else:
-            assignment.next_review_date = None
+            # 长期坚持: the work goes on, so does the watch; any other row is done with reviews for now.
+            before_row = audit.snapshot(assignment, ["next_review_date"])
+            assignment.next_review_date = _review_date(now) if _is_ongoing(assignment) else None
             assignment.save(update_fields=["next_review_date", "updated_at"])
+            after_row = audit.snapshot(assignment, ["next_review_date"])
+            if after_row != before_row:
+                audit.record(actor=actor, action="next_review_date", instance=assignment, before=before_row,
+                             after=after_row, assignment=assignment)
         audit.record(actor=actor, action="record_review", instance=review, before=before,
                      after=audit.snapshot(review), assignment=assignment, note=findings)
+        if outcome == ReviewOutcome.HOLDS and _is_ongoing(assignment):
+            _schedule_next_review(assignment, actor, "长期坚持类任务回头看巩固后自动安排下一次回头看")
     return review
 
 
@@ -263,6 +308,7 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
 
 def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
     _require_office(actor, "延期审批")
+    note = _optional_text(note, "note", "审批意见")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
@@ -273,7 +319,7 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
         before = audit.snapshot(extension)
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
         extension.decided_by, extension.decided_at = actor, timezone.now()
-        extension.decision_note = (note or "").strip()
+        extension.decision_note = note
         extension.save()
         audit.record(actor=actor, action="decide_extension", instance=extension, before=before,
                      after=audit.snapshot(extension), assignment=assignment, note=extension.decision_note)
