@@ -56,18 +56,29 @@ def open_page(chromium, live_server):
         context.close()
 
 
-def log_in(page, username):
+def log_in(page, username, password=PASSWORD):
     page.goto("/login/")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
 
 
-def screenshot(page, name, max_height=1600):
-    """The top of the page (up to ``max_height`` pixels) as docs/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture
+def screenshot_dir(tmp_path_factory):
+    """docs/screenshots/ with UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a temporary folder:
+    the pictures are still taken, so the pages are still exercised, but a test run leaves the checkout clean."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def screenshot(page, directory: Path, name: str, max_height=1600) -> Path:
+    """The top of the page (up to ``max_height`` pixels) as <directory>/<name>.png."""
     size = page.viewport_size
     height = min(page.evaluate("document.documentElement.scrollHeight"), max_height)
     clip = {"x": 0, "y": 0, "width": size["width"], "height": max(height, size["height"])}
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, clip=clip)
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, clip=clip)
+    return path
