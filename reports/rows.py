@@ -5,24 +5,52 @@ one unit-scoping rule) and ``with_level(today)`` (the one warning rule), and rea
 the database in chunks of ``CHUNK`` assignments with their task, category, unit,
 measures, officials, reports up to the week and the week's snapshots prefetched,
 so the number of queries does not depend on the number of rows within a chunk
-(six per chunk) and memory holds one chunk at a time.
+and memory holds one chunk at a time.
 
-Where the weekly dispatch froze a snapshot of an assignment for the week
-(``dispatch.models.WeeklySnapshot``), the row's status, level, percentage,
-deadline and the week's progress come from it; otherwise from the live ledger.
+Where the state of the week comes from, per row:
+
+- the weekly dispatch froze a snapshot of the assignment for the week
+  (``dispatch.models.WeeklySnapshot``): status, level, percentage, deadline and
+  the week's progress come from it (``Source.SNAPSHOT``);
+- the week is over (its Sunday is before ``today``) and there is no snapshot: the
+  state as the week ended is rebuilt from the audit trail (``Source.AS_OF``) -
+  status, extended deadline, sign-off time and percentage are taken from the
+  ``before`` of the first assignment entry written after the week, one query per
+  chunk for all its rows; the level is evaluated on that state at the week's
+  last day;
+- otherwise (this week, or a week still to come) the live ledger (``Source.LIVE``),
+  with the level at ``today``.
+
+``snapshots=False`` reads the ledger as it is for the week, ignoring frozen
+snapshots (what an upload compares with).
 """
 
 import datetime
 from dataclasses import dataclass
+from enum import Enum
 from itertools import islice
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from tasks.choices import Level, Status
-from tasks.models import Assignment, Measure, Official, ProgressReport
+from tasks.models import Assignment, AuditEntry, Measure, Official, ProgressReport
+from tasks.models.ledger import YELLOW_DAYS
+from tasks.weeks import parse_week, week_range, week_start
 
 CHUNK = 2000
+
+# The assignment fields whose value as the week ended is read back from the audit trail.
+AS_OF_FIELDS = ("status", "extended_due_date", "signed_off_at", "percent")
+
+
+class Source(str, Enum):
+    """Where a row's state for the week was read from."""
+
+    SNAPSHOT = "snapshot"  # frozen by the weekly dispatch
+    AS_OF = "as_of"  # rebuilt from the audit trail as the week ended
+    LIVE = "live"  # the ledger as it is now (this week, or a week still to come)
 
 
 @dataclass
@@ -51,7 +79,11 @@ class LedgerRow:
     signed_off_on: datetime.date | None
     last_report_week: str | None
     reported_this_week: bool
-    from_snapshot: bool = False
+    source: Source = Source.LIVE
+
+    @property
+    def from_snapshot(self) -> bool:
+        return self.source == Source.SNAPSHOT
 
     @property
     def status_label(self) -> str:
@@ -77,6 +109,55 @@ def week_snapshots(week: str, assignment_ids) -> dict:
     return {s.assignment_id: s for s in WeeklySnapshot.objects.filter(week=week, assignment_id__in=assignment_ids)}
 
 
+def week_cutoff(week: str) -> datetime.datetime:
+    """The first moment after the week (Monday 00:00 after it, Asia/Shanghai)."""
+    _start, end = week_range(week)
+    return timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min))
+
+
+def state_as_of(cutoff: datetime.datetime, assignment_ids) -> dict:
+    """Each assignment's ``AS_OF_FIELDS`` as they were at ``cutoff``, read from the audit trail (one query).
+
+    Every change to an assignment is audited with the fields before and after it; the
+    ``before`` of the first entry written at or after ``cutoff`` that holds a field is
+    that field's value at ``cutoff``. Fields no later entry holds are what they are now,
+    and are left out: ``{assignment_id: {field: value}}``.
+    """
+    state: dict[int, dict] = {}
+    entries = (
+        AuditEntry.objects.filter(model="tasks.assignment", assignment_id__in=assignment_ids, at__gte=cutoff)
+        .exclude(before=None)
+        .order_by("id")
+        .values_list("assignment_id", "before")
+    )
+    for assignment_id, before in entries:
+        fields = state.setdefault(assignment_id, {})
+        for name in AS_OF_FIELDS:
+            if name in before and name not in fields:
+                fields[name] = before[name]
+    return state
+
+
+def level_on(day: datetime.date, *, status: str, effective_due, last_report_week_start) -> str:
+    """The warning level on ``day`` of a state that is not in the database (a past week's).
+
+    The same rule as ``AssignmentQuerySet.with_level`` (which lists use, in SQL); a test
+    holds the two together.
+    """
+    if status == Status.SIGNED_OFF:
+        return Level.GREEN.value
+    if effective_due is not None and effective_due < day:
+        return Level.RED.value
+    stale_before = week_start(day) - datetime.timedelta(days=7)
+    if (
+        (effective_due is not None and effective_due <= day + datetime.timedelta(days=YELLOW_DAYS))
+        or last_report_week_start is None
+        or last_report_week_start < stale_before
+    ):
+        return Level.YELLOW.value
+    return Level.GREEN.value
+
+
 def scoped_assignments(user, *, today: datetime.date, unit=None):
     """The assignments the user may see, with level and everything a row needs prefetched."""
     queryset = Assignment.objects.visible_to(user).with_level(today)
@@ -98,9 +179,18 @@ def _prefetches(week: str):
     ]
 
 
-def ledger_rows(week: str, user, *, unit=None, today: datetime.date, ids=None):
-    """Yield a ``LedgerRow`` per visible assignment, in task then unit order."""
-    queryset = scoped_assignments(user, today=today, unit=unit)
+def ledger_rows(week: str, user, *, unit=None, today: datetime.date, ids=None, snapshots: bool = True):
+    """Yield a ``LedgerRow`` per visible assignment, in task then unit order.
+
+    Queries per chunk of ``CHUNK`` rows: assignments, measures, officials, reports up
+    to the week, then the week's snapshots (unless ``snapshots=False``) and, for a
+    past week with rows not frozen, the audit entries written after it.
+    """
+    _start, end = week_range(week)
+    past = end < today
+    as_of = min(today, end)  # the level's reference date
+    cutoff = week_cutoff(week) if past else None
+    queryset = scoped_assignments(user, today=as_of, unit=unit)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     iterator = queryset.prefetch_related(*_prefetches(week)).iterator(chunk_size=CHUNK)
@@ -108,9 +198,19 @@ def ledger_rows(week: str, user, *, unit=None, today: datetime.date, ids=None):
         chunk = list(islice(iterator, CHUNK))
         if not chunk:
             return
-        snapshots = week_snapshots(week, [a.pk for a in chunk])
+        frozen = week_snapshots(week, [a.pk for a in chunk]) if snapshots else {}
+        rebuilt = {}
+        if past:
+            open_ids = [a.pk for a in chunk if a.pk not in frozen]
+            rebuilt = state_as_of(cutoff, open_ids) if open_ids else {}
         for assignment in chunk:
-            yield build_row(assignment, week, snapshots.get(assignment.pk))
+            snapshot = frozen.get(assignment.pk)
+            if snapshot is not None:
+                yield build_row(assignment, week, snapshot)
+            elif past:
+                yield build_row(assignment, week, as_of=(as_of, rebuilt.get(assignment.pk, {})))
+            else:
+                yield build_row(assignment, week)
 
 
 def _officials(assignment) -> str:
@@ -124,7 +224,9 @@ def _measures(task) -> str:
     return "\n".join(f"{m.number}. {m.text}" for m in task.measures.all())
 
 
-def build_row(assignment, week: str, snapshot=None) -> LedgerRow:
+def build_row(assignment, week: str, snapshot=None, *, as_of: tuple[datetime.date, dict] | None = None) -> LedgerRow:
+    """The row of ``assignment`` for ``week``: from its snapshot, from its state ``as_of``
+    (the week's last day and the fields that differed then), or live."""
     task = assignment.task
     reports = assignment.reports_to_week  # newest first, none after the week
     this_week = [r for r in reports if r.week == week]
@@ -156,7 +258,7 @@ def build_row(assignment, week: str, snapshot=None) -> LedgerRow:
         reported_this_week=bool(this_week),
     )
     if snapshot is not None:
-        row.from_snapshot = True
+        row.source = Source.SNAPSHOT
         row.status = snapshot.status
         row.level = snapshot.level
         row.percent = snapshot.percent
@@ -165,6 +267,35 @@ def build_row(assignment, week: str, snapshot=None) -> LedgerRow:
         row.week_text = snapshot.report_text
         row.last_report_week = snapshot.last_report_week
         row.reported_this_week = snapshot.last_report_week == week
-    if row.status != Status.SIGNED_OFF:
-        row.signed_off_on = None
+    elif as_of is not None:
+        _apply_as_of(row, assignment, *as_of)
+    if row.status != Status.SIGNED_OFF or (row.signed_off_on and row.signed_off_on > week_range(week)[1]):
+        row.signed_off_on = None  # not signed off as the week ended
     return row
+
+
+def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> None:
+    """Set the row to the state of the assignment at the end of ``day`` (the week's last day).
+
+    ``then`` holds the fields that differed then (from ``state_as_of``). The level is
+    the database's (``with_level(day)``) unless the status, the deadline or the last
+    report week differed; then it is evaluated on that state.
+    """
+    row.source = Source.AS_OF
+    if "status" in then:
+        row.status = then["status"]
+    if "extended_due_date" in then:
+        extended = parse_date(then["extended_due_date"]) if then["extended_due_date"] else None
+        row.effective_due = extended or assignment.due_date
+    if "signed_off_at" in then:
+        moment = parse_datetime(then["signed_off_at"]) if then["signed_off_at"] else None
+        row.signed_off_on = timezone.localdate(moment) if moment else None
+    if not assignment.reports_to_week and "percent" in then:
+        row.percent = then["percent"]
+    # Reports are kept by week: the last one up to the week says when it was last reported.
+    last_report = parse_week(row.last_report_week) if row.last_report_week else None
+    changed = (row.status, row.effective_due, last_report) != (
+        assignment.status, assignment.effective_due, assignment.last_report_week_start
+    )
+    if changed:
+        row.level = level_on(day, status=row.status, effective_due=row.effective_due, last_report_week_start=last_report)

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from reports.excel import TITLE_FONT, Column, SheetWriter
-from reports.rows import LedgerRow, ledger_rows
+from reports.rows import LedgerRow, Source, ledger_rows
 from tasks.choices import Level, Role, Status, UnitKind
 from tasks.models.people import role_of
 from tasks.weeks import parse_week, week_range
@@ -145,9 +145,11 @@ class WeekReport:
     by_category: dict = field(default_factory=dict)
     by_unit: dict = field(default_factory=dict)
     missing: dict = field(default_factory=dict)
+    sources: Counter = field(default_factory=Counter)
 
     def add(self, row: LedgerRow):
         self.rows += 1
+        self.sources[row.source] += 1
         self.totals.add(row, self.end)
         self.by_category.setdefault((row.category_number, row.category), Tally()).add(row, self.end)
         self.by_unit.setdefault((row.unit_kind, row.unit), Tally()).add(row, self.end)
@@ -218,12 +220,30 @@ def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
 
 
 def _write_overdue_row(sheet: SheetWriter, row: LedgerRow, as_of: datetime.date):
-    days = (as_of - row.effective_due).days if row.effective_due else None
+    days = max(0, (as_of - row.effective_due).days) if row.effective_due else None
     values = [
         row.task_number, row.unit, row.category, row.problem, row.due_date, row.effective_due, days,
         row.status_label, row.percent, row.last_report_week,
     ]
     sheet.append_cells([sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)])
+
+
+def source_note(report: WeekReport) -> str:
+    """Where the week's figures come from, in words (汇总's 数据口径 line)."""
+    end = f"{report.end:%Y-%m-%d}"
+    frozen, rebuilt = report.sources[Source.SNAPSHOT], report.sources[Source.AS_OF]
+    if not report.rows or report.sources[Source.LIVE] == report.rows:
+        return "导出时的台账（本周尚未结束，状态和预警按导出时计）"
+    parts = []
+    if frozen:
+        parts.append(f"{'全部' if frozen == report.rows else f'{frozen} 行'}取自周调度冻结的快照")
+    if rebuilt:
+        parts.append(
+            f"{'本周无调度快照，' if not frozen else f'其余 {rebuilt} 行无调度快照，'}"
+            f"状态、预警、整改时限和销号日期按操作记录还原至 {end} 周末；"
+            "本周进展和完成比例按该周及以前各周的报送（含周后补报）"
+        )
+    return "；".join(parts) + "。隐藏列“版本”为导出时的版本"
 
 
 def _write_missing(sheet: SheetWriter, report: WeekReport):
@@ -244,6 +264,7 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
     sheet.row(["报送周", report.week], ["text", "center"])
     sheet.row(["统计范围", report.scope], ["text", "center"])
     sheet.row(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")], ["text", "center"])
+    sheet.row(["数据口径", source_note(report)])
     sheet.row([INSTRUCTIONS])
     sheet.blank()
 

@@ -110,7 +110,7 @@ def test_it_fills_the_warning_cell_red_yellow_or_green(liaison):
     workbook = export(liaison, today=datetime.date(2017, 9, 6))
     green = ledger_cells(workbook, 3, "晋中市")["预警"]
     yellow = ledger_cells(workbook, 1, "晋中市")["预警"]  # never reported
-    red = ledger_cells(export(liaison, today=datetime.date(2018, 1, 2)), 3, "晋中市")["预警"]
+    red = ledger_cells(export(liaison, week="2018-W01", today=datetime.date(2018, 1, 2)), 3, "晋中市")["预警"]
 
     assert (green.value, green.fill.fgColor.rgb[-6:]) == ("绿", LEVEL_FILLS["green"].fgColor.rgb[-6:])
     assert (yellow.value, yellow.fill.fgColor.rgb[-6:]) == ("黄", LEVEL_FILLS["yellow"].fgColor.rgb[-6:])
