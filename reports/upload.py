@@ -10,9 +10,14 @@ ONE transaction: one refused row rolls back all of them. A preview (dry run)
 runs exactly the same services and rolls the transaction back, so what it shows
 is what applying would do.
 
-A row counts as changed when its 本周进展 or 完成比例 differs from what the ledger
-holds now for that week. A changed row whose stamp version is older than the
-ledger's is refused as stale; an unchanged one is skipped.
+A row counts as changed when its 本周进展 or 完成比例 differs from what the live
+ledger holds now for that week. A changed row whose stamp version is older than
+the ledger's is refused as stale; an unchanged one is skipped. A sheet of a week
+the weekly dispatch has frozen (``dispatch.models.WeeklySnapshot``) is refused:
+that week's workbook is the record the office sent up and no longer changes.
+
+Every problem is gathered before answering: a bad cell, an unknown row, another
+unit's row and a frozen week come back together in one refusal.
 """
 
 import hashlib
@@ -185,12 +190,18 @@ def _text_cell(value) -> str:
 
 @dataclass
 class _Row:
+    """A data line of the sheet; fields that could not be read are None (and a problem says why)."""
+
     row: int
-    assignment_id: int
-    version: int
-    week: str
-    percent: int
+    assignment_id: int | None
+    version: int | None
+    week: str | None
+    percent: int | None
     text: str
+
+    @property
+    def ok(self) -> bool:
+        return None not in (self.assignment_id, self.version, self.week, self.percent)
 
 
 def _check_headers(header) -> list[Problem]:
@@ -203,7 +214,7 @@ def _check_headers(header) -> list[Problem]:
     return problems
 
 
-def _parse_row(number: int, values) -> tuple[_Row | None, list[Problem]]:
+def _parse_row(number: int, values) -> tuple[_Row, list[Problem]]:
     def get(header):
         index = COL[header] - 1
         return values[index] if index < len(values) else None
@@ -211,29 +222,37 @@ def _parse_row(number: int, values) -> tuple[_Row | None, list[Problem]]:
     problems = []
     assignment_id = _int_cell(get("台账编号"))
     if assignment_id is None or assignment_id <= 0:
+        assignment_id = None
         problems.append(_at(number, "台账编号", f"台账编号“{_text_cell(get('台账编号')) or '空'}”不正确（隐藏列，请勿改动）"))
     version = _int_cell(get("版本"))
     if version is None or version <= 0:
+        version = None
         problems.append(_at(number, "版本", f"版本“{_text_cell(get('版本')) or '空'}”不正确（隐藏列，请勿改动）"))
     week = _text_cell(get("报送周"))
     try:
         parse_week(week)
     except BadWeek as exc:
+        week = None
         problems.append(_at(number, "报送周", f"{exc}（隐藏列，请勿改动）"))
     raw_percent = get("完成比例")
     percent = _int_cell(raw_percent)
     if raw_percent is None or _text_cell(raw_percent) == "":
+        percent = None
         problems.append(_at(number, "完成比例", "请填写完成比例（0–100 的整数）"))
     elif percent is None:
         problems.append(_at(number, "完成比例", f"完成比例“{_text_cell(raw_percent)}”不是整数，应填 0–100 的整数"))
     elif not 0 <= percent <= 100:
-        problems.append(_at(number, "完成比例", f"完成比例 {percent} 超出 0–100"))
-    if problems:
-        return None, problems
-    return _Row(number, assignment_id, version, week, percent, _text_cell(get("本周进展"))), []
+        percent = None
+        problems.append(_at(number, "完成比例", f"完成比例 {_int_cell(raw_percent)} 超出 0–100"))
+    return _Row(number, assignment_id, version, week, percent, _text_cell(get("本周进展"))), problems
 
 
-def _read_rows(workbook) -> list[_Row]:
+def _read_rows(workbook) -> tuple[list[_Row], list[Problem]]:
+    """Every data line of 整改台账 and the problems found in its cells.
+
+    A missing sheet, wrong headers or too many rows are refused at once (nothing
+    else can be read); cell problems are returned to be reported with the rest.
+    """
     if LEDGER_SHEET not in workbook.sheetnames:
         raise UploadRefused([Problem(f"找不到工作表“{LEDGER_SHEET}”，请上传从本系统下载的周报表")])
     sheet = workbook[LEDGER_SHEET]
@@ -241,53 +260,64 @@ def _read_rows(workbook) -> list[_Row]:
     problems = _check_headers(next(lines, None))
     if problems:
         raise UploadRefused(problems)
-    rows, seen, count = [], {}, 0
+    rows, seen = [], {}
     for number, values in enumerate(lines, 2):
         if all(v is None or _text_cell(v) == "" for v in values):
             continue
-        count += 1
-        if count > MAX_ROWS:
+        if len(rows) >= MAX_ROWS:
             raise UploadRefused([Problem(f"超过 {MAX_ROWS} 行上限，请只上传本单位的周报表", LEDGER_SHEET, number)])
         row, row_problems = _parse_row(number, values)
         problems.extend(row_problems)
-        if row is not None:
+        if row.assignment_id is not None:
             if row.assignment_id in seen:
                 problems.append(_at(number, "台账编号", f"与第 {seen[row.assignment_id]} 行重复（同一台账只能出现一次）"))
             seen.setdefault(row.assignment_id, number)
-            rows.append(row)
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    if problems:
-        raise UploadRefused(problems[:MAX_PROBLEMS])
+        rows.append(row)
     if not rows:
         raise UploadRefused([Problem("表中没有台账行", LEDGER_SHEET, 2)])
-    weeks = {row.week for row in rows}
-    if len(weeks) > 1:
-        first = rows[0].week
-        raise UploadRefused([
-            _at(row.row, "报送周", f"报送周 {row.week} 与本表第 {rows[0].row} 行的 {first} 不一致") for row in rows if row.week != first
-        ][:MAX_PROBLEMS])
-    return rows
+    dated = [row for row in rows if row.week]
+    if dated:
+        first = dated[0]
+        problems += [
+            _at(row.row, "报送周", f"报送周 {row.week} 与本表第 {first.row} 行的 {first.week} 不一致")
+            for row in dated if row.week != first.week
+        ]
+    return rows, problems
 
 
-def _check_scope(rows: list[_Row], user) -> dict:
-    """The rows' assignments the user may see, by id; unknown and other units' rows are refused."""
-    ids = [row.assignment_id for row in rows]
+def _check_scope(rows: list[_Row], user) -> list[Problem]:
+    """Unknown rows and other units' rows (of every row whose 台账编号 could be read)."""
+    ids = [row.assignment_id for row in rows if row.assignment_id is not None]
     units = dict(Assignment.objects.filter(pk__in=ids).values_list("pk", "unit__name"))
     visible = set(Assignment.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     problems = []
     for row in rows:
+        if row.assignment_id is None:
+            continue
         if row.assignment_id not in units:
             problems.append(_at(row.row, "台账编号", f"台账编号 {row.assignment_id} 不存在"))
         elif row.assignment_id not in visible:
             problems.append(_at(row.row, "责任单位", f"该行是{units[row.assignment_id]}的台账，不属于本单位，不能上传"))
-    if problems:
-        raise UploadRefused(problems[:MAX_PROBLEMS])
-    return units
+    return problems
+
+
+def _check_not_frozen(rows: list[_Row]) -> list[Problem]:
+    """A sheet of a week the weekly dispatch froze is refused, at its first 报送周 cell."""
+    from dispatch.models import WeeklySnapshot
+
+    first = next((row for row in rows if row.week), None)
+    if first is None or not WeeklySnapshot.objects.filter(week=first.week).exists():
+        return []
+    return [_at(
+        first.row, "报送周",
+        f"{first.week} 已于周调度时冻结，不能再报送该周的进展，请下载本周的表格报送",
+    )]
 
 
 def _changes(rows: list[_Row], user, week: str) -> list[Change]:
-    current = {r.assignment_id: r for r in ledger_rows(week, user, today=local_today(), ids=[row.assignment_id for row in rows])}
+    """The rows that differ from the live ledger's week; stale and incomplete ones refused."""
+    ids = [row.assignment_id for row in rows]
+    current = {r.assignment_id: r for r in ledger_rows(week, user, today=local_today(), ids=ids, snapshots=False)}
     changes, problems = [], []
     for row in rows:
         now = current[row.assignment_id]
@@ -324,6 +354,10 @@ def _file_changes(changes: list[Change], user):
             raise UploadRefused([_at(change.row, header, exc.message)]) from None
 
 
+def _order(problem: Problem):
+    return problem.row or 0, problem.column or ""
+
+
 def process_upload(upload, *, user, dry_run: bool) -> Outcome:
     """Check the file and file its changes in one transaction; a dry run rolls it back.
 
@@ -340,10 +374,12 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
     sha256 = hashlib.sha256(data).hexdigest()
     workbook = _open_workbook(data)
     try:
-        rows = _read_rows(workbook)
+        rows, problems = _read_rows(workbook)
     finally:
         workbook.close()
-    _check_scope(rows, user)
+    problems += _check_scope(rows, user) + _check_not_frozen(rows)
+    if problems:
+        raise UploadRefused(sorted(problems, key=_order)[:MAX_PROBLEMS])
     week = rows[0].week
     with transaction.atomic():
         changes = _changes(rows, user, week)

@@ -337,3 +337,75 @@ def test_the_desk_form_shows_every_problem_on_a_page(client, liaison, filled):
 
     assert response.status_code == 400
     assert f"工作表“整改台账”第 {row} 行 K 列：完成比例 120 超出 0–100" in response.content.decode()
+
+
+# --- a week the dispatch froze; the live ledger; every problem at once ---------------------
+
+
+def test_a_sheet_of_a_week_the_dispatch_froze_is_refused_at_its_week_cell(api, liaison, filled):
+    from dispatch.services import freeze_week
+
+    workbook, _row = filled
+    first = 2  # the sheet's first ledger row
+    freeze_week(WEEK)
+
+    body = refused(api, liaison, as_file(workbook), "Q", first, "2017-W36 已于周调度时冻结")
+    assert "请下载本周的表格报送" in body["detail"]
+    assert send(api, liaison, as_file(workbook), dry_run=True).status_code == 400  # the preview says so too
+
+
+def test_a_sheet_of_a_week_not_frozen_is_accepted_and_its_export_shows_the_change(api, liaison, filled):
+    from dispatch.models import WeeklySnapshot
+    from dispatch.services import freeze_week
+
+    workbook, row = filled
+    freeze_week("2017-W35")  # another week frozen does not matter
+    assert not WeeklySnapshot.objects.filter(week=WEEK).exists()
+
+    assert send(api, liaison, as_file(workbook)).status_code == 200
+    again = exported(liaison)
+    sheet = again["整改台账"]
+
+    assert (sheet.cell(row, COL["本周进展"]).value, sheet.cell(row, COL["完成比例"]).value) == ("替代锅炉已停运两台", 50)
+    assert send(api, liaison, as_file(workbook), dry_run=True).json()["changes"] == []  # not "changed since download"
+
+
+def test_an_untouched_sheet_of_a_past_week_has_no_changes_against_the_live_ledger(api, liaison):
+    task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
+    ledger.submit_report(task3.pk, actor=liaison, week="2017-W37", text="下一周的进展", percent=70)
+    stream = io.BytesIO()
+    write_weekly_workbook(stream, week=WEEK, user=liaison, today=datetime.date(2017, 11, 30))  # W36 is past
+    workbook = load_workbook(io.BytesIO(stream.getvalue()))
+
+    response = send(api, liaison, as_file(workbook), dry_run=True)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["changes"] == []
+    assert workbook["整改台账"].cell(row_of(workbook, 3), COL["版本"]).value == task3.version + 1  # the live version
+
+
+def test_cell_problems_and_unknown_or_foreign_rows_are_reported_together(api, liaison, filled):
+    workbook, row = filled
+    linfen = Assignment.objects.get(task__number=10, unit__name="临汾市")
+    put(workbook, row, "完成比例", 120)
+    put(workbook, row + 1, "台账编号", 987654)
+    put(workbook, row + 2, "台账编号", linfen.pk)
+    put(workbook, row + 2, "完成比例", "一半")
+
+    body = refused(api, liaison, as_file(workbook), "K", row, "完成比例 120 超出 0–100")
+
+    assert [(p["row"], p["column"]) for p in body["problems"]] == [(row, "K"), (row + 1, "O"), (row + 2, "F"), (row + 2, "K")]
+    assert "台账编号 987654 不存在" in body["problems"][1]["message"]
+    assert "（共 4 处问题）" in body["detail"]
+
+
+def test_a_frozen_week_is_reported_beside_the_sheets_other_problems(api, liaison, filled):
+    from dispatch.services import freeze_week
+
+    workbook, row = filled
+    put(workbook, row, "完成比例", 120)
+    freeze_week(WEEK)
+
+    body = refused(api, liaison, as_file(workbook), "Q", 2, "已于周调度时冻结")
+
+    assert (row, "K") in [(p["row"], p["column"]) for p in body["problems"]]
