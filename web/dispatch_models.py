@@ -1,9 +1,9 @@
 """The dispatch app's models the pages read: notifications (the inbox) and bulletins (the public page).
 
-Looked up by name when a page runs rather than imported, so the site's URLs load
-independently of the dispatch app's modules; the models' fields are the shared
-contract (docs: ``Notification(user, kind, subject, body, created_at, read_at, …)``,
-``Bulletin(month, status, data, published_at, …)``).
+Looked up by name when a page runs; the models' fields are the shared contract
+(docs: ``Notification(user, kind, subject, body, created_at, read_at, …)``,
+``Bulletin(month, status, data, published_at, …)``). What the public may read of a
+bulletin comes from ``dispatch.bulletin.public_bulletin``, imported where it is used.
 """
 
 from django.apps import apps
