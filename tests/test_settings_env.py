@@ -83,3 +83,14 @@ def test_a_pinned_demo_date_is_the_ledgers_today():
         assert weeks.week_of(weeks.today()) == "2017-W48"
     with override_settings(RECTIFY_TODAY=None):
         assert weeks.today() == timezone.localdate()
+
+
+def test_a_form_refuses_a_nul_character_in_plain_chinese():
+    from django import forms
+
+    class Form(forms.Form):
+        text = forms.CharField()
+
+    form = Form({"text": "a\x00b"})
+    assert not form.is_valid()
+    assert form.errors["text"] == ["不能包含空字符（\\x00）。"]
