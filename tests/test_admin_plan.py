@@ -69,3 +69,18 @@ def test_the_ledger_rows_under_a_task_cannot_be_changed_from_the_task_page(root,
     assert (row.due_date, row.unit_id, row.version) == original
     assert Assignment.objects.filter(task=task).count() == task.assignments.count()
     assert not AuditEntry.objects.filter(model="tasks.assignment").exists()
+
+
+def test_the_task_list_shows_and_filters_the_rolled_up_status(root, client, liaison):
+    from tasks.services import ledger
+
+    task = Task.objects.get(number=3)
+    for row in task.assignments.filter(unit__name="晋中市"):
+        ledger.submit_report(row.pk, actor=liaison, week="2017-W40", text="推进", percent=10)
+
+    started = client.get("/admin/tasks/task/?status=in_progress")
+    idle = client.get("/admin/tasks/task/?status=not_started")
+
+    assert [t.number for t in started.context["cl"].result_list] == [3]
+    assert 3 not in [t.number for t in idle.context["cl"].result_list] and len(idle.context["cl"].result_list) == 59
+    assert "整改中" in started.content.decode()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tasks.admin.access import AuditedAdmin
+from tasks.choices import TaskStatus
 from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
 
 
@@ -41,11 +42,25 @@ class AssignmentInline(admin.TabularInline):
         return False
 
 
+class TaskStatusFilter(admin.SimpleListFilter):
+    """The task's status rolled up from its assignments (``Task.objects.with_status``)."""
+
+    title = "整改状态"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return TaskStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() in TaskStatus.values else queryset
+
+
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
-    list_display = ["number", "short_problem", "category", "responsible_text", "deadline_text", "due_date", "deadline_kind"]
+    list_display = ["number", "short_problem", "category", "responsible_text", "deadline_text", "due_date", "deadline_kind",
+                    "status_label"]
     list_display_links = ["number", "short_problem"]
-    list_filter = ["category", "deadline_kind", "assignments__unit__kind", ("assignments__unit", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [TaskStatusFilter, "category", "deadline_kind", "assignments__unit__kind", ("assignments__unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["problem", "goal", "measures__text", "responsible_text", "officials_text", "cooperating_text"]
     filter_horizontal = ["cooperating_units", "officials"]
     inlines = [MeasureInline, AssignmentInline]
@@ -56,6 +71,13 @@ class TaskAdmin(AuditedAdmin):
         ("时限", {"fields": ["deadline_text", "due_date", "deadline_kind"]}),
         ("信息公开", {"fields": ["is_public"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_status()
+
+    @admin.display(description="整改状态", ordering="status")
+    def status_label(self, obj):
+        return TaskStatus(obj.status).label
 
     @admin.display(description="督察反馈问题")
     def short_problem(self, obj):
