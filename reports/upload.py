@@ -175,7 +175,8 @@ def _int_cell(value) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip().removesuffix("%").strip()
-        if text.lstrip("-").isdigit():
+        digits = text.removeprefix("-")
+        if digits.isascii() and digits.isdigit():  # "²" is a digit to isdigit() but not to int()
             return int(text)
     return None
 

@@ -147,7 +147,7 @@ def test_a_percentage_out_of_range_is_refused_at_its_cell(api, liaison, filled):
     assert body["detail"] == f"工作表“整改台账”第 {row} 行 K 列：完成比例 120 超出 0–100"
 
 
-@pytest.mark.parametrize("value", ["大约一半", 50.5, -1])
+@pytest.mark.parametrize("value", ["大约一半", 50.5, -1, "²", "-²"])
 def test_a_percentage_that_is_not_a_whole_number_in_range_is_refused(api, liaison, filled, value):
     workbook, row = filled
     put(workbook, row, "完成比例", value)
