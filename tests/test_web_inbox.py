@@ -100,3 +100,15 @@ def test_it_shows_only_published_bulletins_to_the_public(plan):
     text = page.content.decode()
     assert "晋中市" in text and "75%" in text and "—" in text
     assert client_for().get("/public/bulletins/2017-11/").status_code == 404
+
+
+def test_a_path_in_a_message_is_a_link_and_the_rest_stays_text(liaison):
+    notification_model().objects.create(
+        user=liaison, kind="weekly_dispatch", job="weekly_dispatch", period="2017-W48", subject="第48周调度",
+        body="本周周报表（Excel）：/ledger/weekly.xlsx?week=2017-W48&unit=3\n/desk/\n<b>加粗</b> 完成 1/2",
+    )
+    body = client_for(liaison).get("/inbox/").content.decode()
+    assert '<a href="/ledger/weekly.xlsx?week=2017-W48&amp;unit=3">' in body
+    assert '<a href="/desk/">/desk/</a>' in body
+    assert "&lt;b&gt;加粗&lt;/b&gt;" in body and "<b>加粗</b>" not in body
+    assert 'href="/2"' not in body

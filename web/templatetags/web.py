@@ -1,6 +1,10 @@
 """Template helpers: the user's role for the navigation, badges, and the inbox count."""
 
+import re
+
 from django import template
+from django.utils.html import escape, format_html, linebreaks
+from django.utils.safestring import mark_safe
 
 from tasks.choices import Level, Role, Status
 from tasks.models.people import role_of
@@ -43,3 +47,15 @@ def unread_count(user) -> int:
 def iso_week(day) -> str:
     """A date's ISO week, ``2017-W36``; empty for no date."""
     return week_of(day) if day else ""
+
+
+# A path on this site written in a message, e.g. "/ledger/weekly.xlsx?week=2017-W48": starts a line
+# (after linebreaks' <p> or <br>) or follows a space or a colon, and runs to the next space.
+SITE_PATH = re.compile(r"(?:(?<=^)|(?<=[\s：:>]))(/[A-Za-z0-9_\-./?=&%;]+)", re.MULTILINE)
+
+
+@register.filter
+def message_body(text) -> str:
+    """A notification's plain text as paragraphs, with the site's paths made into links (everything else escaped)."""
+    html = linebreaks(escape(text or ""))
+    return mark_safe(SITE_PATH.sub(lambda m: format_html('<a href="{}">{}</a>', mark_safe(m[1]), mark_safe(m[1])), html))
