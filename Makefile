@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo ledger stands in late 2017 (reports up to 2017-W48): `make run` serves it with the
 # ledger's clock pinned to that week. `make run DEMO_TODAY=` serves it at the real date.
-DEMO_TODAY ?= 2017-11-30
+DEMO_TODAY ?= 2017-12-01
 export DEBUG ?= true
 
 .PHONY: run test install migrate demo serve worker clean

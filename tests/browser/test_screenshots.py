@@ -1,7 +1,7 @@
 """Screenshots of the main pages for the README, taken from the demo ledger on the demo's date.
 
 The data is what `make run` serves: ``load_demo`` (the late-2017 ledger mid-flight and the
-dispatch jobs' messages and bulletins), with the ledger's clock pinned to 2017-11-30 so the
+dispatch jobs' messages and bulletins), with the ledger's clock pinned to 2017-12-01 so the
 warning levels, the week and the chart read as they did then. The pictures go to
 docs/screenshots/ only with UPDATE_SCREENSHOTS=1; otherwise to a temporary folder.
 """
@@ -20,7 +20,7 @@ from tests.browser.conftest import PHONE, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DEMO_TODAY = datetime.date(2017, 11, 30)
+DEMO_TODAY = datetime.date(2017, 12, 1)
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
     page = open_page()
     log_in(page, "office", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="整改总览")).to_be_visible()
-    expect(page.locator(".lead")).to_contain_text("截至 2017年11月30日（2017-W48）")
+    expect(page.locator(".lead")).to_contain_text("截至 2017年12月1日（2017-W48）")
     expect(page.locator(".chart svg polyline")).to_have_count(1)
     shots = [screenshot(page, screenshot_dir, "dashboard")]
 
