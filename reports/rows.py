@@ -16,7 +16,8 @@ Where the state of the week comes from, per row:
   state as the week ended is rebuilt from the audit trail (``Source.AS_OF``) -
   status, extended deadline, sign-off time and percentage are taken from the
   ``before`` of the first assignment entry written after the week, one query per
-  chunk for all its rows; the level is evaluated on that state at the week's
+  chunk for all its rows (``tasks.services.history.state_as_of``, shared with the
+  monthly bulletin); the level is evaluated on that state at the week's
   last day;
 - otherwise (this week, or a week still to come) the live ledger (``Source.LIVE``),
   with the level at ``today``.
@@ -32,17 +33,15 @@ from itertools import islice
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from tasks.choices import Level, Status
-from tasks.models import Assignment, AuditEntry, Measure, Official, ProgressReport
-from tasks.models.ledger import YELLOW_DAYS
-from tasks.weeks import parse_week, week_range, week_start
+from tasks.models import Assignment, Measure, Official, ProgressReport
+from tasks.models.ledger import level_on
+# The audit-trail rebuild, shared with the monthly bulletin (AS_OF_FIELDS is re-exported).
+from tasks.services.history import AS_OF_FIELDS, end_of, parse_day, parse_moment, state_as_of  # noqa: F401
+from tasks.weeks import parse_week, week_range
 
 CHUNK = 2000
-
-# The assignment fields whose value as the week ended is read back from the audit trail.
-AS_OF_FIELDS = ("status", "extended_due_date", "signed_off_at", "percent")
 
 
 class Source(str, Enum):
@@ -112,50 +111,7 @@ def week_snapshots(week: str, assignment_ids) -> dict:
 def week_cutoff(week: str) -> datetime.datetime:
     """The first moment after the week (Monday 00:00 after it, Asia/Shanghai)."""
     _start, end = week_range(week)
-    return timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min))
-
-
-def state_as_of(cutoff: datetime.datetime, assignment_ids) -> dict:
-    """Each assignment's ``AS_OF_FIELDS`` as they were at ``cutoff``, read from the audit trail (one query).
-
-    Every change to an assignment is audited with the fields before and after it; the
-    ``before`` of the first entry written at or after ``cutoff`` that holds a field is
-    that field's value at ``cutoff``. Fields no later entry holds are what they are now,
-    and are left out: ``{assignment_id: {field: value}}``.
-    """
-    state: dict[int, dict] = {}
-    entries = (
-        AuditEntry.objects.filter(model="tasks.assignment", assignment_id__in=assignment_ids, at__gte=cutoff)
-        .exclude(before=None)
-        .order_by("id")
-        .values_list("assignment_id", "before")
-    )
-    for assignment_id, before in entries:
-        fields = state.setdefault(assignment_id, {})
-        for name in AS_OF_FIELDS:
-            if name in before and name not in fields:
-                fields[name] = before[name]
-    return state
-
-
-def level_on(day: datetime.date, *, status: str, effective_due, last_report_week_start) -> str:
-    """The warning level on ``day`` of a state that is not in the database (a past week's).
-
-    The same rule as ``AssignmentQuerySet.with_level`` (which lists use, in SQL); a test
-    holds the two together.
-    """
-    if status == Status.SIGNED_OFF:
-        return Level.GREEN.value
-    if effective_due is not None and effective_due < day:
-        return Level.RED.value
-    stale_before = week_start(day) - datetime.timedelta(days=7)
-    if (
-        (effective_due is not None and effective_due <= day + datetime.timedelta(days=YELLOW_DAYS))
-        or last_report_week_start is None
-        or last_report_week_start < stale_before
-    ):
-        return Level.YELLOW.value
-    return Level.GREEN.value
+    return end_of(end)
 
 
 def scoped_assignments(user, *, today: datetime.date, unit=None):
@@ -285,10 +241,10 @@ def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> 
     if "status" in then:
         row.status = then["status"]
     if "extended_due_date" in then:
-        extended = parse_date(then["extended_due_date"]) if then["extended_due_date"] else None
+        extended = parse_day(then["extended_due_date"])
         row.effective_due = extended or assignment.due_date
     if "signed_off_at" in then:
-        moment = parse_datetime(then["signed_off_at"]) if then["signed_off_at"] else None
+        moment = parse_moment(then["signed_off_at"])
         row.signed_off_on = timezone.localdate(moment) if moment else None
     if not assignment.reports_to_week and "percent" in then:
         row.percent = then["percent"]

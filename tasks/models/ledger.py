@@ -53,6 +53,26 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
 
+def level_on(day: datetime.date, *, status: str, effective_due, last_report_week_start) -> str:
+    """The warning level on ``day`` of a state that is not in the database (as it was at a past moment).
+
+    The same rule as ``AssignmentQuerySet.with_level`` (which lists use, in SQL); a test
+    (tests/test_excel_past_weeks.py) holds the two together.
+    """
+    if status == Status.SIGNED_OFF:
+        return Level.GREEN.value
+    if effective_due is not None and effective_due < day:
+        return Level.RED.value
+    stale_before = week_start(day) - datetime.timedelta(days=7)
+    if (
+        (effective_due is not None and effective_due <= day + datetime.timedelta(days=YELLOW_DAYS))
+        or last_report_week_start is None
+        or last_report_week_start < stale_before
+    ):
+        return Level.YELLOW.value
+    return Level.GREEN.value
+
+
 class Assignment(models.Model):
     task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="assignments", verbose_name="整改任务")
     unit = models.ForeignKey("tasks.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="责任单位")
