@@ -6,8 +6,9 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
 - ``month``, ``start``, ``end`` (ISO dates of the month);
 - ``totals`` and, per category and per unit, counts ``total``, ``signed_off``,
   ``on_track``, ``overdue``, ``reopened``. Every assignment is in exactly one bucket,
-  in this order: signed off; overdue (its effective deadline passed by the month's
-  end, ``with_level`` red on the 1st of the next month); reopened after a relapse;
+  by its state at the month's end, in this order: signed off; overdue (its effective
+  deadline, with the extensions approved by then, passed by the month's end:
+  ``level_on`` red on the 1st of the next month); reopened after a relapse;
   otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
@@ -27,15 +28,21 @@ tasks kept out of 信息公开 (``Task.is_public`` false, read when shown, so a 
 withdrawn after publication disappears too); the counts stay, they name no task.
 The office's own copy (API, admin, pages for office and leaders) keeps every task.
 
-The state counts describe the ledger when the bulletin is made (the 1st, i.e. the
-month's end); the events come from dated records. Once made, the figures are a
-record: a re-run leaves them (``refresh=True`` recomputes a draft, never a
-published bulletin).
+The counts, the overdue list, the on-time rate and the missed reports describe the
+ledger as it stood at the month's end (each week's start for the missed reports),
+whenever the bulletin is made: each assignment's status, deadlines, sign-off time and
+last report week are rebuilt from the audit trail (``tasks.services.history``, the
+same rebuild as the weekly report's past weeks), so a sign-off or a relapse after the
+month does not count in it. Weekly snapshots are not used: a reporting week rarely
+ends on the month's last day. The events come from dated records. A month that has
+not ended yet (``tasks.weeks.today()``) is refused (``MonthNotOver``): its figures
+would be frozen before they are known. Once made, the figures are a record: a re-run
+leaves them (``refresh=True`` recomputes a draft, never a published bulletin).
 """
 
 import datetime
-import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -43,34 +50,18 @@ from django.utils import timezone
 
 from dispatch.models import Bulletin, BulletinStatus, Kind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
+from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
 from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
+from tasks.models.ledger import level_on
 from tasks.models.people import role_of
-from tasks.services import audit
+from tasks.services import audit, history
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
 from tasks.services.transitions import OFFICE
 from tasks.weeks import parse_week, week_of
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")
 TASK_LISTS = ("overdue", "newly_signed_off", "newly_reopened")  # the entries that name a task
-
-
-class BadMonth(InvalidInput):
-    pass
-
-
-def parse_month(value: str) -> tuple[datetime.date, datetime.date]:
-    """The first and last day of a month written ``YYYY-MM``; BadMonth for anything else."""
-    match = MONTH_RE.match((value or "").strip())
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise BadMonth(f"月份“{value}”格式不正确，应为如 2017-10 的年月", field="month")
-    start = datetime.date(int(match[1]), int(match[2]), 1)
-    return start, next_month(start) - datetime.timedelta(days=1)
-
-
-def next_month(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def previous_month(day: datetime.date) -> str:
@@ -79,9 +70,7 @@ def previous_month(day: datetime.date) -> str:
 
 
 def _local_bounds(start: datetime.date, end: datetime.date):
-    tz = timezone.get_default_timezone()
-    return (timezone.make_aware(datetime.datetime.combine(start, datetime.time.min), tz),
-            timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min), tz))
+    return history.start_of(start), history.end_of(end)
 
 
 def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
@@ -94,12 +83,41 @@ def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
     return weeks
 
 
-def _bucket(assignment) -> str:
-    if assignment.status == Status.SIGNED_OFF:
+# The assignment fields the bulletin reads as they were at the month's end (and each week's start).
+STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
+
+
+@dataclass
+class State:
+    """An assignment as it stood at a moment: the live row with the fields that changed since put back."""
+
+    status: str
+    due_date: datetime.date | None
+    effective_due: datetime.date | None
+    signed_off_on: datetime.date | None  # local date of the sign-off, while signed off
+    last_report_week_start: datetime.date | None
+
+
+def state_of(assignment, then: dict) -> State:
+    """``assignment``'s state with ``then`` (from ``tasks.services.history.states_as_of``) applied."""
+    status = then.get("status", assignment.status)
+    due = history.parse_day(then["due_date"]) if "due_date" in then else assignment.due_date
+    extended = (history.parse_day(then["extended_due_date"]) if "extended_due_date" in then
+                else assignment.extended_due_date)
+    signed = history.parse_moment(then["signed_off_at"]) if "signed_off_at" in then else assignment.signed_off_at
+    last_report = (history.parse_day(then["last_report_week_start"]) if "last_report_week_start" in then
+                   else assignment.last_report_week_start)
+    return State(status=status, due_date=due, effective_due=extended or due,
+                 signed_off_on=timezone.localdate(signed) if signed and status == Status.SIGNED_OFF else None,
+                 last_report_week_start=last_report)
+
+
+def _bucket(state: State, level: str) -> str:
+    if state.status == Status.SIGNED_OFF:
         return "signed_off"
-    if assignment.level == Level.RED:
+    if level == Level.RED:
         return "overdue"
-    if assignment.status == Status.REOPENED:
+    if state.status == Status.REOPENED:
         return "reopened"
     return "on_track"
 
@@ -114,33 +132,41 @@ def _event(request_or_review, at) -> dict:
 
 
 def bulletin_data(month: str) -> dict:
-    """The month's figures (five queries, whatever the size of the ledger)."""
+    """The month's figures as the ledger stood at the month's end, whenever they are computed.
+
+    Six queries, whatever the size of the ledger: assignments, the audit entries since
+    the month's first reporting week (each assignment's state at the month's end and at
+    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports.
+    """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
-    assignments = list(
-        Assignment.objects.with_level(end + datetime.timedelta(days=1))
-        .select_related("task__category", "unit")
-        .order_by("task__number", "unit__name")
-    )
+    weeks = month_weeks(start, end)
+    mondays = [history.start_of(parse_week(week)) for week in weeks]
+    assignments = list(Assignment.objects.select_related("task__category", "unit").order_by("task__number", "unit__name"))
+    at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
+    day_after = end + datetime.timedelta(days=1)  # the level on the 1st: red once the deadline passed in the month
     totals, categories, units = _counts(), {}, {}
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
     for a in assignments:
-        bucket = _bucket(a)
+        state = state_of(a, at_end.get(a.pk, {}))
+        level = level_on(day_after, status=state.status, effective_due=state.effective_due,
+                         last_report_week_start=state.last_report_week_start)
+        bucket = _bucket(state, level)
         category = categories.setdefault(a.task.category.number, {"number": a.task.category.number,
                                                                   "title": a.task.category.title, **_counts()})
         unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
         for counts in (totals, category, unit):
             counts["total"] += 1
             counts[bucket] += 1
-        if a.due_date and a.due_date <= end:
+        if state.due_date and state.due_date <= end:
             due_by_end[a.unit.name] += 1
-            if a.status == Status.SIGNED_OFF and a.signed_off_at and timezone.localdate(a.signed_off_at) <= a.due_date:
+            if state.signed_off_on and state.signed_off_on <= state.due_date:
                 on_time[a.unit.name] += 1
         if bucket == "overdue":
-            overdue.append({"task_number": a.task.number, "unit": a.unit.name, "due_date": _iso(a.due_date),
-                            "effective_due": _iso(a.effective_due), "status": a.status})
+            overdue.append({"task_number": a.task.number, "unit": a.unit.name, "due_date": _iso(state.due_date),
+                            "effective_due": _iso(state.effective_due), "status": state.status})
 
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
@@ -166,7 +192,7 @@ def bulletin_data(month: str) -> dict:
         "by_category": [categories[number] for number in sorted(categories)],
         "by_unit": by_unit,
         "overdue": overdue,
-        "missed_reports": _missed_reports(assignments, month_weeks(start, end)),
+        "missed_reports": _missed_reports(assignments, dict(zip(weeks, at_mondays))),
         "newly_signed_off": [_event(r, r.office_checked_at) for r in signed],
         "newly_reopened": [_event(r, r.decided_at) for r in relapsed],
         "previous": {"month": previous.month, "totals": previous_totals} if previous_totals else None,
@@ -178,18 +204,21 @@ def _iso(day):
     return day.isoformat() if day else None
 
 
-def _missed_reports(assignments, weeks: list[str]) -> list[dict]:
-    """Units that left an assignment open during a week without that week's report."""
+def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
+    """Units that left an assignment open during a week without that week's report.
+
+    ``weeks`` maps each week to the fields that changed since its Monday 00:00: an
+    assignment signed off then was closed for the week; any other owed the report.
+    """
     if not weeks:
         return []
-    reported = set(ProgressReport.objects.filter(week__in=weeks).values_list("assignment_id", "week").distinct())
+    reported = set(ProgressReport.objects.filter(week__in=list(weeks)).values_list("assignment_id", "week").distinct())
     missed = defaultdict(set)
     kinds = {}
-    for week in weeks:
-        monday = parse_week(week)
+    for week, then in weeks.items():
         for a in assignments:
-            closed_before = a.status == Status.SIGNED_OFF and a.signed_off_at and timezone.localdate(a.signed_off_at) < monday
-            if not closed_before and (a.pk, week) not in reported:
+            closed = then.get(a.pk, {}).get("status", a.status) == Status.SIGNED_OFF
+            if not closed and (a.pk, week) not in reported:
                 missed[a.unit.name].add(week)
                 kinds[a.unit.name] = a.unit.kind
     return [{"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
@@ -222,8 +251,9 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
     """Make the month's draft bulletin if there is none and tell the office it awaits publication.
 
     Returns (bulletin, created or refreshed, messages delivered). A published bulletin never changes.
+    BadMonth for a month that is not one, ``NotYet`` for a month that has not ended.
     """
-    parse_month(month)
+    check_month_over(month)
     with transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().filter(month=month).first()
         changed = False
