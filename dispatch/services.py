@@ -14,6 +14,10 @@ period, recipient) (``dispatch.notify``), snapshots by (week, assignment), warni
 (assignment, deadline). Assignments are read through ``with_level(today)``, the one
 warning rule, where ``today`` is fixed by the period (the week's Monday or Wednesday,
 the given date), so a run by hand for a past period sees that period's levels.
+
+A period that has not come is refused (``dispatch.periods.NotYet``): a week before its
+Monday, a date after today, a month before it ended. Run early, a job would freeze
+today's state as that period's (snapshots, the bulletin) and send messages for it.
 """
 
 import datetime
@@ -28,6 +32,7 @@ from django.utils.http import urlencode
 from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin  # noqa: F401 - the jobs in one place
 from dispatch.models import DeadlineWarning, Kind, Notification, WeeklySnapshot
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
+from dispatch.periods import check_day, check_week_started
 from reports.rows import ledger_rows
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Unit
@@ -94,6 +99,7 @@ def weekly_workbook_path(week: str) -> str:
 def dispatch_weekly(week: str) -> Result:
     """Monday's dispatch for ``week``: freeze the previous week, message each unit with open assignments."""
     monday, sunday = week_range(week)
+    check_week_started(monday, week)
     previous = week_of(monday - datetime.timedelta(days=1))
     result = Result(period=week)
     with transaction.atomic():
@@ -126,6 +132,7 @@ def dispatch_weekly(week: str) -> Result:
 def chase_reports(week: str) -> Result:
     """Wednesday's chaser: units with open assignments not reported for ``week``."""
     monday, _sunday = week_range(week)
+    check_week_started(monday, week)
     wednesday = monday + datetime.timedelta(days=2)
     result = Result(period=week)
     with transaction.atomic():
@@ -194,6 +201,7 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
 
 def warn_deadlines(day: datetime.date) -> Result:
     """The daily warning: each deadline in the window not warned before, once, to its unit."""
+    check_day(day)
     period = day.isoformat()
     result = Result(period=period)
     with transaction.atomic():

@@ -9,7 +9,6 @@ A beat tick carries no arguments: the task names the period when it runs (a tick
 older than its ``expires`` is dropped, so it cannot drift into the next period).
 """
 
-import datetime
 import logging
 import smtplib
 
@@ -18,6 +17,7 @@ from django.db import InterfaceError, OperationalError
 
 from dispatch import services
 from dispatch.bulletin import previous_month
+from dispatch.periods import parse_day
 from dispatch.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
 from tasks.weeks import today, week_of
 
@@ -54,7 +54,7 @@ def chase_reports_task(week: str | None = None):
 
 @shared_task(name="dispatch.warn_deadlines", **OPTIONS)
 def warn_deadlines_task(date: str | None = None):
-    day = datetime.date.fromisoformat(date) if date else today()
+    day = parse_day(date) if date else today()
     return _log(services.warn_deadlines(day))
 
 

@@ -1,10 +1,16 @@
-"""What the dispatch commands share: reading a period and printing a Chinese summary."""
+"""What the dispatch commands share: reading a period and printing a Chinese summary.
+
+Periods are read and checked by ``dispatch.periods`` (the years 2000-2100, as for
+weeks); a period that has not come is refused by the job itself (``NotYet``), which
+``run_job`` turns into a Chinese ``CommandError`` like any bad input.
+"""
 
 import datetime
 
 from django.core.management.base import CommandError
 
-from dispatch.bulletin import BadMonth, parse_month
+from dispatch.periods import parse_day, parse_month
+from tasks.services.errors import InvalidInput
 from tasks.weeks import BadWeek, parse_week
 
 
@@ -18,17 +24,25 @@ def check_week(value: str) -> str:
 
 def check_date(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise CommandError(f"日期“{value}”格式不正确，应为如 2017-09-04 的日期") from None
+        return parse_day(value)
+    except InvalidInput as exc:
+        raise CommandError(exc.message) from None
 
 
 def check_month(value: str) -> str:
     try:
         parse_month(value)
-    except BadMonth as exc:
+    except InvalidInput as exc:
         raise CommandError(exc.message) from None
     return value.strip()
+
+
+def run_job(job, *args, **kwargs):
+    """Run a job; its refusal (a period that has not come) is a CommandError in Chinese."""
+    try:
+        return job(*args, **kwargs)
+    except InvalidInput as exc:
+        raise CommandError(exc.message) from None
 
 
 def summary(label: str, result) -> str:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dispatch.management.commands._base import check_week, summary
+from dispatch.management.commands._base import check_week, run_job, summary
 from dispatch.services import chase_reports
 from tasks.weeks import today, week_of
 
@@ -13,4 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, week=None, **options):
         week = check_week(week) if week else week_of(today())
-        self.stdout.write(summary(f"{week} 催报", chase_reports(week)))
+        self.stdout.write(summary(f"{week} 催报", run_job(chase_reports, week)))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dispatch.management.commands._base import check_week, summary
+from dispatch.management.commands._base import check_week, run_job, summary
 from dispatch.services import dispatch_weekly
 from tasks.weeks import today, week_of
 
@@ -13,6 +13,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, week=None, **options):
         week = check_week(week) if week else week_of(today())
-        result = dispatch_weekly(week)
+        result = run_job(dispatch_weekly, week)
         self.stdout.write(summary(f"{week} 周调度", result))
         self.stdout.write(f"周快照（上一周）：新冻结 {result.snapshots_created} 条，已存在 {result.snapshots_existing} 条")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from dispatch.bulletin import make_bulletin, previous_month
-from dispatch.management.commands._base import check_month
+from dispatch.management.commands._base import check_month, run_job
 from tasks.weeks import today
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, month=None, refresh=False, **options):
         month = check_month(month) if month else previous_month(today())
-        bulletin, changed, delivery = make_bulletin(month, refresh=refresh)
+        bulletin, changed, delivery = run_job(make_bulletin, month, refresh=refresh)
         if changed:
             state = "已生成草稿" if not refresh else "已重新计算草稿"
         else:

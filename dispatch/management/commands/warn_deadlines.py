@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dispatch.management.commands._base import check_date, summary
+from dispatch.management.commands._base import check_date, run_job, summary
 from dispatch.services import warn_deadlines
 from tasks.weeks import today
 
@@ -13,6 +13,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, date=None, **options):
         day = check_date(date) if date else today()
-        result = warn_deadlines(day)
+        result = run_job(warn_deadlines, day)
         self.stdout.write(summary(f"{day} 到期预警", result))
         self.stdout.write(f"新预警事项 {result.warnings_created} 项")
