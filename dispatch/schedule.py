@@ -4,15 +4,18 @@ Built here and nowhere else (``rectify/settings.py`` sets ``CELERY_BEAT_SCHEDULE
 beat_schedule()``). Times are cron expressions in the app's time zone (Asia/Shanghai);
 each can be overridden from the environment, e.g. ``DISPATCH_WEEKLY_CRON="0 9 * * 1"``.
 Every entry carries ``expires`` shorter than its period, so a tick that waited in the
-queue (worker down, backlog) is dropped rather than run next to the following one.
+queue (worker down, backlog) is dropped rather than run next to the following one:
+half the shortest gap between two ticks of the cron in force (an override included),
+capped at the job's default ``expires`` (``expires_for``).
 
-Retry limits live here too, so one test can check that no countdown or backoff
-exceeds the broker's visibility timeout (a message held longer would be redelivered
-while still waiting, and run twice).
+Retry limits live here too: the broker's visibility timeout must be above the retry
+backoff cap and any countdown (``check_visibility_timeout``, called by the settings),
+else a message held that long would be redelivered while still waiting, and run twice.
 
 This module is imported by the settings: it must not import Django models.
 """
 
+import datetime
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,7 +37,7 @@ class Job:
     env: str  # environment variable overriding the cron
     cron: str  # default: minute hour day-of-month month day-of-week
     period: timedelta  # how often the default cron fires
-    expires: timedelta  # a tick not started by then is dropped
+    expires: timedelta  # a tick not started by then is dropped (the cap, for an overridden cron)
 
 
 JOBS = [
@@ -63,14 +66,61 @@ def parse_cron(value: str, name: str = "cron") -> crontab:
     return schedule
 
 
+# The span searched for a cron's shortest gap: eight years, so leap days and every
+# weekday of every date are seen (Asia/Shanghai has no daylight saving time).
+GAP_SPAN = (datetime.date(2024, 1, 1), datetime.date(2032, 1, 1))
+
+
+def shortest_gap(schedule: crontab, name: str = "cron") -> timedelta:
+    """The shortest time between two ticks of ``schedule``; ImproperlyConfigured if it never fires.
+
+    Celery fires a crontab on the days that match its day of month AND day of week AND
+    month, at every listed hour and minute of those days.
+    """
+    minutes = sorted(h * 60 + m for h in schedule.hour for m in schedule.minute)
+    day, last_day, days = GAP_SPAN[0], GAP_SPAN[1], []
+    while day < last_day:
+        if (day.month in schedule.month_of_year and day.day in schedule.day_of_month
+                and (day.isoweekday() % 7) in schedule.day_of_week):
+            days.append(day)
+        day += timedelta(days=1)
+    if not days or not minutes:
+        raise ImproperlyConfigured(f"{name} never fires")
+    gaps = [b - a for a, b in zip(minutes, minutes[1:])]
+    gaps += [(b - a).days * 1440 - minutes[-1] + minutes[0] for a, b in zip(days, days[1:])]
+    if not gaps:  # once in eight years: nothing shorter than the span
+        return last_day - GAP_SPAN[0]
+    return timedelta(minutes=min(gaps))
+
+
+def expires_for(job: Job, schedule: crontab) -> int:
+    """Seconds a tick may wait: half the shortest gap between ticks, at most the job's default."""
+    return int(min(job.expires, shortest_gap(schedule, job.env) / 2).total_seconds())
+
+
 def beat_schedule() -> dict:
     """The CELERY_BEAT_SCHEDULE: one entry per job, with the environment's overrides."""
     schedule = {}
     for job in JOBS:
-        cron = env_str(job.env, job.cron)
+        cron = parse_cron(env_str(job.env, job.cron), job.env)
         schedule[job.name] = {
             "task": job.task,
-            "schedule": parse_cron(cron, job.env),
-            "options": {"expires": int(job.expires.total_seconds())},
+            "schedule": cron,
+            "options": {"expires": expires_for(job, cron)},
         }
     return schedule
+
+
+def check_visibility_timeout(seconds: int, schedule: dict) -> int:
+    """The broker's visibility timeout, if above the retry backoff cap and every countdown.
+
+    A message not acknowledged within it is delivered again (Redis): a retry waiting
+    up to ``RETRY_BACKOFF_MAX`` would then run twice. ImproperlyConfigured otherwise.
+    """
+    countdowns = [entry.get("options", {}).get("countdown") or 0 for entry in schedule.values()]
+    longest = max([RETRY_BACKOFF_MAX, *countdowns])
+    if seconds <= longest:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT must be above the longest retry backoff or countdown ({longest} s), not {seconds}"
+        )
+    return seconds

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dispatch.schedule import beat_schedule  # imports no models: safe in settings
+from dispatch.schedule import beat_schedule, check_visibility_timeout  # imports no models: safe in settings
 from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,6 +186,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule (dispatch/schedule.py), each cron overridable from the environment.
 CELERY_BEAT_SCHEDULE = beat_schedule()
+# A visibility timeout not above the retry backoff cap would redeliver a waiting retry.
+check_visibility_timeout(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"], CELERY_BEAT_SCHEDULE)
 
 LOGGING = {
     "version": 1,

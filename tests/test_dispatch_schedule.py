@@ -1,16 +1,21 @@
 """The beat schedule: when each job fires (Asia/Shanghai), overrides from the environment, expiry and retry limits."""
 
 import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from dispatch import tasks
-from dispatch.schedule import JOBS, beat_schedule
+from dispatch.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
 from rectify.celery import app
 
 UTC = datetime.timezone.utc
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def local(moment: datetime.datetime) -> datetime.datetime:
@@ -105,3 +110,64 @@ def test_a_bad_cron_stops_the_start(monkeypatch, value):
 
     with pytest.raises(ImproperlyConfigured, match="DISPATCH_CHASER_CRON"):
         beat_schedule()
+
+
+def shortest_gap_seen(schedule, start=datetime.datetime(2017, 9, 1, tzinfo=UTC), ticks=400):
+    """The shortest gap between consecutive ticks as beat computes them, over ``ticks`` ticks."""
+    first, gaps = next_run(schedule, start), []
+    for _ in range(ticks):
+        second = next_run(schedule, first + datetime.timedelta(seconds=1))
+        gaps.append(second - first)
+        first = second
+    return min(gaps)
+
+
+@pytest.mark.parametrize("env, cron, expires", [
+    ("DISPATCH_WARNINGS_CRON", "0 * * * *", 1800),  # hourly: half an hour, not the daily job's 6 h
+    ("DISPATCH_WARNINGS_CRON", "*/15 8-18 * * 1-5", 450),
+    ("DISPATCH_CHASER_CRON", "0 9,17 * * 3", 4 * 3600),  # twice on Wednesdays, 8 h apart
+    ("DISPATCH_BULLETIN_CRON", "0 9 1,15 * *", 2 * 86400),  # the cap: the default's 2 days
+    ("DISPATCH_WEEKLY_CRON", "30 7 * * 2", 12 * 3600),
+])
+def test_an_overridden_cron_gets_an_expires_shorter_than_its_own_ticks(monkeypatch, env, cron, expires):
+    monkeypatch.setenv(env, cron)
+    job = next(j for j in JOBS if j.env == env)
+
+    entry_ = beat_schedule()[job.name]
+
+    assert entry_["options"]["expires"] == expires
+    assert datetime.timedelta(seconds=expires) < shortest_gap_seen(entry_["schedule"], ticks=60)
+    assert datetime.timedelta(seconds=expires) <= job.expires
+
+
+def test_a_cron_that_never_fires_stops_the_start(monkeypatch):
+    monkeypatch.setenv("DISPATCH_BULLETIN_CRON", "0 9 31 2 *")
+
+    with pytest.raises(ImproperlyConfigured, match="DISPATCH_BULLETIN_CRON never fires"):
+        beat_schedule()
+
+
+@pytest.mark.parametrize("seconds", [300, RETRY_BACKOFF_MAX])
+def test_a_visibility_timeout_not_above_the_backoff_cap_is_refused(seconds):
+    with pytest.raises(ImproperlyConfigured, match="CELERY_VISIBILITY_TIMEOUT"):
+        check_visibility_timeout(seconds, beat_schedule())
+
+
+def test_a_visibility_timeout_not_above_a_countdown_is_refused():
+    schedule = {**beat_schedule(), "late": {"task": "dispatch.weekly", "options": {"countdown": 900}}}
+
+    assert check_visibility_timeout(RETRY_BACKOFF_MAX + 1, beat_schedule()) == RETRY_BACKOFF_MAX + 1
+    with pytest.raises(ImproperlyConfigured, match=r"\(900 s\)"):
+        check_visibility_timeout(RETRY_BACKOFF_MAX + 1, schedule)
+
+
+def test_the_settings_refuse_a_visibility_timeout_below_the_backoff_cap():
+    def start(timeout):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "CELERY_"))}
+        env["CELERY_VISIBILITY_TIMEOUT"] = timeout
+        return subprocess.run([sys.executable, "-c", "import rectify.settings"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    refused = start("300")
+    assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must be above" in refused.stderr
+    assert start(str(RETRY_BACKOFF_MAX + 1)).returncode == 0
