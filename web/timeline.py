@@ -7,24 +7,12 @@ prefetched rows.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
-
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
-from tasks.models import Evidence, Extension, ProgressReport, Review, SignOffRequest
 
 
 def with_history(assignments):
-    """The queryset with its reports, sign-off requests (with evidence), reviews and extensions prefetched."""
-    evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id"))
-    return assignments.prefetch_related(
-        Prefetch("reports", queryset=ProgressReport.objects.select_related("author").prefetch_related(evidence)
-                 .order_by("-created_at", "-id")),
-        Prefetch("signoffs", queryset=SignOffRequest.objects.select_related(
-            "requested_by", "unit_checked_by", "office_checked_by").prefetch_related(evidence).order_by("-requested_at", "-id")),
-        Prefetch("reviews", queryset=Review.objects.select_related("scheduled_by", "decided_by").order_by("-scheduled_for", "-id")),
-        Prefetch("extensions", queryset=Extension.objects.select_related("requested_by", "decided_by")
-                 .order_by("-requested_at", "-id")),
-    )
+    """The queryset with everything a timeline reads prefetched (``AssignmentQuerySet.with_history``)."""
+    return assignments.with_history()
 
 
 def person(user) -> str:

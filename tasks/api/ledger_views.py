@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from tasks.api import filters
 from tasks.api import ledger_serializers as s
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
-from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
 from tasks.models.people import role_of
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput, NotFound
@@ -72,19 +72,9 @@ def etag(assignment) -> str:
 
 
 def with_detail(assignments):
-    """Everything the detail shows, prefetched: reports, sign-offs, reviews, extensions and evidence."""
+    """Everything the detail shows, prefetched: the history (reports, sign-offs, reviews, extensions), measures and evidence."""
     evidence = Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id"))
-    return assignments.prefetch_related(
-        "task__measures",
-        Prefetch("reports", queryset=ProgressReport.objects.select_related("author").prefetch_related(evidence)
-                 .order_by("-created_at", "-id")),
-        Prefetch("signoffs", queryset=SignOffRequest.objects.select_related(
-            "requested_by", "unit_checked_by", "office_checked_by").prefetch_related(evidence).order_by("-requested_at", "-id")),
-        Prefetch("reviews", queryset=Review.objects.select_related("scheduled_by", "decided_by").order_by("-scheduled_for", "-id")),
-        Prefetch("extensions", queryset=Extension.objects.select_related("requested_by", "decided_by")
-                 .order_by("-requested_at", "-id")),
-        evidence,
-    )
+    return assignments.with_history().prefetch_related("task__measures", evidence)
 
 
 def with_pending(assignments):
