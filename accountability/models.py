@@ -3,7 +3,7 @@ accountability referrals (责任追究) and leader-led items (领导领办)."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from tasks.models.people import scope_by_unit
 
@@ -55,6 +55,29 @@ class ListedSupervision(models.Model):
 
     def __str__(self):
         return f"挂牌督办：{self.assignment}"
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+def is_listed():
+    """For ``Assignment`` querysets: ``annotate(listed=is_listed())`` marks rows under active listed
+    supervision in the same query (an EXISTS subquery, no query per row)."""
+    return Exists(ListedSupervision.objects.active().filter(assignment=OuterRef("pk")))
+
+
+def with_active_listing(assignments):
+    """For ``Assignment`` querysets: prefetch each row's active listing with who listed it (one query
+    for any number of rows); read it back with ``active_listing(assignment)``."""
+    return assignments.prefetch_related(Prefetch(
+        "supervisions", queryset=ListedSupervision.objects.active().select_related("listed_by"), to_attr="active_listings",
+    ))
+
+
+def active_listing(assignment):
+    """The assignment's active listing from ``with_active_listing``'s prefetch, or None."""
+    return next(iter(getattr(assignment, "active_listings", ())), None)
 
 
 class Summons(models.Model):

@@ -200,11 +200,12 @@ def test_it_offers_each_role_only_its_own_forms(liaison, unit_leader, office, le
     a = row()
     forms_for = {user.username: set(client_for(user).get(f"/assignments/{a.pk}/").context["forms"])
                  for user in (liaison, unit_leader, office, leader)}
-    assert forms_for == {"alice": {"report", "extension"}, "bob": set(), "olga": set(), "leo": set()}
+    # the office may put an open assignment under listed supervision (挂牌督办) from here
+    assert forms_for == {"alice": {"report", "extension"}, "bob": set(), "olga": {"supervise"}, "leo": set()}
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
     ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
     assert set(client_for(unit_leader).get(f"/assignments/{a.pk}/").context["forms"]) == {"check"}
-    assert set(client_for(office).get(f"/assignments/{a.pk}/").context["forms"]) == set()
+    assert set(client_for(office).get(f"/assignments/{a.pk}/").context["forms"]) == {"supervise"}
 
 
 def test_it_ignores_a_next_address_on_another_site(liaison):

@@ -87,6 +87,11 @@ def level_counts(assignments, today) -> dict:
     return counts
 
 
+def listing_counts(listings, today) -> dict:
+    """Active listed supervisions (挂牌督办) and those past their 督办期限, in one query over a scoped queryset."""
+    return listings.active().aggregate(active=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
+
+
 def overdue_rows(assignments, today, limit: int = 20):
     """The overdue assignments, most overdue first."""
     return list(

@@ -6,9 +6,14 @@ Numbers and dates keep their browser widgets but forms carry ``novalidate`` in t
 templates: the server's messages are the ones the user sees.
 """
 
+import re
+
 from django import forms
 
+from accountability.models import CaseStatus
+from accountability.services import CASE_FLOW
 from tasks.choices import ReviewOutcome
+from tasks.models import Assignment
 from tasks.services.errors import LedgerError
 from tasks.weeks import BadWeek, parse_week, today, week_of
 
@@ -33,11 +38,20 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class VersionedForm(forms.Form):
+class ServiceErrorForm(forms.Form):
+    """A form whose fields are named after the services' ``LedgerError.field``; ``aliases`` renames the rest."""
+
+    aliases: dict[str, str] = {}
+
+    def show_error(self, error: LedgerError) -> None:
+        field = self.aliases.get(error.field, error.field)
+        self.add_error(field if field in self.fields else None, error.message)
+
+
+class VersionedForm(ServiceErrorForm):
     """Carries the assignment version the user saw, so a stale page gets 412 instead of overwriting."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    aliases: dict[str, str] = {}
     id_prefix = "form"
 
     def __init__(self, *args, **kwargs):
@@ -51,10 +65,6 @@ class VersionedForm(forms.Form):
         if self._errors.pop("version", None):
             self.add_error(None, STALE_PAGE)
         return super().clean()
-
-    def show_error(self, error: LedgerError) -> None:
-        field = self.aliases.get(error.field, error.field)
-        self.add_error(field if field in self.fields else None, error.message)
 
 
 class WeeklyExcelForm(forms.Form):
@@ -147,3 +157,137 @@ class ExtensionDecisionForm(VersionedForm):
     decision = forms.ChoiceField(label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")],
                                  widget=forms.RadioSelect)
     note = forms.CharField(label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# 督办问责: the office's forms for accountability/services.py. The services check the role, the texts
+# and the states; these forms read dates, lengths, the unit and the task numbers that name its assignments.
+
+def _required(label: str, verb: str = "填写") -> dict:
+    return {"required": f"请{verb}{label}", "invalid": f"{label}格式不正确，应为 YYYY-MM-DD"}
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), error_messages=_required(label))
+
+
+class SuperviseForm(VersionedForm):
+    """挂牌督办, on the assignment page."""
+
+    id_prefix = "supervise"
+    reason = forms.CharField(label="挂牌理由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("挂牌理由"))
+    deadline = _date_field("督办期限")
+
+
+class LiftForm(VersionedForm):
+    """摘牌, on the assignment page and on each row of the 督办问责 page."""
+
+    id_prefix = "lift"
+    note = forms.CharField(label="摘牌说明", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text="整改到位情况或摘牌依据")
+
+
+class UnitForm(ServiceErrorForm):
+    """A form naming a unit: the choices come from a list the view fetched once for every form on the page."""
+
+    id_prefix = "acct"
+
+    def __init__(self, *args, units=(), **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+        self.units = {str(unit.pk): unit for unit in units}
+        self.fields["unit"].choices = [("", "请选择")] + [(key, unit.name) for key, unit in self.units.items()]
+
+    def clean_unit(self):
+        return self.units[self.cleaned_data["unit"]]
+
+    def assignments_of(self, unit, numbers: list[int], field: str) -> list:
+        """The unit's assignments of these task numbers; a number without one is an error on ``field``."""
+        found = {a.task.number: a for a in Assignment.objects.filter(unit=unit, task__number__in=numbers).select_related("task")}
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            self.add_error(field, f"{unit.name}没有任务{'、'.join(map(str, missing))}的台账")
+            return []
+        return [found[n] for n in numbers]
+
+
+TASK_NUMBERS = re.compile(r"[\s,，、;；]+")
+
+
+class SummonsForm(UnitForm):
+    """约谈: the unit summoned, when, who, why, what is required, and optionally its assignments concerned."""
+
+    id_prefix = "summons"
+    unit = forms.ChoiceField(label="被约谈单位", error_messages={**_required("被约谈单位", "选择"),
+                                                               "invalid_choice": "请从列表中选择被约谈单位"})
+    held_on = _date_field("约谈日期")
+    attendees = forms.CharField(label="被约谈人", max_length=300, help_text="姓名与职务，如实记录",
+                                error_messages=_required("被约谈人"))
+    reason = forms.CharField(label="约谈事由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("约谈事由"))
+    requirements = forms.CharField(label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    assignments = forms.CharField(label="涉及任务", required=False, max_length=200,
+                                  help_text="该单位台账的任务序号，以逗号或空格分隔，如 3, 17；可不填")
+
+    def clean_assignments(self):
+        text = self.cleaned_data["assignments"].strip()
+        parts = [part for part in TASK_NUMBERS.split(text) if part]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise forms.ValidationError("任务序号应为数字，以逗号或空格分隔，如 3, 17")
+        return list(dict.fromkeys(int(part) for part in parts))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unit") is not None and data.get("assignments"):
+            data["assignments"] = self.assignments_of(data["unit"], data["assignments"], "assignments")
+        return data
+
+
+class CaseForm(UnitForm):
+    """责任追究移交: the unit, the persons, the facts, to whom and when, and optionally the assignment concerned."""
+
+    id_prefix = "case"
+    unit = forms.ChoiceField(label="涉及单位", error_messages={**_required("涉及单位", "选择"),
+                                                             "invalid_choice": "请从列表中选择涉及单位"})
+    persons = forms.CharField(label="涉及人员", max_length=300, help_text="姓名与职务", error_messages=_required("涉及人员"))
+    summary = forms.CharField(label="问题线索", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("问题线索"))
+    referred_to = forms.CharField(label="移交机关", max_length=100, initial="省纪委监委", error_messages=_required("移交机关"))
+    referred_on = _date_field("移交日期")
+    assignment = forms.IntegerField(label="涉及任务", required=False, min_value=1, max_value=9999,
+                                    help_text="该单位台账的任务序号；可不填",
+                                    error_messages={"invalid": "任务序号应为数字", "min_value": "任务序号应为正整数",
+                                                    "max_value": "任务序号过大"})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unit") is not None and data.get("assignment"):
+            found = self.assignments_of(data["unit"], [data["assignment"]], "assignment")
+            data["assignment"] = found[0] if found else None
+        else:
+            data["assignment"] = None
+        return data
+
+
+class CaseStatusForm(ServiceErrorForm):
+    """A case's next status and conclusion; the service enforces referred -> investigating -> concluded."""
+
+    status = forms.ChoiceField(label="办理状态", choices=CaseStatus.choices,
+                               error_messages={"required": "请选择办理状态", "invalid_choice": "请从列表中选择办理状态"})
+    conclusion = forms.CharField(label="处理结果", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="办结时必填")
+
+    def __init__(self, *args, case=None, **kwargs):
+        kwargs.setdefault("auto_id", f"case{case.pk}-%s" if case else "case-status-%s")
+        super().__init__(*args, **kwargs)
+        if case is not None:  # only the statuses the case may move to
+            self.fields["status"].choices = [(s.value, s.label) for s in CaseStatus if s in CASE_FLOW[case.status]]
+
+
+class LeaderItemForm(ServiceErrorForm):
+    """领导领办, on the task page."""
+
+    leader_name = forms.CharField(label="领办领导", max_length=50, help_text="姓名", error_messages=_required("领办领导"))
+    leader_title = forms.CharField(label="职务", max_length=100, required=False)
+    note = forms.CharField(label="领办要求", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "leader-%s")
+        super().__init__(*args, **kwargs)

@@ -3,20 +3,26 @@
 Every action is a POST to ``/assignments/<id>/<action>/``. The view finds the
 assignment through ``visible_to`` (another unit's row is a 404), lets the form read
 the input and calls the ledger service; a ``LedgerError`` re-renders the page with
-the service's message next to the field, with the error's status code.
+the service's message next to the field, with the error's status code. Listing the
+assignment for supervision (挂牌督办) and lifting it go through ``accountability/services.py``;
+any other role than the office's gets 403 for them before the form is read.
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accountability import services as accountability
+from accountability.models import active_listing, with_active_listing
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
 from tasks.models import Assignment, Evidence
 from tasks.services import ledger
 from tasks.services.errors import LedgerError, NotFound
 from tasks.services.transitions import allowed_actions
+from tasks.weeks import today
 from web import forms
 from web.access import OFFICE_ROLES, role_required
 from web.timeline import timeline, with_history
@@ -24,7 +30,9 @@ from web.views.common import safe_next, scoped
 
 
 def _load(request, pk):
-    queryset = with_history(scoped(request).select_related("task__category", "unit").prefetch_related("task__measures"))
+    queryset = with_active_listing(with_history(
+        scoped(request).select_related("task__category", "unit").prefetch_related("task__measures")
+    ))
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -58,6 +66,10 @@ def _forms(assignment, request):
             available["review_outcome"] = forms.ReviewOutcomeForm(initial=initial)
         if extension is not None:
             available["extension_decision"] = forms.ExtensionDecisionForm(initial=initial)
+        if active_listing(assignment) is not None:
+            available["lift_supervision"] = forms.LiftForm(initial=initial)
+        elif assignment.status != Status.SIGNED_OFF:
+            available["supervise"] = forms.SuperviseForm(initial=initial)
     return available
 
 
@@ -72,6 +84,8 @@ def _render(request, assignment, bound=None, status=200):
         "forms": available,
         "pending_review": _pending_review(assignment),
         "pending_extension": _pending(assignment.extensions.all(), ExtensionStatus.PENDING),
+        "listing": active_listing(assignment),
+        "today": today(),
     }
     return render(request, "web/assignment.html", context, status=status)
 
@@ -131,6 +145,19 @@ def _extension_decision(assignment, data, user):
     return "延期申请已审批"
 
 
+def _supervise(assignment, data, user):
+    accountability.list_assignment(assignment, actor=user, reason=data["reason"], deadline=data["deadline"])
+    return "已挂牌督办"
+
+
+def _lift_supervision(assignment, data, user):
+    listing = active_listing(assignment)
+    if listing is None:
+        raise NotFound("该台账不在挂牌督办中")
+    accountability.lift_listing(listing.pk, actor=user, note=data["note"])
+    return "已摘牌"
+
+
 ACTIONS = {
     "report": (forms.ReportForm, _report),
     "signoff": (forms.SignOffForm, _signoff),
@@ -139,7 +166,10 @@ ACTIONS = {
     "schedule_review": (forms.ScheduleReviewForm, _schedule_review),
     "review_outcome": (forms.ReviewOutcomeForm, _review_outcome),
     "extension_decision": (forms.ExtensionDecisionForm, _extension_decision),
+    "supervise": (forms.SuperviseForm, _supervise),
+    "lift_supervision": (forms.LiftForm, _lift_supervision),
 }
+OFFICE_ONLY = {"supervise": "挂牌督办由省督察办办理", "lift_supervision": "摘牌由省督察办办理"}
 
 
 @require_POST
@@ -148,6 +178,8 @@ def act(request, pk, action):
     if action not in ACTIONS:
         raise Http404("没有这项操作")
     assignment = _load(request, pk)
+    if action in OFFICE_ONLY and request.role not in OFFICE_ROLES:
+        raise PermissionDenied(OFFICE_ONLY[action])
     form_class, handler = ACTIONS[action]
     extra = {"measures": assignment.task.measures.all()} if form_class is forms.ReportForm else {}
     form = form_class(request.POST, request.FILES, **extra)

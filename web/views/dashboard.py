@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from accountability.models import ListedSupervision
 from tasks.choices import Level
 from tasks.models import Assignment
 from tasks.weeks import today, week_of
@@ -23,6 +24,7 @@ def dashboard(request):
         "totals": figures.totals(assignments, day),
         "by_category": figures.by_category(assignments, day),
         "by_unit": figures.by_unit(assignments, day),
+        "listings": figures.listing_counts(ListedSupervision.objects.visible_to(request.user), day),
         "levels": [(level, levels[level.value]) for level in Level],
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),

@@ -1,0 +1,166 @@
+"""督办问责: listed supervision, summons, accountability cases and leader-led items in one page.
+
+Everyone signed in reads what the models' ``visible_to`` lets them see (a unit's liaison and leader:
+their unit's records; office and leaders: all); only the office writes, each write through
+``accountability/services.py`` so it is audited. A write first finds its record through
+``visible_to`` (another unit's record is a 404), then checks the role (403), then reads the form
+(400 with the message beside the field, nothing changed), then calls the service.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accountability import services
+from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
+from tasks.models import Assignment, Unit
+from tasks.services.errors import LedgerError, NotFound
+from tasks.weeks import today
+from web import forms
+from web.access import OFFICE_ROLES, role_required
+
+RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
+OFFICE_ONLY = "督办问责由省督察办办理"
+
+
+def _listings(user):
+    return ListedSupervision.objects.visible_to(user).select_related("assignment__task", "assignment__unit", "listed_by")
+
+
+def _days_left(deadline, day) -> int:
+    return (deadline - day).days
+
+
+def _context(request, bound=None):
+    """The page's four sections; ``bound`` is ``(kind, pk, form)`` for a form that failed, shown again with its errors."""
+    day, user = today(), request.user
+    office = request.role in OFFICE_ROLES
+    kind, bound_pk, bound_form = bound or (None, None, None)
+    active = list(_listings(user).active().order_by("deadline", "assignment__task__number", "assignment__unit__name"))
+    for listing in active:
+        listing.days_left = _days_left(listing.deadline, day)
+        listing.days_overdue = -listing.days_left
+        if office:
+            listing.lift_form = bound_form if (kind, bound_pk) == ("lift", listing.pk) else \
+                forms.LiftForm(auto_id=f"lift{listing.pk}-%s")
+    lifted = list(_listings(user).exclude(lifted_at=None).select_related("lifted_by").order_by("-lifted_at")[:RECENTLY_LIFTED])
+    summons = list(Summons.objects.visible_to(user).select_related("unit", "created_by")
+                   .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("task"))).order_by("-held_on", "-pk"))
+    cases = list(AccountabilityCase.objects.visible_to(user).select_related("unit", "assignment__task")
+                 .order_by("-referred_on", "-pk"))
+    for case in cases:
+        if office and case.status != CaseStatus.CONCLUDED:
+            case.status_form = bound_form if (kind, bound_pk) == ("case_status", case.pk) else \
+                forms.CaseStatusForm(case=case, initial={"status": case.status})
+    context = {
+        "today": day,
+        "office": office,
+        "active": active,
+        "overdue_count": sum(1 for listing in active if listing.days_left < 0),
+        "lifted": lifted,
+        "summons": summons,
+        "cases": cases,
+        "leader_items": list(LeaderLedItem.objects.select_related("task").order_by("task__number", "leader_name")),
+    }
+    shown = [getattr(item, "lift_form", None) for item in active] + [getattr(case, "status_form", None) for case in cases]
+    if kind in ("lift", "case_status") and bound_form not in shown:
+        # the record left the list (lifted, concluded) since the page was loaded: say why at the top
+        context["stray_errors"] = [error for errors in bound_form.errors.values() for error in errors]
+    if office:
+        units = list(Unit.objects.order_by("kind", "name"))
+        context["summons_form"] = bound_form if kind == "summons" else forms.SummonsForm(units=units)
+        context["case_form"] = bound_form if kind == "case" else forms.CaseForm(units=units)
+        context["open_form"] = kind
+    return context
+
+
+@role_required()
+def supervision(request):
+    return render(request, "web/supervision.html", _context(request))
+
+
+def _office_only(request):
+    if request.role not in OFFICE_ROLES:
+        raise PermissionDenied(OFFICE_ONLY)
+
+
+def _attempt(request, bound, call, message, anchor):
+    """Run a service call; a ``LedgerError`` shows the page again with the message beside its field."""
+    form = bound[2]
+    try:
+        call()
+    except LedgerError as error:
+        if isinstance(error, NotFound):
+            raise Http404(error.message) from None
+        form.show_error(error)
+        return render(request, "web/supervision.html", _context(request, bound), status=error.status_code)
+    messages.success(request, message)
+    return redirect(reverse("supervision") + anchor)
+
+
+def _invalid(request, bound):
+    return render(request, "web/supervision.html", _context(request, bound), status=400)
+
+
+@require_POST
+@role_required()
+def lift(request, pk):
+    listing = get_object_or_404(ListedSupervision.objects.visible_to(request.user), pk=pk)
+    _office_only(request)
+    form = forms.LiftForm(request.POST, auto_id=f"lift{listing.pk}-%s")
+    bound = ("lift", listing.pk, form)
+    if not form.is_valid():
+        return _invalid(request, bound)
+    return _attempt(request, bound, lambda: services.lift_listing(listing.pk, actor=request.user,
+                                                                  note=form.cleaned_data["note"]),
+                    f"已摘牌：任务{listing.assignment.task.number} · {listing.assignment.unit.name}", "#listings")
+
+
+@require_POST
+@role_required()
+def record_summons(request):
+    _office_only(request)
+    form = forms.SummonsForm(request.POST, units=Unit.objects.order_by("kind", "name"))
+    bound = ("summons", None, form)
+    if not form.is_valid():
+        return _invalid(request, bound)
+    data = form.cleaned_data
+    return _attempt(request, bound, lambda: services.record_summons(
+        actor=request.user, unit=data["unit"], held_on=data["held_on"], attendees=data["attendees"],
+        reason=data["reason"], requirements=data["requirements"], assignments=data["assignments"],
+    ), f"已记录约谈：{data['unit'].name}", "#summons")
+
+
+@require_POST
+@role_required()
+def refer_case(request):
+    _office_only(request)
+    form = forms.CaseForm(request.POST, units=Unit.objects.order_by("kind", "name"))
+    bound = ("case", None, form)
+    if not form.is_valid():
+        return _invalid(request, bound)
+    data = form.cleaned_data
+    return _attempt(request, bound, lambda: services.refer_case(
+        actor=request.user, unit=data["unit"], persons=data["persons"], summary=data["summary"],
+        referred_on=data["referred_on"], referred_to=data["referred_to"], assignment=data["assignment"],
+    ), f"已移交责任追究：{data['unit'].name} · {data['persons']}", "#cases")
+
+
+@require_POST
+@role_required()
+def case_status(request, pk):
+    case = get_object_or_404(AccountabilityCase.objects.visible_to(request.user), pk=pk)
+    _office_only(request)
+    form = forms.CaseStatusForm(request.POST, case=case)
+    bound = ("case_status", case.pk, form)
+    if not form.is_valid():
+        return _invalid(request, bound)
+    data = form.cleaned_data
+    return _attempt(request, bound, lambda: services.update_case(case.pk, actor=request.user, status=data["status"],
+                                                                 conclusion=data["conclusion"]),
+                    f"已更新办理状态：{case.unit.name} · {case.persons}", f"#case-{case.pk}")
+
