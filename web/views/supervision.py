@@ -71,7 +71,7 @@ def _context(request, bound=None):
         # the record left the list (lifted, concluded) since the page was loaded: say why at the top
         context["stray_errors"] = [error for errors in bound_form.errors.values() for error in errors]
     if office:
-        units = list(Unit.objects.order_by("kind", "name"))
+        units = list(_units())
         context["summons_form"] = bound_form if kind == "summons" else forms.SummonsForm(units=units)
         context["case_form"] = bound_form if kind == "case" else forms.CaseForm(units=units)
         context["open_form"] = kind
@@ -88,11 +88,14 @@ def _office_only(request):
         raise PermissionDenied(OFFICE_ONLY)
 
 
-def _attempt(request, bound, call, message, anchor):
-    """Run a service call; a ``LedgerError`` shows the page again with the message beside its field."""
+def _submit(request, bound, call, anchor):
+    """Read the bound form and run ``call(data)``, which returns the success message. Bad input (400) or a
+    ``LedgerError`` (its status) shows the page again with the message beside the field, nothing changed."""
     form = bound[2]
+    if not form.is_valid():
+        return render(request, "web/supervision.html", _context(request, bound), status=400)
     try:
-        call()
+        message = call(form.cleaned_data)
     except LedgerError as error:
         if isinstance(error, NotFound):
             raise Http404(error.message) from None
@@ -102,8 +105,8 @@ def _attempt(request, bound, call, message, anchor):
     return redirect(reverse("supervision") + anchor)
 
 
-def _invalid(request, bound):
-    return render(request, "web/supervision.html", _context(request, bound), status=400)
+def _units():
+    return Unit.objects.order_by("kind", "name")
 
 
 @require_POST
@@ -111,43 +114,37 @@ def _invalid(request, bound):
 def lift(request, pk):
     listing = get_object_or_404(ListedSupervision.objects.visible_to(request.user), pk=pk)
     _office_only(request)
+
+    def call(data):
+        services.lift_listing(listing.pk, actor=request.user, note=data["note"])
+        return f"已摘牌：任务{listing.assignment.task.number} · {listing.assignment.unit.name}"
+
     form = forms.LiftForm(request.POST, auto_id=f"lift{listing.pk}-%s")
-    bound = ("lift", listing.pk, form)
-    if not form.is_valid():
-        return _invalid(request, bound)
-    return _attempt(request, bound, lambda: services.lift_listing(listing.pk, actor=request.user,
-                                                                  note=form.cleaned_data["note"]),
-                    f"已摘牌：任务{listing.assignment.task.number} · {listing.assignment.unit.name}", "#listings")
+    return _submit(request, ("lift", listing.pk, form), call, "#listings")
 
 
 @require_POST
 @role_required()
 def record_summons(request):
     _office_only(request)
-    form = forms.SummonsForm(request.POST, units=Unit.objects.order_by("kind", "name"))
-    bound = ("summons", None, form)
-    if not form.is_valid():
-        return _invalid(request, bound)
-    data = form.cleaned_data
-    return _attempt(request, bound, lambda: services.record_summons(
-        actor=request.user, unit=data["unit"], held_on=data["held_on"], attendees=data["attendees"],
-        reason=data["reason"], requirements=data["requirements"], assignments=data["assignments"],
-    ), f"已记录约谈：{data['unit'].name}", "#summons")
+
+    def call(data):
+        services.record_summons(actor=request.user, **data)
+        return f"已记录约谈：{data['unit'].name}"
+
+    return _submit(request, ("summons", None, forms.SummonsForm(request.POST, units=_units())), call, "#summons")
 
 
 @require_POST
 @role_required()
 def refer_case(request):
     _office_only(request)
-    form = forms.CaseForm(request.POST, units=Unit.objects.order_by("kind", "name"))
-    bound = ("case", None, form)
-    if not form.is_valid():
-        return _invalid(request, bound)
-    data = form.cleaned_data
-    return _attempt(request, bound, lambda: services.refer_case(
-        actor=request.user, unit=data["unit"], persons=data["persons"], summary=data["summary"],
-        referred_on=data["referred_on"], referred_to=data["referred_to"], assignment=data["assignment"],
-    ), f"已移交责任追究：{data['unit'].name} · {data['persons']}", "#cases")
+
+    def call(data):
+        services.refer_case(actor=request.user, **data)
+        return f"已移交责任追究：{data['unit'].name} · {data['persons']}"
+
+    return _submit(request, ("case", None, forms.CaseForm(request.POST, units=_units())), call, "#cases")
 
 
 @require_POST
@@ -155,12 +152,11 @@ def refer_case(request):
 def case_status(request, pk):
     case = get_object_or_404(AccountabilityCase.objects.visible_to(request.user), pk=pk)
     _office_only(request)
+
+    def call(data):
+        services.update_case(case.pk, actor=request.user, **data)
+        return f"已更新办理状态：{case.unit.name} · {case.persons}"
+
     form = forms.CaseStatusForm(request.POST, case=case)
-    bound = ("case_status", case.pk, form)
-    if not form.is_valid():
-        return _invalid(request, bound)
-    data = form.cleaned_data
-    return _attempt(request, bound, lambda: services.update_case(case.pk, actor=request.user, status=data["status"],
-                                                                 conclusion=data["conclusion"]),
-                    f"已更新办理状态：{case.unit.name} · {case.persons}", f"#case-{case.pk}")
+    return _submit(request, ("case_status", case.pk, form), call, f"#case-{case.pk}")
 
