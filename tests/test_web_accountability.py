@@ -218,6 +218,7 @@ def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(o
         assert "晋中事由" in body and "晋中某人" in body
         assert "临汾" not in body
         assert "<form method=\"post\" action=\"/supervision/" not in body
+        assert '<a href="/supervision/" aria-current="page">督办问责</a>' in body  # in their navigation too
     assert [item.pk for item in client_for(outsider).get("/supervision/").context["active"]] == [theirs.pk]
 
     before = changes()
