@@ -141,3 +141,27 @@ def test_a_pinned_demo_date_does_not_change_the_story(plan, settings):
 
     assert max(ProgressReport.objects.values_list("week", flat=True)) == "2017-W48"
     assert set(demo_rows().values_list("status", flat=True)) == set(Status.values)
+
+
+def test_the_demo_shows_supervision_and_accountability_built_through_the_services(plan):
+    from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
+
+    load_demo()
+
+    listing = ListedSupervision.objects.select_related("assignment__unit").get()
+    assert listing.assignment.unit.name == "临汾市" and listing.lifted_at is None
+    assert listing.assignment.due_date < datetime.date(2017, 11, 20) and listing.assignment.status != Status.SIGNED_OFF
+    summons = Summons.objects.get()
+    assert summons.unit.name == "临汾市" and listing.assignment in summons.assignments.all()
+    assert AccountabilityCase.objects.get().assignment == listing.assignment
+    item = LeaderLedItem.objects.select_related("task").get()
+    assert item.leader_name in {o.name for o in item.task.officials.all()}
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"list_supervision", "record_summons", "refer_case", "add_leader_item"} <= actions
+    assert verify_chain()[1] is None
+    assert ListedSupervision.objects.get().listed_at.date() == datetime.date(2017, 11, 20)
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "演示督办问责：已就绪，本次未作改动" in out.getvalue()
+    assert (ListedSupervision.objects.count(), Summons.objects.count(), AccountabilityCase.objects.count()) == (1, 1, 1)

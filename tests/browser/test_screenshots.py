@@ -59,6 +59,11 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
     expect(page.locator("main")).to_contain_text("临汾市")  # task 10, checked by its unit, waits for the office
     shots.append(screenshot(page, screenshot_dir, "queue"))
 
+    page.goto("/supervision/")
+    expect(page.locator("main")).to_contain_text("挂牌督办")
+    expect(page.locator("main")).to_contain_text("临汾市人民政府分管副市长")  # the demo's summons
+    shots.append(screenshot(page, screenshot_dir, "supervision"))
+
     desk = open_page()
     log_in(desk, "jinzhong", DEMO_PASSWORD)
     expect(desk.get_by_role("heading", level=1)).to_contain_text("我的任务 · 晋中市")

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from accountability.demo import load as load_accountability_demo
 from dispatch.demo import load as load_dispatch_demo
 from tasks.demo import DEMO_PASSWORD, load_demo
 from tasks.models import Task
@@ -19,3 +20,4 @@ class Command(BaseCommand):
         if not result.changed:
             self.stdout.write("演示数据均已就绪，本次未作任何改动。")
         self.stdout.write(load_dispatch_demo())
+        self.stdout.write(load_accountability_demo())
