@@ -168,7 +168,8 @@ def test_it_takes_an_extension_request_and_the_offices_decision(liaison, office)
     extension = a.extensions.get()
     queue = client_for(office).get("/queue/")
     assert [e.pk for e in queue.context["extensions"]] == [extension.pk]
-    response = post(office, a, "extension_decision", {"decision": "approve", "note": "同意", "next": "/queue/"})
+    response = post(office, a, "extension_decision",
+                    {"extension": extension.pk, "decision": "approve", "note": "同意", "next": "/queue/"})
     assert response.status_code == 302
     extension.refresh_from_db()
     a.refresh_from_db()
@@ -188,9 +189,10 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     review = a.reviews.get()
     assert client_for(office).get("/reviews/").context["pending"] == [review]
     a.refresh_from_db()
-    no_findings = post(office, a, "review_outcome", {"outcome": "relapsed", "findings": ""})
+    no_findings = post(office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": ""})
     assert no_findings.status_code == 400 and "问题反弹须写明检查情况" in no_findings.content.decode()
-    assert post(office, a, "review_outcome", {"outcome": "relapsed", "findings": "又有散煤"}).status_code == 302
+    relapsed = post(office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": "又有散煤"})
+    assert relapsed.status_code == 302
     review.refresh_from_db()
     a.refresh_from_db()
     assert review.outcome == ReviewOutcome.RELAPSED and a.status == Status.REOPENED
@@ -212,3 +214,92 @@ def test_it_ignores_a_next_address_on_another_site(liaison):
     a = row()
     response = post(liaison, a, "report", {"week": "2017-W40", "text": "x", "percent": "5", "next": "https://evil.example/"})
     assert response["Location"] == f"/assignments/{a.pk}/"
+
+
+def hidden(page: str, name: str) -> str:
+    """The value of the first hidden input called ``name`` on a page."""
+    import re
+    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+    assert match, f"no hidden {name} on the page"
+    return match.group(1)
+
+
+def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, office):
+    a = row()
+    first = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    page = client_for(office).get("/queue/").content.decode()  # the office opens the queue ...
+    old_form = {"extension": hidden(page, "extension"), "version": hidden(page, "version"),
+                "decision": "approve", "note": "同意", "next": "/queue/"}
+    assert old_form["extension"] == str(first.pk)
+    ledger.decide_extension(first.pk, actor=office, approve=False, note="理由不足")  # ... someone else refuses it
+    newer = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2020, 12, 31), reason="再延")
+    audit_before = AuditEntry.objects.count()
+    response = client_for(office).post(f"/assignments/{a.pk}/extension_decision/", old_form)
+    assert response.status_code == 412
+    assert "该延期申请已处理或已变更，请刷新后重试" in response.content.decode()
+    newer.refresh_from_db()
+    a.refresh_from_db()
+    assert newer.status == ExtensionStatus.PENDING and a.extended_due_date is None
+    assert AuditEntry.objects.count() == audit_before
+    # the assignment page's form carries the pending request's id, and deciding it works
+    page = client_for(office).get(f"/assignments/{a.pk}/").content.decode()
+    assert hidden(page, "extension") == str(newer.pk)
+    assert post(office, a, "extension_decision", {"extension": newer.pk, "decision": "refuse"}).status_code == 302
+    newer.refresh_from_db()
+    assert newer.status == ExtensionStatus.REFUSED
+
+
+def test_an_extension_decision_needs_the_pending_id_and_a_current_version(liaison, office, outsider):
+    a = row()
+    extension = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    other = Assignment.objects.filter(unit__name="临汾市", due_date__isnull=False).first()
+    foreign = ledger.request_extension(other.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    missing = post(office, a, "extension_decision", {"decision": "approve"})
+    assert missing.status_code == 400 and "页面已过期，请刷新后重试" in missing.content.decode()
+    assert post(office, a, "extension_decision", {"extension": foreign.pk, "decision": "approve"}).status_code == 404
+    stale = post(office, a, "extension_decision", {"extension": extension.pk, "decision": "approve",
+                                                   "version": a.version - 1})
+    assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
+    extension.refresh_from_db()
+    foreign.refresh_from_db()
+    assert extension.status == foreign.status == ExtensionStatus.PENDING
+
+
+def signed_off(liaison, unit_leader, office):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    a.refresh_from_db()
+    return a
+
+
+def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison, unit_leader, office):
+    a = signed_off(liaison, unit_leader, office)
+    first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    page = client_for(office).get("/reviews/").content.decode()
+    old_form = {"review": hidden(page, "review"), "version": hidden(page, "version"), "outcome": "relapsed",
+                "findings": "又有散煤"}
+    assert old_form["review"] == str(first.pk)
+    ledger.record_review(first.pk, actor=office, outcome="holds")
+    a.refresh_from_db()
+    newer = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 6, 1))
+    response = client_for(office).post(f"/assignments/{a.pk}/review_outcome/", old_form)
+    assert response.status_code == 412
+    assert "该回头看已处理或已变更，请刷新后重试" in response.content.decode()
+    newer.refresh_from_db()
+    a.refresh_from_db()
+    assert newer.outcome == ReviewOutcome.PENDING and a.status == Status.SIGNED_OFF
+    page = client_for(office).get(f"/assignments/{a.pk}/").content.decode()
+    assert hidden(page, "review") == str(newer.pk)
+
+
+def test_a_review_outcome_from_a_stale_page_gets_412(liaison, unit_leader, office):
+    a = signed_off(liaison, unit_leader, office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    stale = post(office, a, "review_outcome", {"review": review.pk, "outcome": "holds", "version": a.version - 1})
+    assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
+    assert post(office, a, "review_outcome", {"outcome": "holds"}).status_code == 400
+    review.refresh_from_db()
+    assert review.outcome == ReviewOutcome.PENDING

@@ -60,9 +60,11 @@ class VersionedForm(ServiceErrorForm):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        # The version is a hidden field the user can neither see nor fix: a bad one (a tampered or
-        # mangled page) is said at the top of the form instead of next to an invisible input.
-        if self._errors.pop("version", None):
+        # The version (and the id of the request a decision is about) are hidden fields the user can
+        # neither see nor fix: a bad one (a tampered or mangled page) is said at the top of the form
+        # instead of next to an invisible input.
+        hidden = [name for name, field in self.fields.items() if isinstance(field.widget, forms.HiddenInput)]
+        if any([self._errors.pop(name, None) for name in hidden]):
             self.add_error(None, STALE_PAGE)
         return super().clean()
 
@@ -143,7 +145,10 @@ class ScheduleReviewForm(VersionedForm):
 
 
 class ReviewOutcomeForm(VersionedForm):
+    """The outcome of the pending review the page showed: its id travels with the form."""
+
     id_prefix = "outcome"
+    review = forms.IntegerField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
         label="回头看结论", widget=forms.RadioSelect,
         choices=[(ReviewOutcome.HOLDS.value, ReviewOutcome.HOLDS.label), (ReviewOutcome.RELAPSED.value, ReviewOutcome.RELAPSED.label)],
@@ -153,7 +158,10 @@ class ReviewOutcomeForm(VersionedForm):
 
 
 class ExtensionDecisionForm(VersionedForm):
+    """The decision on the pending extension request the page showed: its id travels with the form."""
+
     id_prefix = "decision"
+    extension = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")],
                                  widget=forms.RadioSelect)
     note = forms.CharField(label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))

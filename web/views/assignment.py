@@ -20,7 +20,7 @@ from accountability.models import active_listing, with_active_listing
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
 from tasks.models import Assignment, Evidence
 from tasks.services import ledger
-from tasks.services.errors import LedgerError, NotFound
+from tasks.services.errors import LedgerError, NotFound, StaleVersion
 from tasks.services.transitions import allowed_actions
 from tasks.weeks import today
 from web import forms
@@ -63,9 +63,9 @@ def _forms(assignment, request):
         if assignment.status == Status.SIGNED_OFF and review is None:
             available["schedule_review"] = forms.ScheduleReviewForm(initial=initial)
         if review is not None:
-            available["review_outcome"] = forms.ReviewOutcomeForm(initial=initial)
+            available["review_outcome"] = forms.ReviewOutcomeForm(initial={**initial, "review": review.pk})
         if extension is not None:
-            available["extension_decision"] = forms.ExtensionDecisionForm(initial=initial)
+            available["extension_decision"] = forms.ExtensionDecisionForm(initial={**initial, "extension": extension.pk})
         if active_listing(assignment) is not None:
             available["lift_supervision"] = forms.LiftForm(initial=initial)
         elif assignment.status != Status.SIGNED_OFF:
@@ -129,19 +129,35 @@ def _schedule_review(assignment, data, user):
     return "回头看已安排"
 
 
+def _shown(items, pk, pending, what):
+    """The request the page showed, if it is still the pending one; a page older than that is stale.
+
+    An id that is none of this assignment's is a 404; one of its requests that has since been
+    decided, or replaced by a newer one, gets the stale page's 412 so nothing the office never
+    saw is decided.
+    """
+    item = next((item for item in items if item.pk == pk), None)
+    if item is None:
+        raise NotFound(f"该{what}不存在")
+    if pending is None or item.pk != pending.pk:
+        raise StaleVersion(f"该{what}已处理或已变更，请刷新后重试")
+    return item
+
+
 def _review_outcome(assignment, data, user):
-    review = _pending_review(assignment)
-    if review is None:
-        raise NotFound("没有待检查的回头看")
-    ledger.record_review(review.pk, actor=user, outcome=data["outcome"], findings=data["findings"])
+    reviews = assignment.reviews.all()
+    review = _shown(reviews, data["review"], _pending_review(assignment), "回头看")
+    ledger.record_review(review.pk, actor=user, outcome=data["outcome"], findings=data["findings"],
+                         expected_version=data["version"])
     return "回头看结论已记录"
 
 
 def _extension_decision(assignment, data, user):
-    extension = _pending(assignment.extensions.all(), ExtensionStatus.PENDING)
-    if extension is None:
-        raise NotFound("没有待审批的延期申请")
-    ledger.decide_extension(extension.pk, actor=user, approve=data["decision"] == "approve", note=data["note"])
+    extensions = assignment.extensions.all()
+    pending = _pending(extensions, ExtensionStatus.PENDING)
+    extension = _shown(extensions, data["extension"], pending, "延期申请")
+    ledger.decide_extension(extension.pk, actor=user, approve=data["decision"] == "approve", note=data["note"],
+                            expected_version=data["version"])
     return "延期申请已审批"
 
 
