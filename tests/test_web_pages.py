@@ -246,3 +246,44 @@ def test_it_explains_a_failed_csrf_check_in_chinese(liaison):
     response = client.post(f"/assignments/{assignment(17, '晋中市').pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5})
     assert response.status_code == 403
     assert "页面已过期" in response.content.decode()
+
+
+def sign_off(row, liaison, unit_leader, office):
+    ledger.submit_report(row.pk, actor=liaison, week="2017-W40", text="推进", percent=100)
+    ledger.request_signoff(row.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(row.pk, actor=unit_leader)
+    ledger.approve(row.pk, actor=office)
+
+
+def test_it_links_each_unit_without_a_report_to_its_own_ledger_rows(office):
+    client = client_for(office)
+    page = client.get("/dashboard/").content.decode()
+    jinzhong = assignment(17, "晋中市").unit
+    link = f'href="/ledger/?unit={jinzhong.pk}">晋中市</a>'
+    assert link in page and "/ledger/?q=" not in page
+    rows = client.get(f"/ledger/?unit={jinzhong.pk}").context["page"]
+    assert rows.paginator.count == Assignment.objects.filter(unit=jinzhong).count()
+    assert {a.unit_id for a in rows.object_list} == {jinzhong.pk}
+
+
+def test_the_charts_running_total_is_what_is_signed_off_now(office, liaison, unit_leader):
+    first, second = assignment(17, "晋中市"), Assignment.objects.filter(unit__name="晋中市").exclude(task__number=17).first()
+    for row in (first, second):
+        sign_off(row, liaison, unit_leader, office)
+    review = ledger.schedule_review(first.pk, actor=office, scheduled_for=today())
+    ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="问题反弹")
+    response = client_for(office).get("/dashboard/")
+    signed = response.context["totals"]["signed_off"]
+    assert signed == 1
+    assert response.context["chart"].cumulative[-1] == signed
+    assert f"累计 {signed} 项" in response.content.decode()
+
+
+def test_it_shows_a_share_under_one_percent_with_a_decimal(office, liaison, unit_leader):
+    sign_off(assignment(17, "晋中市"), liaison, unit_leader, office)
+    response = client_for(office).get("/dashboard/")
+    totals = response.context["totals"]
+    assert totals["total"] > 100  # one row is under 1 %
+    assert 0 < totals["signed_off_pct"] < 1
+    assert f"已销号（{totals['signed_off_pct']}%）" in response.content.decode()
+    assert "已销号（0%）" not in response.content.decode()
