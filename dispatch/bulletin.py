@@ -12,8 +12,9 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
   otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
-  ``None`` when none was due) and ``rank`` (by on-time rate, equal rates share a rank,
-  units without a rate last);
+  ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
+  overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
+  rate, listed last and shown "—");
 - ``overdue``: the overdue assignments (task_number, unit, due_date, effective_due, status);
 - ``missed_reports``: units that left an open assignment unreported in a week of the
   month (the ISO weeks ending in the month), with those ``weeks``;
@@ -170,14 +171,7 @@ def bulletin_data(month: str) -> dict:
 
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
-    by_unit = sorted(units.values(), key=lambda u: (u["on_time_rate"] is None, -(u["on_time_rate"] or 0),
-                                                    u["overdue"], u["unit"]))
-    rated = [u for u in by_unit if u["on_time_rate"] is not None]
-    for position, unit in enumerate(rated, 1):
-        same = position > 1 and rated[position - 2]["on_time_rate"] == unit["on_time_rate"]
-        unit["rank"] = rated[position - 2]["rank"] if same else position
-    for unit in by_unit[len(rated):]:
-        unit["rank"] = len(rated) + 1
+    by_unit = rank_units(units.values())
 
     signed = (SignOffRequest.objects.filter(status=SignOffStatus.APPROVED, office_checked_at__gte=since,
                                             office_checked_at__lt=until)
@@ -198,6 +192,30 @@ def bulletin_data(month: str) -> dict:
         "previous": {"month": previous.month, "totals": previous_totals} if previous_totals else None,
         "change": {k: totals[k] - previous_totals.get(k, 0) for k in BUCKETS} if previous_totals else None,
     }
+
+
+def _standing(unit: dict) -> tuple:
+    """What orders units of the same kind of record: rate down, overdue rows up, sign-offs down."""
+    return -unit["on_time_rate"], unit["overdue"], -unit["signed_off"]
+
+
+def rank_units(units) -> list[dict]:
+    """The units in ranking order, each with its ``rank``; ``None`` for a unit with nothing due yet.
+
+    Rated units first, by on-time rate (higher first), then by fewer overdue rows (a unit
+    with an overdue row never above one without at the same rate), then by more sign-offs;
+    units equal on all three share a rank (competition ranking: 1, 1, 3). Units with no
+    assignment due by the month's end have no rate: they are not ranked (``rank`` None,
+    shown "—") and come last, by name.
+    """
+    rated = sorted((u for u in units if u["on_time_rate"] is not None), key=lambda u: (_standing(u), u["unit"]))
+    unrated = sorted((u for u in units if u["on_time_rate"] is None), key=lambda u: u["unit"])
+    for position, unit in enumerate(rated, 1):
+        same = position > 1 and _standing(rated[position - 2]) == _standing(unit)
+        unit["rank"] = rated[position - 2]["rank"] if same else position
+    for unit in unrated:
+        unit["rank"] = None
+    return rated + unrated
 
 
 def _iso(day):
@@ -300,12 +318,14 @@ def announce_bulletin(bulletin_id: int) -> Delivery:
     if bulletin is None:
         return Delivery()
     t = bulletin.data.get("totals", {})
-    ranked = [u["unit"] for u in bulletin.data.get("by_unit", []) if u.get("rank") == 1]
+    by_unit = bulletin.data.get("by_unit", [])
+    first = [u["unit"] for u in by_unit if u.get("rank") == 1 and (u.get("on_time_rate") or 0) > 0]
+    rated = any(u.get("on_time_rate") is not None for u in by_unit)
     body = "\n".join([
         f"{bulletin.month} 月通报已发布。",
         f"台账 {t.get('total')} 项：已销号 {t.get('signed_off')} 项，按计划推进 {t.get('on_track')} 项，"
         f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。",
-        *([f"按期完成率第一：{'、'.join(ranked)}。"] if ranked else []),
+        *([f"按期完成率第一：{'、'.join(first)}。"] if first else ["本月到期任务无单位按期完成。"] if rated else []),
         f"全文见信息公开页面 /public/bulletins/{bulletin.month}/。",
     ])
     messages = [Message(user_id, f"{bulletin.month} 月通报已发布", body) for user_id in office_recipients(leaders=True)]

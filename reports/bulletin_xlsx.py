@@ -54,7 +54,7 @@ def build_bulletin_workbook(bulletin) -> bytes:
     _table(workbook, "单位排名", title,
            [Column("排名", 6, "center"), Column("责任单位", 14, "center"), Column("单位类型", 10, "center"), *BUCKET_COLUMNS,
             Column("按期完成率", 11, "percent")],
-           [[u.get("rank"), u.get("unit"), UnitKind(u["kind"]).label if u.get("kind") in UnitKind.values else u.get("kind"),
+           [["—" if u.get("rank") is None else u["rank"], u.get("unit"), UnitKind(u["kind"]).label if u.get("kind") in UnitKind.values else u.get("kind"),
              *_counts(u), "—" if u.get("on_time_rate") is None else u["on_time_rate"]]
             for u in sorted(data.get("by_unit", []), key=lambda u: (u.get("rank") is None, u.get("rank") or 0))])
     _table(workbook, "逾期清单", title,

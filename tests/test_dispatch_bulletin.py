@@ -96,8 +96,69 @@ def test_units_are_ranked_by_on_time_rate_against_original_due_dates(october):
     assert (linfen["on_time_rate"], linfen["rank"]) == (0.0, 2)  # E extended, but late against its original date
     assert (jinzhong["signed_off"], jinzhong["overdue"], linfen["reopened"], linfen["on_track"]) == (2, 1, 1, linfen["total"] - 1)
     others = [u for name, u in units.items() if name not in ("晋中市", "临汾市")]
-    assert others and all(u["on_time_rate"] is None and u["rank"] == 3 for u in others)
+    assert others and all(u["on_time_rate"] is None and u["rank"] is None for u in others)  # nothing due yet: unranked
     assert [u["unit"] for u in october["data"]["by_unit"][:2]] == ["晋中市", "临汾市"]
+
+
+@pytest.fixture
+def zero_rates(october):
+    """October's ledger plus a third unit with an assignment due 10-05 and still open: 0 % and one overdue row."""
+    third = Assignment.objects.filter(task__deadline_kind="dated").exclude(unit__name__in=("晋中市", "临汾市")).first()
+    Assignment.objects.filter(pk=third.pk).update(due_date=datetime.date(2017, 10, 5))
+    with on("2017-11-01", 9):
+        data = bulletin_data("2017-10")
+    return third.unit.name, {u["unit"]: u for u in data["by_unit"]}, data
+
+
+def test_at_the_same_rate_a_unit_with_an_overdue_row_ranks_below_one_without(zero_rates):
+    name, units, data = zero_rates
+
+    assert (units[name]["on_time_rate"], units[name]["overdue"]) == (0.0, 1)
+    assert (units["临汾市"]["on_time_rate"], units["临汾市"]["overdue"]) == (0.0, 0)
+    assert [(u["unit"], u["rank"]) for u in data["by_unit"][:3]] == [("晋中市", 1), ("临汾市", 2), (name, 3)]
+    assert all(u["rank"] is None for u in data["by_unit"][3:])
+
+
+def test_units_equal_on_rate_overdue_rows_and_sign_offs_share_a_rank():
+    from dispatch.bulletin import rank_units
+
+    units = [{"unit": name, "on_time_rate": rate, "overdue": overdue, "signed_off": signed}
+             for name, rate, overdue, signed in (("甲", 0.5, 1, 2), ("乙", 0.5, 1, 2), ("丙", 0.5, 0, 1),
+                                                 ("丁", None, 0, 0), ("戊", 0.5, 1, 3))]
+
+    assert [(u["unit"], u["rank"]) for u in rank_units(units)] == [
+        ("丙", 1), ("戊", 2), ("乙", 3), ("甲", 3), ("丁", None)]  # equals by name
+
+
+def announcement(data) -> str:
+    from dispatch.bulletin import announce_bulletin
+
+    bulletin = Bulletin.objects.create(month="2017-10", status="published", data=data)
+    announce_bulletin(bulletin.pk)
+    return Notification.objects.filter(job="bulletin").first().body
+
+
+def test_the_announcement_names_the_first_only_for_a_rate_above_zero(zero_rates, leader):
+    name, units, data = zero_rates
+    with on("2017-11-01", 9):
+        assert "按期完成率第一：晋中市。" in announcement(data)
+
+    Bulletin.objects.all().delete()
+    Notification.objects.all().delete()
+    Assignment.objects.filter(unit__name="晋中市", due_date__lte=datetime.date(2017, 10, 31)).update(due_date=datetime.date(2018, 6, 30))
+    with on("2017-11-01", 9):
+        data = bulletin_data("2017-10")
+        body = announcement(data)
+    assert data["by_unit"][0]["rank"] == 1 and data["by_unit"][0]["on_time_rate"] == 0.0
+    assert "第一" not in body and "本月到期任务无单位按期完成。" in body
+
+
+def test_the_bulletin_page_shows_a_dash_for_an_unranked_unit(zero_rates):
+    from dispatch.bulletin import render_html
+
+    name, units, data = zero_rates
+    html = render_html("2017-10", data)
+    assert "<tr><td>—</td>" in html and "None" not in html
 
 
 def test_it_compares_with_the_previous_months_bulletin(october):

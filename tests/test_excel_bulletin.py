@@ -17,7 +17,7 @@ DATA = {
     ],
     "by_unit": [
         {"unit": "长治市", "kind": "city", "total": 20, "signed_off": 3, "on_track": 15, "overdue": 2, "reopened": 0,
-         "on_time_rate": None, "rank": 3},
+         "on_time_rate": None, "rank": None},
         {"unit": "晋中市", "kind": "city", "total": 22, "signed_off": 6, "on_track": 14, "overdue": 1, "reopened": 1,
          "on_time_rate": 0.75, "rank": 1},
         {"unit": "省环保厅", "kind": "department", "total": 9, "signed_off": 2, "on_track": 7, "overdue": 0, "reopened": 0,
@@ -60,7 +60,7 @@ def test_the_ranking_is_in_rank_order_with_rates_as_percent_numbers():
     rows = values(sheet)
 
     assert rows[0][:3] == ("排名", "责任单位", "单位类型")
-    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [(1, "晋中市", "地市"), (2, "省环保厅", "省直部门"), (3, "长治市", "地市")]
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [(1, "晋中市", "地市"), (2, "省环保厅", "省直部门"), ("—", "长治市", "地市")]
     rate = sheet["I2"]
     assert (rate.value, rate.number_format) == (0.75, "0.0%")
     assert sheet["I4"].value == "—"  # no assignment due yet: no rate
