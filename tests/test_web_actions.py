@@ -303,3 +303,19 @@ def test_a_review_outcome_from_a_stale_page_gets_412(liaison, unit_leader, offic
     assert post(office, a, "review_outcome", {"outcome": "holds"}).status_code == 400
     review.refresh_from_db()
     assert review.outcome == ReviewOutcome.PENDING
+
+
+def test_the_checkers_see_a_warning_when_the_request_is_below_100_percent(liaison, unit_leader, office):
+    below, full = row(), Assignment.objects.filter(unit__name="晋中市").exclude(task__number=17).first()
+    ledger.submit_report(below.pk, actor=liaison, week="2017-W40", text="x", percent=98)
+    ledger.submit_report(full.pk, actor=liaison, week="2017-W40", text="x", percent=100)
+    for a in (below, full):
+        ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    warning = "最近报送完成比例 98%，未达 100%"
+    queue = client_for(unit_leader).get("/queue/").content.decode()
+    assert queue.count(warning) == 1 and "最近报送完成比例 100%" not in queue
+    assert warning in client_for(unit_leader).get(f"/assignments/{below.pk}/").content.decode()
+    assert "未达 100%" not in client_for(unit_leader).get(f"/assignments/{full.pk}/").content.decode()
+    ledger.approve(below.pk, actor=unit_leader)  # no rule change: the first check still passes it on
+    assert warning in client_for(office).get("/queue/").content.decode()
+    assert warning in client_for(office).get(f"/assignments/{below.pk}/").content.decode()
