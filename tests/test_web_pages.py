@@ -287,3 +287,11 @@ def test_it_shows_a_share_under_one_percent_with_a_decimal(office, liaison, unit
     assert 0 < totals["signed_off_pct"] < 1
     assert f"已销号（{totals['signed_off_pct']}%）" in response.content.decode()
     assert "已销号（0%）" not in response.content.decode()
+
+
+def test_the_desk_offers_the_excel_upload_only_to_those_who_may_use_it(liaison, unit_leader):
+    mine = client_for(liaison).get("/desk/").content.decode()
+    assert "整表上传报送" in mine and 'name="file"' in mine
+    theirs = client_for(unit_leader).get("/desk/").content.decode()
+    assert "上传报送" not in theirs and 'name="file"' not in theirs
+    assert "周报由本单位联络员填报上传" in theirs

@@ -1,7 +1,9 @@
 """督办问责: listed supervision, summons, accountability cases and leader-led items in one page.
 
 Everyone signed in reads what the models' ``visible_to`` lets them see (a unit's liaison and leader:
-their unit's records; office and leaders: all); only the office writes, each write through
+their unit's records; office and leaders: all). Leader-led items (领导领办) are the exception: they are
+about tasks, not units, and tasks are public to every signed-in user, so every role sees all of them.
+Only the office writes, each write through
 ``accountability/services.py`` so it is audited. A write first finds its record through
 ``visible_to`` (another unit's record is a 404), then checks the role (403), then reads the form
 (400 with the message beside the field, nothing changed), then calls the service.
