@@ -12,9 +12,14 @@ A preview answers a ``token``; posting it (instead of the file) applies that fil
 
 import tempfile
 
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
@@ -109,7 +114,7 @@ class WeeklyImportView(APIView):
             elif token:
                 data = staged(token, user)
             else:
-                raise InvalidInput("请选择要上传的周报表文件（字段 file）", field="file")
+                raise InvalidInput("请选择要上传的周报表文件", field="file")
             outcome = process_upload(data, user=user, dry_run=dry_run)
         except UploadRefused as exc:
             return Response(refusal_body(exc), status=status.HTTP_400_BAD_REQUEST)
@@ -122,6 +127,36 @@ class WeeklyImportView(APIView):
         if not dry_run and token:
             unstage(token, user)
         return Response(body)
+
+    def handle_exception(self, exc):
+        """The desk's form gets pages, not the API's bare errors: see ``html_error_page``."""
+        if isinstance(getattr(self.request, "accepted_renderer", None), TemplateHTMLRenderer):
+            page = html_error_page(self.request, exc)
+            if page is not None:
+                return page
+        return super().handle_exception(exc)
+
+
+CSRF_FAILED = "CSRF Failed"  # how DRF's SessionAuthentication words a CSRF refusal
+
+
+def html_error_page(request, exc):
+    """What a browser posting the desk's form sees instead of an API error, or None for the API's answer.
+
+    Signed out (session expired): the login page, back to the desk afterwards (the upload
+    itself cannot be replayed). A GET (the address typed or reloaded): the desk, where the
+    form is. A CSRF refusal: the site's "page expired" explanation, as Django's own CSRF
+    check shows it, with the signed-in user still in the header.
+    """
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return redirect_to_login(reverse("desk"), settings.LOGIN_URL)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return redirect("desk")
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith(CSRF_FAILED):
+        django_request = request._request
+        django_request.user = get_user(django_request)  # DRF made it anonymous when the check failed
+        return render(django_request, "403_csrf.html", status=status.HTTP_403_FORBIDDEN)
+    return None
 
 
 def refusal_body(exc: UploadRefused) -> dict:

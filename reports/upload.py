@@ -370,7 +370,7 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
     if role is None:
         raise Forbidden("无权上传周报表")
     if role != Role.LIAISON and not dry_run:
-        raise Forbidden("进展由本单位联络员上传报送；督察办和领导只能预览核对")
+        raise Forbidden(f"进展由本单位联络员上传报送；您的角色（{Role(role).label}）只能预览核对")
     data = read_bytes(upload)
     sha256 = hashlib.sha256(data).hexdigest()
     workbook = _open_workbook(data)

@@ -272,8 +272,10 @@ def test_only_a_liaison_applies_but_office_and_leaders_may_preview(api, office, 
     workbook, _row = filled
     before = ledger_state()
 
-    assert send(api, office, as_file(workbook)).status_code == 403
-    assert send(api, unit_leader, as_file(workbook)).status_code == 403
+    by_office, by_unit_leader = send(api, office, as_file(workbook)), send(api, unit_leader, as_file(workbook))
+    assert by_office.status_code == 403 and "您的角色（督察办）只能预览" in by_office.json()["detail"]
+    assert by_unit_leader.status_code == 403 and "您的角色（单位负责人）只能预览" in by_unit_leader.json()["detail"]
+    assert "督察办" not in by_unit_leader.json()["detail"]  # names the caller's role, not others'
     preview = send(api, office, as_file(workbook), dry_run=True)
     assert preview.status_code == 200 and len(preview.json()["changes"]) == 1
     assert send(api, leader, as_file(workbook), dry_run=True).status_code == 200
@@ -337,6 +339,54 @@ def test_the_desk_form_shows_every_problem_on_a_page(client, liaison, filled):
 
     assert response.status_code == 400
     assert f"工作表“整改台账”第 {row} 行 K 列：完成比例 120 超出 0–100" in response.content.decode()
+
+
+def test_a_signed_out_browser_goes_to_the_login_page_and_back_to_the_desk(client, filled):
+    workbook, _row = filled
+
+    page = client.post(URL, {"file": as_file(workbook)}, HTTP_ACCEPT="text/html")
+    api_answer = client.post(URL, {"file": as_file(workbook)}, HTTP_ACCEPT="application/json")
+
+    assert page.status_code == 302 and page["Location"] == "/login/?next=/desk/"
+    assert api_answer.status_code == 401 and api_answer.json()["detail"].startswith("请先登录")
+    assert ProgressReport.objects.count() == 0
+
+
+def test_opening_the_upload_address_in_a_browser_leads_to_the_desk(client, liaison):
+    client.force_login(liaison)
+
+    page = client.get(URL, HTTP_ACCEPT="text/html")
+    api_answer = client.get(URL, HTTP_ACCEPT="application/json")
+
+    assert page.status_code == 302 and page["Location"] == "/desk/"
+    assert api_answer.status_code == 405 and api_answer.json()["detail"] == "不支持该请求方法"
+
+
+def test_a_form_without_its_csrf_token_gets_the_page_expired_explanation(liaison, filled):
+    from django.test import Client
+
+    workbook, _row = filled
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(liaison)
+
+    response = client.post(URL, {"file": as_file(workbook)}, HTTP_ACCEPT="text/html")
+    page = response.content.decode()
+
+    assert response.status_code == 403 and "页面已过期，请刷新后重试" in page
+    assert "无权访问" not in page and "您的角色无权访问" not in page
+    assert 'href="/login/"' not in page and "联络员" in page  # still signed in, as the header says
+    assert ProgressReport.objects.count() == 0
+
+
+def test_a_form_without_a_file_says_so_without_the_field_name(client, api, liaison):
+    client.force_login(liaison)
+
+    page = client.post(URL, {}, HTTP_ACCEPT="text/html")
+    answer = api(liaison).post(URL, {}, format="multipart")
+
+    assert page.status_code == 400 and "请选择要上传的周报表文件" in page.content.decode()
+    assert "字段" not in page.content.decode() and "file" not in page.content.decode().split("<h1>")[1]
+    assert answer.status_code == 400 and answer.json()["errors"] == {"file": ["请选择要上传的周报表文件"]}
 
 
 # --- a week the dispatch froze; the live ledger; every problem at once ---------------------
