@@ -15,6 +15,7 @@ from tasks.models.people import role_of
 from tasks.services import audit
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from tasks.services.transitions import OFFICE
+from tasks.weeks import today
 
 # A case moves forward only: referred -> investigating -> concluded.
 CASE_FLOW = {
@@ -36,9 +37,18 @@ def _text(value, field: str, label: str) -> str:
     return value
 
 
-def _date(value, field: str, label: str) -> datetime.date:
+def _date(value, field: str, label: str, *, past: bool) -> datetime.date:
+    """A date that was given; on or before today when ``past`` (what happened), else on or after it (a deadline).
+
+    Today is ``tasks.weeks.today()``: the pinned ``RECTIFY_TODAY`` of a demo, or the local date.
+    """
     if not isinstance(value, datetime.date):
         raise InvalidInput(f"请填写{label}（YYYY-MM-DD）", field=field)
+    now = today()
+    if past and value > now:
+        raise InvalidInput(f"{label}不能晚于今天", field=field)
+    if not past and value < now:
+        raise InvalidInput(f"{label}不能早于今天", field=field)
     return value
 
 
@@ -47,7 +57,7 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
     """挂牌督办: put an open assignment under listed supervision until it is lifted."""
     _require_office(actor, "挂牌督办")
     reason = _text(reason, "reason", "挂牌理由")
-    deadline = _date(deadline, "deadline", "督办期限")
+    deadline = _date(deadline, "deadline", "督办期限", past=False)
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.status == Status.SIGNED_OFF:
         raise InvalidTransition("已销号的台账不能挂牌督办")
@@ -79,7 +89,7 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
 def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", assignments=()) -> Summons:
     """约谈: record a summons of a unit's officials, optionally naming the assignments concerned."""
     _require_office(actor, "约谈")
-    held_on = _date(held_on, "held_on", "约谈日期")
+    held_on = _date(held_on, "held_on", "约谈日期", past=True)
     attendees = _text(attendees, "attendees", "被约谈人")
     reason = _text(reason, "reason", "约谈事由")
     foreign = [a for a in assignments if a.unit_id != unit.pk]
@@ -102,7 +112,7 @@ def refer_case(*, actor, unit, persons, summary, referred_on, referred_to="省�
         raise InvalidInput(f"台账 {assignment.pk} 不属于{unit.name}", field="assignment")
     case = AccountabilityCase.objects.create(
         unit=unit, assignment=assignment, persons=_text(persons, "persons", "涉及人员"),
-        summary=_text(summary, "summary", "问题线索"), referred_on=_date(referred_on, "referred_on", "移交日期"),
+        summary=_text(summary, "summary", "问题线索"), referred_on=_date(referred_on, "referred_on", "移交日期", past=True),
         referred_to=_text(referred_to, "referred_to", "移交机关"), created_by=actor,
     )
     audit.record(actor=actor, action="refer_case", instance=case, before=None, after=audit.snapshot(case),

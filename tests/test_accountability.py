@@ -1,5 +1,7 @@
 """Listed supervision, summons, accountability referrals and leader-led items through the API."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,6 +10,14 @@ from accountability.models import AccountabilityCase, ListedSupervision, Summons
 from tasks.models import Assignment, AuditEntry, Task
 
 pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2017, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(settings):
+    """The plan's autumn: deadlines like 2017-11-30 are ahead, summons on 2017-11-01 behind."""
+    settings.RECTIFY_TODAY = TODAY
 
 
 def assignment_of(unit, task_number=3):
@@ -84,7 +94,7 @@ def test_a_summons_is_recorded_with_its_assignments(api, office, liaison, outsid
 
 def test_a_case_moves_forward_only_and_needs_a_conclusion_to_close(api, office):
     created = api(office).post("/api/cases/", {"unit": "晋中市", "persons": "某县环保局局长", "summary": "监管失职",
-                                               "referred_on": "2017-12-01"}, format="json")
+                                               "referred_on": "2017-11-10"}, format="json")
     assert created.status_code == 201 and created.json()["status"] == "referred"
     url = f"/api/cases/{created.json()['id']}/status/"
     no_conclusion = api(office).post(url, {"status": "concluded"}, format="json")
@@ -132,3 +142,25 @@ def test_the_supervision_list_has_a_fixed_query_count(api, office):
     for assignment in Assignment.objects.filter(task__number=1)[:8]:
         ListedSupervision.objects.create(assignment=assignment, reason="x", deadline="2017-11-30", listed_by=office)
     assert count() == one == 2  # count, page (assignment, task and unit joined)
+
+
+def test_a_summons_or_referral_in_the_future_and_a_deadline_in_the_past_are_refused(api, office):
+    jinzhong = assignment_of("晋中市")
+    tomorrow, yesterday = (TODAY + datetime.timedelta(days=1)).isoformat(), (TODAY - datetime.timedelta(days=1)).isoformat()
+    before = AuditEntry.objects.count()
+
+    cases = [
+        ("/api/summons/", {"unit": "晋中市", "held_on": tomorrow, "attendees": "某某", "reason": "滞后"}, "held_on", "约谈日期不能晚于今天"),
+        ("/api/cases/", {"unit": "晋中市", "persons": "某某", "summary": "失职", "referred_on": tomorrow},
+         "referred_on", "移交日期不能晚于今天"),
+        ("/api/supervisions/", {"assignment": jinzhong.pk, "reason": "滞后", "deadline": yesterday}, "deadline", "督办期限不能早于今天"),
+    ]
+    for url, body, field, message in cases:
+        response = api(office).post(url, body, format="json")
+        assert response.status_code == 400 and response.json()["errors"] == {field: [message]}, url
+    assert (Summons.objects.count(), AccountabilityCase.objects.count(), ListedSupervision.objects.count()) == (0, 0, 0)
+    assert AuditEntry.objects.count() == before
+
+    today_ = TODAY.isoformat()  # the day itself is allowed on both sides
+    assert api(office).post("/api/summons/", {**cases[0][1], "held_on": today_}, format="json").status_code == 201
+    assert api(office).post("/api/supervisions/", {**cases[2][1], "deadline": today_}, format="json").status_code == 201

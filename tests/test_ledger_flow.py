@@ -46,7 +46,7 @@ def ok(response, status=200):
 
 
 def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejections_and_a_relapse(
-    signed_in, liaison, unit_leader, office, evidence_pdf
+    signed_in, liaison, unit_leader, office, evidence_pdf, settings
 ):
     a = row(17)
     alice, bob, olga = signed_in(liaison), signed_in(unit_leader), signed_in(office)
@@ -96,7 +96,9 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert "schedule_review" in body["allowed_actions"]
 
     # A look-back review finds the problem back: the assignment reopens.
+    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)  # scheduled in December for March: never in the past
     body = ok(olga.post(url(a, "reviews"), {"scheduled_for": "2018-03-01"}, format="json"), 201)
+    settings.RECTIFY_TODAY = None
     review = body["pending_review"]
     assert review["scheduled_for"] == "2018-03-01" and body["next_review_date"] == "2018-03-01"
     body = ok(olga.post(url(a, f"reviews/{review['id']}"), {"outcome": "relapsed", "findings": "问题反弹"}, format="json"))

@@ -97,13 +97,24 @@ def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_ph
     assert verify_chain()[1] is None
 
 
+def test_the_next_review_counts_from_the_ledgers_today_not_the_wall_clock(liaison, unit_leader, office, settings):
+    signed_off(51, D(2017, 10, 27), liaison, unit_leader, office)
+    settings.RECTIFY_TODAY = D(2018, 1, 25)  # a pinned day (the demo's); the real clock is years later
+
+    ledger.record_review(pending(row(51))[0].pk, actor=office, outcome="holds", findings="未见反弹")
+
+    a = row(51)
+    assert a.next_review_date == D(2018, 4, 25) and [r.scheduled_for for r in pending(a)] == [D(2018, 4, 25)]
+
+
 def test_a_dated_task_keeps_its_phase_and_a_review_that_holds_ends_the_reviews(liaison, unit_leader, office):
     assert row(17).task.deadline_kind == "dated"
     request = signed_off(17, D(2017, 10, 27), liaison, unit_leader, office)
     a = row(17)
     assert (request.phase, a.phase, a.next_review_date, pending(a)) == (1, 1, None, [])
 
-    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=D(2018, 3, 1))
+    with at(D(2017, 11, 1)):
+        review = ledger.schedule_review(a.pk, actor=office, scheduled_for=D(2018, 3, 1))
     with at(D(2018, 3, 1)):
         ledger.record_review(review.pk, actor=office, outcome="holds")
 

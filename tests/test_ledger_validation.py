@@ -5,6 +5,7 @@ sign-off requests, evidence files (rows and files on disk), reviews, extensions 
 audit entries.
 """
 
+import datetime
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput
+from tasks.weeks import today
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +169,16 @@ def test_a_review_needs_a_real_date(api, office, signed, data, message):
 
 
 def test_a_review_of_an_open_assignment_is_refused(api, office, started):
-    refused(api(office), started, "reviews", {"scheduled_for": "2018-03-01"}, "只能对已销号的台账安排回头看", format="json")
+    ahead = (today() + datetime.timedelta(days=90)).isoformat()
+    refused(api(office), started, "reviews", {"scheduled_for": ahead}, "只能对已销号的台账安排回头看", format="json")
+
+
+def test_a_review_before_today_is_refused_and_today_is_allowed(api, office, signed):
+    yesterday = (today() - datetime.timedelta(days=1)).isoformat()
+    refused(api(office), signed, "reviews", {"scheduled_for": yesterday}, "回头看日期不能早于今天", format="json")
+    assert not Review.objects.exists()
+    response = api(office).post(f"/api/assignments/{signed.pk}/reviews/", {"scheduled_for": today().isoformat()}, format="json")
+    assert response.status_code == 201
 
 
 @pytest.mark.parametrize("data, message", [
@@ -175,12 +186,12 @@ def test_a_review_of_an_open_assignment_is_refused(api, office, started):
     ({"outcome": "relapsed", "findings": ""}, "问题反弹须写明检查情况"),
 ])
 def test_a_review_outcome_must_be_holds_or_a_documented_relapse(api, office, signed, data, message):
-    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=signed.signed_off_at.date())
+    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=today())
     refused(api(office), row(), f"reviews/{review.pk}", data, message, format="json")
 
 
 def test_a_review_of_another_assignment_is_not_found(api, office, signed, liaison):
-    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=signed.signed_off_at.date())
+    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=today())
     other = row(3)
     response = api(office).post(f"/api/assignments/{other.pk}/reviews/{review.pk}/", {"outcome": "holds"}, format="json")
     assert response.status_code == 404 and response.json()["detail"] == "该台账没有这次回头看"
@@ -248,7 +259,7 @@ def test_the_services_refuse_a_nul_whoever_calls_them(liaison, unit_leader, offi
 
 
 def test_a_review_finding_with_a_nul_is_refused(office, signed):
-    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=signed.signed_off_at.date())
+    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=today())
     before = state(signed)
     with pytest.raises(InvalidInput, match="检查情况不能包含空字符"):
         ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="反弹\x00")

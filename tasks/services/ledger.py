@@ -169,7 +169,7 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
                 # 长期坚持: the sign-off closes the request's phase and opens the next, watched by a review.
                 request.phase = current.phase
                 changes["phase"] = current.phase + 1
-                changes["next_review_date"] = _review_date(now)
+                changes["next_review_date"] = _review_date()
             assignment = transition(current.pk, "approve", actor=actor, note=opinion, changes=changes)
             request.status = SignOffStatus.APPROVED
             request.office_checked_by, request.office_checked_at, request.office_opinion = actor, now, opinion
@@ -185,8 +185,9 @@ def _is_ongoing(assignment) -> bool:
     return assignment.task.deadline_kind == DeadlineKind.IMMEDIATE_ONGOING
 
 
-def _review_date(now) -> datetime.date:
-    return timezone.localdate(now) + datetime.timedelta(days=REVIEW_AFTER_DAYS)
+def _review_date() -> datetime.date:
+    """The next look-back: ``REVIEW_AFTER_DAYS`` after today (``tasks.weeks.today``, which a demo may pin)."""
+    return today() + datetime.timedelta(days=REVIEW_AFTER_DAYS)
 
 
 def _schedule_next_review(assignment, actor, note: str) -> Review:
@@ -228,6 +229,8 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
     _require_office(actor, "安排回头看")
     if not isinstance(scheduled_for, datetime.date):
         raise InvalidInput("请填写计划检查日期（YYYY-MM-DD）", field="scheduled_for")
+    if scheduled_for < today():
+        raise InvalidInput("回头看日期不能早于今天", field="scheduled_for")
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
         if assignment.status != Status.SIGNED_OFF:
@@ -268,7 +271,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         else:
             # 长期坚持: the work goes on, so does the watch; any other row is done with reviews for now.
             before_row = audit.snapshot(assignment, ["next_review_date"])
-            assignment.next_review_date = _review_date(now) if _is_ongoing(assignment) else None
+            assignment.next_review_date = _review_date() if _is_ongoing(assignment) else None
             assignment.save(update_fields=["next_review_date", "updated_at"])
             after_row = audit.snapshot(assignment, ["next_review_date"])
             if after_row != before_row:
