@@ -22,6 +22,12 @@ from tests.conftest import IN_CI
 STALE = "台账已被他人修改"
 
 
+@pytest.fixture(autouse=True)
+def _pinned_today(settings):
+    """A 2017 "today": look-back reviews on 2018 dates are ahead of it (a review is never scheduled in the past)."""
+    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)
+
+
 def row(number=17, unit="晋中市"):
     return Assignment.objects.get(task__number=number, unit__name=unit)
 

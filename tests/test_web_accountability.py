@@ -4,7 +4,7 @@ audited services; leaders read; a unit sees only its own records; bad input chan
 import datetime
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from accountability import services
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
@@ -319,8 +319,9 @@ def test_a_leader_led_item_is_refused_without_a_name_or_twice(office):
 def test_the_page_counts_days_left_and_the_dashboard_counts_overdue_listings(office):
     day = today()
     listed(office, row(3), deadline=day + datetime.timedelta(days=5))
-    listed(office, row(17), deadline=day - datetime.timedelta(days=2))
-    lifted = listed(office, row(25), deadline=day - datetime.timedelta(days=9))
+    with override_settings(RECTIFY_TODAY=day - datetime.timedelta(days=10)):  # listed ten days ago: a deadline is never past when set
+        listed(office, row(17), deadline=day - datetime.timedelta(days=2))
+        lifted = listed(office, row(25), deadline=day - datetime.timedelta(days=9))
     services.lift_listing(lifted.pk, actor=office, note="到位")
     page = client_for(office).get("/supervision/")
     body = page.content.decode()

@@ -13,6 +13,12 @@ from tasks.services import ledger
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _pinned_today(settings):
+    """A 2017 "today": look-back reviews on 2018 dates are ahead of it (a review is never scheduled in the past)."""
+    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)
+
+
 def client_for(user):
     client = Client()
     client.force_login(user)
