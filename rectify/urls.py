@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tasks.api.root import ApiRootView
+
 admin.site.site_header = "整改台账 · 管理后台"
 admin.site.site_title = "整改台账"
 admin.site.index_title = "山西省中央环保督察反馈意见整改"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("tasks.api.urls")),
     path("api/", include("dispatch.urls")),
     path("api/", include("reports.urls")),

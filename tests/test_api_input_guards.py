@@ -113,6 +113,19 @@ def test_a_page_past_the_last_is_a_404_that_says_so(api, office, url):
     assert response.json() == {"detail": "页码超出范围：没有第 999 页"}
 
 
+@pytest.mark.parametrize("url", ["/api/tasks/", "/api/assignments/", "/api/units/"])
+@pytest.mark.parametrize("size", ["abc", "0", "-5", "1.5", "²"])
+def test_a_page_size_that_is_not_a_whole_number_is_a_400(api, office, url, size):
+    response = api(office).get(f"{url}?page_size={size}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "page_size 须为 1 到 200 的整数", "errors": {"page_size": ["page_size 须为 1 到 200 的整数"]}}
+
+
+def test_a_good_page_size_pages_and_is_carried_into_the_next_link(api, office):
+    body = api(office).get("/api/assignments/?page_size=7").json()
+    assert len(body["results"]) == 7 and "page_size=7" in body["next"]
+
+
 def test_good_pages_still_work(api, office):
     client = api(office)
     assert client.get("/api/tasks/?page=2").json()["results"][0]["number"] == 51
