@@ -3,19 +3,15 @@
 Each runs in one transaction and writes the audit trail; only the office may act.
 """
 
-import datetime
-
 from django.db import transaction
 from django.utils import timezone
 
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks.choices import Status
 from tasks.models import Assignment
-from tasks.models.people import role_of
 from tasks.services import audit
-from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from tasks.services.transitions import OFFICE
-from tasks.weeks import today
+from tasks.services.checks import not_after_today, not_before_today, require_office, required_date, required_text
+from tasks.services.errors import InvalidInput, InvalidTransition, NotFound
 
 # A case moves forward only: referred -> investigating -> concluded.
 CASE_FLOW = {
@@ -25,39 +21,12 @@ CASE_FLOW = {
 }
 
 
-def _require_office(actor, what: str):
-    if role_of(actor) not in OFFICE:
-        raise Forbidden(f"{what}由省督察办办理")
-
-
-def _text(value, field: str, label: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(f"请填写{label}", field=field)
-    return value
-
-
-def _date(value, field: str, label: str, *, past: bool) -> datetime.date:
-    """A date that was given; on or before today when ``past`` (what happened), else on or after it (a deadline).
-
-    Today is ``tasks.weeks.today()``: the pinned ``RECTIFY_TODAY`` of a demo, or the local date.
-    """
-    if not isinstance(value, datetime.date):
-        raise InvalidInput(f"请填写{label}（YYYY-MM-DD）", field=field)
-    now = today()
-    if past and value > now:
-        raise InvalidInput(f"{label}不能晚于今天", field=field)
-    if not past and value < now:
-        raise InvalidInput(f"{label}不能早于今天", field=field)
-    return value
-
-
 @transaction.atomic
 def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> ListedSupervision:
     """挂牌督办: put an open assignment under listed supervision until it is lifted."""
-    _require_office(actor, "挂牌督办")
-    reason = _text(reason, "reason", "挂牌理由")
-    deadline = _date(deadline, "deadline", "督办期限", past=False)
+    require_office(actor, "挂牌督办")
+    reason = required_text(reason, "reason", "挂牌理由")
+    deadline = not_before_today(required_date(deadline, "deadline", "督办期限"), "deadline", "督办期限")
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.status == Status.SIGNED_OFF:
         raise InvalidTransition("已销号的台账不能挂牌督办")
@@ -71,7 +40,7 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
 
 @transaction.atomic
 def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
-    _require_office(actor, "摘牌")
+    require_office(actor, "摘牌")
     listing = ListedSupervision.objects.select_for_update().filter(pk=listing_id).first()
     if listing is None:
         raise NotFound("挂牌督办记录不存在")
@@ -88,10 +57,10 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
 @transaction.atomic
 def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", assignments=()) -> Summons:
     """约谈: record a summons of a unit's officials, optionally naming the assignments concerned."""
-    _require_office(actor, "约谈")
-    held_on = _date(held_on, "held_on", "约谈日期", past=True)
-    attendees = _text(attendees, "attendees", "被约谈人")
-    reason = _text(reason, "reason", "约谈事由")
+    require_office(actor, "约谈")
+    held_on = not_after_today(required_date(held_on, "held_on", "约谈日期"), "held_on", "约谈日期")
+    attendees = required_text(attendees, "attendees", "被约谈人")
+    reason = required_text(reason, "reason", "约谈事由")
     foreign = [a for a in assignments if a.unit_id != unit.pk]
     if foreign:
         raise InvalidInput(f"台账 {foreign[0].pk} 不属于{unit.name}", field="assignments")
@@ -107,13 +76,14 @@ def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", 
 @transaction.atomic
 def refer_case(*, actor, unit, persons, summary, referred_on, referred_to="省纪委监委", assignment=None) -> AccountabilityCase:
     """责任追究: refer a case to the discipline authorities."""
-    _require_office(actor, "责任追究移交")
+    require_office(actor, "责任追究移交")
     if assignment is not None and assignment.unit_id != unit.pk:
         raise InvalidInput(f"台账 {assignment.pk} 不属于{unit.name}", field="assignment")
     case = AccountabilityCase.objects.create(
-        unit=unit, assignment=assignment, persons=_text(persons, "persons", "涉及人员"),
-        summary=_text(summary, "summary", "问题线索"), referred_on=_date(referred_on, "referred_on", "移交日期", past=True),
-        referred_to=_text(referred_to, "referred_to", "移交机关"), created_by=actor,
+        unit=unit, assignment=assignment, persons=required_text(persons, "persons", "涉及人员"),
+        summary=required_text(summary, "summary", "问题线索"),
+        referred_on=not_after_today(required_date(referred_on, "referred_on", "移交日期"), "referred_on", "移交日期"),
+        referred_to=required_text(referred_to, "referred_to", "移交机关"), created_by=actor,
     )
     audit.record(actor=actor, action="refer_case", instance=case, before=None, after=audit.snapshot(case),
                  assignment=assignment)
@@ -122,7 +92,7 @@ def refer_case(*, actor, unit, persons, summary, referred_on, referred_to="省�
 
 @transaction.atomic
 def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
-    _require_office(actor, "责任追究办理")
+    require_office(actor, "责任追究办理")
     case = AccountabilityCase.objects.select_for_update().filter(pk=case_id).first()
     if case is None:
         raise NotFound("责任追究记录不存在")
@@ -144,8 +114,8 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
 @transaction.atomic
 def add_leader_item(*, actor, task, leader_name, leader_title="", note="") -> LeaderLedItem:
     """领导领办: record that a named leader leads a task in person."""
-    _require_office(actor, "领导领办登记")
-    leader_name = _text(leader_name, "leader_name", "领办领导").replace(" ", "")
+    require_office(actor, "领导领办登记")
+    leader_name = required_text(leader_name, "leader_name", "领办领导").replace(" ", "")
     if LeaderLedItem.objects.filter(task=task, leader_name=leader_name).exists():
         raise InvalidInput(f"{leader_name} 已领办任务{task.number}", field="leader_name")
     item = LeaderLedItem.objects.create(task=task, leader_name=leader_name, leader_title=(leader_title or "").strip(),

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tasks.services.errors import LedgerError
-from tasks.services.ledger import NUL_MESSAGE
+from tasks.services.checks import NUL_MESSAGE
 
 # DRF messages whose Chinese translation misleads, by error code ("Null characters are not
 # allowed." comes out as "不允许是用空字符串", i.e. "empty strings are not allowed").

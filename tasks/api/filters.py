@@ -9,7 +9,7 @@ from django.db.models import Q
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Unit
 from tasks.services.errors import InvalidInput
-from tasks.services.ledger import check_no_nul
+from tasks.services.checks import check_no_nul
 from tasks.weeks import today
 
 

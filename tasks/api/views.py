@@ -11,7 +11,7 @@ from tasks.api import filters
 from tasks.api.serializers import OfficialSerializer, TaskSerializer, UnitSerializer
 from tasks.choices import TaskStatus
 from tasks.models import Assignment, Official, Task, Unit
-from tasks.services.ledger import check_no_nul
+from tasks.services.checks import check_no_nul
 from tasks.weeks import today
 
 

@@ -14,26 +14,13 @@ from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, Role, Si
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of
 from tasks.services import audit, evidence
+from tasks.services.checks import not_before_today, optional_text, require_office, required_date, required_text
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
-from tasks.services.transitions import OFFICE, check_allowed, check_role, lock, transition
+from tasks.services.transitions import check_allowed, check_role, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
 REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
 EARLIEST_WEEK = datetime.date(2017, 7, 31)  # the plan's feedback date; no report before it
-NUL_MESSAGE = "不能包含空字符（\\x00）"
-
-
-def check_no_nul(value, field: str, label: str = ""):
-    """Refuse text holding a NUL character, which PostgreSQL cannot store or compare (400, not a 500).
-
-    The one check for every text that reaches the database: API filters and search, sign-in,
-    report texts and measure notes, check opinions and the admin's forms.
-    """
-    if isinstance(value, str) and "\x00" in value:
-        raise InvalidInput(f"{label}{NUL_MESSAGE}", field=field)
-    return value
-
-
 def _check_week(week: str) -> datetime.date:
     try:
         start = parse_week(week)
@@ -58,17 +45,6 @@ def _check_percent(percent) -> int:
     return value
 
 
-def _check_text(text, field: str, label: str) -> str:
-    text = _optional_text(text, field, label)
-    if not text:
-        raise InvalidInput(f"请填写{label}", field=field)
-    return text
-
-
-def _optional_text(text, field: str, label: str) -> str:
-    return check_no_nul((text or "").strip(), field, label)
-
-
 def _check_measure_notes(notes, task) -> dict:
     if not notes:
         return {}
@@ -87,7 +63,7 @@ def _check_measure_notes(notes, task) -> dict:
             continue
         if not isinstance(value, str):
             raise InvalidInput(f"第 {number} 项措施的进展应为文字", field="measure_notes")
-        text = _optional_text(value, "measure_notes", f"第 {number} 项措施的进展")
+        text = optional_text(value, "measure_notes", f"第 {number} 项措施的进展")
         if text:
             clean[str(number)] = text
     return clean
@@ -98,7 +74,7 @@ def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=No
     check_role("report", actor)
     start = _check_week(week)
     percent = _check_percent(percent)
-    text = _check_text(text, "text", "本周进展")
+    text = required_text(text, "text", "本周进展")
     evidence.check_files(files)
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
@@ -120,7 +96,7 @@ def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=No
 
 def request_signoff(assignment_id, *, actor, summary, files=(), expected_version=None):
     check_role("request_signoff", actor)
-    summary = _check_text(summary, "summary", "整改情况说明")
+    summary = required_text(summary, "summary", "整改情况说明")
     if not files:
         raise InvalidInput("申请销号须附至少一份佐证材料", field="evidence")
     evidence.check_files(files)
@@ -151,7 +127,7 @@ def _open_request(assignment) -> SignOffRequest:
 
 def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignOffRequest:
     """First check by the unit leader, second check by the office; whoever the state calls for."""
-    opinion = _optional_text(opinion, "opinion", "审核意见")
+    opinion = optional_text(opinion, "opinion", "审核意见")
     with transaction.atomic():
         current = lock(assignment_id, actor=actor, expected_version=expected_version)
         check_allowed(current, "approve", actor)  # the table's answer before "no open request"
@@ -199,7 +175,7 @@ def _schedule_next_review(assignment, actor, note: str) -> Review:
 
 
 def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffRequest:
-    reason = _check_text(reason, "reason", "退回理由")
+    reason = required_text(reason, "reason", "退回理由")
     with transaction.atomic():
         current = lock(assignment_id, actor=actor, expected_version=expected_version)
         check_allowed(current, "reject", actor)
@@ -220,17 +196,9 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
     return request
 
 
-def _require_office(actor, what: str):
-    if role_of(actor) not in OFFICE:
-        raise Forbidden(f"{what}由省督察办办理")
-
-
 def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
-    _require_office(actor, "安排回头看")
-    if not isinstance(scheduled_for, datetime.date):
-        raise InvalidInput("请填写计划检查日期（YYYY-MM-DD）", field="scheduled_for")
-    if scheduled_for < today():
-        raise InvalidInput("回头看日期不能早于今天", field="scheduled_for")
+    require_office(actor, "安排回头看")
+    not_before_today(required_date(scheduled_for, "scheduled_for", "计划检查日期"), "scheduled_for", "回头看日期")
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
         if assignment.status != Status.SIGNED_OFF:
@@ -248,10 +216,10 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
 
 def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
     """Record a review's outcome; a relapse reopens the assignment."""
-    _require_office(actor, "回头看结论")
+    require_office(actor, "回头看结论")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
         raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
-    findings = _optional_text(findings, "findings", "检查情况")
+    findings = optional_text(findings, "findings", "检查情况")
     if outcome == ReviewOutcome.RELAPSED and not findings:
         raise InvalidInput("问题反弹须写明检查情况", field="findings")
     with transaction.atomic():
@@ -287,7 +255,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
 def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
     if role_of(actor) != Role.LIAISON:
         raise Forbidden("延期申请由本单位联络员提出")
-    reason = _check_text(reason, "reason", "延期理由")
+    reason = required_text(reason, "reason", "延期理由")
     if not isinstance(new_due_date, datetime.date):
         raise InvalidInput("请填写申请延期至的日期（YYYY-MM-DD）", field="new_due_date")
     with transaction.atomic():
@@ -310,8 +278,8 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
 
 
 def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
-    _require_office(actor, "延期审批")
-    note = _optional_text(note, "note", "审批意见")
+    require_office(actor, "延期审批")
+    note = optional_text(note, "note", "审批意见")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
