@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 
 from dispatch.bulletin import PUBLIC_FIELDS
 from dispatch.bulletin import public_bulletin as public_copy
-from tasks.choices import Status
+from tasks.choices import Status, TaskStatus
 from tasks.models import Assignment, Task
 from web.dispatch_models import bulletin_model
 
@@ -25,18 +25,11 @@ PUBLIC_STATUS = {
 }
 
 
-def _task_status(labels: list[str]) -> str:
-    if labels and all(label == "已销号" for label in labels):
-        return "已销号"
-    if labels and all(label == "未启动" for label in labels):
-        return "未启动"
-    return "整改中"
-
-
 def public(request):
     units = Assignment.objects.select_related("unit").only("id", "task_id", "status", "percent", "unit__name")
     tasks = list(
         Task.objects.filter(is_public=True)
+        .with_status()  # the one roll-up rule (signed off only when every unit is)
         .select_related("category")
         .only("id", "number", "problem", "goal", "deadline_text", "category__number", "category__title")
         .prefetch_related(Prefetch("assignments", queryset=units.order_by("unit__name")))
@@ -45,7 +38,7 @@ def public(request):
     signed = total = 0
     for task in tasks:
         task.public_rows = [(a.unit.name, PUBLIC_STATUS[a.status], a.percent) for a in task.assignments.all()]
-        task.public_status = _task_status([label for _, label, _ in task.public_rows])
+        task.public_status = TaskStatus(task.status).label
         total += len(task.public_rows)
         signed += sum(1 for _, label, _ in task.public_rows if label == "已销号")
     bulletins = bulletin_model().objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
