@@ -9,7 +9,7 @@ PORT ?= 8000
 DEMO_TODAY ?= 2017-12-01
 export DEBUG ?= true
 
-.PHONY: run test install migrate demo serve worker clean
+.PHONY: run test lint format install migrate demo serve worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ run: demo
 
 test: install
 	$(PY) -m pytest
+
+# ruff (lint and format check), configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 clean:
 	rm -rf $(VENV) var

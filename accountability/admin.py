@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from tasks.admin.access import ReadOnlyAdmin
-
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
+from tasks.admin.access import ReadOnlyAdmin
 
 
 class RecordAdmin(ReadOnlyAdmin):

@@ -17,8 +17,18 @@ class ListedSupervisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ListedSupervision
-        fields = ["id", "assignment", "task_number", "unit", "reason", "deadline", "listed_at", "lifted_at",
-                  "lift_note", "active"]
+        fields = [
+            "id",
+            "assignment",
+            "task_number",
+            "unit",
+            "reason",
+            "deadline",
+            "listed_at",
+            "lifted_at",
+            "lift_note",
+            "active",
+        ]
         read_only_fields = ["listed_at", "lifted_at", "lift_note"]
 
     def get_active(self, obj) -> bool:
@@ -27,7 +37,9 @@ class ListedSupervisionSerializer(serializers.ModelSerializer):
 
 class SummonsSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="name", queryset=Unit.objects.all())
-    assignments = serializers.PrimaryKeyRelatedField(many=True, queryset=Assignment.objects.all(), required=False)
+    assignments = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Assignment.objects.all(), required=False
+    )
 
     class Meta:
         model = Summons
@@ -37,12 +49,24 @@ class SummonsSerializer(serializers.ModelSerializer):
 
 class CaseSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="name", queryset=Unit.objects.all())
-    assignment = serializers.PrimaryKeyRelatedField(queryset=Assignment.objects.all(), required=False, allow_null=True)
+    assignment = serializers.PrimaryKeyRelatedField(
+        queryset=Assignment.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = AccountabilityCase
-        fields = ["id", "unit", "assignment", "persons", "summary", "referred_to", "referred_on", "status",
-                  "conclusion", "updated_at"]
+        fields = [
+            "id",
+            "unit",
+            "assignment",
+            "persons",
+            "summary",
+            "referred_to",
+            "referred_on",
+            "status",
+            "conclusion",
+            "updated_at",
+        ]
         read_only_fields = ["status", "conclusion", "updated_at"]
 
 
@@ -79,14 +103,17 @@ class ListedSupervisionViewSet(CreateListViewSet):
     serializer_class = ListedSupervisionSerializer
 
     def get_queryset(self):
-        queryset = ListedSupervision.objects.visible_to(self.request.user).select_related("assignment__task", "assignment__unit")
+        queryset = ListedSupervision.objects.visible_to(self.request.user).select_related(
+            "assignment__task", "assignment__unit"
+        )
         if self.request.query_params.get("active") == "true":
             queryset = queryset.active()
         return queryset
 
     def perform(self, data):
-        return services.list_assignment(data["assignment"], actor=self.request.user, reason=data["reason"],
-                                        deadline=data["deadline"])
+        return services.list_assignment(
+            data["assignment"], actor=self.request.user, reason=data["reason"], deadline=data["deadline"]
+        )
 
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
@@ -101,12 +128,22 @@ class SummonsViewSet(CreateListViewSet):
     serializer_class = SummonsSerializer
 
     def get_queryset(self):
-        return Summons.objects.visible_to(self.request.user).select_related("unit").prefetch_related("assignments")
+        return (
+            Summons.objects.visible_to(self.request.user)
+            .select_related("unit")
+            .prefetch_related("assignments")
+        )
 
     def perform(self, data):
-        return services.record_summons(actor=self.request.user, unit=data["unit"], held_on=data["held_on"],
-                                       attendees=data["attendees"], reason=data["reason"],
-                                       requirements=data.get("requirements", ""), assignments=data.get("assignments", []))
+        return services.record_summons(
+            actor=self.request.user,
+            unit=data["unit"],
+            held_on=data["held_on"],
+            attendees=data["attendees"],
+            reason=data["reason"],
+            requirements=data.get("requirements", ""),
+            assignments=data.get("assignments", []),
+        )
 
 
 class CaseViewSet(CreateListViewSet):
@@ -116,9 +153,15 @@ class CaseViewSet(CreateListViewSet):
         return AccountabilityCase.objects.visible_to(self.request.user).select_related("unit")
 
     def perform(self, data):
-        return services.refer_case(actor=self.request.user, unit=data["unit"], persons=data["persons"],
-                                   summary=data["summary"], referred_on=data["referred_on"],
-                                   referred_to=data.get("referred_to") or "省纪委监委", assignment=data.get("assignment"))
+        return services.refer_case(
+            actor=self.request.user,
+            unit=data["unit"],
+            persons=data["persons"],
+            summary=data["summary"],
+            referred_on=data["referred_on"],
+            referred_to=data.get("referred_to") or "省纪委监委",
+            assignment=data.get("assignment"),
+        )
 
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, pk=None):
@@ -134,5 +177,10 @@ class LeaderItemViewSet(CreateListViewSet):
     queryset = LeaderLedItem.objects.select_related("task")
 
     def perform(self, data):
-        return services.add_leader_item(actor=self.request.user, task=data["task"], leader_name=data["leader_name"],
-                                        leader_title=data.get("leader_title", ""), note=data.get("note", ""))
+        return services.add_leader_item(
+            actor=self.request.user,
+            task=data["task"],
+            leader_name=data["leader_name"],
+            leader_title=data.get("leader_title", ""),
+            note=data.get("note", ""),
+        )

@@ -34,26 +34,56 @@ def load() -> str:
         return "演示督办问责：缺少 office 账号或临汾市，未生成。"
 
     listed_on = datetime.date(2017, 11, 20)
-    late = list(Assignment.objects.filter(unit=unit).overdue(listed_on).select_related("task").order_by("due_date", "task__number"))
+    late = list(
+        Assignment.objects.filter(unit=unit)
+        .overdue(listed_on)
+        .select_related("task")
+        .order_by("due_date", "task__number")
+    )
     made = []
     if late:
         with at(listed_on, 10):
-            made.append(services.list_assignment(
-                late[0], actor=office, reason=f"任务{late[0].task.number}已过整改时限仍未完成，进度明显滞后",
-                deadline=datetime.date(2017, 12, 31)))
+            made.append(
+                services.list_assignment(
+                    late[0],
+                    actor=office,
+                    reason=f"任务{late[0].task.number}已过整改时限仍未完成，进度明显滞后",
+                    deadline=datetime.date(2017, 12, 31),
+                )
+            )
         with at(datetime.date(2017, 11, 24), 15):
-            made.append(services.record_summons(
-                actor=office, unit=unit, held_on=datetime.date(2017, 11, 24), attendees="临汾市人民政府分管副市长、市环保局局长",
-                reason="多项整改任务逾期未完成，周调度报送不及时", requirements="12 月底前完成逾期任务整改，逐项报送进展和佐证材料",
-                assignments=late[:3]))
+            made.append(
+                services.record_summons(
+                    actor=office,
+                    unit=unit,
+                    held_on=datetime.date(2017, 11, 24),
+                    attendees="临汾市人民政府分管副市长、市环保局局长",
+                    reason="多项整改任务逾期未完成，周调度报送不及时",
+                    requirements="12 月底前完成逾期任务整改，逐项报送进展和佐证材料",
+                    assignments=late[:3],
+                )
+            )
         with at(datetime.date(2017, 11, 28), 11):
-            made.append(services.refer_case(
-                actor=office, unit=unit, persons="临汾市有关部门责任人", assignment=late[0], referred_on=datetime.date(2017, 11, 28),
-                summary=f"任务{late[0].task.number}整改不力、敷衍整改，经约谈后仍未按期完成"))
+            made.append(
+                services.refer_case(
+                    actor=office,
+                    unit=unit,
+                    persons="临汾市有关部门责任人",
+                    assignment=late[0],
+                    referred_on=datetime.date(2017, 11, 28),
+                    summary=f"任务{late[0].task.number}整改不力、敷衍整改，经约谈后仍未按期完成",
+                )
+            )
     task = Task.objects.filter(officials__isnull=False).order_by("number").first()
     official = task.officials.order_by("pk").first() if task else None
     if official is not None:
         with at(datetime.date(2017, 9, 4), 9):
-            made.append(services.add_leader_item(actor=office, task=task, leader_name=official.name,
-                                                 note="亲自研究部署、协调推进，定期听取整改进展汇报"))
+            made.append(
+                services.add_leader_item(
+                    actor=office,
+                    task=task,
+                    leader_name=official.name,
+                    note="亲自研究部署、协调推进，定期听取整改进展汇报",
+                )
+            )
     return f"演示督办问责：挂牌督办、约谈、责任追究、领导领办共 {len(made)} 条。"

@@ -36,10 +36,17 @@ class ListedSupervision(models.Model):
     )
     reason = models.TextField("挂牌理由")
     deadline = models.DateField("督办期限")
-    listed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="挂牌人")
+    listed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="挂牌人"
+    )
     listed_at = models.DateTimeField("挂牌时间", auto_now_add=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="摘牌人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="摘牌人",
     )
     lifted_at = models.DateTimeField("摘牌时间", null=True, blank=True)
     lift_note = models.TextField("摘牌说明", blank=True)
@@ -50,7 +57,9 @@ class ListedSupervision(models.Model):
         verbose_name = verbose_name_plural = "挂牌督办"
         ordering = ["-listed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment"], condition=Q(lifted_at=None), name="one_active_listing")
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(lifted_at=None), name="one_active_listing"
+            )
         ]
 
     def __str__(self):
@@ -70,9 +79,13 @@ def is_listed():
 def with_active_listing(assignments):
     """For ``Assignment`` querysets: prefetch each row's active listing with who listed it (one query
     for any number of rows); read it back with ``active_listing(assignment)``."""
-    return assignments.prefetch_related(Prefetch(
-        "supervisions", queryset=ListedSupervision.objects.active().select_related("listed_by"), to_attr="active_listings",
-    ))
+    return assignments.prefetch_related(
+        Prefetch(
+            "supervisions",
+            queryset=ListedSupervision.objects.active().select_related("listed_by"),
+            to_attr="active_listings",
+        )
+    )
 
 
 def active_listing(assignment):
@@ -81,13 +94,19 @@ def active_listing(assignment):
 
 
 class Summons(models.Model):
-    unit = models.ForeignKey("tasks.Unit", on_delete=models.PROTECT, related_name="summons", verbose_name="被约谈单位")
-    assignments = models.ManyToManyField("tasks.Assignment", blank=True, related_name="summons", verbose_name="涉及台账")
+    unit = models.ForeignKey(
+        "tasks.Unit", on_delete=models.PROTECT, related_name="summons", verbose_name="被约谈单位"
+    )
+    assignments = models.ManyToManyField(
+        "tasks.Assignment", blank=True, related_name="summons", verbose_name="涉及台账"
+    )
     held_on = models.DateField("约谈日期")
     attendees = models.CharField("被约谈人", max_length=300, help_text="姓名与职务，如实记录")
     reason = models.TextField("约谈事由")
     requirements = models.TextField("整改要求", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -101,17 +120,28 @@ class Summons(models.Model):
 
 
 class AccountabilityCase(models.Model):
-    unit = models.ForeignKey("tasks.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="涉及单位")
+    unit = models.ForeignKey(
+        "tasks.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="涉及单位"
+    )
     assignment = models.ForeignKey(
-        "tasks.Assignment", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name="涉及台账"
+        "tasks.Assignment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name="涉及台账",
     )
     persons = models.CharField("涉及人员", max_length=300)
     summary = models.TextField("问题线索")
     referred_to = models.CharField("移交机关", max_length=100, default="省纪委监委")
     referred_on = models.DateField("移交日期")
-    status = models.CharField("办理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.REFERRED)
+    status = models.CharField(
+        "办理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.REFERRED
+    )
     conclusion = models.TextField("处理结果", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -127,11 +157,15 @@ class AccountabilityCase(models.Model):
 class LeaderLedItem(models.Model):
     """A task a named leader leads in person (领导领办, the plan's "332" mechanism)."""
 
-    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="leader_items", verbose_name="整改任务")
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="leader_items", verbose_name="整改任务"
+    )
     leader_name = models.CharField("领办领导", max_length=50)
     leader_title = models.CharField("职务", max_length=100, blank=True)
     note = models.TextField("领办要求", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
 
     class Meta:

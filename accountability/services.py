@@ -10,7 +10,13 @@ from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem,
 from tasks.choices import Status
 from tasks.models import Assignment
 from tasks.services import audit
-from tasks.services.checks import not_after_today, not_before_today, require_office, required_date, required_text
+from tasks.services.checks import (
+    not_after_today,
+    not_before_today,
+    require_office,
+    required_date,
+    required_text,
+)
 from tasks.services.errors import InvalidInput, InvalidTransition, NotFound
 
 # A case moves forward only: referred -> investigating -> concluded.
@@ -32,9 +38,18 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
         raise InvalidTransition("已销号的台账不能挂牌督办")
     if ListedSupervision.objects.filter(assignment=assignment, lifted_at=None).exists():
         raise InvalidTransition("该台账已在挂牌督办中")
-    listing = ListedSupervision.objects.create(assignment=assignment, reason=reason, deadline=deadline, listed_by=actor)
-    audit.record(actor=actor, action="list_supervision", instance=listing, before=None,
-                 after=audit.snapshot(listing), assignment=assignment, note=reason)
+    listing = ListedSupervision.objects.create(
+        assignment=assignment, reason=reason, deadline=deadline, listed_by=actor
+    )
+    audit.record(
+        actor=actor,
+        action="list_supervision",
+        instance=listing,
+        before=None,
+        after=audit.snapshot(listing),
+        assignment=assignment,
+        note=reason,
+    )
     return listing
 
 
@@ -49,8 +64,15 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
     before = audit.snapshot(listing)
     listing.lifted_at, listing.lifted_by, listing.lift_note = timezone.now(), actor, (note or "").strip()
     listing.save()
-    audit.record(actor=actor, action="lift_supervision", instance=listing, before=before,
-                 after=audit.snapshot(listing), assignment=listing.assignment, note=listing.lift_note)
+    audit.record(
+        actor=actor,
+        action="lift_supervision",
+        instance=listing,
+        before=before,
+        after=audit.snapshot(listing),
+        assignment=listing.assignment,
+        note=listing.lift_note,
+    )
     return listing
 
 
@@ -64,29 +86,50 @@ def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", 
     foreign = [a for a in assignments if a.unit_id != unit.pk]
     if foreign:
         raise InvalidInput(f"台账 {foreign[0].pk} 不属于{unit.name}", field="assignments")
-    summons = Summons.objects.create(unit=unit, held_on=held_on, attendees=attendees, reason=reason,
-                                     requirements=(requirements or "").strip(), created_by=actor)
+    summons = Summons.objects.create(
+        unit=unit,
+        held_on=held_on,
+        attendees=attendees,
+        reason=reason,
+        requirements=(requirements or "").strip(),
+        created_by=actor,
+    )
     summons.assignments.set(assignments)
     after = audit.snapshot(summons)
     after["assignments"] = sorted(a.pk for a in assignments)
-    audit.record(actor=actor, action="record_summons", instance=summons, before=None, after=after, note=reason)
+    audit.record(
+        actor=actor, action="record_summons", instance=summons, before=None, after=after, note=reason
+    )
     return summons
 
 
 @transaction.atomic
-def refer_case(*, actor, unit, persons, summary, referred_on, referred_to="省纪委监委", assignment=None) -> AccountabilityCase:
+def refer_case(
+    *, actor, unit, persons, summary, referred_on, referred_to="省纪委监委", assignment=None
+) -> AccountabilityCase:
     """责任追究: refer a case to the discipline authorities."""
     require_office(actor, "责任追究移交")
     if assignment is not None and assignment.unit_id != unit.pk:
         raise InvalidInput(f"台账 {assignment.pk} 不属于{unit.name}", field="assignment")
     case = AccountabilityCase.objects.create(
-        unit=unit, assignment=assignment, persons=required_text(persons, "persons", "涉及人员"),
+        unit=unit,
+        assignment=assignment,
+        persons=required_text(persons, "persons", "涉及人员"),
         summary=required_text(summary, "summary", "问题线索"),
-        referred_on=not_after_today(required_date(referred_on, "referred_on", "移交日期"), "referred_on", "移交日期"),
-        referred_to=required_text(referred_to, "referred_to", "移交机关"), created_by=actor,
+        referred_on=not_after_today(
+            required_date(referred_on, "referred_on", "移交日期"), "referred_on", "移交日期"
+        ),
+        referred_to=required_text(referred_to, "referred_to", "移交机关"),
+        created_by=actor,
     )
-    audit.record(actor=actor, action="refer_case", instance=case, before=None, after=audit.snapshot(case),
-                 assignment=assignment)
+    audit.record(
+        actor=actor,
+        action="refer_case",
+        instance=case,
+        before=None,
+        after=audit.snapshot(case),
+        assignment=assignment,
+    )
     return case
 
 
@@ -106,8 +149,14 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
     before = audit.snapshot(case)
     case.status, case.conclusion = status, conclusion or case.conclusion
     case.save()
-    audit.record(actor=actor, action="update_case", instance=case, before=before, after=audit.snapshot(case),
-                 assignment=case.assignment)
+    audit.record(
+        actor=actor,
+        action="update_case",
+        instance=case,
+        before=before,
+        after=audit.snapshot(case),
+        assignment=case.assignment,
+    )
     return case
 
 
@@ -118,7 +167,14 @@ def add_leader_item(*, actor, task, leader_name, leader_title="", note="") -> Le
     leader_name = required_text(leader_name, "leader_name", "领办领导").replace(" ", "")
     if LeaderLedItem.objects.filter(task=task, leader_name=leader_name).exists():
         raise InvalidInput(f"{leader_name} 已领办任务{task.number}", field="leader_name")
-    item = LeaderLedItem.objects.create(task=task, leader_name=leader_name, leader_title=(leader_title or "").strip(),
-                                        note=(note or "").strip(), created_by=actor)
-    audit.record(actor=actor, action="add_leader_item", instance=item, before=None, after=audit.snapshot(item))
+    item = LeaderLedItem.objects.create(
+        task=task,
+        leader_name=leader_name,
+        leader_title=(leader_title or "").strip(),
+        note=(note or "").strip(),
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor, action="add_leader_item", instance=item, before=None, after=audit.snapshot(item)
+    )
     return item

@@ -29,10 +29,22 @@ ROOT = Path(__file__).resolve().parent.parent
 WEEK = "2017-W36"
 TODAY = datetime.date(2017, 9, 6)
 
-PROBLEM = "部分项目在报批区域污染物削减方案过程中不严不实，抽查发现项目前置条件落实不到位，替代锅炉未按期停运淘汰。" * 2
+PROBLEM = (
+    "部分项目在报批区域污染物削减方案过程中不严不实，抽查发现项目前置条件落实不到位，替代锅炉未按期停运淘汰。"
+    * 2
+)
 GOAL = "制定切实可行的区域污染物削减方案并确保落实，按期完成替代锅炉的停运和淘汰。"
-MEASURES = "\n".join(f"{n}. 强化责任落实，对照环评批复要求逐项检查污染防治设施建设情况，按时限完成整改并报送进展。" * 2 for n in (1, 2, 3))
-UNITS = [("太原市", "city"), ("晋中市", "city"), ("长治市", "city"), ("临汾市", "city"), ("省环保厅", "department")]
+MEASURES = "\n".join(
+    f"{n}. 强化责任落实，对照环评批复要求逐项检查污染防治设施建设情况，按时限完成整改并报送进展。" * 2
+    for n in (1, 2, 3)
+)
+UNITS = [
+    ("太原市", "city"),
+    ("晋中市", "city"),
+    ("长治市", "city"),
+    ("临汾市", "city"),
+    ("省环保厅", "department"),
+]
 STATUSES = ["not_started", "in_progress", "in_progress", "signoff_requested", "signed_off"]
 LEVELS = ["green", "yellow", "red"]
 
@@ -44,14 +56,28 @@ def fabricated_rows(n: int):
         unit, kind = UNITS[i % len(UNITS)]
         status = STATUSES[i % len(STATUSES)]
         yield LedgerRow(
-            assignment_id=i + 1, version=1 + i % 4, task_number=1 + i % 60, category_number=1 + i % 4,
-            category="关于大气和水环境方面的问题", problem=PROBLEM, goal=GOAL, measures=MEASURES,
-            unit=f"{unit}{i // 1000}", unit_kind=kind, officials="王成、胡玉亭", deadline_text="2017 年底前",
-            due_date=datetime.date(2017, 12, 31), effective_due=datetime.date(2017, 12, 31),
-            week_text=f"本周完成第 {i} 项排查，替代锅炉停运两台。", history=f"{WEEK}（40%）：本周完成排查。\n2017-W35（20%）：完成方案。",
-            percent=i % 101, status=status, level=LEVELS[i % 3],
+            assignment_id=i + 1,
+            version=1 + i % 4,
+            task_number=1 + i % 60,
+            category_number=1 + i % 4,
+            category="关于大气和水环境方面的问题",
+            problem=PROBLEM,
+            goal=GOAL,
+            measures=MEASURES,
+            unit=f"{unit}{i // 1000}",
+            unit_kind=kind,
+            officials="王成、胡玉亭",
+            deadline_text="2017 年底前",
+            due_date=datetime.date(2017, 12, 31),
+            effective_due=datetime.date(2017, 12, 31),
+            week_text=f"本周完成第 {i} 项排查，替代锅炉停运两台。",
+            history=f"{WEEK}（40%）：本周完成排查。\n2017-W35（20%）：完成方案。",
+            percent=i % 101,
+            status=status,
+            level=LEVELS[i % 3],
             signed_off_on=datetime.date(2017, 9, 5) if status == "signed_off" else None,
-            last_report_week=WEEK if i % 2 else None, reported_this_week=bool(i % 2),
+            last_report_week=WEEK if i % 2 else None,
+            reported_this_week=bool(i % 2),
         )
 
 
@@ -71,11 +97,27 @@ def run_bare(n: int, out) -> int:
     sheet = workbook.create_sheet("整改台账")
     sheet.append(LEDGER_HEADERS)
     for row in fabricated_rows(n):
-        sheet.append([
-            row.task_number, row.category, row.problem, row.goal, row.measures, row.unit, row.officials,
-            row.effective_due, row.week_text, row.history, row.percent, row.status_label, row.level_label,
-            row.signed_off_on, row.assignment_id, row.version, WEEK,
-        ])
+        sheet.append(
+            [
+                row.task_number,
+                row.category,
+                row.problem,
+                row.goal,
+                row.measures,
+                row.unit,
+                row.officials,
+                row.effective_due,
+                row.week_text,
+                row.history,
+                row.percent,
+                row.status_label,
+                row.level_label,
+                row.signed_off_on,
+                row.assignment_id,
+                row.version,
+                WEEK,
+            ]
+        )
     workbook.save(out)
     return n
 
@@ -100,7 +142,9 @@ def setup_db(n: int):
     Assignment.objects.bulk_create(new, batch_size=2000)
     office = create_user("bench-office", role=Role.OFFICE, password="bench-only-password")
     reports = [
-        ProgressReport(assignment_id=pk, week=WEEK, text="本周完成排查，替代锅炉停运两台。", percent=40, author=office)
+        ProgressReport(
+            assignment_id=pk, week=WEEK, text="本周完成排查，替代锅炉停运两台。", percent=40, author=office
+        )
         for pk in Assignment.objects.values_list("pk", flat=True)[::2]
     ]
     ProgressReport.objects.bulk_create(reports, batch_size=2000)
@@ -145,8 +189,15 @@ def child(mode: str, n: int) -> dict:
         import tracemalloc
 
         heap_mib = tracemalloc.get_traced_memory()[1] / 2**20
-    return {"mode": mode, "heap_peak_mib": heap_mib, "rows": rows, "seconds": seconds, "peak_mib": peak / 1024,
-            "above_baseline_mib": (peak - baseline) / 1024, "bytes": size}
+    return {
+        "mode": mode,
+        "heap_peak_mib": heap_mib,
+        "rows": rows,
+        "seconds": seconds,
+        "peak_mib": peak / 1024,
+        "above_baseline_mib": (peak - baseline) / 1024,
+        "bytes": size,
+    }
 
 
 def measure(mode: str, n: int) -> dict:
@@ -154,11 +205,16 @@ def measure(mode: str, n: int) -> dict:
     env.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     scratch = None
     if mode in ("db", "dbheap"):
-        scratch = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)
+        scratch = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)  # noqa: SIM115 - removed after the run
         env["DATABASE_URL"] = f"sqlite:///{scratch.name}"
     try:
-        result = subprocess.run([sys.executable, __file__, "--child", mode, str(n)], env=env, capture_output=True,
-                                text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(n)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         if scratch is not None:
             os.unlink(scratch.name)
@@ -168,7 +224,9 @@ def measure(mode: str, n: int) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--db-sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--no-db", action="store_true")
@@ -178,17 +236,23 @@ def main():
         print(json.dumps(child(args.child[0], int(args.child[1]))))
         return
 
-    print(f"{'rows':>8} {'report s':>9} {'bare s':>8} {'ratio':>6} {'report MiB':>11} {'bare MiB':>9} {'xlsx MiB':>9}")
+    print(
+        f"{'rows':>8} {'report s':>9} {'bare s':>8} {'ratio':>6} {'report MiB':>11} {'bare MiB':>9} {'xlsx MiB':>9}"
+    )
     for n in args.sizes:
         report, bare = measure("report", n), measure("bare", n)
-        print(f"{n:>8} {report['seconds']:>9.2f} {bare['seconds']:>8.2f} {report['seconds'] / bare['seconds']:>6.2f} "
-              f"{report['above_baseline_mib']:>11.1f} {bare['above_baseline_mib']:>9.1f} {report['bytes'] / 2**20:>9.1f}")
+        print(
+            f"{n:>8} {report['seconds']:>9.2f} {bare['seconds']:>8.2f} {report['seconds'] / bare['seconds']:>6.2f} "
+            f"{report['above_baseline_mib']:>11.1f} {bare['above_baseline_mib']:>9.1f} {report['bytes'] / 2**20:>9.1f}"
+        )
     if not args.no_db:
         for size in args.db_sizes:
             db, heap = measure("db", size), measure("dbheap", size)
-            print(f"\nreal database path (SQLite), {db['rows']} rows: {db['seconds']:.2f} s, "
-                  f"Python heap peak during the export {heap['heap_peak_mib']:.1f} MiB (tracemalloc), "
-                  f"{db['bytes'] / 2**20:.1f} MiB xlsx")
+            print(
+                f"\nreal database path (SQLite), {db['rows']} rows: {db['seconds']:.2f} s, "
+                f"Python heap peak during the export {heap['heap_peak_mib']:.1f} MiB (tracemalloc), "
+                f"{db['bytes'] / 2**20:.1f} MiB xlsx"
+            )
     print("\nMiB: peak resident memory (ru_maxrss) above the process's baseline after imports.")
 
 

@@ -43,7 +43,6 @@ def child(n: int, repeat: int) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
     from export_bench import setup_db
 
     office = setup_db(n)
@@ -73,15 +72,23 @@ def measure(n: int, repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         env["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
         env["RECTIFY_VAR_DIR"] = scratch
-        result = subprocess.run([sys.executable, __file__, "--child", str(n), str(repeat)], env=env,
-                                capture_output=True, text=True, check=False, cwd=Path(__file__).parent)
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), str(repeat)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
     if result.returncode != 0:
         raise SystemExit(f"{n} failed:\n{result.stderr[-4000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[215, 2_000, 20_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)

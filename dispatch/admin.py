@@ -80,7 +80,9 @@ class BulletinAdmin(DispatchAdmin):
 
     @admin.display(description="Excel")
     def workbook(self, obj):
-        return format_html('<a href="{}">下载月通报 Excel</a>', reverse("bulletin-xlsx", kwargs={"month": obj.month}))
+        return format_html(
+            '<a href="{}">下载月通报 Excel</a>', reverse("bulletin-xlsx", kwargs={"month": obj.month})
+        )
 
     @admin.display(description="正文")
     def body(self, obj):

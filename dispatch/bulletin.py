@@ -103,14 +103,26 @@ def state_of(assignment, then: dict) -> State:
     """``assignment``'s state with ``then`` (from ``tasks.services.history.states_as_of``) applied."""
     status = then.get("status", assignment.status)
     due = history.parse_day(then["due_date"]) if "due_date" in then else assignment.due_date
-    extended = (history.parse_day(then["extended_due_date"]) if "extended_due_date" in then
-                else assignment.extended_due_date)
-    signed = history.parse_moment(then["signed_off_at"]) if "signed_off_at" in then else assignment.signed_off_at
-    last_report = (history.parse_day(then["last_report_week_start"]) if "last_report_week_start" in then
-                   else assignment.last_report_week_start)
-    return State(status=status, due_date=due, effective_due=extended or due,
-                 signed_off_on=timezone.localdate(signed) if signed and status == Status.SIGNED_OFF else None,
-                 last_report_week_start=last_report)
+    extended = (
+        history.parse_day(then["extended_due_date"])
+        if "extended_due_date" in then
+        else assignment.extended_due_date
+    )
+    signed = (
+        history.parse_moment(then["signed_off_at"]) if "signed_off_at" in then else assignment.signed_off_at
+    )
+    last_report = (
+        history.parse_day(then["last_report_week_start"])
+        if "last_report_week_start" in then
+        else assignment.last_report_week_start
+    )
+    return State(
+        status=status,
+        due_date=due,
+        effective_due=extended or due,
+        signed_off_on=timezone.localdate(signed) if signed and status == Status.SIGNED_OFF else None,
+        last_report_week_start=last_report,
+    )
 
 
 def _bucket(state: State, level: str) -> str:
@@ -143,20 +155,30 @@ def bulletin_data(month: str) -> dict:
     since, until = _local_bounds(start, end)
     weeks = month_weeks(start, end)
     mondays = [history.start_of(parse_week(week)) for week in weeks]
-    assignments = list(Assignment.objects.select_related("task__category", "unit").order_by("task__number", "unit__name"))
+    assignments = list(
+        Assignment.objects.select_related("task__category", "unit").order_by("task__number", "unit__name")
+    )
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
-    day_after = end + datetime.timedelta(days=1)  # the level on the 1st: red once the deadline passed in the month
+    day_after = end + datetime.timedelta(
+        days=1
+    )  # the level on the 1st: red once the deadline passed in the month
     totals, categories, units = _counts(), {}, {}
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
     for a in assignments:
         state = state_of(a, at_end.get(a.pk, {}))
-        level = level_on(day_after, status=state.status, effective_due=state.effective_due,
-                         last_report_week_start=state.last_report_week_start)
+        level = level_on(
+            day_after,
+            status=state.status,
+            effective_due=state.effective_due,
+            last_report_week_start=state.last_report_week_start,
+        )
         bucket = _bucket(state, level)
-        category = categories.setdefault(a.task.category.number, {"number": a.task.category.number,
-                                                                  "title": a.task.category.title, **_counts()})
+        category = categories.setdefault(
+            a.task.category.number,
+            {"number": a.task.category.number, "title": a.task.category.title, **_counts()},
+        )
         unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
         for counts in (totals, category, unit):
             counts["total"] += 1
@@ -166,22 +188,38 @@ def bulletin_data(month: str) -> dict:
             if state.signed_off_on and state.signed_off_on <= state.due_date:
                 on_time[a.unit.name] += 1
         if bucket == "overdue":
-            overdue.append({"task_number": a.task.number, "unit": a.unit.name, "due_date": _iso(state.due_date),
-                            "effective_due": _iso(state.effective_due), "status": state.status})
+            overdue.append(
+                {
+                    "task_number": a.task.number,
+                    "unit": a.unit.name,
+                    "due_date": _iso(state.due_date),
+                    "effective_due": _iso(state.effective_due),
+                    "status": state.status,
+                }
+            )
 
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
     by_unit = rank_units(units.values())
 
-    signed = (SignOffRequest.objects.filter(status=SignOffStatus.APPROVED, office_checked_at__gte=since,
-                                            office_checked_at__lt=until)
-              .select_related("assignment__task", "assignment__unit").order_by("office_checked_at", "id"))
-    relapsed = (Review.objects.filter(outcome=ReviewOutcome.RELAPSED, decided_at__gte=since, decided_at__lt=until)
-                .select_related("assignment__task", "assignment__unit").order_by("decided_at", "id"))
+    signed = (
+        SignOffRequest.objects.filter(
+            status=SignOffStatus.APPROVED, office_checked_at__gte=since, office_checked_at__lt=until
+        )
+        .select_related("assignment__task", "assignment__unit")
+        .order_by("office_checked_at", "id")
+    )
+    relapsed = (
+        Review.objects.filter(outcome=ReviewOutcome.RELAPSED, decided_at__gte=since, decided_at__lt=until)
+        .select_related("assignment__task", "assignment__unit")
+        .order_by("decided_at", "id")
+    )
     previous = Bulletin.objects.filter(month=previous_month(start)).only("month", "data").first()
     previous_totals = (previous.data or {}).get("totals") if previous else None
     return {
-        "month": month, "start": start.isoformat(), "end": end.isoformat(),
+        "month": month,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
         "totals": totals,
         "by_category": [categories[number] for number in sorted(categories)],
         "by_unit": by_unit,
@@ -208,7 +246,9 @@ def rank_units(units) -> list[dict]:
     assignment due by the month's end have no rate: they are not ranked (``rank`` None,
     shown "—") and come last, by name.
     """
-    rated = sorted((u for u in units if u["on_time_rate"] is not None), key=lambda u: (_standing(u), u["unit"]))
+    rated = sorted(
+        (u for u in units if u["on_time_rate"] is not None), key=lambda u: (_standing(u), u["unit"])
+    )
     unrated = sorted((u for u in units if u["on_time_rate"] is None), key=lambda u: u["unit"])
     for position, unit in enumerate(rated, 1):
         same = position > 1 and _standing(rated[position - 2]) == _standing(unit)
@@ -230,7 +270,9 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
     """
     if not weeks:
         return []
-    reported = set(ProgressReport.objects.filter(week__in=list(weeks)).values_list("assignment_id", "week").distinct())
+    reported = set(
+        ProgressReport.objects.filter(week__in=list(weeks)).values_list("assignment_id", "week").distinct()
+    )
     missed = defaultdict(set)
     kinds = {}
     for week, then in weeks.items():
@@ -239,8 +281,10 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
             if not closed and (a.pk, week) not in reported:
                 missed[a.unit.name].add(week)
                 kinds[a.unit.name] = a.unit.kind
-    return [{"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
-            for unit, weeks_ in sorted(missed.items(), key=lambda item: (-len(item[1]), item[0]))]
+    return [
+        {"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
+        for unit, weeks_ in sorted(missed.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
 
 
 def public_data(data: dict) -> dict:
@@ -248,8 +292,14 @@ def public_data(data: dict) -> dict:
     hidden = set(Task.objects.filter(is_public=False).values_list("number", flat=True))
     if not hidden:
         return data
-    return {**data, **{key: [entry for entry in data.get(key) or [] if entry.get("task_number") not in hidden]
-                       for key in TASK_LISTS if key in data}}
+    return {
+        **data,
+        **{
+            key: [entry for entry in data.get(key) or [] if entry.get("task_number") not in hidden]
+            for key in TASK_LISTS
+            if key in data
+        },
+    }
 
 
 PUBLIC_FIELDS = ("id", "month", "status", "data", "published_at")  # what ``public_bulletin`` reads
@@ -257,8 +307,13 @@ PUBLIC_FIELDS = ("id", "month", "status", "data", "published_at")  # what ``publ
 
 def public_bulletin(bulletin: Bulletin) -> Bulletin:
     """An unsaved copy of a bulletin holding ``public_data``: what the public page and workbook show."""
-    return Bulletin(pk=bulletin.pk, month=bulletin.month, status=bulletin.status,
-                    published_at=bulletin.published_at, data=public_data(bulletin.data or {}))
+    return Bulletin(
+        pk=bulletin.pk,
+        month=bulletin.month,
+        status=bulletin.status,
+        published_at=bulletin.published_at,
+        data=public_data(bulletin.data or {}),
+    )
 
 
 def render_html(month: str, data: dict) -> str:
@@ -282,9 +337,14 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
             )
             changed = True
         t = bulletin.data.get("totals", {})
-        body = (f"{month} 月通报草稿已生成：台账 {t.get('total')} 项，已销号 {t.get('signed_off')} 项，"
-                f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。请审核后发布。")
-        messages = [Message(user_id, f"{month} 月通报草稿待发布", body) for user_id in office_recipients(leaders=False)]
+        body = (
+            f"{month} 月通报草稿已生成：台账 {t.get('total')} 项，已销号 {t.get('signed_off')} 项，"
+            f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。请审核后发布。"
+        )
+        messages = [
+            Message(user_id, f"{month} 月通报草稿待发布", body)
+            for user_id in office_recipients(leaders=False)
+        ]
         delivery = deliver("bulletin_draft", month, Kind.BULLETIN, messages)
     return bulletin, changed, delivery
 
@@ -301,10 +361,20 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
             raise InvalidTransition("该月通报已发布")
         fields = ["status", "published_at", "published_by"]
         before = audit.snapshot(locked, fields)
-        locked.status, locked.published_at, locked.published_by = BulletinStatus.PUBLISHED, timezone.now(), actor
+        locked.status, locked.published_at, locked.published_by = (
+            BulletinStatus.PUBLISHED,
+            timezone.now(),
+            actor,
+        )
         locked.save(update_fields=fields)
-        audit.record(actor=actor, action="publish_bulletin", instance=locked, before=before,
-                     after=audit.snapshot(locked, fields), note=f"{locked.month} 月通报")
+        audit.record(
+            actor=actor,
+            action="publish_bulletin",
+            instance=locked,
+            before=before,
+            after=audit.snapshot(locked, fields),
+            note=f"{locked.month} 月通报",
+        )
         from dispatch.tasks import announce_bulletin_task
 
         pk = locked.pk
@@ -314,19 +384,34 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
 
 def announce_bulletin(bulletin_id: int) -> Delivery:
     """Tell office staff and leaders a bulletin is published. Nothing for a missing or draft bulletin."""
-    bulletin = Bulletin.objects.filter(pk=bulletin_id, status=BulletinStatus.PUBLISHED).only("id", "month", "data").first()
+    bulletin = (
+        Bulletin.objects.filter(pk=bulletin_id, status=BulletinStatus.PUBLISHED)
+        .only("id", "month", "data")
+        .first()
+    )
     if bulletin is None:
         return Delivery()
     t = bulletin.data.get("totals", {})
     by_unit = bulletin.data.get("by_unit", [])
     first = [u["unit"] for u in by_unit if u.get("rank") == 1 and (u.get("on_time_rate") or 0) > 0]
     rated = any(u.get("on_time_rate") is not None for u in by_unit)
-    body = "\n".join([
-        f"{bulletin.month} 月通报已发布。",
-        f"台账 {t.get('total')} 项：已销号 {t.get('signed_off')} 项，按计划推进 {t.get('on_track')} 项，"
-        f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。",
-        *([f"按期完成率第一：{'、'.join(first)}。"] if first else ["本月到期任务无单位按期完成。"] if rated else []),
-        f"全文见信息公开页面 /public/bulletins/{bulletin.month}/。",
-    ])
-    messages = [Message(user_id, f"{bulletin.month} 月通报已发布", body) for user_id in office_recipients(leaders=True)]
+    body = "\n".join(
+        [
+            f"{bulletin.month} 月通报已发布。",
+            f"台账 {t.get('total')} 项：已销号 {t.get('signed_off')} 项，按计划推进 {t.get('on_track')} 项，"
+            f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。",
+            *(
+                [f"按期完成率第一：{'、'.join(first)}。"]
+                if first
+                else ["本月到期任务无单位按期完成。"]
+                if rated
+                else []
+            ),
+            f"全文见信息公开页面 /public/bulletins/{bulletin.month}/。",
+        ]
+    )
+    messages = [
+        Message(user_id, f"{bulletin.month} 月通报已发布", body)
+        for user_id in office_recipients(leaders=True)
+    ]
     return deliver("bulletin", bulletin.month, Kind.BULLETIN, messages)

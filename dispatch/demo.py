@@ -67,13 +67,22 @@ def load() -> str:
     jobs = []  # (when, job): every job at the moment it would have run, earliest first
     for week in WEEKS:
         monday = parse_week(week)
-        jobs += [((monday, 9), lambda week=week: weekly(week)),
-                 ((monday + datetime.timedelta(days=2), 17), lambda week=week: chaser(week))]
+        jobs += [
+            ((monday, 9), lambda week=week: weekly(week)),
+            ((monday + datetime.timedelta(days=2), 17), lambda week=week: chaser(week)),
+        ]
     for month, publish in MONTHS:
-        jobs.append(((next_month(parse_month(month)[0]), 9), lambda month=month, publish=publish: bulletin(month, publish)))
+        jobs.append(
+            (
+                (next_month(parse_month(month)[0]), 9),
+                lambda month=month, publish=publish: bulletin(month, publish),
+            )
+        )
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         for _when, job in sorted(jobs, key=lambda item: item[0]):
             job()
     published = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).count()
-    return (f"演示调度：{WEEKS[0]} 至 {WEEKS[-1]} 的周调度、催报和到期预警，2017-09 至 2017-11 月通报"
-            f"（已发布 {published} 份）；新建消息 {created} 条，已存在 {existing} 条。")
+    return (
+        f"演示调度：{WEEKS[0]} 至 {WEEKS[-1]} 的周调度、催报和到期预警，2017-09 至 2017-11 月通报"
+        f"（已发布 {published} 份）；新建消息 {created} 条，已存在 {existing} 条。"
+    )

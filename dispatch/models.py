@@ -28,10 +28,18 @@ class BulletinStatus(models.TextChoices):
 
 class Notification(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="收件人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name="收件人",
     )
     unit = models.ForeignKey(
-        "tasks.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="责任单位"
+        "tasks.Unit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="责任单位",
     )
     kind = models.CharField("类型", max_length=30, choices=Kind.choices)
     job = models.CharField("作业", max_length=50, help_text="产生该消息的作业，如 weekly_dispatch")
@@ -45,7 +53,9 @@ class Notification(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "消息"
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["job", "period", "user"], name="one_message_per_job_period_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period", "user"], name="one_message_per_job_period_user")
+        ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
 
     def __str__(self):
@@ -77,13 +87,20 @@ class WeeklySnapshot(models.Model):
 
 class Bulletin(models.Model):
     month = models.CharField("月份", max_length=7, unique=True, help_text="如 2017-10")
-    status = models.CharField("状态", max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT)
+    status = models.CharField(
+        "状态", max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT
+    )
     data = models.JSONField("数据", default=dict)
     html = models.TextField("正文", blank=True)
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="发布人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发布人",
     )
 
     class Meta:

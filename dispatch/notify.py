@@ -70,7 +70,9 @@ def office_recipients(*, leaders: bool) -> list[int]:
     """Office staff, and leaders if asked (active users), by user id (one query)."""
     roles = [Role.OFFICE, Role.LEADER] if leaders else [Role.OFFICE]
     return list(
-        Membership.objects.filter(role__in=roles, user__is_active=True).order_by("user_id").values_list("user_id", flat=True)
+        Membership.objects.filter(role__in=roles, user__is_active=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
     )
 
 
@@ -80,8 +82,18 @@ def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delive
         before = set(Notification.objects.filter(job=job, period=period).values_list("user_id", flat=True))
         new = [m for m in messages if m.user_id not in before]
         Notification.objects.bulk_create(
-            [Notification(user_id=m.user_id, unit_id=m.unit_id, kind=kind, job=job, period=period,
-                          subject=m.subject, body=m.body) for m in new],
+            [
+                Notification(
+                    user_id=m.user_id,
+                    unit_id=m.unit_id,
+                    kind=kind,
+                    job=job,
+                    period=period,
+                    subject=m.subject,
+                    body=m.body,
+                )
+                for m in new
+            ],
             ignore_conflicts=True,
         )
         after = Notification.objects.filter(job=job, period=period).count() if new else len(before)

@@ -75,7 +75,9 @@ def check_month_over(month: str) -> tuple[datetime.date, datetime.date]:
     start, end = parse_month(month)
     now = today()
     if end >= now:
-        raise NotYet(f"{month} 月还未结束（今天是 {now:%Y-%m-%d}），月通报在次月生成，以免提前定格", field="month")
+        raise NotYet(
+            f"{month} 月还未结束（今天是 {now:%Y-%m-%d}），月通报在次月生成，以免提前定格", field="month"
+        )
     return start, end
 
 

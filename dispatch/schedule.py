@@ -41,14 +41,38 @@ class Job:
 
 
 JOBS = [
-    Job("weekly-dispatch", "dispatch.weekly", "DISPATCH_WEEKLY_CRON", "0 9 * * 1",
-        timedelta(days=7), timedelta(hours=12)),
-    Job("report-chaser", "dispatch.chase_reports", "DISPATCH_CHASER_CRON", "0 17 * * 3",
-        timedelta(days=7), timedelta(hours=6)),
-    Job("deadline-warnings", "dispatch.warn_deadlines", "DISPATCH_WARNINGS_CRON", "0 8 * * *",
-        timedelta(days=1), timedelta(hours=6)),
-    Job("monthly-bulletin", "dispatch.make_bulletin", "DISPATCH_BULLETIN_CRON", "0 9 1 * *",
-        timedelta(days=28), timedelta(days=2)),
+    Job(
+        "weekly-dispatch",
+        "dispatch.weekly",
+        "DISPATCH_WEEKLY_CRON",
+        "0 9 * * 1",
+        timedelta(days=7),
+        timedelta(hours=12),
+    ),
+    Job(
+        "report-chaser",
+        "dispatch.chase_reports",
+        "DISPATCH_CHASER_CRON",
+        "0 17 * * 3",
+        timedelta(days=7),
+        timedelta(hours=6),
+    ),
+    Job(
+        "deadline-warnings",
+        "dispatch.warn_deadlines",
+        "DISPATCH_WARNINGS_CRON",
+        "0 8 * * *",
+        timedelta(days=1),
+        timedelta(hours=6),
+    ),
+    Job(
+        "monthly-bulletin",
+        "dispatch.make_bulletin",
+        "DISPATCH_BULLETIN_CRON",
+        "0 9 1 * *",
+        timedelta(days=28),
+        timedelta(days=2),
+    ),
 ]
 
 
@@ -56,12 +80,19 @@ def parse_cron(value: str, name: str = "cron") -> crontab:
     """A five-field cron expression as a crontab; ImproperlyConfigured for anything else."""
     fields = (value or "").split()
     if len(fields) != 5:
-        raise ImproperlyConfigured(f"{name} must have five cron fields (minute hour day month weekday), not {value!r}")
+        raise ImproperlyConfigured(
+            f"{name} must have five cron fields (minute hour day month weekday), not {value!r}"
+        )
     minute, hour, day_of_month, month_of_year, day_of_week = fields
     try:
-        schedule = crontab(minute=minute, hour=hour, day_of_month=day_of_month,
-                           month_of_year=month_of_year, day_of_week=day_of_week)
-    except Exception as exc:  # celery raises ValueError or its own ParseException
+        schedule = crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+        )
+    except Exception as exc:  # noqa: BLE001 - celery raises ValueError or its own ParseException
         raise ImproperlyConfigured(f"{name} is not a valid cron expression {value!r}: {exc}") from None
     return schedule
 
@@ -80,8 +111,11 @@ def shortest_gap(schedule: crontab, name: str = "cron") -> timedelta:
     minutes = sorted(h * 60 + m for h in schedule.hour for m in schedule.minute)
     day, last_day, days = GAP_SPAN[0], GAP_SPAN[1], []
     while day < last_day:
-        if (day.month in schedule.month_of_year and day.day in schedule.day_of_month
-                and (day.isoweekday() % 7) in schedule.day_of_week):
+        if (
+            day.month in schedule.month_of_year
+            and day.day in schedule.day_of_month
+            and (day.isoweekday() % 7) in schedule.day_of_week
+        ):
             days.append(day)
         day += timedelta(days=1)
     if not days or not minutes:

@@ -70,11 +70,18 @@ def freeze_week(week: str) -> tuple[int, int]:
     rows = list(ledger_rows(week, everyone(), today=sunday))
     new = [
         WeeklySnapshot(
-            week=week, assignment_id=r.assignment_id, status=r.status, level=r.level, percent=r.percent,
-            due_date=r.due_date, effective_due=r.effective_due, last_report_week=r.last_report_week,
+            week=week,
+            assignment_id=r.assignment_id,
+            status=r.status,
+            level=r.level,
+            percent=r.percent,
+            due_date=r.due_date,
+            effective_due=r.effective_due,
+            last_report_week=r.last_report_week,
             report_text=r.week_text,
         )
-        for r in rows if not r.from_snapshot
+        for r in rows
+        if not r.from_snapshot
     ]
     WeeklySnapshot.objects.bulk_create(new, ignore_conflicts=True)
     return len(new), len(rows) - len(new)
@@ -115,14 +122,18 @@ def dispatch_weekly(week: str) -> Result:
         for unit, rows in sorted(by_unit.items()):
             unit_id = unit_ids[unit]
             red = sum(1 for r in rows if r.level == Level.RED)
-            subject = f"{week} 周调度：{unit}本周须报送 {len(rows)} 项整改进展" + (f"（{red} 项逾期）" if red else "")
-            body = "\n".join([
-                f"{unit}：本周（{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}）须逐项报送以下 {len(rows)} 项台账的整改进展。",
-                *(f"{i}. {_weekly_line(r)}" for i, r in enumerate(rows, 1)),
-                "本周报送应写明：本周完成的工作、完成比例、存在的问题和下周计划；措施有节点时间的，逐条说明进展。",
-                f"本周周报表（Excel）：{workbook}（台账页面“下载周报表”）；可离线填写本周进展和完成比例后，"
-                "在“我的任务”页面上传报送。",
-            ])
+            subject = f"{week} 周调度：{unit}本周须报送 {len(rows)} 项整改进展" + (
+                f"（{red} 项逾期）" if red else ""
+            )
+            body = "\n".join(
+                [
+                    f"{unit}：本周（{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}）须逐项报送以下 {len(rows)} 项台账的整改进展。",
+                    *(f"{i}. {_weekly_line(r)}" for i, r in enumerate(rows, 1)),
+                    "本周报送应写明：本周完成的工作、完成比例、存在的问题和下周计划；措施有节点时间的，逐条说明进展。",
+                    f"本周周报表（Excel）：{workbook}（台账页面“下载周报表”）；可离线填写本周进展和完成比例后，"
+                    "在“我的任务”页面上传报送。",
+                ]
+            )
             messages += [Message(user_id, subject, body, unit_id) for user_id in recipients.get(unit_id, [])]
             result.units += 1
         result.messages = deliver("weekly_dispatch", week, Kind.WEEKLY_DISPATCH, messages)
@@ -151,12 +162,17 @@ def chase_reports(week: str) -> Result:
         for unit, assignments in by_unit.items():
             numbers = "、".join(str(a.task.number) for a in assignments)
             subject = f"{week} 催报：{unit.name}尚有 {len(assignments)} 项台账未报送本周进展"
-            body = "\n".join([
-                f"{unit.name}：截至本周三，以下 {len(assignments)} 项台账尚未报送 {week} 的整改进展，请于本周内报送。",
-                f"任务序号：{numbers}",
-                *(f"任务{a.task.number}：{LEVEL_WORDS[a.level]}，整改时限 "
-                  f"{a.effective_due.isoformat() if a.effective_due else a.task.deadline_text}" for a in assignments),
-            ])
+            body = "\n".join(
+                [
+                    f"{unit.name}：截至本周三，以下 {len(assignments)} 项台账尚未报送 {week} 的整改进展，请于本周内报送。",
+                    f"任务序号：{numbers}",
+                    *(
+                        f"任务{a.task.number}：{LEVEL_WORDS[a.level]}，整改时限 "
+                        f"{a.effective_due.isoformat() if a.effective_due else a.task.deadline_text}"
+                        for a in assignments
+                    ),
+                ]
+            )
             messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
             result.units += 1
         result.messages = deliver("report_chaser", week, Kind.REPORT_CHASER, messages)
@@ -174,16 +190,30 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
     """Every deadline in the window: effective due dates up to ``day`` + 7 (past ones as overdue),
     and measure milestones from ``day`` to ``day`` + 7, for open assignments."""
     horizon = day + datetime.timedelta(days=WARN_DAYS)
-    open_ = Assignment.objects.with_level(day).exclude(status=Status.SIGNED_OFF).select_related("task", "unit")
+    open_ = (
+        Assignment.objects.with_level(day).exclude(status=Status.SIGNED_OFF).select_related("task", "unit")
+    )
     found = []
     for a in open_.filter(effective_due__lte=horizon).order_by("task__number", "unit__name"):
         due = a.effective_due
         if a.level == Level.RED:
-            found.append(_Deadline(a, f"overdue:{due}", f"任务{a.task.number}：整改时限 {due} 已过，现已逾期，请尽快完成或申请延期"))
+            found.append(
+                _Deadline(
+                    a,
+                    f"overdue:{due}",
+                    f"任务{a.task.number}：整改时限 {due} 已过，现已逾期，请尽快完成或申请延期",
+                )
+            )
         else:
-            found.append(_Deadline(a, f"due:{due}", f"任务{a.task.number}：整改时限 {due}，还有 {(due - day).days} 天到期"))
+            found.append(
+                _Deadline(
+                    a, f"due:{due}", f"任务{a.task.number}：整改时限 {due}，还有 {(due - day).days} 天到期"
+                )
+            )
     milestones = defaultdict(list)  # task id -> [(measure number, date)]
-    for task_id, number, dates in Measure.objects.exclude(milestones=[]).values_list("task_id", "number", "milestones"):
+    for task_id, number, dates in Measure.objects.exclude(milestones=[]).values_list(
+        "task_id", "number", "milestones"
+    ):
         for value in dates or []:
             try:
                 date = datetime.date.fromisoformat(value)
@@ -194,8 +224,13 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
     if milestones:
         for a in open_.filter(task_id__in=list(milestones)).order_by("task__number", "unit__name"):
             for number, date in sorted(milestones[a.task_id]):
-                found.append(_Deadline(a, f"milestone:{number}:{date}",
-                                       f"任务{a.task.number}：措施{number}的节点时间 {date}，还有 {(date - day).days} 天"))
+                found.append(
+                    _Deadline(
+                        a,
+                        f"milestone:{number}:{date}",
+                        f"任务{a.task.number}：措施{number}的节点时间 {date}，还有 {(date - day).days} 天",
+                    )
+                )
     return found
 
 
@@ -207,12 +242,15 @@ def warn_deadlines(day: datetime.date) -> Result:
     with transaction.atomic():
         deadlines = _deadlines(day)
         ids = {d.assignment.pk for d in deadlines}
-        warned = set(DeadlineWarning.objects.filter(assignment_id__in=ids).values_list("assignment_id", "key"))
+        warned = set(
+            DeadlineWarning.objects.filter(assignment_id__in=ids).values_list("assignment_id", "key")
+        )
         # A unit already told today waits for tomorrow's run, so a deadline is never recorded as
         # warned without a message that says so.
         told_today = set(
-            Notification.objects.filter(job="deadline_warning", period=period, unit__isnull=False)
-            .values_list("unit_id", flat=True)
+            Notification.objects.filter(
+                job="deadline_warning", period=period, unit__isnull=False
+            ).values_list("unit_id", flat=True)
         )
         by_unit = defaultdict(list)
         for d in deadlines:
@@ -225,8 +263,15 @@ def warn_deadlines(day: datetime.date) -> Result:
             if not users:
                 continue  # nobody to tell yet: warned once someone can read it
             overdue = sum(1 for d in items if d.key.startswith("overdue:"))
-            subject = f"{period} 到期预警：{unit.name} {len(items)} 项" + (f"（{overdue} 项已逾期）" if overdue else "")
-            body = "\n".join([f"{unit.name}：以下整改事项临近期限或已逾期。", *(f"{i}. {d.text}" for i, d in enumerate(items, 1))])
+            subject = f"{period} 到期预警：{unit.name} {len(items)} 项" + (
+                f"（{overdue} 项已逾期）" if overdue else ""
+            )
+            body = "\n".join(
+                [
+                    f"{unit.name}：以下整改事项临近期限或已逾期。",
+                    *(f"{i}. {d.text}" for i, d in enumerate(items, 1)),
+                ]
+            )
             messages += [Message(user_id, subject, body, unit.pk) for user_id in users]
             records += [DeadlineWarning(assignment=d.assignment, key=d.key, warned_on=day) for d in items]
             result.units += 1

@@ -37,8 +37,13 @@ OPTIONS = {
 
 
 def _log(result):
-    log.info("dispatch %s: %d messages created, %d existed, %d units", result.period,
-             result.messages.created, result.messages.existing, result.units)
+    log.info(
+        "dispatch %s: %d messages created, %d existed, %d units",
+        result.period,
+        result.messages.created,
+        result.messages.existing,
+        result.units,
+    )
     return {"period": result.period, "created": result.messages.created, "existing": result.messages.existing}
 
 
@@ -62,9 +67,19 @@ def warn_deadlines_task(date: str | None = None):
 def make_bulletin_task(month: str | None = None):
     month = month or previous_month(today())
     bulletin, changed, delivery = services.make_bulletin(month)
-    log.info("bulletin %s: %s; %d messages created, %d existed", month, "made" if changed else "already there",
-             delivery.created, delivery.existing)
-    return {"period": month, "bulletin": bulletin.pk, "created": delivery.created, "existing": delivery.existing}
+    log.info(
+        "bulletin %s: %s; %d messages created, %d existed",
+        month,
+        "made" if changed else "already there",
+        delivery.created,
+        delivery.existing,
+    )
+    return {
+        "period": month,
+        "bulletin": bulletin.pk,
+        "created": delivery.created,
+        "existing": delivery.existing,
+    }
 
 
 @shared_task(name="dispatch.announce_bulletin", **OPTIONS)

@@ -68,7 +68,7 @@ def env_database(name: str, default: str) -> dict:
     value = env_str(name, default)
     try:
         config = dj_database_url.parse(value, conn_max_age=60)
-    except Exception as exc:  # dj_database_url raises several types for bad URLs
+    except Exception as exc:  # noqa: BLE001 - dj_database_url raises several types for bad URLs
         raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} names an unknown database scheme")

@@ -22,7 +22,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (DEBUG=true allows a development key)."
         )
-    SECRET_KEY = "development-only-key-never-use-in-production"  # noqa: S105 - only with DEBUG=true
+    SECRET_KEY = "development-only-key-never-use-in-production"
 
 # The date the ledger treats as today (warning levels, the current week, the jobs'
 # periods). Unset in production; `make run` sets it to the demo's late-2017 week so the

@@ -9,8 +9,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-from rectify.settings import *  # noqa: E402,F401,F403
-from rectify.settings import VAR_DIR  # noqa: E402
+from rectify.settings import *  # noqa: F403
+from rectify.settings import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

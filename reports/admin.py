@@ -82,7 +82,9 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
         try:
             outcome = process_upload(upload, user=request.user, dry_run=True)
         except UploadRefused as exc:
-            return self._page(request, problems=[str(p) for p in exc.problems], filename=upload.name, status=400)
+            return self._page(
+                request, problems=[str(p) for p in exc.problems], filename=upload.name, status=400
+            )
         except LedgerError as exc:
             return self._page(request, problems=[exc.message], filename=upload.name, status=exc.status_code)
         return self._page(request, outcome=outcome, filename=upload.name)

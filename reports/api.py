@@ -55,7 +55,7 @@ def export_params(user, params):
 
 def weekly_response(user, week: str, unit=None) -> FileResponse:
     """Write the workbook to a spooled temporary file and stream it back."""
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by FileResponse
     report = write_weekly_workbook(spool, week=week, user=user, unit=unit)
     spool.seek(0)
     filename = f"整改台账周报-{week}-{report.scope}.xlsx"
@@ -92,22 +92,37 @@ class WeeklyImportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("dry_run", bool, description="只预览，不保存")],
-        request={"multipart/form-data": inline_serializer("WeeklyUpload", {
-            "file": serializers.FileField(required=False),
-            "token": serializers.CharField(required=False, help_text="预览时返回的 token，代替重新上传文件"),
-        })},
-        responses=inline_serializer("WeeklyUploadResult", {
-            "applied": serializers.BooleanField(), "week": serializers.CharField(), "rows": serializers.IntegerField(),
-            "unchanged": serializers.IntegerField(), "sha256": serializers.CharField(),
-            "token": serializers.CharField(required=False),
-            "changes": serializers.ListField(child=serializers.DictField()),
-        }),
+        request={
+            "multipart/form-data": inline_serializer(
+                "WeeklyUpload",
+                {
+                    "file": serializers.FileField(required=False),
+                    "token": serializers.CharField(
+                        required=False, help_text="预览时返回的 token，代替重新上传文件"
+                    ),
+                },
+            )
+        },
+        responses=inline_serializer(
+            "WeeklyUploadResult",
+            {
+                "applied": serializers.BooleanField(),
+                "week": serializers.CharField(),
+                "rows": serializers.IntegerField(),
+                "unchanged": serializers.IntegerField(),
+                "sha256": serializers.CharField(),
+                "token": serializers.CharField(required=False),
+                "changes": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
     )
     def post(self, request):
         user = request.user
         token = (request.data.get("token") or "").strip()
         try:
-            dry_run = bool_param(request.query_params, "dry_run") or bool_param(request.data, "dry_run") or False
+            dry_run = (
+                bool_param(request.query_params, "dry_run") or bool_param(request.data, "dry_run") or False
+            )
             upload = request.FILES.get("file")
             if upload is not None:
                 data = read_bytes(upload)

@@ -16,7 +16,11 @@ from reports.excel import TITLE_FONT, Column, SheetWriter
 from tasks.choices import Status, UnitKind
 
 BUCKETS = [
-    ("total", "台账总数"), ("signed_off", "已销号"), ("on_track", "按计划推进"), ("overdue", "逾期"), ("reopened", "问题反弹"),
+    ("total", "台账总数"),
+    ("signed_off", "已销号"),
+    ("on_track", "按计划推进"),
+    ("overdue", "逾期"),
+    ("reopened", "问题反弹"),
 ]
 BUCKET_COLUMNS = [Column(label, 10, "int") for _key, label in BUCKETS]
 
@@ -49,26 +53,77 @@ def build_bulletin_workbook(bulletin) -> bytes:
     workbook.properties.creator = "整改台账"
 
     _overview(workbook, data, title, month)
-    _table(workbook, "分类统计", title, [Column("序号", 6, "center"), Column("问题类别", 44), *BUCKET_COLUMNS],
-           [[c.get("number"), c.get("title"), *_counts(c)] for c in data.get("by_category", [])])
-    _table(workbook, "单位排名", title,
-           [Column("排名", 6, "center"), Column("责任单位", 14, "center"), Column("单位类型", 10, "center"), *BUCKET_COLUMNS,
-            Column("按期完成率", 11, "percent")],
-           [["—" if u.get("rank") is None else u["rank"], u.get("unit"), UnitKind(u["kind"]).label if u.get("kind") in UnitKind.values else u.get("kind"),
-             *_counts(u), "—" if u.get("on_time_rate") is None else u["on_time_rate"]]
-            for u in sorted(data.get("by_unit", []), key=lambda u: (u.get("rank") is None, u.get("rank") or 0))])
-    _table(workbook, "逾期清单", title,
-           [Column("任务序号", 8, "center"), Column("责任单位", 14, "center"), Column("原定期限", 12, "date"),
-            Column("现期限", 12, "date"), Column("状态", 12, "center")],
-           [[o.get("task_number"), o.get("unit"), _date(o.get("due_date")), _date(o.get("effective_due")),
-             _status(o.get("status"))] for o in data.get("overdue", [])])
-    _table(workbook, "未报送情况", title,
-           [Column("责任单位", 14, "center"), Column("未报送周数", 10, "int"), Column("未报送的周", 60)],
-           [[m.get("unit"), len(m.get("weeks", [])), "、".join(m.get("weeks", []))] for m in data.get("missed_reports", [])])
+    _table(
+        workbook,
+        "分类统计",
+        title,
+        [Column("序号", 6, "center"), Column("问题类别", 44), *BUCKET_COLUMNS],
+        [[c.get("number"), c.get("title"), *_counts(c)] for c in data.get("by_category", [])],
+    )
+    _table(
+        workbook,
+        "单位排名",
+        title,
+        [
+            Column("排名", 6, "center"),
+            Column("责任单位", 14, "center"),
+            Column("单位类型", 10, "center"),
+            *BUCKET_COLUMNS,
+            Column("按期完成率", 11, "percent"),
+        ],
+        [
+            [
+                "—" if u.get("rank") is None else u["rank"],
+                u.get("unit"),
+                UnitKind(u["kind"]).label if u.get("kind") in UnitKind.values else u.get("kind"),
+                *_counts(u),
+                "—" if u.get("on_time_rate") is None else u["on_time_rate"],
+            ]
+            for u in sorted(
+                data.get("by_unit", []), key=lambda u: (u.get("rank") is None, u.get("rank") or 0)
+            )
+        ],
+    )
+    _table(
+        workbook,
+        "逾期清单",
+        title,
+        [
+            Column("任务序号", 8, "center"),
+            Column("责任单位", 14, "center"),
+            Column("原定期限", 12, "date"),
+            Column("现期限", 12, "date"),
+            Column("状态", 12, "center"),
+        ],
+        [
+            [
+                o.get("task_number"),
+                o.get("unit"),
+                _date(o.get("due_date")),
+                _date(o.get("effective_due")),
+                _status(o.get("status")),
+            ]
+            for o in data.get("overdue", [])
+        ],
+    )
+    _table(
+        workbook,
+        "未报送情况",
+        title,
+        [Column("责任单位", 14, "center"), Column("未报送周数", 10, "int"), Column("未报送的周", 60)],
+        [
+            [m.get("unit"), len(m.get("weeks", [])), "、".join(m.get("weeks", []))]
+            for m in data.get("missed_reports", [])
+        ],
+    )
     for sheet, key in (("本月销号", "newly_signed_off"), ("本月重新打开", "newly_reopened")):
-        _table(workbook, sheet, title,
-               [Column("任务序号", 8, "center"), Column("责任单位", 14, "center"), Column("日期", 12, "date")],
-               [[e.get("task_number"), e.get("unit"), _date(e.get("at"))] for e in data.get(key, [])])
+        _table(
+            workbook,
+            sheet,
+            title,
+            [Column("任务序号", 8, "center"), Column("责任单位", 14, "center"), Column("日期", 12, "date")],
+            [[e.get("task_number"), e.get("unit"), _date(e.get("at"))] for e in data.get(key, [])],
+        )
 
     stream = io.BytesIO()
     workbook.save(stream)
@@ -76,12 +131,21 @@ def build_bulletin_workbook(bulletin) -> bytes:
 
 
 def _overview(workbook, data: dict, title: str, month: str):
-    sheet = SheetWriter(workbook, "概况", [Column("项目", 16), Column("本月", 12, "int"), Column("上月", 12, "int"),
-                                          Column("变化", 12, "int")], print_title=title, freeze=False, autofilter=False)
+    sheet = SheetWriter(
+        workbook,
+        "概况",
+        [Column("项目", 16), Column("本月", 12, "int"), Column("上月", 12, "int"), Column("变化", 12, "int")],
+        print_title=title,
+        freeze=False,
+        autofilter=False,
+    )
     heading = sheet.cell(title, bold=True)
     heading.font = TITLE_FONT
     sheet.append_cells([heading])
-    sheet.row(["统计期间", _date(data.get("start")), "至", _date(data.get("end"))], ["text", "date", "center", "date"])
+    sheet.row(
+        ["统计期间", _date(data.get("start")), "至", _date(data.get("end"))],
+        ["text", "date", "center", "date"],
+    )
     sheet.row(["通报月份", month], ["text", "center"])
     sheet.blank()
     previous = data.get("previous") or {}

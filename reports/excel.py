@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -83,8 +83,17 @@ class SheetWriter:
     appends a row of values typed by the sheet's columns.
     """
 
-    def __init__(self, workbook, title: str, columns: list[Column] | None = None, *, print_title: str = "",
-                 freeze: bool = True, autofilter: bool = True, header_row: int = 1):
+    def __init__(
+        self,
+        workbook,
+        title: str,
+        columns: list[Column] | None = None,
+        *,
+        print_title: str = "",
+        freeze: bool = True,
+        autofilter: bool = True,
+        header_row: int = 1,
+    ):
         self.ws = workbook.create_sheet(title)
         self.columns = columns or []
         self.rows_written = 0
@@ -153,8 +162,13 @@ class SheetWriter:
             value = clean_text(value)
             quote = needs_escape(value)
             align = WRAP if kind == "text" else CENTER
-        cell = Cell(self.ws, row=1, column=1, value=value, style_array=self._style(alignment or align, number_format, bold=bold,
-                                                                   fill=fill, quote=quote))
+        cell = Cell(
+            self.ws,
+            row=1,
+            column=1,
+            value=value,
+            style_array=self._style(alignment or align, number_format, bold=bold, fill=fill, quote=quote),
+        )
         if quote:
             cell.data_type = "s"  # never a formula, whatever openpyxl guessed from the leading "="
         return cell

@@ -37,6 +37,7 @@ from django.utils import timezone
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.ledger import level_on
+
 # The audit-trail rebuild, shared with the monthly bulletin (AS_OF_FIELDS is re-exported).
 from tasks.services.history import AS_OF_FIELDS, end_of, parse_day, parse_moment, state_as_of  # noqa: F401
 from tasks.weeks import parse_week, week_range
@@ -105,7 +106,9 @@ def week_snapshots(week: str, assignment_ids) -> dict:
     """The week's frozen snapshots of these assignments, by assignment id (one query)."""
     from dispatch.models import WeeklySnapshot
 
-    return {s.assignment_id: s for s in WeeklySnapshot.objects.filter(week=week, assignment_id__in=assignment_ids)}
+    return {
+        s.assignment_id: s for s in WeeklySnapshot.objects.filter(week=week, assignment_id__in=assignment_ids)
+    }
 
 
 def week_cutoff(week: str) -> datetime.datetime:
@@ -129,7 +132,10 @@ def _prefetches(week: str):
         .order_by("-week", "-created_at", "-id")
     )
     return [
-        Prefetch("task__measures", queryset=Measure.objects.only("id", "task_id", "number", "text").order_by("number")),
+        Prefetch(
+            "task__measures",
+            queryset=Measure.objects.only("id", "task_id", "number", "text").order_by("number"),
+        ),
         Prefetch("task__officials", queryset=Official.objects.only("id", "name", "unit_id").order_by("name")),
         Prefetch("reports", queryset=reports, to_attr="reports_to_week"),
     ]
@@ -180,7 +186,9 @@ def _measures(task) -> str:
     return "\n".join(f"{m.number}. {m.text}" for m in task.measures.all())
 
 
-def build_row(assignment, week: str, snapshot=None, *, as_of: tuple[datetime.date, dict] | None = None) -> LedgerRow:
+def build_row(
+    assignment, week: str, snapshot=None, *, as_of: tuple[datetime.date, dict] | None = None
+) -> LedgerRow:
     """The row of ``assignment`` for ``week``: from its snapshot, from its state ``as_of``
     (the week's last day and the fields that differed then), or live."""
     task = assignment.task
@@ -251,7 +259,11 @@ def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> 
     # Reports are kept by week: the last one up to the week says when it was last reported.
     last_report = parse_week(row.last_report_week) if row.last_report_week else None
     changed = (row.status, row.effective_due, last_report) != (
-        assignment.status, assignment.effective_due, assignment.last_report_week_start
+        assignment.status,
+        assignment.effective_due,
+        assignment.last_report_week_start,
     )
     if changed:
-        row.level = level_on(day, status=row.status, effective_due=row.effective_due, last_report_week_start=last_report)
+        row.level = level_on(
+            day, status=row.status, effective_due=row.effective_due, last_report_week_start=last_report
+        )

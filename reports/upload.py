@@ -115,8 +115,12 @@ class Outcome:
 
     def as_dict(self) -> dict:
         return {
-            "sha256": self.sha256, "week": self.week, "rows": self.rows, "unchanged": self.unchanged,
-            "applied": self.applied, "changes": [c.as_dict() for c in self.changes],
+            "sha256": self.sha256,
+            "week": self.week,
+            "rows": self.rows,
+            "unchanged": self.unchanged,
+            "applied": self.applied,
+            "changes": [c.as_dict() for c in self.changes],
         }
 
 
@@ -156,9 +160,13 @@ def _open_workbook(data: bytes):
     except (zipfile.BadZipFile, ValueError):
         raise UploadRefused([not_workbook]) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise UploadRefused([Problem(
-            f"工作簿解压后过大（{unpacked / 1024 / 1024:.0f} MB），上限为 {MAX_UNPACKED_BYTES / 1024 / 1024:.0f} MB"
-        )])
+        raise UploadRefused(
+            [
+                Problem(
+                    f"工作簿解压后过大（{unpacked / 1024 / 1024:.0f} MB），上限为 {MAX_UNPACKED_BYTES / 1024 / 1024:.0f} MB"
+                )
+            ]
+        )
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file; all mean the same
@@ -211,7 +219,11 @@ def _check_headers(header) -> list[Problem]:
     for index, expected in enumerate(LEDGER_HEADERS, 1):
         actual = _text_cell(header[index - 1]) if index <= len(header) else ""
         if actual != expected:
-            problems.append(Problem(f"表头应为“{expected}”，实为“{actual or '空'}”", LEDGER_SHEET, 1, get_column_letter(index)))
+            problems.append(
+                Problem(
+                    f"表头应为“{expected}”，实为“{actual or '空'}”", LEDGER_SHEET, 1, get_column_letter(index)
+                )
+            )
     return problems
 
 
@@ -224,11 +236,19 @@ def _parse_row(number: int, values) -> tuple[_Row, list[Problem]]:
     assignment_id = _int_cell(get("台账编号"))
     if assignment_id is None or assignment_id <= 0:
         assignment_id = None
-        problems.append(_at(number, "台账编号", f"台账编号“{_text_cell(get('台账编号')) or '空'}”不正确（隐藏列，请勿改动）"))
+        problems.append(
+            _at(
+                number,
+                "台账编号",
+                f"台账编号“{_text_cell(get('台账编号')) or '空'}”不正确（隐藏列，请勿改动）",
+            )
+        )
     version = _int_cell(get("版本"))
     if version is None or version <= 0:
         version = None
-        problems.append(_at(number, "版本", f"版本“{_text_cell(get('版本')) or '空'}”不正确（隐藏列，请勿改动）"))
+        problems.append(
+            _at(number, "版本", f"版本“{_text_cell(get('版本')) or '空'}”不正确（隐藏列，请勿改动）")
+        )
     week = _text_cell(get("报送周"))
     try:
         parse_week(week)
@@ -241,7 +261,9 @@ def _parse_row(number: int, values) -> tuple[_Row, list[Problem]]:
         percent = None
         problems.append(_at(number, "完成比例", "请填写完成比例（0–100 的整数）"))
     elif percent is None:
-        problems.append(_at(number, "完成比例", f"完成比例“{_text_cell(raw_percent)}”不是整数，应填 0–100 的整数"))
+        problems.append(
+            _at(number, "完成比例", f"完成比例“{_text_cell(raw_percent)}”不是整数，应填 0–100 的整数")
+        )
     elif not 0 <= percent <= 100:
         percent = None
         problems.append(_at(number, "完成比例", f"完成比例 {_int_cell(raw_percent)} 超出 0–100"))
@@ -266,12 +288,16 @@ def _read_rows(workbook) -> tuple[list[_Row], list[Problem]]:
         if all(v is None or _text_cell(v) == "" for v in values):
             continue
         if len(rows) >= MAX_ROWS:
-            raise UploadRefused([Problem(f"超过 {MAX_ROWS} 行上限，请只上传本单位的周报表", LEDGER_SHEET, number)])
+            raise UploadRefused(
+                [Problem(f"超过 {MAX_ROWS} 行上限，请只上传本单位的周报表", LEDGER_SHEET, number)]
+            )
         row, row_problems = _parse_row(number, values)
         problems.extend(row_problems)
         if row.assignment_id is not None:
             if row.assignment_id in seen:
-                problems.append(_at(number, "台账编号", f"与第 {seen[row.assignment_id]} 行重复（同一台账只能出现一次）"))
+                problems.append(
+                    _at(number, "台账编号", f"与第 {seen[row.assignment_id]} 行重复（同一台账只能出现一次）")
+                )
             seen.setdefault(row.assignment_id, number)
         rows.append(row)
     if not rows:
@@ -281,7 +307,8 @@ def _read_rows(workbook) -> tuple[list[_Row], list[Problem]]:
         first = dated[0]
         problems += [
             _at(row.row, "报送周", f"报送周 {row.week} 与本表第 {first.row} 行的 {first.week} 不一致")
-            for row in dated if row.week != first.week
+            for row in dated
+            if row.week != first.week
         ]
     return rows, problems
 
@@ -298,7 +325,9 @@ def _check_scope(rows: list[_Row], user) -> list[Problem]:
         if row.assignment_id not in units:
             problems.append(_at(row.row, "台账编号", f"台账编号 {row.assignment_id} 不存在"))
         elif row.assignment_id not in visible:
-            problems.append(_at(row.row, "责任单位", f"该行是{units[row.assignment_id]}的台账，不属于本单位，不能上传"))
+            problems.append(
+                _at(row.row, "责任单位", f"该行是{units[row.assignment_id]}的台账，不属于本单位，不能上传")
+            )
     return problems
 
 
@@ -309,35 +338,52 @@ def _check_not_frozen(rows: list[_Row]) -> list[Problem]:
     first = next((row for row in rows if row.week), None)
     if first is None or not WeeklySnapshot.objects.filter(week=first.week).exists():
         return []
-    return [_at(
-        first.row, "报送周",
-        f"{first.week} 已于周调度时冻结，不能再报送该周的进展，请下载本周的表格报送",
-    )]
+    return [
+        _at(
+            first.row,
+            "报送周",
+            f"{first.week} 已于周调度时冻结，不能再报送该周的进展，请下载本周的表格报送",
+        )
+    ]
 
 
 def _changes(rows: list[_Row], user, week: str) -> list[Change]:
     """The rows that differ from the live ledger's week; stale and incomplete ones refused."""
     ids = [row.assignment_id for row in rows]
-    current = {r.assignment_id: r for r in ledger_rows(week, user, today=local_today(), ids=ids, snapshots=False)}
+    current = {
+        r.assignment_id: r for r in ledger_rows(week, user, today=local_today(), ids=ids, snapshots=False)
+    }
     changes, problems = [], []
     for row in rows:
         now = current[row.assignment_id]
         if row.text == (now.week_text or "").strip() and row.percent == now.percent:
             continue
         if row.version != now.version:
-            problems.append(_at(
-                row.row, "版本",
-                f"任务{now.task_number}（{now.unit}）的台账在下载后已被修改（下载时版本 {row.version}，当前版本 {now.version}），请重新下载后填写",
-            ))
+            problems.append(
+                _at(
+                    row.row,
+                    "版本",
+                    f"任务{now.task_number}（{now.unit}）的台账在下载后已被修改（下载时版本 {row.version}，当前版本 {now.version}），请重新下载后填写",
+                )
+            )
             continue
         if not row.text:
             problems.append(_at(row.row, "本周进展", "完成比例有变化，请填写本周进展"))
             continue
-        changes.append(Change(
-            row=row.row, assignment_id=row.assignment_id, version=row.version, task_number=now.task_number,
-            unit=now.unit, week=week, percent_before=now.percent, percent_after=row.percent,
-            text_before=now.week_text or "", text_after=row.text,
-        ))
+        changes.append(
+            Change(
+                row=row.row,
+                assignment_id=row.assignment_id,
+                version=row.version,
+                task_number=now.task_number,
+                unit=now.unit,
+                week=week,
+                percent_before=now.percent,
+                percent_after=row.percent,
+                text_before=now.week_text or "",
+                text_after=row.text,
+            )
+        )
     if problems:
         raise UploadRefused(problems[:MAX_PROBLEMS])
     return changes
@@ -347,8 +393,12 @@ def _file_changes(changes: list[Change], user):
     for change in changes:
         try:
             submit_report(
-                change.assignment_id, actor=user, week=change.week, text=change.text_after,
-                percent=change.percent_after, expected_version=change.version,
+                change.assignment_id,
+                actor=user,
+                week=change.week,
+                text=change.text_after,
+                percent=change.percent_after,
+                expected_version=change.version,
             )
         except LedgerError as exc:
             header = FIELD_COLUMNS.get(exc.field, "版本" if exc.status_code == 412 else "台账编号")

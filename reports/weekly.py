@@ -79,7 +79,14 @@ MISSING_COLUMNS = [
 
 SUMMARY_STATUS = list(Status)
 SUMMARY_HEADERS = [
-    "合计", *[s.label for s in SUMMARY_STATUS], "红色预警", "黄色预警", "绿色预警", "到期应完成", "按期完成", "按期完成率",
+    "合计",
+    *[s.label for s in SUMMARY_STATUS],
+    "红色预警",
+    "黄色预警",
+    "绿色预警",
+    "到期应完成",
+    "按期完成",
+    "按期完成率",
 ]
 SUMMARY_KINDS = ["text", *["int"] * (len(SUMMARY_HEADERS) - 1), "percent"]  # name, counts, rate
 
@@ -118,9 +125,14 @@ class Tally:
 
     def values(self) -> list:
         return [
-            self.total, *[self.status[s] for s in SUMMARY_STATUS],
-            self.level[Level.RED], self.level[Level.YELLOW], self.level[Level.GREEN],
-            self.due, self.on_time, "—" if self.on_time_rate is None else self.on_time_rate,
+            self.total,
+            *[self.status[s] for s in SUMMARY_STATUS],
+            self.level[Level.RED],
+            self.level[Level.YELLOW],
+            self.level[Level.GREEN],
+            self.due,
+            self.on_time,
+            "—" if self.on_time_rate is None else self.on_time_rate,
         ]
 
 
@@ -168,7 +180,9 @@ def scope_label(user, unit=None) -> str:
     return "全部责任单位"
 
 
-def write_weekly_workbook(stream, *, week: str, user, unit=None, today: datetime.date | None = None) -> WeekReport:
+def write_weekly_workbook(
+    stream, *, week: str, user, unit=None, today: datetime.date | None = None
+) -> WeekReport:
     """Write the week's report for what ``user`` may see (optionally one unit) to ``stream``."""
     today = today or local_today()
     parse_week(week)
@@ -187,8 +201,12 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> 
     workbook.properties.creator = "整改台账"
     summary = SheetWriter(workbook, SUMMARY_SHEET, print_title=title, freeze=False, autofilter=False)
     ledger = SheetWriter(workbook, LEDGER_SHEET, LEDGER_COLUMNS, print_title=title)
-    overdue = SheetWriter(workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week}，{scope}）")
-    missing = SheetWriter(workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week}，{scope}）")
+    overdue = SheetWriter(
+        workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week}，{scope}）"
+    )
+    missing = SheetWriter(
+        workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week}，{scope}）"
+    )
     for sheet in (ledger, overdue, missing):
         sheet.header()
 
@@ -210,9 +228,23 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> 
 
 def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
     values = [
-        row.task_number, row.category, row.problem, row.goal, row.measures, row.unit, row.officials,
-        row.effective_due or row.deadline_text, row.week_text, row.history, row.percent, row.status_label,
-        None, row.signed_off_on, row.assignment_id, row.version, week,
+        row.task_number,
+        row.category,
+        row.problem,
+        row.goal,
+        row.measures,
+        row.unit,
+        row.officials,
+        row.effective_due or row.deadline_text,
+        row.week_text,
+        row.history,
+        row.percent,
+        row.status_label,
+        None,
+        row.signed_off_on,
+        row.assignment_id,
+        row.version,
+        week,
     ]
     cells = [sheet.cell(value, column.kind) for value, column in zip(values, LEDGER_COLUMNS)]
     cells[COL["预警"] - 1] = sheet.level_cell(row.level, row.level_label)
@@ -222,8 +254,16 @@ def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
 def _write_overdue_row(sheet: SheetWriter, row: LedgerRow, as_of: datetime.date):
     days = max(0, (as_of - row.effective_due).days) if row.effective_due else None
     values = [
-        row.task_number, row.unit, row.category, row.problem, row.due_date, row.effective_due, days,
-        row.status_label, row.percent, row.last_report_week,
+        row.task_number,
+        row.unit,
+        row.category,
+        row.problem,
+        row.due_date,
+        row.effective_due,
+        days,
+        row.status_label,
+        row.percent,
+        row.last_report_week,
     ]
     sheet.append_cells([sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)])
 
@@ -276,6 +316,8 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
 
     sheet.header(["按责任单位", *SUMMARY_HEADERS])
     kinds = list(UnitKind.values)
-    for (kind, name), tally in sorted(report.by_unit.items(), key=lambda item: (kinds.index(item[0][0]), item[0][1])):
+    for (_kind, name), tally in sorted(
+        report.by_unit.items(), key=lambda item: (kinds.index(item[0][0]), item[0][1])
+    ):
         sheet.row([name, *tally.values()], SUMMARY_KINDS)
     sheet.row(["合计", *report.totals.values()], SUMMARY_KINDS, bold=True)

@@ -88,8 +88,13 @@ class Story:
 def reports(weeks, percents, work, evidence_every=4):
     """Weekly reports ``work`` over ``weeks`` (2017 ISO week numbers) with rising ``percents``."""
     return tuple(
-        Step(f"2017-W{week:02d}", "report", percent=percent, text=f"{work}，截至本周累计完成 {percent}%。",
-             evidence=(i % evidence_every == evidence_every - 1))
+        Step(
+            f"2017-W{week:02d}",
+            "report",
+            percent=percent,
+            text=f"{work}，截至本周累计完成 {percent}%。",
+            evidence=(i % evidence_every == evidence_every - 1),
+        )
         for i, (week, percent) in enumerate(zip(weeks, percents, strict=True))
     )
 
@@ -99,59 +104,131 @@ def w(number):
 
 
 STORIES = [
-    Story(17, "晋中市", Status.SIGNED_OFF, (
-        *reports([36, 37, 38], [40, 70, 100], "左权县鑫源热电 2.5 万千瓦机组关停拆除", evidence_every=3),
-        Step(w(39), "request", text="鑫源热电 2.5 万千瓦小火电机组已于 9 月 22 日完成拆除，锅炉、汽轮机、发电机已拆除并经县经信局现场验收。"),
-        Step(w(39), "unit_ok", text="拆除验收材料齐全，同意提请销号。"),
-        Step(w(40), "office_ok", text="经现场核查，机组已拆除到位，同意销号。"),
-    )),
-    Story(37, "晋中市", Status.REOPENED, (
-        *reports([36, 37, 38, 39, 40, 41], [20, 35, 50, 70, 90, 100], "太榆退水渠、潇河沿线排污口排查整治"),
-        Step(w(42), "request", text="太榆退水渠、潇河沿线 37 个排污口已全部整治，修文工业基地污水处理厂提标改造完成并通水运行。"),
-        Step(w(42), "unit_ok", text="同意提请销号。"),
-        Step(w(43), "office_ok", text="材料齐全，同意销号，列入回头看。"),
-        Step(w(44), "review", date=datetime.date(2017, 11, 15)),
-        Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。"),
-    )),
-    Story(3, "晋中市", Status.IN_PROGRESS, (
-        *reports(range(36, 49), [10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70], "区域污染物削减方案复核"),
-        Step(w(44), "extend", date=datetime.date(2018, 6, 30),
-             text="需对 2015 年以来报批的全部项目逐一复核削减来源，涉及项目多，年底前难以完成。"),
-        Step(w(45), "decide_extension", text="同意延期至 2018 年 6 月 30 日，原定期限仍用于按期率统计。"),
-    )),
-    Story(31, "晋中市", Status.SIGNOFF_REQUESTED, (
-        *reports(range(40, 48), [20, 30, 45, 55, 70, 80, 90, 100], "城中村和农村采暖期燃煤替代"),
-        Step(w(48), "request", text="城中村清洁取暖改造已全部完成，燃煤散烧替代 3.2 万户，附验收清单。"),
-    )),
-    Story(34, "晋中市", Status.IN_PROGRESS, (
-        *reports(range(38, 45), [30, 45, 60, 70, 80, 90, 100], "煤场、料场、渣场苫盖封闭"),
-        Step(w(45), "request", text="全市 126 个煤场、料场、渣场已完成苫盖封闭。"),
-        Step(w(46), "unit_no", text="佐证照片未覆盖全部料场，灵石县 9 处渣场缺少验收记录，请补齐后重新申请。"),
-        *reports([47, 48], [92, 95], "补充灵石县渣场验收记录"),
-    )),
-    Story(51, "晋中市", Status.SIGNED_OFF, (
-        *reports(range(36, 42), [30, 50, 65, 80, 90, 100], "自然保护区违规项目清理整治"),
-        Step(w(42), "request", text="辖区自然保护区内违规项目已全部清理，长期坚持日常巡查。"),
-        Step(w(42), "unit_ok", text="同意。"),
-        Step(w(43), "office_ok", text="同意本阶段销号，按期回头看。"),
-    )),
-    Story(10, "临汾市", Status.UNIT_VERIFIED, (
-        *reports(range(36, 43), [20, 35, 50, 65, 80, 90, 100], "环境保护部综合督查指出问题整改"),
-        Step(w(43), "request", text="环境保护部综合督查指出的 12 项问题已全部整改完毕。"),
-        Step(w(43), "unit_ok", text="同意提请销号。"),
-        Step(w(44), "office_no", text="缺少第三方监测报告，无法确认洪洞县两家焦化企业稳定达标，请补充后重新申请。"),
-        *reports([45, 46], [100, 100], "补充第三方监测"),
-        Step(w(47), "request", text="已补充第三方监测报告，两家焦化企业连续 30 日稳定达标。"),
-        Step(w(48), "unit_ok", text="补充材料齐全，同意提请销号。"),
-    )),
-    Story(45, "临汾市", Status.IN_PROGRESS, (
-        *reports(range(36, 45), [10, 20, 25, 30, 35, 40, 45, 50, 55], "洪洞段非法采砂整治和河道修复"),
-        Step(w(47), "extend", date=datetime.date(2018, 9, 30), text="河道生态修复需待汛期结束后施工。"),
-    )),
-    Story(9, "临汾市", Status.IN_PROGRESS,
-          reports(range(40, 49), [10, 20, 30, 40, 50, 60, 65, 70, 75], "督查发现问题逐项整改")),
-    Story(20, "省发改委", Status.IN_PROGRESS,
-          reports(range(36, 49, 2), [15, 30, 45, 55, 65, 75, 85], "违规核准备案项目清理")),
+    Story(
+        17,
+        "晋中市",
+        Status.SIGNED_OFF,
+        (
+            *reports([36, 37, 38], [40, 70, 100], "左权县鑫源热电 2.5 万千瓦机组关停拆除", evidence_every=3),
+            Step(
+                w(39),
+                "request",
+                text="鑫源热电 2.5 万千瓦小火电机组已于 9 月 22 日完成拆除，锅炉、汽轮机、发电机已拆除并经县经信局现场验收。",
+            ),
+            Step(w(39), "unit_ok", text="拆除验收材料齐全，同意提请销号。"),
+            Step(w(40), "office_ok", text="经现场核查，机组已拆除到位，同意销号。"),
+        ),
+    ),
+    Story(
+        37,
+        "晋中市",
+        Status.REOPENED,
+        (
+            *reports(
+                [36, 37, 38, 39, 40, 41], [20, 35, 50, 70, 90, 100], "太榆退水渠、潇河沿线排污口排查整治"
+            ),
+            Step(
+                w(42),
+                "request",
+                text="太榆退水渠、潇河沿线 37 个排污口已全部整治，修文工业基地污水处理厂提标改造完成并通水运行。",
+            ),
+            Step(w(42), "unit_ok", text="同意提请销号。"),
+            Step(w(43), "office_ok", text="材料齐全，同意销号，列入回头看。"),
+            Step(w(44), "review", date=datetime.date(2017, 11, 15)),
+            Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。"),
+        ),
+    ),
+    Story(
+        3,
+        "晋中市",
+        Status.IN_PROGRESS,
+        (
+            *reports(
+                range(36, 49), [10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70], "区域污染物削减方案复核"
+            ),
+            Step(
+                w(44),
+                "extend",
+                date=datetime.date(2018, 6, 30),
+                text="需对 2015 年以来报批的全部项目逐一复核削减来源，涉及项目多，年底前难以完成。",
+            ),
+            Step(w(45), "decide_extension", text="同意延期至 2018 年 6 月 30 日，原定期限仍用于按期率统计。"),
+        ),
+    ),
+    Story(
+        31,
+        "晋中市",
+        Status.SIGNOFF_REQUESTED,
+        (
+            *reports(range(40, 48), [20, 30, 45, 55, 70, 80, 90, 100], "城中村和农村采暖期燃煤替代"),
+            Step(w(48), "request", text="城中村清洁取暖改造已全部完成，燃煤散烧替代 3.2 万户，附验收清单。"),
+        ),
+    ),
+    Story(
+        34,
+        "晋中市",
+        Status.IN_PROGRESS,
+        (
+            *reports(range(38, 45), [30, 45, 60, 70, 80, 90, 100], "煤场、料场、渣场苫盖封闭"),
+            Step(w(45), "request", text="全市 126 个煤场、料场、渣场已完成苫盖封闭。"),
+            Step(
+                w(46),
+                "unit_no",
+                text="佐证照片未覆盖全部料场，灵石县 9 处渣场缺少验收记录，请补齐后重新申请。",
+            ),
+            *reports([47, 48], [92, 95], "补充灵石县渣场验收记录"),
+        ),
+    ),
+    Story(
+        51,
+        "晋中市",
+        Status.SIGNED_OFF,
+        (
+            *reports(range(36, 42), [30, 50, 65, 80, 90, 100], "自然保护区违规项目清理整治"),
+            Step(w(42), "request", text="辖区自然保护区内违规项目已全部清理，长期坚持日常巡查。"),
+            Step(w(42), "unit_ok", text="同意。"),
+            Step(w(43), "office_ok", text="同意本阶段销号，按期回头看。"),
+        ),
+    ),
+    Story(
+        10,
+        "临汾市",
+        Status.UNIT_VERIFIED,
+        (
+            *reports(range(36, 43), [20, 35, 50, 65, 80, 90, 100], "环境保护部综合督查指出问题整改"),
+            Step(w(43), "request", text="环境保护部综合督查指出的 12 项问题已全部整改完毕。"),
+            Step(w(43), "unit_ok", text="同意提请销号。"),
+            Step(
+                w(44),
+                "office_no",
+                text="缺少第三方监测报告，无法确认洪洞县两家焦化企业稳定达标，请补充后重新申请。",
+            ),
+            *reports([45, 46], [100, 100], "补充第三方监测"),
+            Step(w(47), "request", text="已补充第三方监测报告，两家焦化企业连续 30 日稳定达标。"),
+            Step(w(48), "unit_ok", text="补充材料齐全，同意提请销号。"),
+        ),
+    ),
+    Story(
+        45,
+        "临汾市",
+        Status.IN_PROGRESS,
+        (
+            *reports(range(36, 45), [10, 20, 25, 30, 35, 40, 45, 50, 55], "洪洞段非法采砂整治和河道修复"),
+            Step(w(47), "extend", date=datetime.date(2018, 9, 30), text="河道生态修复需待汛期结束后施工。"),
+        ),
+    ),
+    Story(
+        9,
+        "临汾市",
+        Status.IN_PROGRESS,
+        reports(range(40, 49), [10, 20, 30, 40, 50, 60, 65, 70, 75], "督查发现问题逐项整改"),
+    ),
+    Story(
+        20,
+        "省发改委",
+        Status.IN_PROGRESS,
+        reports(range(36, 49, 2), [15, 30, 45, 55, 65, 75, 85], "违规核准备案项目清理"),
+    ),
 ]
 
 
@@ -162,7 +239,7 @@ def frozen_clock(moment: datetime.datetime):
     Returned in UTC like the real ``timezone.now()``: the audit hash covers ``at.isoformat()``.
     """
     with (
-        mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)),
+        mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)),
         override_settings(RECTIFY_TODAY=moment.astimezone(SHANGHAI).date()),
     ):
         yield
@@ -202,7 +279,12 @@ def tiny_png(rgb=(46, 125, 50)) -> bytes:
     """A 4x4 single-colour PNG."""
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     rows = b"".join(b"\x00" + bytes(rgb) * 4 for _ in range(4))
     return (
@@ -216,7 +298,11 @@ def tiny_png(rgb=(46, 125, 50)) -> bytes:
 def _files(story: Story, step: Step):
     if step.kind == "request":
         name = f"task{story.task}-signoff-{step.week}.pdf"
-        return [SimpleUploadedFile(name, tiny_pdf(f"Task {story.task} sign-off evidence {step.week}"), "application/pdf")]
+        return [
+            SimpleUploadedFile(
+                name, tiny_pdf(f"Task {story.task} sign-off evidence {step.week}"), "application/pdf"
+            )
+        ]
     if step.evidence:
         return [SimpleUploadedFile(f"task{story.task}-site-{step.week}.png", tiny_png(), "image/png")]
     return []
@@ -231,15 +317,30 @@ class DemoResult:
 
 def ensure_accounts() -> list:
     User = get_user_model()
-    existing = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in ACCOUNTS]).select_related("membership__unit")}
+    existing = {
+        u.username: u
+        for u in User.objects.filter(username__in=[a[0] for a in ACCOUNTS]).select_related("membership__unit")
+    }
     rows = []
     for username, role, unit, name in ACCOUNTS:
         user = existing.get(username)
         current_unit = user.membership.unit.name if user is not None and unit_id_of(user) else None
-        if user is not None and role_of(user) == role and current_unit == unit and user.is_staff == (role in STAFF_ROLES):
+        if (
+            user is not None
+            and role_of(user) == role
+            and current_unit == unit
+            and user.is_staff == (role in STAFF_ROLES)
+        ):
             rows.append((username, Role(role).label, unit, "已存在"))
             continue
-        create_user(username, role=role, unit=unit, password=DEMO_PASSWORD, email=f"{username}@example.gov.cn", full_name=name)
+        create_user(
+            username,
+            role=role,
+            unit=unit,
+            password=DEMO_PASSWORD,
+            email=f"{username}@example.gov.cn",
+            full_name=name,
+        )
         rows.append((username, Role(role).label, unit, "已创建" if user is None else "已更新"))
     return rows
 
@@ -261,7 +362,11 @@ def build_ledger() -> str:
     if missing:
         raise ValueError(f"方案中找不到演示所需的台账：{'、'.join(missing)}")
     timeline = sorted(
-        ((moment_of(step), i, j, story, step) for i, story in enumerate(STORIES) for j, step in enumerate(story.steps)),
+        (
+            (moment_of(step), i, j, story, step)
+            for i, story in enumerate(STORIES)
+            for j, step in enumerate(story.steps)
+        ),
         key=lambda item: item[:3],
     )
     with transaction.atomic():
@@ -285,8 +390,15 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
     files = _files(story, step)
     kind = step.kind
     if kind == "report":
-        ledger.submit_report(assignment_id, actor=liaison, week=step.week, text=step.text, percent=step.percent,
-                             measure_notes={"1": step.text}, files=files)
+        ledger.submit_report(
+            assignment_id,
+            actor=liaison,
+            week=step.week,
+            text=step.text,
+            percent=step.percent,
+            measure_notes={"1": step.text},
+            files=files,
+        )
     elif kind == "request":
         ledger.request_signoff(assignment_id, actor=liaison, summary=step.text, files=files)
     elif kind in ("unit_ok", "office_ok"):
@@ -309,9 +421,14 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
 
 def summary() -> str:
     by_status = dict(
-        Assignment.objects.filter(unit__name__in=LIAISONS).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        Assignment.objects.filter(unit__name__in=LIAISONS)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
     )
-    signoffs = dict(SignOffRequest.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    signoffs = dict(
+        SignOffRequest.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
     states = "，".join(f"{Status(s).label} {by_status.get(s, 0)}" for s in Status.values)
     return (
         f"演示台账：进展报送 {ProgressReport.objects.count()} 条；"

@@ -60,26 +60,42 @@ def import_file(path: str | Path) -> ImportResult:
 def import_parsed(parsed: ParsedPlan, *, source_file: str = "", source_sha256: str = "") -> ImportResult:
     plan, created = Plan.objects.get_or_create(
         title=parsed.title,
-        defaults={"issuing_body": parsed.issuing_body, "issued_date": parsed.issued_date,
-                  "source_file": source_file, "source_sha256": source_sha256},
+        defaults={
+            "issuing_body": parsed.issuing_body,
+            "issued_date": parsed.issued_date,
+            "source_file": source_file,
+            "source_sha256": source_sha256,
+        },
     )
     result = ImportResult(plan=plan)
     if created:
         result.bump("方案", True)
     else:
-        _upsert(result, "方案", Plan, {"pk": plan.pk}, {
-            "issuing_body": parsed.issuing_body, "issued_date": parsed.issued_date,
-            "source_file": source_file, "source_sha256": source_sha256,
-        })
+        _upsert(
+            result,
+            "方案",
+            Plan,
+            {"pk": plan.pk},
+            {
+                "issuing_body": parsed.issuing_body,
+                "issued_date": parsed.issued_date,
+                "source_file": source_file,
+                "source_sha256": source_sha256,
+            },
+        )
     categories = {
-        c.number: _upsert(result, "问题类别", Category, {"plan": plan, "number": c.number}, {"title": c.title})
+        c.number: _upsert(
+            result, "问题类别", Category, {"plan": plan, "number": c.number}, {"title": c.title}
+        )
         for c in parsed.categories
     }
     units: dict[str, Unit] = {}
 
     def unit_for(parsed_unit) -> Unit:
         if parsed_unit.name not in units:
-            units[parsed_unit.name] = _upsert(result, "单位", Unit, {"name": parsed_unit.name}, {"kind": parsed_unit.kind})
+            units[parsed_unit.name] = _upsert(
+                result, "单位", Unit, {"name": parsed_unit.name}, {"kind": parsed_unit.kind}
+            )
         return units[parsed_unit.name]
 
     for parsed_task in parsed.tasks:
@@ -89,21 +105,34 @@ def import_parsed(parsed: ParsedPlan, *, source_file: str = "", source_sha256: s
 
 def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
     is_new = not Task.objects.filter(plan=plan, number=parsed.number).exists()
-    task = _upsert(result, "任务", Task, {"plan": plan, "number": parsed.number}, {
-        "category": category,
-        "problem": parsed.problem,
-        "goal": parsed.goal,
-        "responsible_text": parsed.responsible_text,
-        "cooperating_text": parsed.cooperating_text,
-        "officials_text": parsed.officials_text,
-        "deadline_text": parsed.deadline_text,
-        "due_date": parsed.due_date,
-        "deadline_kind": parsed.deadline_kind,
-    })
+    task = _upsert(
+        result,
+        "任务",
+        Task,
+        {"plan": plan, "number": parsed.number},
+        {
+            "category": category,
+            "problem": parsed.problem,
+            "goal": parsed.goal,
+            "responsible_text": parsed.responsible_text,
+            "cooperating_text": parsed.cooperating_text,
+            "officials_text": parsed.officials_text,
+            "deadline_text": parsed.deadline_text,
+            "due_date": parsed.due_date,
+            "deadline_kind": parsed.deadline_kind,
+        },
+    )
     for m in parsed.measures:
-        _upsert(result, "措施", Measure, {"task": task, "number": m.number}, {
-            "text": m.text, "milestones": [d.isoformat() for d in m.milestones],
-        })
+        _upsert(
+            result,
+            "措施",
+            Measure,
+            {"task": task, "number": m.number},
+            {
+                "text": m.text,
+                "milestones": [d.isoformat() for d in m.milestones],
+            },
+        )
     stale_measures = task.measures.exclude(number__in=[m.number for m in parsed.measures])
     if stale_measures.exists():
         result.updated["措施"] = result.updated.get("措施", 0) + stale_measures.count()
@@ -111,7 +140,9 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
 
     for pu in parsed.responsible_units:
         unit = unit_for(pu)
-        assignment, created = Assignment.objects.get_or_create(task=task, unit=unit, defaults={"due_date": parsed.due_date})
+        assignment, created = Assignment.objects.get_or_create(
+            task=task, unit=unit, defaults={"due_date": parsed.due_date}
+        )
         if created:
             result.bump("台账", True)
         elif assignment.due_date != parsed.due_date and not assignment.reports.exists():
@@ -121,9 +152,15 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
             assignment.due_date = parsed.due_date
             assignment.version += 1
             assignment.save(update_fields=["due_date", "version", "updated_at"])
-            audit.record(actor=None, action="import_plan", instance=assignment, before=before,
-                         after=audit.snapshot(assignment, AUDITED_FIELDS), assignment=assignment,
-                         note=f"方案原文修订，完成期限改为“{parsed.deadline_text}”")
+            audit.record(
+                actor=None,
+                action="import_plan",
+                instance=assignment,
+                before=before,
+                after=audit.snapshot(assignment, AUDITED_FIELDS),
+                assignment=assignment,
+                note=f"方案原文修订，完成期限改为“{parsed.deadline_text}”",
+            )
             result.bump("台账", False)
 
     cooperating = [unit_for(pu) for pu in parsed.cooperating_units]

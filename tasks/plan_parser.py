@@ -72,7 +72,19 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-CITIES = ("太原市", "大同市", "朔州市", "忻州市", "吕梁市", "晋中市", "阳泉市", "长治市", "晋城市", "临汾市", "运城市")
+CITIES = (
+    "太原市",
+    "大同市",
+    "朔州市",
+    "忻州市",
+    "吕梁市",
+    "晋中市",
+    "阳泉市",
+    "长治市",
+    "晋城市",
+    "临汾市",
+    "运城市",
+)
 _CITY_SHORT = {c[:-1]: c for c in CITIES}
 RELEVANT_CITIES = "各相关市"
 
@@ -144,7 +156,20 @@ class ParsedPlan:
 
 # --------------------------------------------------------------------------- numerals
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _cn_to_int(s: str) -> int:
@@ -437,10 +462,22 @@ _TASK_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇]+)[）)
 _FIELD_RE = re.compile(
     r"^(整\s*改\s*目\s*标|整\s*改\s*措\s*施|责\s*任\s*单\s*位|配\s*合\s*单\s*位|责\s*任\s*人|整\s*改\s*[时期]\s*限)\s*[：:]\s*(.*)$"
 )
-_FIELD_KEYS = {"整改目标": "goal", "整改措施": "measures", "责任单位": "responsible", "配合单位": "cooperating",
-               "责任人": "officials", "整改时限": "deadline", "整改期限": "deadline"}
-_FIELD_NAMES = {"goal": "整改目标", "measures": "整改措施", "responsible": "责任单位", "officials": "责任人",
-                "deadline": "整改时限"}
+_FIELD_KEYS = {
+    "整改目标": "goal",
+    "整改措施": "measures",
+    "责任单位": "responsible",
+    "配合单位": "cooperating",
+    "责任人": "officials",
+    "整改时限": "deadline",
+    "整改期限": "deadline",
+}
+_FIELD_NAMES = {
+    "goal": "整改目标",
+    "measures": "整改措施",
+    "responsible": "责任单位",
+    "officials": "责任人",
+    "deadline": "整改时限",
+}
 _TRAILING = {"responsible", "cooperating", "officials", "deadline"}
 # "N." opening a measure: the text after it must not start with a digit unless it is a year
 _MEASURE_RE = re.compile(r"^(\d{1,2})\s*[.．、]\s*((?:\d{4}(?=\s*年|\s*$)|(?!\d)).+)$")
@@ -492,12 +529,21 @@ def _scan_tasks(lines: list[_Line]) -> tuple[list[ParsedCategory], list[_TaskDra
                 if not categories:
                     raise PlanFormatError(ln.no, f"任务（{tm.group(1)}）之前缺少问题类别标题")
                 in_category += 1
-                tasks.append(_TaskDraft(f"（{tm.group(1)}）", ln.no, len(categories),
-                                        {"problem": [_Line(ln.no, tm.group(2))]}, []))
+                tasks.append(
+                    _TaskDraft(
+                        f"（{tm.group(1)}）",
+                        ln.no,
+                        len(categories),
+                        {"problem": [_Line(ln.no, tm.group(2))]},
+                        [],
+                    )
+                )
                 continue
             if between and categories:
                 want = restart if scheme == "restart" else run_on
-                raise PlanFormatError(ln.no, f"任务编号不连续：应为（{_int_to_cn(want)}），实为（{tm.group(1)}）")
+                raise PlanFormatError(
+                    ln.no, f"任务编号不连续：应为（{_int_to_cn(want)}），实为（{tm.group(1)}）"
+                )
         if task is None:
             continue  # attachment title, a category's introduction paragraph
         fm = _FIELD_RE.match(ln.text)
@@ -547,7 +593,9 @@ def _main_metadata(main: list[_Line]) -> tuple[str, str, dt.date | None]:
         parts = ln.text.split()
         if all(_BODY_RE.fullmatch(p) for p in parts):
             bodies.extend(parts)
-        elif not issued and (d := re.fullmatch(r"[（(]?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日[）)]?", ln.text)):
+        elif not issued and (
+            d := re.fullmatch(r"[（(]?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日[）)]?", ln.text)
+        ):
             issued = dt.date(*map(int, d.groups()))
     body = " ".join(dict.fromkeys(bodies))
     if not body:
@@ -580,7 +628,7 @@ def parse_plan(text: str) -> ParsedPlan:
         start = next((i for i, ln in enumerate(lines) if _CATEGORY_RE.match(ln.text)), 0)
         main, listing = lines[:start], lines[start:]
     else:
-        main, listing = lines[:start], lines[start + 1:]
+        main, listing = lines[:start], lines[start + 1 :]
     categories, drafts = _scan_tasks(listing)
     list_line = listing[0].no if listing else lines[-1].no
     if not categories:
@@ -598,8 +646,9 @@ def parse_plan(text: str) -> ParsedPlan:
 
     responsible = [_parse_units(_join(d.fields["responsible"])) for d in drafts]
     cooperating = [_parse_units(_join(d.fields.get("cooperating", []))) for d in drafts]
-    officials_drafts = [_parse_officials(d.fields["officials"], responsible[i] + cooperating[i])
-                        for i, d in enumerate(drafts)]
+    officials_drafts = [
+        _parse_officials(d.fields["officials"], responsible[i] + cooperating[i]) for i, d in enumerate(drafts)
+    ]
     officials = _resolve_officials(officials_drafts, responsible)
 
     tasks = []
@@ -609,11 +658,23 @@ def parse_plan(text: str) -> ParsedPlan:
         )
         deadline_text = _join(d.fields["deadline"])
         due, kind = parse_deadline(deadline_text, measures)
-        tasks.append(ParsedTask(
-            number=i + 1, category=d.category, problem=_join(d.fields["problem"]), goal=_join(d.fields["goal"]),
-            measures=measures, responsible_units=responsible[i], cooperating_units=cooperating[i],
-            responsible_text=_join(d.fields["responsible"]), cooperating_text=_join(d.fields.get("cooperating", [])),
-            officials=officials[i], officials_text=officials_drafts[i].text,
-            deadline_text=deadline_text, due_date=due, deadline_kind=kind, line=d.line,
-        ))
+        tasks.append(
+            ParsedTask(
+                number=i + 1,
+                category=d.category,
+                problem=_join(d.fields["problem"]),
+                goal=_join(d.fields["goal"]),
+                measures=measures,
+                responsible_units=responsible[i],
+                cooperating_units=cooperating[i],
+                responsible_text=_join(d.fields["responsible"]),
+                cooperating_text=_join(d.fields.get("cooperating", [])),
+                officials=officials[i],
+                officials_text=officials_drafts[i].text,
+                deadline_text=deadline_text,
+                due_date=due,
+                deadline_kind=kind,
+                line=d.line,
+            )
+        )
     return ParsedPlan(title, issuing_body, issued_date, tuple(categories), tuple(tasks))

@@ -91,7 +91,9 @@ def plan(db):
 @pytest.fixture
 def make_user(plan):
     def make(username, role, unit=None, **kwargs):
-        return create_user(username, role=role, unit=unit, password=PASSWORD, email=f"{username}@example.gov.cn", **kwargs)
+        return create_user(
+            username, role=role, unit=unit, password=PASSWORD, email=f"{username}@example.gov.cn", **kwargs
+        )
 
     return make
 

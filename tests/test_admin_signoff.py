@@ -30,8 +30,12 @@ def requested(liaison, number, unit="晋中市", summary="整改已完成"):
     a = row(number, unit)
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="完成整改", percent=100)
     return ledger.request_signoff(
-        a.pk, actor=liaison, summary=summary,
-        files=[SimpleUploadedFile(f"验收-{number}.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")],
+        a.pk,
+        actor=liaison,
+        summary=summary,
+        files=[
+            SimpleUploadedFile(f"验收-{number}.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+        ],
     )
 
 
@@ -63,10 +67,19 @@ def state(signoff):
     """What a refused check must leave untouched."""
     a = Assignment.objects.get(pk=signoff.assignment_id)
     s = SignOffRequest.objects.get(pk=signoff.pk)
-    return a.status, a.version, s.status, s.unit_checked_by_id, s.office_checked_by_id, AuditEntry.objects.count()
+    return (
+        a.status,
+        a.version,
+        s.status,
+        s.unit_checked_by_id,
+        s.office_checked_by_id,
+        AuditEntry.objects.count(),
+    )
 
 
-def test_a_unit_leader_is_offered_the_first_checks_of_their_own_unit_only(liaison, unit_leader, outsider, office):
+def test_a_unit_leader_is_offered_the_first_checks_of_their_own_unit_only(
+    liaison, unit_leader, outsider, office
+):
     own = requested(liaison, 17)
     requested(outsider, 10, "临汾市")
     waiting_for_office = unit_checked(liaison, unit_leader, 37)
@@ -75,11 +88,15 @@ def test_a_unit_leader_is_offered_the_first_checks_of_their_own_unit_only(liaiso
 
     assert response.status_code == 200
     assert [s.pk for s in response.context["mine"]] == [own.pk]
-    assert [s.pk for s in response.context["others"]] == [waiting_for_office.pk]  # their unit's, at the office now
+    assert [s.pk for s in response.context["others"]] == [
+        waiting_for_office.pk
+    ]  # their unit's, at the office now
     assert "临汾市" not in response.content.decode()
 
 
-def test_the_office_is_offered_the_second_checks_and_sees_first_checks_read_only(liaison, unit_leader, outsider, office):
+def test_the_office_is_offered_the_second_checks_and_sees_first_checks_read_only(
+    liaison, unit_leader, outsider, office
+):
     first = requested(outsider, 10, "临汾市")
     second = unit_checked(liaison, unit_leader, 17)
 
@@ -99,11 +116,19 @@ def test_the_unit_leaders_approval_goes_through_the_service(liaison, unit_leader
     assert response.status_code == 302 and response["Location"] == QUEUE
     assert texts(response) == ["任务17 · 晋中市已通过单位审核，转督察办审核"]
     signoff.refresh_from_db()
-    assert (signoff.status, signoff.unit_checked_by, signoff.unit_opinion) == (SignOffStatus.UNIT_VERIFIED, unit_leader, "材料齐全，同意")
+    assert (signoff.status, signoff.unit_checked_by, signoff.unit_opinion) == (
+        SignOffStatus.UNIT_VERIFIED,
+        unit_leader,
+        "材料齐全，同意",
+    )
     assert row(17).status == Status.UNIT_VERIFIED
     entry = AuditEntry.objects.filter(assignment=signoff.assignment_id).order_by("-id")[1]
     assert (entry.action, entry.actor, entry.before["status"], entry.after["status"]) == (
-        "approve", unit_leader, Status.SIGNOFF_REQUESTED, Status.UNIT_VERIFIED)
+        "approve",
+        unit_leader,
+        Status.SIGNOFF_REQUESTED,
+        Status.UNIT_VERIFIED,
+    )
 
 
 def test_the_offices_approval_signs_off_and_the_sheet_prints_the_record(liaison, unit_leader, office):
@@ -122,9 +147,24 @@ def test_the_offices_approval_signs_off_and_the_sheet_prints_the_record(liaison,
     assert sheet.status_code == 200
     page = sheet.content.decode()
     a = row(17)
-    final = AuditEntry.objects.filter(model="tasks.signoffrequest", object_id=str(signoff.pk)).order_by("-id").first()
-    for expected in ["整改任务销号单", "任务17", a.unit.name, "整改已完成", "验收-17.pdf", "同意提请销号",
-                     "经现场核查，同意销号", "bob", "olga", final.hash, "@media print"]:
+    final = (
+        AuditEntry.objects.filter(model="tasks.signoffrequest", object_id=str(signoff.pk))
+        .order_by("-id")
+        .first()
+    )
+    for expected in [
+        "整改任务销号单",
+        "任务17",
+        a.unit.name,
+        "整改已完成",
+        "验收-17.pdf",
+        "同意提请销号",
+        "经现场核查，同意销号",
+        "bob",
+        "olga",
+        final.hash,
+        "@media print",
+    ]:
         assert expected in page, expected
     for measure in a.task.measures.all():
         assert measure.text in page
@@ -148,7 +188,11 @@ def test_a_rejection_with_a_reason_returns_the_assignment_to_in_progress(liaison
 
     assert texts(response) == ["已退回任务17 · 晋中市的销号申请，台账回到“推进中”"]
     signoff.refresh_from_db()
-    assert (signoff.status, signoff.rejection_reason, signoff.office_checked_by) == (SignOffStatus.REJECTED, "缺少第三方监测报告", office)
+    assert (signoff.status, signoff.rejection_reason, signoff.office_checked_by) == (
+        SignOffStatus.REJECTED,
+        "缺少第三方监测报告",
+        office,
+    )
     assert row(17).status == Status.IN_PROGRESS
 
 
@@ -202,8 +246,12 @@ def test_a_closed_request_cannot_be_checked_again(liaison, unit_leader):
     old = requested(liaison, 17)
     ledger.reject(old.assignment_id, actor=unit_leader, reason="材料不全")
     ledger.submit_report(old.assignment_id, actor=liaison, week="2017-W41", text="补齐", percent=100)
-    new = ledger.request_signoff(old.assignment_id, actor=liaison, summary="补齐后重新申请",
-                                 files=[SimpleUploadedFile("b.pdf", b"%PDF-1.4 b", content_type="application/pdf")])
+    new = ledger.request_signoff(
+        old.assignment_id,
+        actor=liaison,
+        summary="补齐后重新申请",
+        files=[SimpleUploadedFile("b.pdf", b"%PDF-1.4 b", content_type="application/pdf")],
+    )
     before = state(new)
 
     response = decide(unit_leader, old, "approve")  # the old, rejected request's page
@@ -212,10 +260,13 @@ def test_a_closed_request_cannot_be_checked_again(liaison, unit_leader):
     assert state(new) == before
 
 
-@pytest.mark.parametrize("decision, message", [
-    ("approve", "审核意见不能包含空字符（\\x00）"),
-    ("reject", "退回理由不能包含空字符（\\x00）"),
-])
+@pytest.mark.parametrize(
+    "decision, message",
+    [
+        ("approve", "审核意见不能包含空字符（\\x00）"),
+        ("reject", "退回理由不能包含空字符（\\x00）"),
+    ],
+)
 def test_an_opinion_with_a_nul_is_refused_and_changes_nothing(liaison, unit_leader, decision, message):
     signoff = requested(liaison, 17)
     before = state(signoff)
@@ -259,9 +310,19 @@ def test_ledger_records_are_read_only_in_the_admin_and_scoped_by_unit(liaison, u
 
     office_client = client_for(office)
     assert office_client.get(reverse("admin:tasks_assignment_change", args=[a.pk])).status_code == 200
-    assert office_client.post(reverse("admin:tasks_assignment_change", args=[a.pk]), {"status": "signed_off"}).status_code == 403
+    assert (
+        office_client.post(
+            reverse("admin:tasks_assignment_change", args=[a.pk]), {"status": "signed_off"}
+        ).status_code
+        == 403
+    )
     assert office_client.get(reverse("admin:tasks_assignment_add")).status_code == 403
-    assert office_client.post(reverse("admin:tasks_signoffrequest_delete", args=[own.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        office_client.post(
+            reverse("admin:tasks_signoffrequest_delete", args=[own.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert row(17).status == Status.SIGNOFF_REQUESTED
 
     listing = client_for(unit_leader).get(reverse("admin:tasks_signoffrequest_changelist"))
@@ -270,7 +331,9 @@ def test_ledger_records_are_read_only_in_the_admin_and_scoped_by_unit(liaison, u
     assert hidden.status_code == 302  # the admin's "does not exist" redirect, nothing shown
 
 
-def test_the_sheet_exists_only_after_both_checks_and_for_those_who_may_see_it(liaison, unit_leader, office, outsider_leader):
+def test_the_sheet_exists_only_after_both_checks_and_for_those_who_may_see_it(
+    liaison, unit_leader, office, outsider_leader
+):
     signoff = unit_checked(liaison, unit_leader, 17)
 
     early = client_for(office).get(sheet_url(signoff))
@@ -294,7 +357,7 @@ def ledger_at(liaison, unit_leader, outsider, outsider_leader, office):
 
     def make(n):
         for unit, who, lead in (("晋中市", liaison, unit_leader), ("临汾市", outsider, outsider_leader)):
-            first, second, done = numbers[unit][:n], numbers[unit][n:2 * n], numbers[unit][2 * n:3 * n]
+            first, second, done = numbers[unit][:n], numbers[unit][n : 2 * n], numbers[unit][2 * n : 3 * n]
             for number in first:
                 requested(who, number, unit)
             for number in second + done:

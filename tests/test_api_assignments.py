@@ -33,13 +33,17 @@ def results(client, query=""):
 def worked(liaison, unit_leader, office, evidence_pdf):
     """Some ledger life: task 17 signed off with a pending review, task 3 reported, task 5 with a pending extension."""
     signed = row(17)
-    ledger.submit_report(signed.pk, actor=liaison, week="2017-W40", text="完成", percent=100, files=[evidence_pdf()])
+    ledger.submit_report(
+        signed.pk, actor=liaison, week="2017-W40", text="完成", percent=100, files=[evidence_pdf()]
+    )
     ledger.request_signoff(signed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(signed.pk, actor=unit_leader)
     ledger.approve(signed.pk, actor=office)
     ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     ledger.submit_report(row(3).pk, actor=liaison, week="2017-W41", text="推进", percent=40)
-    ledger.request_extension(row(5).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年施工")
+    ledger.request_extension(
+        row(5).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年施工"
+    )
     return {"signed": signed, "reported": row(3), "extending": row(5)}
 
 
@@ -50,8 +54,21 @@ def test_the_office_lists_every_assignment_in_pages(api, office):
     assert len(body["results"]) == 50 and body["next"]
     first = body["results"][0]
     assert first["task"]["number"] == 1
-    assert set(first) >= {"id", "task", "unit", "status", "status_label", "level", "level_label", "version",
-                          "due_date", "effective_due", "percent", "last_report_week", "allowed_actions"}
+    assert set(first) >= {
+        "id",
+        "task",
+        "unit",
+        "status",
+        "status_label",
+        "level",
+        "level_label",
+        "version",
+        "due_date",
+        "effective_due",
+        "percent",
+        "last_report_week",
+        "allowed_actions",
+    }
 
 
 def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, office):
@@ -87,8 +104,10 @@ def test_it_filters_by_status(api, office, worked):
     assert [r["id"] for r in signed["results"]] == [worked["signed"].pk]
     started = results(api(office), "status=in_progress")
     assert {r["id"] for r in started["results"]} == {worked["reported"].pk}
-    assert results(api(office), "status=not_started")["count"] == Assignment.objects.filter(
-        status=Status.NOT_STARTED).count()
+    assert (
+        results(api(office), "status=not_started")["count"]
+        == Assignment.objects.filter(status=Status.NOT_STARTED).count()
+    )
 
 
 def test_it_filters_by_level_and_overdue(api, office, worked):
@@ -109,14 +128,23 @@ def test_it_filters_by_level_and_overdue(api, office, worked):
 
 def test_filters_combine(api, office):
     body = results(api(office), "unit=晋中市&category=1&level=red")
-    expected = Assignment.objects.overdue(today()).filter(unit__name="晋中市", task__category__number=1).count()
+    expected = (
+        Assignment.objects.overdue(today()).filter(unit__name="晋中市", task__category__number=1).count()
+    )
     assert body["count"] == expected > 0
 
 
-@pytest.mark.parametrize("query, words", [
-    ("task=abc", "task"), ("category=一", "category"), ("status=done", "status"), ("level=purple", "level"),
-    ("unit=火星市", "火星市"), ("overdue=maybe", "overdue"),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("task=abc", "task"),
+        ("category=一", "category"),
+        ("status=done", "status"),
+        ("level=purple", "level"),
+        ("unit=火星市", "火星市"),
+        ("overdue=maybe", "overdue"),
+    ],
+)
 def test_it_explains_a_bad_filter_in_chinese(api, office, query, words):
     response = api(office).get(f"/api/assignments/?{query}")
     assert response.status_code == 400
@@ -124,7 +152,9 @@ def test_it_explains_a_bad_filter_in_chinese(api, office, query, words):
     assert words in detail and re.search(r"[\u4e00-\u9fff]", detail)
 
 
-def test_the_list_runs_the_same_queries_for_one_row_as_for_all(api, office, worked, django_assert_num_queries):
+def test_the_list_runs_the_same_queries_for_one_row_as_for_all(
+    api, office, worked, django_assert_num_queries
+):
     client = api(office)
     # 1 count, 2 the page (task, category and unit joined, level annotated),
     # 3 pending reviews, 4 pending extensions (for allowed_actions). The client is force-authenticated.
@@ -140,7 +170,10 @@ def test_the_detail_has_the_whole_story_and_an_etag(api, worked, unit_leader):
     response = api(unit_leader).get(f"/api/assignments/{a.pk}/")
     assert response.status_code == 200
     body = response.json()
-    assert response["ETag"] == f'"{body["version"]}"' and body["version"] == Assignment.objects.get(pk=a.pk).version
+    assert (
+        response["ETag"] == f'"{body["version"]}"'
+        and body["version"] == Assignment.objects.get(pk=a.pk).version
+    )
     assert body["task"]["number"] == 17 and body["task"]["deadline_text"]
     assert body["status_label"] == "已销号" and body["level"] == "green" and body["level_label"] == "绿"
     assert body["last_report"]["week"] == "2017-W40" and body["last_report"]["author"] == "alice"
@@ -157,16 +190,27 @@ def test_an_unknown_assignment_is_404_in_chinese(api, office):
     assert response.json()["detail"] == "对象不存在或无权查看"
 
 
-def test_evidence_is_served_to_those_who_see_the_assignment(api, liaison, unit_leader, leader, outsider, evidence_pdf):
+def test_evidence_is_served_to_those_who_see_the_assignment(
+    api, liaison, unit_leader, leader, outsider, evidence_pdf
+):
     a = row(17)
-    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=5,
-                         files=[evidence_pdf("整改 报告.pdf", b"%PDF-1.4 the real content")])
+    ledger.submit_report(
+        a.pk,
+        actor=liaison,
+        week="2017-W40",
+        text="x",
+        percent=5,
+        files=[evidence_pdf("整改 报告.pdf", b"%PDF-1.4 the real content")],
+    )
     evidence_id = a.evidence.get().pk
     for user in (liaison, unit_leader, leader):
         response = api(user).get(f"/api/evidence/{evidence_id}/", HTTP_ACCEPT="application/pdf")
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == b"%PDF-1.4 the real content"
-        assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E6%95%B4%E6%94%B9%20%E6%8A%A5%E5%91%8A.pdf"
+        assert (
+            response["Content-Disposition"]
+            == "attachment; filename*=utf-8''%E6%95%B4%E6%94%B9%20%E6%8A%A5%E5%91%8A.pdf"
+        )
     refused = api(outsider).get(f"/api/evidence/{evidence_id}/")
     assert refused.status_code == 404 and refused.json()["detail"] == "对象不存在或无权查看"
     assert api().get(f"/api/evidence/{evidence_id}/").status_code == 401
@@ -174,8 +218,14 @@ def test_evidence_is_served_to_those_who_see_the_assignment(api, liaison, unit_l
 
 def test_a_file_name_cannot_break_out_of_the_header(api, liaison, evidence_pdf):
     a = row(17)
-    ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=5,
-                         files=[evidence_pdf('a"; filename="evil.exe.pdf')])
+    ledger.submit_report(
+        a.pk,
+        actor=liaison,
+        week="2017-W40",
+        text="x",
+        percent=5,
+        files=[evidence_pdf('a"; filename="evil.exe.pdf')],
+    )
     response = api(liaison).get(f"/api/evidence/{a.evidence.get().pk}/")
     assert response["Content-Disposition"] == r'attachment; filename="a\"; filename=\"evil.exe.pdf"'
 
@@ -189,12 +239,19 @@ def test_the_history_lists_the_audit_entries_of_that_assignment_only(api, worked
     assert (first["action"], first["action_label"], first["actor"]) == ("report", "报送进展（状态）", "alice")
     assert (first["before"]["status"], first["after"]["status"]) == ("not_started", "in_progress")
     assert first["at"] and first["hash"] == entries[0].hash
-    assert {e["action"] for e in body["results"]} >= {"create_report", "create_signoff", "check_signoff",
-                                                      "approve", "schedule_review"}
+    assert {e["action"] for e in body["results"]} >= {
+        "create_report",
+        "create_signoff",
+        "check_signoff",
+        "approve",
+        "schedule_review",
+    }
     assert "request_extension" not in {e["action"] for e in body["results"]}  # task 5's, not this one's
 
 
-def test_the_history_runs_the_same_queries_for_few_and_many_entries(api, worked, office, django_assert_num_queries):
+def test_the_history_runs_the_same_queries_for_few_and_many_entries(
+    api, worked, office, django_assert_num_queries
+):
     client = api(office)
     # 1 the assignment is visible, 2 count, 3 the page of entries with their actors.
     with django_assert_num_queries(3):
@@ -209,7 +266,9 @@ def test_the_detail_runs_the_same_queries_for_a_short_and_a_long_story(
 ):
     long = row(26)
     for week in ("2017-W40", "2017-W41", "2017-W42", "2017-W43"):
-        ledger.submit_report(long.pk, actor=liaison, week=week, text="推进", percent=50, files=[evidence_pdf()])
+        ledger.submit_report(
+            long.pk, actor=liaison, week=week, text="推进", percent=50, files=[evidence_pdf()]
+        )
     for _ in range(2):
         ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf(), evidence_pdf()])
         ledger.reject(long.pk, actor=unit_leader, reason="不全")

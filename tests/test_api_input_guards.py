@@ -21,12 +21,15 @@ def chinese(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
-@pytest.mark.parametrize("url, field", [
-    ("/api/tasks/?q=a%00b", "q"),
-    ("/api/tasks/?unit=a%00b", "unit"),
-    ("/api/assignments/?unit=a%00b", "unit"),
-    ("/api/reports/weekly.xlsx?unit=a%00b", "unit"),
-])
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/api/tasks/?q=a%00b", "q"),
+        ("/api/tasks/?unit=a%00b", "unit"),
+        ("/api/assignments/?unit=a%00b", "unit"),
+        ("/api/reports/weekly.xlsx?unit=a%00b", "unit"),
+    ],
+)
 def test_a_nul_in_a_query_parameter_is_refused(api, office, url, field):
     response = api(office).get(url)
     assert response.status_code == 400
@@ -35,7 +38,9 @@ def test_a_nul_in_a_query_parameter_is_refused(api, office, url, field):
     assert list(body["errors"]) == [field]
 
 
-@pytest.mark.parametrize("url", ["/api/tasks/?unit=²", "/api/assignments/?unit=²", "/api/reports/weekly.xlsx?unit=²"])
+@pytest.mark.parametrize(
+    "url", ["/api/tasks/?unit=²", "/api/assignments/?unit=²", "/api/reports/weekly.xlsx?unit=²"]
+)
 def test_a_unit_written_with_a_superscript_digit_is_an_unknown_unit(api, office, url):
     response = api(office).get(url)
     assert response.status_code == 400
@@ -54,27 +59,33 @@ def test_a_unit_is_still_found_by_its_plain_id(api, office):
     assert body["count"] == Assignment.objects.filter(unit=unit).count() > 0
 
 
-@pytest.mark.parametrize("payload", [
-    {"username": 1, "password": 2},
-    {"username": "alice", "password": 2},
-    {"username": ["alice"], "password": "x"},
-    {"username": {"a": 1}, "password": "x"},
-    {"username": None, "password": "x"},
-    {"username": "  ", "password": "x"},
-    {"username": "alice"},
-    ["alice", "x"],
-    "alice",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"username": 1, "password": 2},
+        {"username": "alice", "password": 2},
+        {"username": ["alice"], "password": "x"},
+        {"username": {"a": 1}, "password": "x"},
+        {"username": None, "password": "x"},
+        {"username": "  ", "password": "x"},
+        {"username": "alice"},
+        ["alice", "x"],
+        "alice",
+    ],
+)
 def test_credentials_that_are_not_two_strings_are_asked_for_again(api, liaison, payload):
     response = api().post("/api/auth/token/", payload, format="json")
     assert response.status_code == 400
     assert response.json() == {"detail": "请提供用户名和密码"}
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"username": "alice\x00", "password": "correct-horse-battery"}, "username"),
-    ({"username": "alice", "password": "correct\x00horse"}, "password"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"username": "alice\x00", "password": "correct-horse-battery"}, "username"),
+        ({"username": "alice", "password": "correct\x00horse"}, "password"),
+    ],
+)
 def test_a_nul_in_the_credentials_is_refused(api, liaison, payload, field):
     for fmt in ("json", "multipart"):
         response = api().post("/api/auth/token/", payload, format=fmt)
@@ -87,8 +98,11 @@ def test_drf_refuses_a_nul_in_a_text_field_in_our_own_words(api, liaison):
     """DRF's own check (every CharField) is translated as "empty strings are not allowed"; we say what it is."""
     a = Assignment.objects.get(task__number=17, unit__name="晋中市")
     reports = ProgressReport.objects.count()
-    response = api(liaison).post(f"/api/assignments/{a.pk}/reports/",
-                                 {"week": "2017-W40", "text": "推进\x00中", "percent": 30}, format="json")
+    response = api(liaison).post(
+        f"/api/assignments/{a.pk}/reports/",
+        {"week": "2017-W40", "text": "推进\x00中", "percent": 30},
+        format="json",
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["errors"] == {"text": [NUL_SAYS]}
@@ -118,7 +132,10 @@ def test_a_page_past_the_last_is_a_404_that_says_so(api, office, url):
 def test_a_page_size_that_is_not_a_whole_number_is_a_400(api, office, url, size):
     response = api(office).get(f"{url}?page_size={size}")
     assert response.status_code == 400
-    assert response.json() == {"detail": "page_size 须为 1 到 200 的整数", "errors": {"page_size": ["page_size 须为 1 到 200 的整数"]}}
+    assert response.json() == {
+        "detail": "page_size 须为 1 到 200 的整数",
+        "errors": {"page_size": ["page_size 须为 1 到 200 的整数"]},
+    }
 
 
 def test_a_good_page_size_pages_and_is_carried_into_the_next_link(api, office):

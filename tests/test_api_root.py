@@ -5,12 +5,22 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 AREAS = {
-    "assignments": "/api/assignments/", "tasks": "/api/tasks/", "units": "/api/units/", "officials": "/api/officials/",
-    "evidence": "/api/evidence/{id}/", "supervisions": "/api/supervisions/", "summons": "/api/summons/",
-    "cases": "/api/cases/", "leader-items": "/api/leader-items/", "notifications": "/api/notifications/",
-    "bulletins": "/api/bulletins/", "reports-weekly": "/api/reports/weekly.xlsx",
-    "reports-weekly-import": "/api/reports/weekly/import/", "auth-token": "/api/auth/token/",
-    "schema": "/api/schema/", "docs": "/api/docs/",
+    "assignments": "/api/assignments/",
+    "tasks": "/api/tasks/",
+    "units": "/api/units/",
+    "officials": "/api/officials/",
+    "evidence": "/api/evidence/{id}/",
+    "supervisions": "/api/supervisions/",
+    "summons": "/api/summons/",
+    "cases": "/api/cases/",
+    "leader-items": "/api/leader-items/",
+    "notifications": "/api/notifications/",
+    "bulletins": "/api/bulletins/",
+    "reports-weekly": "/api/reports/weekly.xlsx",
+    "reports-weekly-import": "/api/reports/weekly/import/",
+    "auth-token": "/api/auth/token/",
+    "schema": "/api/schema/",
+    "docs": "/api/docs/",
 }
 
 

@@ -20,7 +20,9 @@ def names(units):
 
 
 def test_it_gives_a_token_for_a_good_password(api, liaison):
-    response = api().post("/api/auth/token/", {"username": "alice", "password": "correct-horse-battery"}, format="json")
+    response = api().post(
+        "/api/auth/token/", {"username": "alice", "password": "correct-horse-battery"}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     client = api()
@@ -119,7 +121,10 @@ def test_it_shows_a_task_with_its_measures_units_and_officials(api, office):
         u["name"] for u in body["responsible_units"]
     ) == ["晋中市", "长治市"]
     assert {(o["name"], o["unit"]) for o in body["officials"]} == {
-        ("胡玉亭", "晋中市"), ("王成", "晋中市"), ("席小军", "长治市"), ("卢建明", "长治市"),
+        ("胡玉亭", "晋中市"),
+        ("王成", "晋中市"),
+        ("席小军", "长治市"),
+        ("卢建明", "长治市"),
     }
     assert body["deadline_text"] == "2017 年底前"
     assert body["due_date"] == "2017-12-31"
@@ -143,7 +148,9 @@ def test_it_says_what_the_plan_says_for_every_task(api, office):
         assert sorted((u["name"], u["kind"]) for u in got["cooperating_units"]) == sorted(
             tuple(u) for u in want["cooperating_units"]
         ), where
-        assert sorted((o["name"], o["unit"]) for o in got["officials"]) == sorted(tuple(o) for o in want["officials"]), where
+        assert sorted((o["name"], o["unit"]) for o in got["officials"]) == sorted(
+            tuple(o) for o in want["officials"]
+        ), where
         assert got["deadline_text"] == want["deadline_text"], where
         assert got["due_date"] == want["due_date"], where
         assert got["deadline_kind"] == want["deadline_kind"], where
@@ -180,7 +187,9 @@ def test_units_and_officials_are_listed(api, office):
     names = {u["name"] for u in units["results"]}
     assert {"太原市", "运城市", "省发改委", "省林业厅"} <= names
     officials = api(office).get("/api/officials/?page_size=200").json()
-    assert {"name": "姜四清", "unit": "省发改委"} in [{"name": o["name"], "unit": o["unit"]} for o in officials["results"]]
+    assert {"name": "姜四清", "unit": "省发改委"} in [
+        {"name": o["name"], "unit": o["unit"]} for o in officials["results"]
+    ]
 
 
 def test_the_schema_and_docs_are_served_to_signed_in_users(client, office):
@@ -216,8 +225,12 @@ def sign_off(number, unit, make_user):
     office = make_user(f"office{tag}", Role.OFFICE)
     a = Assignment.objects.get(task__number=number, unit__name=unit)
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="完成", percent=100)
-    ledger.request_signoff(a.pk, actor=liaison, summary="完成",
-                           files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")])
+    ledger.request_signoff(
+        a.pk,
+        actor=liaison,
+        summary="完成",
+        files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 a", content_type="application/pdf")],
+    )
     ledger.approve(a.pk, actor=head)
     ledger.approve(a.pk, actor=office)
 
@@ -229,7 +242,9 @@ def test_a_tasks_status_rolls_up_from_all_its_assignments(api, liaison, make_use
 
     def status():
         detail = client.get(f"/api/tasks/{task.pk}/").json()
-        listed = next(t for t in client.get("/api/tasks/?page_size=200").json()["results"] if t["number"] == 3)
+        listed = next(
+            t for t in client.get("/api/tasks/?page_size=200").json()["results"] if t["number"] == 3
+        )
         assert (listed["status"], listed["status_label"]) == (detail["status"], detail["status_label"])
         return detail["status"], detail["status_label"]
 

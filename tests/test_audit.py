@@ -20,8 +20,16 @@ def trail(api, liaison, unit_leader, office, evidence_pdf):
     """Task 17 carried to sign-off through the API: a chain of a dozen entries."""
     a = row()
     base = f"/api/assignments/{a.pk}/"
-    assert api(liaison).post(base + "reports/", {"week": "2017-W40", "text": "推进", "percent": "60"}).status_code == 201
-    assert api(liaison).post(base + "signoff/", {"summary": "到位", "evidence": [evidence_pdf()]}).status_code == 201
+    assert (
+        api(liaison)
+        .post(base + "reports/", {"week": "2017-W40", "text": "推进", "percent": "60"})
+        .status_code
+        == 201
+    )
+    assert (
+        api(liaison).post(base + "signoff/", {"summary": "到位", "evidence": [evidence_pdf()]}).status_code
+        == 201
+    )
     assert api(unit_leader).post(base + "approve/", {"opinion": "同意"}, format="json").status_code == 200
     assert api(office).post(base + "approve/", {"opinion": "同意销号"}, format="json").status_code == 200
     return a
@@ -37,10 +45,14 @@ def test_each_write_is_audited_with_actor_before_and_after(trail, liaison, unit_
     entries = list(AuditEntry.objects.filter(assignment=trail).order_by("id"))
     summary = [(e.action, e.actor, e.model) for e in entries]
     assert summary == [
-        ("report", liaison, "tasks.assignment"), ("create_report", liaison, "tasks.progressreport"),
-        ("request_signoff", liaison, "tasks.assignment"), ("create_signoff", liaison, "tasks.signoffrequest"),
-        ("approve", unit_leader, "tasks.assignment"), ("check_signoff", unit_leader, "tasks.signoffrequest"),
-        ("approve", office, "tasks.assignment"), ("check_signoff", office, "tasks.signoffrequest"),
+        ("report", liaison, "tasks.assignment"),
+        ("create_report", liaison, "tasks.progressreport"),
+        ("request_signoff", liaison, "tasks.assignment"),
+        ("create_signoff", liaison, "tasks.signoffrequest"),
+        ("approve", unit_leader, "tasks.assignment"),
+        ("check_signoff", unit_leader, "tasks.signoffrequest"),
+        ("approve", office, "tasks.assignment"),
+        ("check_signoff", office, "tasks.signoffrequest"),
     ]
     first_check = entries[5]
     assert (first_check.before["status"], first_check.after["status"]) == ("pending", "unit_verified")
@@ -54,12 +66,15 @@ def test_an_intact_chain_passes(trail):
     assert verify() == f"操作记录链完好：共 {AuditEntry.objects.count()} 条\n"
 
 
-@pytest.mark.parametrize("change", [
-    {"note": "改过的意见"},
-    {"after": {"status": "signed_off", "version": 99}},
-    {"actor": None},
-    {"action": "reject"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"note": "改过的意见"},
+        {"after": {"status": "signed_off", "version": 99}},
+        {"actor": None},
+        {"action": "reject"},
+    ],
+)
 def test_an_entry_altered_in_the_database_is_named(trail, change):
     target = AuditEntry.objects.filter(assignment=trail).order_by("id")[4]
     AuditEntry.objects.filter(pk=target.pk).update(**change)
@@ -86,7 +101,9 @@ def test_a_deleted_entry_is_noticed(trail):
     AuditEntry.objects.filter(pk=entries[3].pk).delete()
     with pytest.raises(CommandError) as failure:
         verify()
-    assert "前一条摘要不符（记录被删除或插入）" in str(failure.value) and f"#{entries[4].pk}（" in str(failure.value)
+    assert "前一条摘要不符（记录被删除或插入）" in str(failure.value) and f"#{entries[4].pk}（" in str(
+        failure.value
+    )
 
 
 def test_a_deleted_last_entry_is_noticed(trail):

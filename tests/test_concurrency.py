@@ -34,10 +34,15 @@ def row(number=17, unit="晋中市"):
 
 def snapshot():
     return (
-        list(Assignment.objects.order_by("pk").values_list("pk", "status", "version", "extended_due_date",
-                                                           "next_review_date")),
-        ProgressReport.objects.count(), SignOffRequest.objects.values_list("pk", "status").order_by("pk").first(),
-        list(Review.objects.values_list("outcome", flat=True)), list(Extension.objects.values_list("status", flat=True)),
+        list(
+            Assignment.objects.order_by("pk").values_list(
+                "pk", "status", "version", "extended_due_date", "next_review_date"
+            )
+        ),
+        ProgressReport.objects.count(),
+        SignOffRequest.objects.values_list("pk", "status").order_by("pk").first(),
+        list(Review.objects.values_list("outcome", flat=True)),
+        list(Extension.objects.values_list("status", flat=True)),
         AuditEntry.objects.count(),
     )
 
@@ -48,8 +53,11 @@ def test_the_detail_etag_is_the_version_a_write_expects(api, liaison):
     client = api(liaison)
     etag = client.get(f"/api/assignments/{a.pk}/")["ETag"]
     assert etag == '"1"'
-    response = client.post(f"/api/assignments/{a.pk}/reports/", {"week": "2017-W40", "text": "x", "percent": "5"},
-                           HTTP_IF_MATCH=etag)
+    response = client.post(
+        f"/api/assignments/{a.pk}/reports/",
+        {"week": "2017-W40", "text": "x", "percent": "5"},
+        HTTP_IF_MATCH=etag,
+    )
     assert response.status_code == 201 and response["ETag"] == '"2"' and response.json()["version"] == 2
 
 
@@ -59,8 +67,11 @@ def test_a_stale_version_in_any_spelling_gets_412_and_changes_nothing(api, liais
     a = row()
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=5)  # now version 2
     before = snapshot()
-    response = api(liaison).post(f"/api/assignments/{a.pk}/reports/", {"week": "2017-W41", "text": "y", "percent": "9"},
-                                 HTTP_IF_MATCH=header)
+    response = api(liaison).post(
+        f"/api/assignments/{a.pk}/reports/",
+        {"week": "2017-W41", "text": "y", "percent": "9"},
+        HTTP_IF_MATCH=header,
+    )
     assert response.status_code == 412
     assert response.json()["detail"] == "台账已被他人修改（当前版本 2，提交版本 1），请刷新后重试"
     assert snapshot() == before
@@ -69,6 +80,7 @@ def test_a_stale_version_in_any_spelling_gets_412_and_changes_nothing(api, liais
 @pytest.fixture
 def stages(liaison, unit_leader, office, evidence_pdf):
     """Assignments of 晋中市 at each stage where a write could go stale."""
+
     def report(a):
         ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=50)
 
@@ -89,9 +101,18 @@ def stages(liaison, unit_leader, office, evidence_pdf):
     ledger.approve(reviewed.pk, actor=office)
     review = ledger.schedule_review(reviewed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     extending = row(3)
-    extension = ledger.request_extension(extending.pk, actor=liaison, new_due_date=datetime.date(2030, 1, 1), reason="x")
-    return {"started": row(17), "first": row(37), "signed": row(42), "reviewed": row(31), "review": review,
-            "extending": row(3), "extension": extension}
+    extension = ledger.request_extension(
+        extending.pk, actor=liaison, new_due_date=datetime.date(2030, 1, 1), reason="x"
+    )
+    return {
+        "started": row(17),
+        "first": row(37),
+        "signed": row(42),
+        "reviewed": row(31),
+        "review": review,
+        "extending": row(3),
+        "extension": extension,
+    }
 
 
 WRITES = [
@@ -108,22 +129,29 @@ WRITES = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who, which, action, data", WRITES)
-def test_every_write_refuses_a_stale_version(api, stages, liaison, unit_leader, office, evidence_pdf,
-                                             who, which, action, data):
+def test_every_write_refuses_a_stale_version(
+    api, stages, liaison, unit_leader, office, evidence_pdf, who, which, action, data
+):
     user = {"alice": liaison, "bob": unit_leader, "olga": office}[who]
     a = stages[which]
-    path = f"/api/assignments/{a.pk}/" + action.format(review=stages["review"].pk, extension=stages["extension"].pk) + "/"
+    path = (
+        f"/api/assignments/{a.pk}/"
+        + action.format(review=stages["review"].pk, extension=stages["extension"].pk)
+        + "/"
+    )
     body = {**data, "evidence": [evidence_pdf()]} if action == "signoff" else data
     before = snapshot()
-    response = api(user).post(path, body, format="multipart" if action == "signoff" else "json",
-                              HTTP_IF_MATCH=f'"{a.version - 1}"')
+    response = api(user).post(
+        path, body, format="multipart" if action == "signoff" else "json", HTTP_IF_MATCH=f'"{a.version - 1}"'
+    )
     assert response.status_code == 412, response.content.decode()
     assert STALE in response.json()["detail"]
     assert snapshot() == before
     # The same write with the current version goes through: the 412 was about the version only.
     body = {**data, "evidence": [evidence_pdf()]} if action == "signoff" else data
-    fresh = api(user).post(path, body, format="multipart" if action == "signoff" else "json",
-                           HTTP_IF_MATCH=f'"{a.version}"')
+    fresh = api(user).post(
+        path, body, format="multipart" if action == "signoff" else "json", HTTP_IF_MATCH=f'"{a.version}"'
+    )
     assert fresh.status_code in (200, 201), fresh.content.decode()
 
 
@@ -170,8 +198,9 @@ def awaiting_second_check(transactional_db, plan, make_user, evidence_pdf):
 
 
 @pytest.mark.parametrize("with_if_match, loser", [(True, 412), (False, 400)])
-def test_two_concurrent_approvals_end_with_exactly_one_sign_off(api, make_user, awaiting_second_check,
-                                                                with_if_match, loser):
+def test_two_concurrent_approvals_end_with_exactly_one_sign_off(
+    api, make_user, awaiting_second_check, with_if_match, loser
+):
     _require_row_locks()
     from tasks.choices import Role
 
@@ -187,7 +216,8 @@ def test_two_concurrent_approvals_end_with_exactly_one_sign_off(api, make_user, 
     assert statuses == sorted([200, loser]), results
     losing = next(body for status, body in results if status == loser)
     assert losing["detail"] == (
-        f"台账已被他人修改（当前版本 {version + 1}，提交版本 {version}），请刷新后重试" if with_if_match
+        f"台账已被他人修改（当前版本 {version + 1}，提交版本 {version}），请刷新后重试"
+        if with_if_match
         else "当前状态“已销号”不能执行“审核通过”"
     )
     a.refresh_from_db()

@@ -80,13 +80,15 @@ def test_it_reports_over_the_autumn_for_several_units_with_real_files(plan):
     assert min(weeks) == "2017-W36" and max(weeks) == "2017-W48"
     assert ProgressReport.objects.values("assignment__unit").distinct().count() == len(LIAISONS)
     for report in ProgressReport.objects.all():
-        assert LATE_2017[0] <= report.created_at.date() and parse_week(report.week) <= report.created_at.date()
+        assert (
+            LATE_2017[0] <= report.created_at.date() and parse_week(report.week) <= report.created_at.date()
+        )
     files = list(Evidence.objects.all())
     assert any(f.signoff_id for f in files) and any(f.report_id for f in files)
     for item in files:
         with item.file.open("rb") as handle:
             head = handle.read(8)
-        assert head.startswith(b"%PDF") or head.startswith(b"\x89PNG")
+        assert head.startswith((b"%PDF", b"\x89PNG"))
         assert item.size == item.file.size > 0
 
 
@@ -97,7 +99,9 @@ def test_every_step_went_through_the_audited_services(plan):
     assert (broken, reason) == (None, "") and count == AuditEntry.objects.count() > 0
     assert AuditEntry.objects.filter(action="create_report").count() == ProgressReport.objects.count()
     assert AuditEntry.objects.filter(action="create_signoff").count() == SignOffRequest.objects.count()
-    ledger_entries = AuditEntry.objects.filter(model__startswith="tasks.").exclude(model="tasks.membership").order_by("id")
+    ledger_entries = (
+        AuditEntry.objects.filter(model__startswith="tasks.").exclude(model="tasks.membership").order_by("id")
+    )
     times = list(ledger_entries.values_list("at", flat=True))
     assert times == sorted(times)  # the ledger's history reads in time order
     assert LATE_2017[0] <= times[0].date() and times[-1].date() <= LATE_2017[1]
@@ -126,7 +130,9 @@ def test_it_leaves_a_ledger_that_others_have_started_alone(plan, liaison):
 
 def test_it_brings_an_older_demo_account_up_to_date(plan, make_user):
     make_user("jinzhong_lead", "unit_leader", "晋中市")
-    get_user_model().objects.filter(username="jinzhong_lead").update(is_staff=False)  # made before unit leaders were staff
+    get_user_model().objects.filter(username="jinzhong_lead").update(
+        is_staff=False
+    )  # made before unit leaders were staff
 
     out = load_demo()
 
@@ -135,7 +141,9 @@ def test_it_brings_an_older_demo_account_up_to_date(plan, make_user):
 
 
 def test_a_pinned_demo_date_does_not_change_the_story(plan, settings):
-    settings.RECTIFY_TODAY = datetime.date(2017, 9, 1)  # before most demo weeks: each step still runs at its own week
+    settings.RECTIFY_TODAY = datetime.date(
+        2017, 9, 1
+    )  # before most demo weeks: each step still runs at its own week
 
     load_demo()
 
@@ -150,7 +158,10 @@ def test_the_demo_shows_supervision_and_accountability_built_through_the_service
 
     listing = ListedSupervision.objects.select_related("assignment__unit").get()
     assert listing.assignment.unit.name == "临汾市" and listing.lifted_at is None
-    assert listing.assignment.due_date < datetime.date(2017, 11, 20) and listing.assignment.status != Status.SIGNED_OFF
+    assert (
+        listing.assignment.due_date < datetime.date(2017, 11, 20)
+        and listing.assignment.status != Status.SIGNED_OFF
+    )
     summons = Summons.objects.get()
     assert summons.unit.name == "临汾市" and listing.assignment in summons.assignments.all()
     assert AccountabilityCase.objects.get().assignment == listing.assignment
@@ -164,4 +175,8 @@ def test_the_demo_shows_supervision_and_accountability_built_through_the_service
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "演示督办问责：已就绪，本次未作改动" in out.getvalue()
-    assert (ListedSupervision.objects.count(), Summons.objects.count(), AccountabilityCase.objects.count()) == (1, 1, 1)
+    assert (
+        ListedSupervision.objects.count(),
+        Summons.objects.count(),
+        AccountabilityCase.objects.count(),
+    ) == (1, 1, 1)

@@ -12,14 +12,25 @@ pytestmark = pytest.mark.django_db
 
 
 def notify(user, n, *, read=False):
-    return Notification.objects.create(user=user, kind="weekly_dispatch", job="weekly_dispatch", period=f"2017-W{n:02d}",
-                                       subject=f"第{n}周", body="正文", read_at=timezone.now() if read else None)
+    return Notification.objects.create(
+        user=user,
+        kind="weekly_dispatch",
+        job="weekly_dispatch",
+        period=f"2017-W{n:02d}",
+        subject=f"第{n}周",
+        body="正文",
+        read_at=timezone.now() if read else None,
+    )
 
 
 def bulletin(month, status="draft"):
-    return Bulletin.objects.create(month=month, status=status, html="<p>通报</p>",
-                                   data={"month": month, "totals": {"total": 215, "signed_off": 3}},
-                                   published_at=timezone.now() if status == "published" else None)
+    return Bulletin.objects.create(
+        month=month,
+        status=status,
+        html="<p>通报</p>",
+        data={"month": month, "totals": {"total": 215, "signed_off": 3}},
+        published_at=timezone.now() if status == "published" else None,
+    )
 
 
 def test_it_lists_the_callers_own_messages_newest_first(api, liaison, outsider):
@@ -38,8 +49,12 @@ def test_it_filters_unread_and_refuses_a_bad_filter(api, liaison):
     notify(liaison, 37)
     client = api(liaison)
 
-    assert [n["subject"] for n in client.get("/api/notifications/?unread=true").json()["results"]] == ["第37周"]
-    assert [n["subject"] for n in client.get("/api/notifications/?unread=false").json()["results"]] == ["第36周"]
+    assert [n["subject"] for n in client.get("/api/notifications/?unread=true").json()["results"]] == [
+        "第37周"
+    ]
+    assert [n["subject"] for n in client.get("/api/notifications/?unread=false").json()["results"]] == [
+        "第36周"
+    ]
     response = client.get("/api/notifications/?unread=yes")
     assert response.status_code == 400 and "unread 只能是 true 或 false" in response.json()["detail"]
 
@@ -76,10 +91,15 @@ def test_the_inbox_runs_a_fixed_number_of_queries(api, liaison, queries, rows):
         assert client.get("/api/notifications/").json()["count"] == rows
 
 
-@pytest.mark.parametrize("who, months", [
-    ("office", ["2017-11", "2017-10"]), ("leader", ["2017-11", "2017-10"]),
-    ("liaison", ["2017-10"]), ("unit_leader", ["2017-10"]),
-])
+@pytest.mark.parametrize(
+    "who, months",
+    [
+        ("office", ["2017-11", "2017-10"]),
+        ("leader", ["2017-11", "2017-10"]),
+        ("liaison", ["2017-10"]),
+        ("unit_leader", ["2017-10"]),
+    ],
+)
 def test_drafts_are_seen_by_office_and_leaders_only(api, request, who, months):
     bulletin("2017-10", "published")
     bulletin("2017-11")
@@ -106,7 +126,9 @@ def test_only_the_office_publishes(api, office, leader, liaison, django_capture_
 
     response = api(leader).post("/api/bulletins/2017-10/publish/")
     assert response.status_code == 403 and response.json()["detail"] == "月通报由省督察办发布"
-    assert api(liaison).post("/api/bulletins/2017-10/publish/").status_code == 404  # a draft is invisible to units
+    assert (
+        api(liaison).post("/api/bulletins/2017-10/publish/").status_code == 404
+    )  # a draft is invisible to units
     assert Bulletin.objects.get().status == "draft"
 
     response = api(office).post("/api/bulletins/2017-10/publish/")
@@ -120,7 +142,7 @@ def test_the_bulletin_workbook_downloads(api, office, liaison):
     bulletin("2017-10")
 
     response = api(office).get("/api/bulletins/2017-10/xlsx/")
-    assert response.status_code == 200 and 'bulletin-2017-10.xlsx' in response["Content-Disposition"]
+    assert response.status_code == 200 and "bulletin-2017-10.xlsx" in response["Content-Disposition"]
     assert "概况" in load_workbook(io.BytesIO(response.content)).sheetnames
     assert api(liaison).get("/api/bulletins/2017-10/xlsx/").status_code == 404
 

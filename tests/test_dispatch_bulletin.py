@@ -22,19 +22,25 @@ SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 @contextmanager
 def on(day: str, hour: int = 10):
     moment = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)):
+    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)):
         yield
 
 
 def dated(unit: str, n: int) -> list[Assignment]:
-    return list(Assignment.objects.filter(unit__name=unit, task__deadline_kind="dated").order_by("task__number")[:n])
+    return list(
+        Assignment.objects.filter(unit__name=unit, task__deadline_kind="dated").order_by("task__number")[:n]
+    )
 
 
 def sign_off(assignment, liaison, unit_leader, office, day: str):
     with on(day, 9):
         ledger.submit_report(assignment.pk, actor=liaison, week="2017-W38", text="完成整改", percent=100)
-        ledger.request_signoff(assignment.pk, actor=liaison, summary="已完成",
-                               files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")])
+        ledger.request_signoff(
+            assignment.pk,
+            actor=liaison,
+            summary="已完成",
+            files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")],
+        )
         ledger.approve(assignment.pk, actor=unit_leader, opinion="属实")
     with on(day, 15):
         ledger.approve(assignment.pk, actor=office, opinion="同意销号")
@@ -60,7 +66,9 @@ def october(liaison, unit_leader, outsider, outsider_leader, office):
         publish_bulletin(september, office)
     with on("2017-10-05"):
         review = ledger.schedule_review(d.pk, actor=office, scheduled_for=datetime.date(2017, 10, 12))
-        extension = ledger.request_extension(e.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大")
+        extension = ledger.request_extension(
+            e.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+        )
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     with on("2017-10-12"):
         ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
@@ -80,9 +88,20 @@ def test_the_months_figures_match_the_hand_built_ledger(october):
     total = Assignment.objects.count()
 
     assert (data["month"], data["start"], data["end"]) == ("2017-10", "2017-10-01", "2017-10-31")
-    assert data["totals"] == {"total": total, "signed_off": 2, "overdue": 1, "reopened": 1, "on_track": total - 4}
-    assert [(o["task_number"], o["unit"], o["due_date"]) for o in data["overdue"]] == [(c.task.number, "晋中市", "2017-10-15")]
-    assert entries(data["newly_signed_off"]) == [(a.task.number, "晋中市", "2017-10-18"), (b.task.number, "晋中市", "2017-10-25")]
+    assert data["totals"] == {
+        "total": total,
+        "signed_off": 2,
+        "overdue": 1,
+        "reopened": 1,
+        "on_track": total - 4,
+    }
+    assert [(o["task_number"], o["unit"], o["due_date"]) for o in data["overdue"]] == [
+        (c.task.number, "晋中市", "2017-10-15")
+    ]
+    assert entries(data["newly_signed_off"]) == [
+        (a.task.number, "晋中市", "2017-10-18"),
+        (b.task.number, "晋中市", "2017-10-25"),
+    ]
     assert entries(data["newly_reopened"]) == [(d.task.number, "临汾市", "2017-10-12")]
     assert sum(c["total"] for c in data["by_category"]) == total
     assert sum(c["signed_off"] for c in data["by_category"]) == 2
@@ -93,17 +112,31 @@ def test_units_are_ranked_by_on_time_rate_against_original_due_dates(october):
 
     jinzhong, linfen = units["晋中市"], units["临汾市"]
     assert (jinzhong["on_time_rate"], jinzhong["rank"]) == (round(1 / 3, 4), 1)  # A on time; B late; C open
-    assert (linfen["on_time_rate"], linfen["rank"]) == (0.0, 2)  # E extended, but late against its original date
-    assert (jinzhong["signed_off"], jinzhong["overdue"], linfen["reopened"], linfen["on_track"]) == (2, 1, 1, linfen["total"] - 1)
+    assert (linfen["on_time_rate"], linfen["rank"]) == (
+        0.0,
+        2,
+    )  # E extended, but late against its original date
+    assert (jinzhong["signed_off"], jinzhong["overdue"], linfen["reopened"], linfen["on_track"]) == (
+        2,
+        1,
+        1,
+        linfen["total"] - 1,
+    )
     others = [u for name, u in units.items() if name not in ("晋中市", "临汾市")]
-    assert others and all(u["on_time_rate"] is None and u["rank"] is None for u in others)  # nothing due yet: unranked
+    assert others and all(
+        u["on_time_rate"] is None and u["rank"] is None for u in others
+    )  # nothing due yet: unranked
     assert [u["unit"] for u in october["data"]["by_unit"][:2]] == ["晋中市", "临汾市"]
 
 
 @pytest.fixture
 def zero_rates(october):
     """October's ledger plus a third unit with an assignment due 10-05 and still open: 0 % and one overdue row."""
-    third = Assignment.objects.filter(task__deadline_kind="dated").exclude(unit__name__in=("晋中市", "临汾市")).first()
+    third = (
+        Assignment.objects.filter(task__deadline_kind="dated")
+        .exclude(unit__name__in=("晋中市", "临汾市"))
+        .first()
+    )
     Assignment.objects.filter(pk=third.pk).update(due_date=datetime.date(2017, 10, 5))
     with on("2017-11-01", 9):
         data = bulletin_data("2017-10")
@@ -122,12 +155,24 @@ def test_at_the_same_rate_a_unit_with_an_overdue_row_ranks_below_one_without(zer
 def test_units_equal_on_rate_overdue_rows_and_sign_offs_share_a_rank():
     from dispatch.bulletin import rank_units
 
-    units = [{"unit": name, "on_time_rate": rate, "overdue": overdue, "signed_off": signed}
-             for name, rate, overdue, signed in (("甲", 0.5, 1, 2), ("乙", 0.5, 1, 2), ("丙", 0.5, 0, 1),
-                                                 ("丁", None, 0, 0), ("戊", 0.5, 1, 3))]
+    units = [
+        {"unit": name, "on_time_rate": rate, "overdue": overdue, "signed_off": signed}
+        for name, rate, overdue, signed in (
+            ("甲", 0.5, 1, 2),
+            ("乙", 0.5, 1, 2),
+            ("丙", 0.5, 0, 1),
+            ("丁", None, 0, 0),
+            ("戊", 0.5, 1, 3),
+        )
+    ]
 
     assert [(u["unit"], u["rank"]) for u in rank_units(units)] == [
-        ("丙", 1), ("戊", 2), ("乙", 3), ("甲", 3), ("丁", None)]  # equals by name
+        ("丙", 1),
+        ("戊", 2),
+        ("乙", 3),
+        ("甲", 3),
+        ("丁", None),
+    ]  # equals by name
 
 
 def announcement(data) -> str:
@@ -145,7 +190,9 @@ def test_the_announcement_names_the_first_only_for_a_rate_above_zero(zero_rates,
 
     Bulletin.objects.all().delete()
     Notification.objects.all().delete()
-    Assignment.objects.filter(unit__name="晋中市", due_date__lte=datetime.date(2017, 10, 31)).update(due_date=datetime.date(2018, 6, 30))
+    Assignment.objects.filter(unit__name="晋中市", due_date__lte=datetime.date(2017, 10, 31)).update(
+        due_date=datetime.date(2018, 6, 30)
+    )
     with on("2017-11-01", 9):
         data = bulletin_data("2017-10")
         body = announcement(data)
@@ -173,7 +220,13 @@ def test_it_compares_with_the_previous_months_bulletin(october):
 def test_units_that_missed_weekly_reports_are_listed_with_the_weeks(october):
     missed = {m["unit"]: m["weeks"] for m in october["data"]["missed_reports"]}
 
-    assert missed["临汾市"] == ["2017-W39", "2017-W40", "2017-W41", "2017-W42", "2017-W43"]  # weeks ending in October
+    assert missed["临汾市"] == [
+        "2017-W39",
+        "2017-W40",
+        "2017-W41",
+        "2017-W42",
+        "2017-W43",
+    ]  # weeks ending in October
 
 
 def test_the_public_copy_leaves_out_the_tasks_kept_out_of_public_disclosure(october):
@@ -196,8 +249,9 @@ def test_the_public_copy_is_the_whole_bulletin_when_every_task_is_public(october
     assert public_data(october["data"]) == october["data"]
 
 
-def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(office, leader, mailoutbox,
-                                                                              django_capture_on_commit_callbacks):
+def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(
+    office, leader, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         bulletin, created, delivery = make_bulletin("2017-10")
     assert created and bulletin.status == "draft" and bulletin.published_at is None
@@ -209,16 +263,20 @@ def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(o
     assert (again.pk, created, delivery.created) == (bulletin.pk, False, 0)
 
 
-def test_publishing_is_the_offices_audited_act_and_announces_it(office, leader, liaison, django_capture_on_commit_callbacks):
+def test_publishing_is_the_offices_audited_act_and_announces_it(
+    office, leader, liaison, django_capture_on_commit_callbacks
+):
     bulletin, _, _ = make_bulletin("2017-10")
     with pytest.raises(Forbidden):
         publish_bulletin(bulletin, leader)
     with pytest.raises(Forbidden):
         publish_bulletin(bulletin, liaison)
 
-    with mock.patch("dispatch.tasks.announce_bulletin_task.delay") as enqueue:
-        with django_capture_on_commit_callbacks(execute=True):
-            published = publish_bulletin(bulletin, office)
+    with (
+        mock.patch("dispatch.tasks.announce_bulletin_task.delay") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        published = publish_bulletin(bulletin, office)
     enqueue.assert_called_once_with(bulletin.pk)
     assert (published.status, published.published_by) == ("published", office)
     entry = AuditEntry.objects.get(action="publish_bulletin")
@@ -236,13 +294,18 @@ def test_the_announcement_reaches_office_and_leaders_once(office, leader, liaiso
 
     assert announce_bulletin(bulletin.pk).created == 2
     assert announce_bulletin(bulletin.pk).created == 0
-    assert set(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == {"olga", "leo"}
+    assert set(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == {
+        "olga",
+        "leo",
+    }
     assert announce_bulletin(bulletin.pk + 1000).created == 0  # deleted meanwhile: nothing
 
 
 def test_a_published_bulletin_is_never_recomputed(office):
     bulletin, _, _ = make_bulletin("2017-10")
-    Bulletin.objects.filter(pk=bulletin.pk).update(status="published", data={"month": "2017-10", "totals": {"total": 1}})
+    Bulletin.objects.filter(pk=bulletin.pk).update(
+        status="published", data={"month": "2017-10", "totals": {"total": 1}}
+    )
 
     again, changed, _ = make_bulletin("2017-10", refresh=True)
     assert not changed and again.data["totals"] == {"total": 1}

@@ -31,7 +31,9 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
         Assignment.objects.filter(pk=assignment.pk).update(due_date=datetime.date.fromisoformat(due))
 
     with on("2017-10-05"):
-        extension = ledger.request_extension(w.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="汛期")
+        extension = ledger.request_extension(
+            w.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="汛期"
+        )
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(y, liaison, unit_leader, office, "2017-10-10")
     with on("2017-11-01", 9):
@@ -40,7 +42,9 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
     with on("2017-11-02"):
         review = ledger.schedule_review(y.pk, actor=office, scheduled_for=datetime.date(2017, 11, 10))
     with on("2017-11-05"):
-        extension = ledger.request_extension(z.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大")
+        extension = ledger.request_extension(
+            z.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+        )
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(x, liaison, unit_leader, office, "2017-11-08")
     with on("2017-11-10"):
@@ -59,9 +63,17 @@ def test_a_sign_off_and_a_relapse_in_the_next_month_do_not_count(later_events):
     total = Assignment.objects.count()
 
     # Y was signed off when October ended (its relapse came in November); X and Z were overdue.
-    assert data["totals"] == {"total": total, "signed_off": 1, "overdue": 2, "reopened": 0, "on_track": total - 3}
+    assert data["totals"] == {
+        "total": total,
+        "signed_off": 1,
+        "overdue": 2,
+        "reopened": 0,
+        "on_track": total - 3,
+    }
     assert {(o["task_number"], o["unit"], o["effective_due"]) for o in data["overdue"]} == {
-        (x.task.number, "晋中市", "2017-10-15"), (z.task.number, "临汾市", "2017-10-10")}
+        (x.task.number, "晋中市", "2017-10-15"),
+        (z.task.number, "临汾市", "2017-10-10"),
+    }
     assert [e["task_number"] for e in data["newly_signed_off"]] == [y.task.number]
     assert data["newly_reopened"] == []
 
@@ -80,7 +92,9 @@ def test_the_on_time_rate_and_missed_reports_are_those_of_the_months_end(later_e
     assert Assignment.objects.get(pk=y.pk).status == "reopened"
 
 
-def test_the_bulletin_runs_six_queries_whatever_the_ledger_holds(liaison, unit_leader, office, django_assert_num_queries):
+def test_the_bulletin_runs_six_queries_whatever_the_ledger_holds(
+    liaison, unit_leader, office, django_assert_num_queries
+):
     # assignments, audit entries since the first week, approvals, relapses, previous bulletin, reports
     with django_assert_num_queries(6):
         bulletin_data("2017-10")
@@ -95,23 +109,38 @@ def test_the_bulletin_runs_six_queries_whatever_the_ledger_holds(liaison, unit_l
 def ledger_on(day: datetime.date) -> dict:
     """The ledger's counts on ``day`` from its dated records (approvals, relapses, approved extensions),
     without the audit trail: what a bulletin for the month ending that day must say."""
-    until = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min,
-                                      tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    until = datetime.datetime.combine(
+        day + datetime.timedelta(days=1),
+        datetime.time.min,
+        tzinfo=datetime.timezone(datetime.timedelta(hours=8)),
+    )
     events = {}
-    for a_id, at in SignOffRequest.objects.filter(status=SignOffStatus.APPROVED, office_checked_at__lt=until).values_list(
-            "assignment_id", "office_checked_at"):
+    for a_id, at in SignOffRequest.objects.filter(
+        status=SignOffStatus.APPROVED, office_checked_at__lt=until
+    ).values_list("assignment_id", "office_checked_at"):
         events.setdefault(a_id, []).append((at, "signed_off"))
     for a_id, at in Review.objects.filter(outcome=ReviewOutcome.RELAPSED, decided_at__lt=until).values_list(
-            "assignment_id", "decided_at"):
+        "assignment_id", "decided_at"
+    ):
         events.setdefault(a_id, []).append((at, "reopened"))
-    extended = dict(Extension.objects.filter(status=ExtensionStatus.APPROVED, decided_at__lt=until)
-                    .order_by("decided_at").values_list("assignment_id", "new_due_date"))
+    extended = dict(
+        Extension.objects.filter(status=ExtensionStatus.APPROVED, decided_at__lt=until)
+        .order_by("decided_at")
+        .values_list("assignment_id", "new_due_date")
+    )
     counts = dict.fromkeys(("total", "signed_off", "overdue", "reopened"), 0)
     for a_id, due in Assignment.objects.values_list("pk", "due_date"):
         state = max(events.get(a_id, []), default=(None, None))[1]
         effective = extended.get(a_id, due)
-        bucket = ("signed_off" if state == "signed_off" else "overdue" if effective and effective <= day
-                  else "reopened" if state == "reopened" else None)
+        bucket = (
+            "signed_off"
+            if state == "signed_off"
+            else "overdue"
+            if effective and effective <= day
+            else "reopened"
+            if state == "reopened"
+            else None
+        )
         counts["total"] += 1
         if bucket:
             counts[bucket] += 1

@@ -41,7 +41,11 @@ def notes(user, job):
 def test_the_weekly_dispatch_tells_each_unit_its_own_open_assignments(liaison, unit_leader, outsider, office):
     result = services.dispatch_weekly(WEEK)
 
-    mine, leaders, theirs = notes(liaison, "weekly_dispatch"), notes(unit_leader, "weekly_dispatch"), notes(outsider, "weekly_dispatch")
+    mine, leaders, theirs = (
+        notes(liaison, "weekly_dispatch"),
+        notes(unit_leader, "weekly_dispatch"),
+        notes(outsider, "weekly_dispatch"),
+    )
     assert len(mine) == len(leaders) == len(theirs) == 1
     assert listed_tasks(mine[0].body) == task_numbers("晋中市")
     assert listed_tasks(theirs[0].body) == task_numbers("临汾市")
@@ -87,7 +91,12 @@ def test_the_dispatch_freezes_the_week_that_just_ended(liaison):
     frozen = WeeklySnapshot.objects.filter(week="2017-W35")
     assert frozen.count() == Assignment.objects.count()
     three = frozen.get(assignment__task__number=3, assignment__unit__name="晋中市")
-    assert (three.status, three.percent, three.last_report_week, three.report_text) == ("in_progress", 25, "2017-W35", "制定方案")
+    assert (three.status, three.percent, three.last_report_week, three.report_text) == (
+        "in_progress",
+        25,
+        "2017-W35",
+        "制定方案",
+    )
 
     report(liaison, 3, week="2017-W35", percent=60, text="补报")
     services.dispatch_weekly(WEEK)
@@ -119,8 +128,12 @@ def test_a_unit_that_reported_everything_is_not_chased(liaison, outsider):
 def due_soon(liaison):
     """A 晋中市 assignment due on 2017-09-08 (four days after 2017-09-04)."""
     assignment = Assignment.objects.filter(unit__name="晋中市").order_by("task__number").first()
-    Assignment.objects.filter(pk=assignment.pk).update(due_date=datetime.date(2017, 9, 8), extended_due_date=None)
-    Assignment.objects.filter(unit__name="晋中市").exclude(pk=assignment.pk).update(due_date=datetime.date(2019, 12, 31))
+    Assignment.objects.filter(pk=assignment.pk).update(
+        due_date=datetime.date(2017, 9, 8), extended_due_date=None
+    )
+    Assignment.objects.filter(unit__name="晋中市").exclude(pk=assignment.pk).update(
+        due_date=datetime.date(2019, 12, 31)
+    )
     Measure.objects.filter(task__assignments__unit__name="晋中市").update(milestones=[])
     return assignment
 
@@ -140,7 +153,9 @@ def test_a_deadline_is_warned_once_a_week_before_and_once_when_it_passes(liaison
     assert "已逾期" in overdue.subject and listed_tasks(overdue.body) == {number}
     assert services.warn_deadlines(datetime.date(2017, 9, 10)).messages.created == 0
     assert set(DeadlineWarning.objects.filter(assignment=due_soon).values_list("key", flat=True)) == {
-        "due:2017-09-08", "overdue:2017-09-08"}
+        "due:2017-09-08",
+        "overdue:2017-09-08",
+    }
 
 
 def test_a_missed_day_is_caught_up_the_next_day(liaison, due_soon):
@@ -150,7 +165,9 @@ def test_a_missed_day_is_caught_up_the_next_day(liaison, due_soon):
 
 
 def test_measure_milestones_in_the_window_are_warned(liaison, due_soon):
-    measure = Measure.objects.filter(task__assignments__unit__name="晋中市").exclude(task=due_soon.task).first()
+    measure = (
+        Measure.objects.filter(task__assignments__unit__name="晋中市").exclude(task=due_soon.task).first()
+    )
     Measure.objects.filter(pk=measure.pk).update(milestones=["2017-09-10"])
 
     services.warn_deadlines(datetime.date(2017, 9, 4))
@@ -159,7 +176,9 @@ def test_measure_milestones_in_the_window_are_warned(liaison, due_soon):
     assert f"任务{measure.task.number}：措施{measure.number}的节点时间 2017-09-10，还有 6 天" in body
 
 
-def test_email_goes_out_only_after_commit_and_once(liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks):
+def test_email_goes_out_only_after_commit_and_once(
+    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.dispatch_weekly(WEEK)
     assert mailoutbox == [] and callbacks
@@ -174,16 +193,19 @@ def test_email_goes_out_only_after_commit_and_once(liaison, unit_leader, mailout
     assert len(mailoutbox) == 2
 
 
-def test_a_rolled_back_run_leaves_no_message_and_sends_no_email(liaison, mailoutbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            services.dispatch_weekly(WEEK)
-            raise RuntimeError("crash before commit")
+def test_a_rolled_back_run_leaves_no_message_and_sends_no_email(
+    liaison, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.dispatch_weekly(WEEK)
+        raise RuntimeError("crash before commit")
 
     assert not Notification.objects.exists() and not WeeklySnapshot.objects.exists() and mailoutbox == []
 
 
-def test_users_without_an_address_get_the_inbox_message_only(liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks):
+def test_users_without_an_address_get_the_inbox_message_only(
+    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks
+):
     type(unit_leader).objects.filter(pk=unit_leader.pk).update(email="")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -194,7 +216,8 @@ def test_users_without_an_address_get_the_inbox_message_only(liaison, unit_leade
 
 
 def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resending(
-        liaison, unit_leader, outsider, outsider_leader, mailoutbox, django_capture_on_commit_callbacks):
+    liaison, unit_leader, outsider, outsider_leader, mailoutbox, django_capture_on_commit_callbacks
+):
     from django.core.mail import send_mail as real_send
 
     calls = []
@@ -214,7 +237,8 @@ def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resendin
             assert services.dispatch_weekly(WEEK).messages.created == 0
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
-        u.email for u in (liaison, unit_leader, outsider, outsider_leader))
+        u.email for u in (liaison, unit_leader, outsider, outsider_leader)
+    )
 
 
 def run(command, *args):
@@ -233,12 +257,15 @@ def test_the_commands_are_idempotent_and_summarise_in_chinese(liaison, office):
     assert "已存在（草稿），未改动" in run("make_bulletin", "--month", "2017-10")
 
 
-@pytest.mark.parametrize("command, args, message", [
-    ("dispatch_weekly", ["--week", "2017-36"], "格式不正确"),
-    ("chase_reports", ["--week", "2017-W54"], "没有第 54 周"),
-    ("warn_deadlines", ["--date", "2017-02-30"], "日期“2017-02-30”格式不正确"),
-    ("make_bulletin", ["--month", "2017-13"], "月份“2017-13”格式不正确"),
-])
+@pytest.mark.parametrize(
+    "command, args, message",
+    [
+        ("dispatch_weekly", ["--week", "2017-36"], "格式不正确"),
+        ("chase_reports", ["--week", "2017-W54"], "没有第 54 周"),
+        ("warn_deadlines", ["--date", "2017-02-30"], "日期“2017-02-30”格式不正确"),
+        ("make_bulletin", ["--month", "2017-13"], "月份“2017-13”格式不正确"),
+    ],
+)
 def test_bad_arguments_are_refused_in_chinese(plan, command, args, message):
     with pytest.raises(CommandError, match=message):
         run(command, *args)

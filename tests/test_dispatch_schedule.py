@@ -14,7 +14,7 @@ from dispatch import tasks
 from dispatch.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
 from rectify.celery import app
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,9 +26,14 @@ def local(moment: datetime.datetime) -> datetime.datetime:
 def next_run(schedule, now: datetime.datetime) -> datetime.datetime:
     """When the crontab next fires after ``now``, as beat computes it, in UTC."""
     now = local(now)
-    schedule = schedule.__class__(**{k: getattr(schedule, f"_orig_{k}") for k in
-                                     ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")},
-                                  nowfun=lambda: now, app=app)
+    schedule = schedule.__class__(
+        **{
+            k: getattr(schedule, f"_orig_{k}")
+            for k in ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
+        },
+        nowfun=lambda: now,
+        app=app,
+    )
     return (now + schedule.remaining_estimate(now)).astimezone(UTC)
 
 
@@ -38,20 +43,44 @@ def entry(name):
 
 def test_the_app_runs_on_shanghai_time_with_the_projects_schedule():
     assert app.conf.timezone == "Asia/Shanghai"
-    assert set(app.conf.beat_schedule) == {"weekly-dispatch", "report-chaser", "deadline-warnings", "monthly-bulletin"}
+    assert set(app.conf.beat_schedule) == {
+        "weekly-dispatch",
+        "report-chaser",
+        "deadline-warnings",
+        "monthly-bulletin",
+    }
     assert {e["task"] for e in app.conf.beat_schedule.values()} <= set(app.tasks)
 
 
-@pytest.mark.parametrize("name, now, expected", [
-    # Monday 09:00 Asia/Shanghai is Monday 01:00 UTC
-    ("weekly-dispatch", datetime.datetime(2017, 9, 3, 12, 0, tzinfo=UTC), datetime.datetime(2017, 9, 4, 1, 0, tzinfo=UTC)),
-    # Wednesday 17:00 Shanghai is Wednesday 09:00 UTC
-    ("report-chaser", datetime.datetime(2017, 9, 4, 2, 0, tzinfo=UTC), datetime.datetime(2017, 9, 6, 9, 0, tzinfo=UTC)),
-    # 08:00 Shanghai is midnight UTC
-    ("deadline-warnings", datetime.datetime(2017, 9, 4, 1, 0, tzinfo=UTC), datetime.datetime(2017, 9, 5, 0, 0, tzinfo=UTC)),
-    # the 1st at 09:00 Shanghai is the 1st at 01:00 UTC
-    ("monthly-bulletin", datetime.datetime(2017, 10, 15, 0, 0, tzinfo=UTC), datetime.datetime(2017, 11, 1, 1, 0, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    "name, now, expected",
+    [
+        # Monday 09:00 Asia/Shanghai is Monday 01:00 UTC
+        (
+            "weekly-dispatch",
+            datetime.datetime(2017, 9, 3, 12, 0, tzinfo=UTC),
+            datetime.datetime(2017, 9, 4, 1, 0, tzinfo=UTC),
+        ),
+        # Wednesday 17:00 Shanghai is Wednesday 09:00 UTC
+        (
+            "report-chaser",
+            datetime.datetime(2017, 9, 4, 2, 0, tzinfo=UTC),
+            datetime.datetime(2017, 9, 6, 9, 0, tzinfo=UTC),
+        ),
+        # 08:00 Shanghai is midnight UTC
+        (
+            "deadline-warnings",
+            datetime.datetime(2017, 9, 4, 1, 0, tzinfo=UTC),
+            datetime.datetime(2017, 9, 5, 0, 0, tzinfo=UTC),
+        ),
+        # the 1st at 09:00 Shanghai is the 1st at 01:00 UTC
+        (
+            "monthly-bulletin",
+            datetime.datetime(2017, 10, 15, 0, 0, tzinfo=UTC),
+            datetime.datetime(2017, 11, 1, 1, 0, tzinfo=UTC),
+        ),
+    ],
+)
 def test_each_job_fires_at_its_shanghai_time(name, now, expected):
     assert next_run(entry(name)["schedule"], now) == expected
 
@@ -61,8 +90,13 @@ def test_the_weekly_dispatch_is_due_at_one_utc_on_monday_not_before():
     last = local(datetime.datetime(2017, 8, 28, 1, 0, tzinfo=UTC))
 
     def due(now):
-        clocked = schedule.__class__(minute=schedule._orig_minute, hour=schedule._orig_hour,
-                                     day_of_week=schedule._orig_day_of_week, nowfun=lambda: local(now), app=app)
+        clocked = schedule.__class__(
+            minute=schedule._orig_minute,
+            hour=schedule._orig_hour,
+            day_of_week=schedule._orig_day_of_week,
+            nowfun=lambda: local(now),
+            app=app,
+        )
         return clocked.is_due(last).is_due
 
     assert not due(datetime.datetime(2017, 9, 4, 0, 59, tzinfo=UTC))
@@ -85,8 +119,13 @@ def test_every_expires_is_shorter_than_its_period(job):
 
 def test_no_countdown_or_backoff_reaches_the_visibility_timeout():
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    for task in (tasks.dispatch_weekly_task, tasks.chase_reports_task, tasks.warn_deadlines_task,
-                 tasks.make_bulletin_task, tasks.announce_bulletin_task):
+    for task in (
+        tasks.dispatch_weekly_task,
+        tasks.chase_reports_task,
+        tasks.warn_deadlines_task,
+        tasks.make_bulletin_task,
+        tasks.announce_bulletin_task,
+    ):
         assert task.retry_backoff_max < visibility and task.retry_jitter
         assert task.max_retries and task.acks_late and task.reject_on_worker_lost
         assert Exception not in task.autoretry_for  # transient errors only
@@ -100,7 +139,9 @@ def test_a_cron_can_be_overridden_from_the_environment(monkeypatch):
     schedule = beat_schedule()["weekly-dispatch"]["schedule"]
 
     # Tuesday 07:30 Shanghai is Monday 23:30 UTC
-    assert next_run(schedule, datetime.datetime(2017, 9, 3, 0, 0, tzinfo=UTC)) == datetime.datetime(2017, 9, 4, 23, 30, tzinfo=UTC)
+    assert next_run(schedule, datetime.datetime(2017, 9, 3, 0, 0, tzinfo=UTC)) == datetime.datetime(
+        2017, 9, 4, 23, 30, tzinfo=UTC
+    )
     assert beat_schedule()["report-chaser"]["schedule"] == entry("report-chaser")["schedule"]
 
 
@@ -122,13 +163,16 @@ def shortest_gap_seen(schedule, start=datetime.datetime(2017, 9, 1, tzinfo=UTC),
     return min(gaps)
 
 
-@pytest.mark.parametrize("env, cron, expires", [
-    ("DISPATCH_WARNINGS_CRON", "0 * * * *", 1800),  # hourly: half an hour, not the daily job's 6 h
-    ("DISPATCH_WARNINGS_CRON", "*/15 8-18 * * 1-5", 450),
-    ("DISPATCH_CHASER_CRON", "0 9,17 * * 3", 4 * 3600),  # twice on Wednesdays, 8 h apart
-    ("DISPATCH_BULLETIN_CRON", "0 9 1,15 * *", 2 * 86400),  # the cap: the default's 2 days
-    ("DISPATCH_WEEKLY_CRON", "30 7 * * 2", 12 * 3600),
-])
+@pytest.mark.parametrize(
+    "env, cron, expires",
+    [
+        ("DISPATCH_WARNINGS_CRON", "0 * * * *", 1800),  # hourly: half an hour, not the daily job's 6 h
+        ("DISPATCH_WARNINGS_CRON", "*/15 8-18 * * 1-5", 450),
+        ("DISPATCH_CHASER_CRON", "0 9,17 * * 3", 4 * 3600),  # twice on Wednesdays, 8 h apart
+        ("DISPATCH_BULLETIN_CRON", "0 9 1,15 * *", 2 * 86400),  # the cap: the default's 2 days
+        ("DISPATCH_WEEKLY_CRON", "30 7 * * 2", 12 * 3600),
+    ],
+)
 def test_an_overridden_cron_gets_an_expires_shorter_than_its_own_ticks(monkeypatch, env, cron, expires):
     monkeypatch.setenv(env, cron)
     job = next(j for j in JOBS if j.env == env)
@@ -165,8 +209,14 @@ def test_the_settings_refuse_a_visibility_timeout_below_the_backoff_cap():
     def start(timeout):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "CELERY_"))}
         env["CELERY_VISIBILITY_TIMEOUT"] = timeout
-        return subprocess.run([sys.executable, "-c", "import rectify.settings"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-c", "import rectify.settings"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     refused = start("300")
     assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must be above" in refused.stderr

@@ -34,7 +34,14 @@ WAIT = 60  # seconds: a guard against a hung worker, not a timing assertion
 
 @pytest.fixture
 def people(liaison, unit_leader, outsider, outsider_leader, office, leader):
-    return {"alice": liaison, "bob": unit_leader, "charlie": outsider, "dave": outsider_leader, "olga": office, "leo": leader}
+    return {
+        "alice": liaison,
+        "bob": unit_leader,
+        "charlie": outsider,
+        "dave": outsider_leader,
+        "olga": office,
+        "leo": leader,
+    }
 
 
 def fresh_connections():
@@ -80,10 +87,14 @@ def through_broker(task, *args, times=1, task_id=None):
 
 
 def inbox(username, job):
-    return list(Notification.objects.filter(user__username=username, job=job).values_list("subject", flat=True))
+    return list(
+        Notification.objects.filter(user__username=username, job=job).values_list("subject", flat=True)
+    )
 
 
-def test_each_job_reaches_the_right_units_through_the_broker_and_a_second_run_sends_nothing(worker, mailoutbox):
+def test_each_job_reaches_the_right_units_through_the_broker_and_a_second_run_sends_nothing(
+    worker, mailoutbox
+):
     due = Assignment.objects.filter(unit__name="晋中市").order_by("task__number").first()
     Assignment.objects.filter(pk=due.pk).update(due_date=datetime.date(2017, 9, 8), extended_due_date=None)
 
@@ -98,7 +109,10 @@ def test_each_job_reaches_the_right_units_through_the_broker_and_a_second_run_se
         assert len(inbox(user, "deadline_warning")) == 1
     for user in ("charlie", "dave"):
         assert "临汾市" in inbox(user, "weekly_dispatch")[0]
-    assert inbox("olga", "bulletin_draft") == ["2017-10 月通报草稿待发布"] and inbox("olga", "weekly_dispatch") == []
+    assert (
+        inbox("olga", "bulletin_draft") == ["2017-10 月通报草稿待发布"]
+        and inbox("olga", "weekly_dispatch") == []
+    )
     assert inbox("leo", "weekly_dispatch") == [] and Bulletin.objects.get().status == "draft"
     count, sent = Notification.objects.count(), len(mailoutbox)
     assert sent == count and Notification.objects.filter(emailed_at=None).count() == 0
@@ -172,7 +186,9 @@ def test_a_deleted_bulletin_is_skipped_quietly(worker):
 
 def queued() -> int:
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue="celery", durable=True, auto_delete=False).message_count
+        return connection.default_channel.queue_declare(
+            queue="celery", durable=True, auto_delete=False
+        ).message_count
 
 
 def test_a_rolled_back_publication_enqueues_nothing(people):
@@ -180,10 +196,9 @@ def test_a_rolled_back_publication_enqueues_nothing(people):
     app.control.purge()
     bulletin, _, _ = make_bulletin("2017-10")
 
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            publish_bulletin(bulletin, office)
-            raise RuntimeError("rolled back")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish_bulletin(bulletin, office)
+        raise RuntimeError("rolled back")
     assert queued() == 0 and Bulletin.objects.get().status == "draft"
 
     publish_bulletin(bulletin, office)
@@ -205,4 +220,7 @@ def test_a_committed_publication_is_announced_by_the_worker(worker, people):
         assert done.wait(WAIT)
     finally:
         task_postrun.disconnect(on_postrun)
-    assert sorted(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == ["leo", "olga"]
+    assert sorted(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == [
+        "leo",
+        "olga",
+    ]

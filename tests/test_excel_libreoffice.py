@@ -33,9 +33,19 @@ def convert(path, tmp_path) -> dict[str, list[list[str]]]:
     profile = f"file:///tmp/lo-{uuid.uuid4().hex}"  # a fresh profile, so parallel runs do not clash
     try:
         result = subprocess.run(
-            [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", CSV_ALL_SHEETS,
-             "--outdir", str(out), str(path)],
-            capture_output=True, text=True, timeout=180,
+            [
+                SOFFICE,
+                f"-env:UserInstallation={profile}",
+                "--headless",
+                "--convert-to",
+                CSV_ALL_SHEETS,
+                "--outdir",
+                str(out),
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     finally:
         shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)

@@ -66,7 +66,9 @@ def story(make_user, office, evidence_pdf):
 
     Every step runs on the clock of its day, as the services would have written it then.
     """
-    early = Assignment.objects.filter(due_date=EARLY_DUE).select_related("unit", "task").order_by("pk").first()
+    early = (
+        Assignment.objects.filter(due_date=EARLY_DUE).select_related("unit", "task").order_by("pk").first()
+    )
     liaison = make_user("eve", Role.LIAISON, early.unit.name)
     lead = make_user("finn", Role.UNIT_LEADER, early.unit.name)
     later = Assignment.objects.get(task__number=17, unit__name="晋中市")
@@ -130,8 +132,11 @@ def test_the_summary_of_a_past_week_counts_the_state_as_the_week_ended(story, of
     assert totals["已销号"] == 0
     assert totals["推进中"] == 2
     assert totals["红色预警"] == red_then
-    assert (unit["已销号"], unit["推进中"], unit["红色预警"]) == (0, 1, Assignment.objects.filter(
-        unit=early.unit, due_date__lt=end).count())
+    assert (unit["已销号"], unit["推进中"], unit["红色预警"]) == (
+        0,
+        1,
+        Assignment.objects.filter(unit=early.unit, due_date__lt=end).count(),
+    )
     assert totals["按期完成"] == 0
     assert "本周无调度快照" in lines["数据口径"][1] and "按操作记录还原" in lines["数据口径"][1]
 
@@ -143,7 +148,11 @@ def test_the_current_week_shows_the_live_ledger(story, office):
     signed = ledger_row(workbook, early)
     overdue = overdue_days(workbook)
 
-    assert (signed["状态"], signed["销号日期"], signed["预警"]) == ("已销号", datetime.datetime(2017, 10, 18), "绿")
+    assert (signed["状态"], signed["销号日期"], signed["预警"]) == (
+        "已销号",
+        datetime.datetime(2017, 10, 18),
+        "绿",
+    )
     assert (early.task.number, early.unit.name) not in overdue
     assert ledger_row(workbook, later)["预警"] == "红"
     assert overdue[(17, "晋中市")] == (TODAY - LATER_DUE).days
@@ -156,14 +165,26 @@ def test_a_week_frozen_by_the_dispatch_still_comes_from_its_snapshot(story, offi
 
     early, _later, _alice = story
     WeeklySnapshot.objects.create(
-        week=PAST, assignment=early, status=Status.UNIT_VERIFIED, level=Level.YELLOW, percent=80,
-        due_date=EARLY_DUE, effective_due=EARLY_DUE, last_report_week=PAST, report_text="快照里的进展",
+        week=PAST,
+        assignment=early,
+        status=Status.UNIT_VERIFIED,
+        level=Level.YELLOW,
+        percent=80,
+        due_date=EARLY_DUE,
+        effective_due=EARLY_DUE,
+        last_report_week=PAST,
+        report_text="快照里的进展",
     )
 
     workbook = export(office, PAST)
     row = ledger_row(workbook, early)
 
-    assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == ("单位审核通过", "黄", 80, "快照里的进展")
+    assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == (
+        "单位审核通过",
+        "黄",
+        80,
+        "快照里的进展",
+    )
     note = summary(workbook)["数据口径"][1]
     assert "1 行取自周调度冻结的快照" in note and "其余" in note
 
@@ -187,13 +208,22 @@ def test_a_past_week_runs_one_more_query_for_the_audit_trail_whatever_its_size(s
 def test_the_past_weeks_level_rule_agrees_with_the_ledgers(plan, day):
     """``level_on`` (for a rebuilt state) and ``with_level`` (SQL) give the same level for every case."""
     assignment = Assignment.objects.filter(due_date__isnull=False).first()
-    dues = [None, day - datetime.timedelta(days=1), day, day + datetime.timedelta(days=30),
-            day + datetime.timedelta(days=31)]
+    dues = [
+        None,
+        day - datetime.timedelta(days=1),
+        day,
+        day + datetime.timedelta(days=30),
+        day + datetime.timedelta(days=31),
+    ]
     monday = day - datetime.timedelta(days=day.weekday())
     reports = [None, monday, monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=14)]
     for status, due, last in itertools.product([Status.IN_PROGRESS, Status.SIGNED_OFF], dues, reports):
         Assignment.objects.filter(pk=assignment.pk).update(
-            status=status, due_date=due, extended_due_date=None, last_report_week_start=last)
+            status=status, due_date=due, extended_due_date=None, last_report_week_start=last
+        )
         expected = Assignment.objects.with_level(day).get(pk=assignment.pk).level
         assert level_on(day, status=status, effective_due=due, last_report_week_start=last) == expected, (
-            status, due, last)
+            status,
+            due,
+            last,
+        )

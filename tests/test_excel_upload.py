@@ -48,7 +48,11 @@ def send(api, user, file, dry_run=False):
 def ledger_state():
     """Everything an upload could change."""
     return (
-        list(Assignment.objects.order_by("pk").values_list("pk", "status", "version", "percent", "last_report_week_start")),
+        list(
+            Assignment.objects.order_by("pk").values_list(
+                "pk", "status", "version", "percent", "last_report_week_start"
+            )
+        ),
         ProgressReport.objects.count(),
         AuditEntry.objects.count(),
     )
@@ -93,12 +97,19 @@ def test_applying_files_exactly_that_change_as_a_progress_report(api, liaison, f
     assert response.json()["applied"] is True
     report = ProgressReport.objects.get()
     assert (report.assignment_id, report.week, report.text, report.percent, report.author) == (
-        task3.pk, WEEK, "替代锅炉已停运两台", 50, liaison)
+        task3.pk,
+        WEEK,
+        "替代锅炉已停运两台",
+        50,
+        liaison,
+    )
     task3.refresh_from_db()
     assert (task3.status, task3.percent, task3.version) == ("in_progress", 50, 2)
     assert task3.last_report_week_start == datetime.date(2017, 9, 4)
     assert [s for s in ledger_state()[0] if s[0] != task3.pk] == others
-    actions = list(AuditEntry.objects.filter(pk__gt=0).order_by("id").values_list("action", flat=True))[audit_before:]
+    actions = list(AuditEntry.objects.filter(pk__gt=0).order_by("id").values_list("action", flat=True))[
+        audit_before:
+    ]
     assert actions == ["report", "create_report"]
 
 
@@ -180,9 +191,15 @@ def test_a_row_changed_since_download_is_refused_as_stale(api, liaison, filled):
 
 def test_a_stale_but_untouched_row_is_skipped(api, liaison, office, filled):
     workbook, _row = filled
-    other = Assignment.objects.filter(unit__name="晋中市", due_date__isnull=False).exclude(task__number=3).first()
-    extension = ledger.request_extension(other.pk, actor=liaison, new_due_date=datetime.date(2019, 6, 30), reason="工程量大")
-    ledger.decide_extension(extension.pk, actor=office, approve=True)  # bumps the version, not the row's values
+    other = (
+        Assignment.objects.filter(unit__name="晋中市", due_date__isnull=False).exclude(task__number=3).first()
+    )
+    extension = ledger.request_extension(
+        other.pk, actor=liaison, new_due_date=datetime.date(2019, 6, 30), reason="工程量大"
+    )
+    ledger.decide_extension(
+        extension.pk, actor=office, approve=True
+    )  # bumps the version, not the row's values
 
     response = send(api, liaison, as_file(workbook), dry_run=True)
 
@@ -200,7 +217,9 @@ def test_a_changed_percentage_without_a_progress_text_is_refused(api, liaison):
 
 
 def test_a_file_that_is_not_a_workbook_is_refused(api, liaison):
-    body = refused(api, liaison, SimpleUploadedFile("周报表.xlsx", b"%PDF-1.4 not a workbook"), text="不是 Excel 工作簿")
+    body = refused(
+        api, liaison, SimpleUploadedFile("周报表.xlsx", b"%PDF-1.4 not a workbook"), text="不是 Excel 工作簿"
+    )
     assert body["problems"][0]["sheet"] is None
 
 
@@ -268,13 +287,21 @@ def test_a_refusal_by_the_ledger_midway_rolls_back_the_rows_already_filed(api, l
     assert len(calls) == 2
 
 
-def test_only_a_liaison_applies_but_office_and_leaders_may_preview(api, office, leader, unit_leader, liaison, filled):
+def test_only_a_liaison_applies_but_office_and_leaders_may_preview(
+    api, office, leader, unit_leader, liaison, filled
+):
     workbook, _row = filled
     before = ledger_state()
 
-    by_office, by_unit_leader = send(api, office, as_file(workbook)), send(api, unit_leader, as_file(workbook))
+    by_office, by_unit_leader = (
+        send(api, office, as_file(workbook)),
+        send(api, unit_leader, as_file(workbook)),
+    )
     assert by_office.status_code == 403 and "您的角色（督察办）只能预览" in by_office.json()["detail"]
-    assert by_unit_leader.status_code == 403 and "您的角色（单位负责人）只能预览" in by_unit_leader.json()["detail"]
+    assert (
+        by_unit_leader.status_code == 403
+        and "您的角色（单位负责人）只能预览" in by_unit_leader.json()["detail"]
+    )
     assert "督察办" not in by_unit_leader.json()["detail"]  # names the caller's role, not others'
     preview = send(api, office, as_file(workbook), dry_run=True)
     assert preview.status_code == 200 and len(preview.json()["changes"]) == 1
@@ -416,8 +443,13 @@ def test_a_sheet_of_a_week_not_frozen_is_accepted_and_its_export_shows_the_chang
     again = exported(liaison)
     sheet = again["整改台账"]
 
-    assert (sheet.cell(row, COL["本周进展"]).value, sheet.cell(row, COL["完成比例"]).value) == ("替代锅炉已停运两台", 50)
-    assert send(api, liaison, as_file(workbook), dry_run=True).json()["changes"] == []  # not "changed since download"
+    assert (sheet.cell(row, COL["本周进展"]).value, sheet.cell(row, COL["完成比例"]).value) == (
+        "替代锅炉已停运两台",
+        50,
+    )
+    assert (
+        send(api, liaison, as_file(workbook), dry_run=True).json()["changes"] == []
+    )  # not "changed since download"
 
 
 def test_an_untouched_sheet_of_a_past_week_has_no_changes_against_the_live_ledger(api, liaison):
@@ -431,7 +463,9 @@ def test_an_untouched_sheet_of_a_past_week_has_no_changes_against_the_live_ledge
 
     assert response.status_code == 200, response.json()
     assert response.json()["changes"] == []
-    assert workbook["整改台账"].cell(row_of(workbook, 3), COL["版本"]).value == task3.version + 1  # the live version
+    assert (
+        workbook["整改台账"].cell(row_of(workbook, 3), COL["版本"]).value == task3.version + 1
+    )  # the live version
 
 
 def test_cell_problems_and_unknown_or_foreign_rows_are_reported_together(api, liaison, filled):
@@ -444,7 +478,12 @@ def test_cell_problems_and_unknown_or_foreign_rows_are_reported_together(api, li
 
     body = refused(api, liaison, as_file(workbook), "K", row, "完成比例 120 超出 0–100")
 
-    assert [(p["row"], p["column"]) for p in body["problems"]] == [(row, "K"), (row + 1, "O"), (row + 2, "F"), (row + 2, "K")]
+    assert [(p["row"], p["column"]) for p in body["problems"]] == [
+        (row, "K"),
+        (row + 1, "O"),
+        (row + 2, "F"),
+        (row + 2, "K"),
+    ]
     assert "台账编号 987654 不存在" in body["problems"][1]["message"]
     assert "（共 4 处问题）" in body["detail"]
 

@@ -33,7 +33,7 @@ def ledger_rows(workbook):
 def ledger_cells(workbook, task_number, unit):
     for row in workbook["整改台账"].iter_rows(min_row=2):
         if row[0].value == task_number and row[5].value == unit:
-            return {header: cell for header, cell in zip(LEDGER_HEADERS, row)}
+            return dict(zip(LEDGER_HEADERS, row))
     raise AssertionError(f"no row for task {task_number} / {unit}")
 
 
@@ -52,8 +52,22 @@ def test_it_writes_one_ledger_row_per_assignment_under_the_issue_headers(office)
     workbook = export(office)
 
     header = [cell.value for cell in workbook["整改台账"][1]]
-    assert header[:14] == ["序号", "问题类别", "督察反馈问题", "整改目标", "整改措施", "责任单位", "责任人", "整改时限",
-                           "本周进展", "累计进展", "完成比例", "状态", "预警", "销号日期"]
+    assert header[:14] == [
+        "序号",
+        "问题类别",
+        "督察反馈问题",
+        "整改目标",
+        "整改措施",
+        "责任单位",
+        "责任人",
+        "整改时限",
+        "本周进展",
+        "累计进展",
+        "完成比例",
+        "状态",
+        "预警",
+        "销号日期",
+    ]
     assert len(ledger_rows(workbook)) == Assignment.objects.count() == 215
 
 
@@ -135,15 +149,27 @@ def test_the_weeks_state_comes_from_its_snapshot_when_there_is_one(liaison):
 
     task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
     WeeklySnapshot.objects.create(
-        week=WEEK, assignment=task3, status="in_progress", level="red", percent=35, due_date=datetime.date(2017, 12, 31),
-        effective_due=datetime.date(2017, 11, 30), last_report_week=WEEK, report_text="快照里的进展",
+        week=WEEK,
+        assignment=task3,
+        status="in_progress",
+        level="red",
+        percent=35,
+        due_date=datetime.date(2017, 12, 31),
+        effective_due=datetime.date(2017, 11, 30),
+        last_report_week=WEEK,
+        report_text="快照里的进展",
     )
 
     snapshot_week = export(liaison)
     row = {h: c.value for h, c in ledger_cells(snapshot_week, 3, "晋中市").items()}
     live = {h: c.value for h, c in ledger_cells(export(liaison, week="2017-W37"), 3, "晋中市").items()}
 
-    assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == ("推进中", "红", 35, "快照里的进展")
+    assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == (
+        "推进中",
+        "红",
+        35,
+        "快照里的进展",
+    )
     assert row["整改时限"] == datetime.datetime(2017, 11, 30)
     assert (live["状态"], live["完成比例"], live["本周进展"]) == ("未启动", 0, None)
     missing = {r[0]: r[4] for r in snapshot_week["未报送单位"].iter_rows(min_row=2, values_only=True)}
@@ -168,7 +194,7 @@ def test_office_and_leaders_export_all_rows(who, request):
 def test_the_summary_counts_by_category_and_unit_and_gives_the_week(office, liaison):
     report(liaison, 3, "晋中市")
     sheet = export(office)["汇总"]
-    values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
 
     assert values[1][:4] == ["统计周期", datetime.datetime(2017, 9, 4), "至", datetime.datetime(2017, 9, 10)]
     by_name = {row[0]: row for row in values if row and row[0]}
@@ -184,8 +210,16 @@ def test_the_summary_counts_by_category_and_unit_and_gives_the_week(office, liai
 
 def test_the_on_time_rate_counts_sign_offs_by_the_original_due_date():
     def row(due, signed):
-        return type("R", (), {"status": "signed_off" if signed else "in_progress", "level": "green",
-                              "due_date": due, "signed_off_on": signed})()
+        return type(
+            "R",
+            (),
+            {
+                "status": "signed_off" if signed else "in_progress",
+                "level": "green",
+                "due_date": due,
+                "signed_off_on": signed,
+            },
+        )()
 
     tally = Tally()
     end = datetime.date(2017, 12, 31)
@@ -206,7 +240,14 @@ def test_the_overdue_sheet_lists_red_rows_with_days_overdue(liaison):
     assert len(task3) == 1
     number, unit, _category, _problem, due, current, days, status, percent, last = task3[0]
     assert (unit, due, current, days, status, percent, last) == (
-        "晋中市", datetime.datetime(2017, 12, 31), datetime.datetime(2017, 12, 31), 2, "未启动", 0, None)
+        "晋中市",
+        datetime.datetime(2017, 12, 31),
+        datetime.datetime(2017, 12, 31),
+        2,
+        "未启动",
+        0,
+        None,
+    )
     red = sum(1 for r in ledger_rows(workbook) if r["预警"] == "红")
     assert len(rows) == red
 
@@ -238,7 +279,7 @@ def test_the_export_runs_a_fixed_number_of_queries(office, liaison):
 
 
 def test_text_that_looks_like_a_formula_reads_back_as_text(liaison):
-    payloads = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "=HYPERLINK(\"http://evil\",\"点我\")"]
+    payloads = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", '=HYPERLINK("http://evil","点我")']
     weeks = ["2017-W32", "2017-W33", "2017-W34", "2017-W35", WEEK]
     for week, payload in zip(weeks, payloads):
         report(liaison, 3, "晋中市", week=week, text=payload)
@@ -294,12 +335,15 @@ def test_the_office_can_export_one_unit(api, office):
     assert {r["责任单位"] for r in ledger_rows(workbook)} == {"长治市"}
 
 
-@pytest.mark.parametrize("params, code, text", [
-    ({"week": "2017-36"}, 400, "格式不正确"),
-    ({"week": "2017-W60"}, 400, "没有第 60 周"),
-    ({"week": WEEK, "unit": "火星市"}, 400, "不存在"),
-    ({"week": WEEK, "unit": "临汾市"}, 404, "无权查看"),
-])
+@pytest.mark.parametrize(
+    "params, code, text",
+    [
+        ({"week": "2017-36"}, 400, "格式不正确"),
+        ({"week": "2017-W60"}, 400, "没有第 60 周"),
+        ({"week": WEEK, "unit": "火星市"}, 400, "不存在"),
+        ({"week": WEEK, "unit": "临汾市"}, 404, "无权查看"),
+    ],
+)
 def test_the_endpoint_refuses_bad_parameters_in_chinese(api, liaison, params, code, text):
     response = api(liaison).get("/api/reports/weekly.xlsx", params)
 

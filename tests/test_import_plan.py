@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (Task.objects.count(), Measure.objects.count(), Unit.objects.count(),
-            Official.objects.count(), Assignment.objects.count())
+    return (
+        Task.objects.count(),
+        Measure.objects.count(),
+        Unit.objects.count(),
+        Official.objects.count(),
+        Assignment.objects.count(),
+    )
 
 
 def test_the_plan_imports_60_tasks_in_four_categories(plan):
@@ -27,7 +32,19 @@ def test_the_plan_imports_60_tasks_in_four_categories(plan):
 def test_it_makes_one_assignment_per_responsible_unit(plan):
     first = Task.objects.get(number=1)  # 各市市委、市政府，省直部门
     cities = set(first.assignments.filter(unit__kind="city").values_list("unit__name", flat=True))
-    assert cities == {"太原市", "大同市", "朔州市", "忻州市", "吕梁市", "晋中市", "阳泉市", "长治市", "晋城市", "临汾市", "运城市"}
+    assert cities == {
+        "太原市",
+        "大同市",
+        "朔州市",
+        "忻州市",
+        "吕梁市",
+        "晋中市",
+        "阳泉市",
+        "长治市",
+        "晋城市",
+        "临汾市",
+        "运城市",
+    }
     third = Task.objects.get(number=3)  # 晋中、长治市委、市政府
     assert sorted(third.assignments.values_list("unit__name", flat=True)) == ["晋中市", "长治市"]
 
@@ -80,7 +97,10 @@ def test_an_edited_deadline_is_updated_on_reimport(plan, tmp_path):
     text = PLAN_PATH.read_text(encoding="utf-8")
     assert "整改时限：2017 年-2019 年，按国家要求分年度实施" in text
     edited = tmp_path / "edited.txt"
-    edited.write_text(text.replace("整改时限：2017 年-2019 年，按国家要求分年度实施", "整改时限：2018 年底前", 1), encoding="utf-8")
+    edited.write_text(
+        text.replace("整改时限：2017 年-2019 年，按国家要求分年度实施", "整改时限：2018 年底前", 1),
+        encoding="utf-8",
+    )
     out = StringIO()
     call_command("import_plan", str(edited), stdout=out)
     task = Task.objects.get(number=2)
@@ -89,8 +109,9 @@ def test_an_edited_deadline_is_updated_on_reimport(plan, tmp_path):
     assert "更新任务 1" in out.getvalue()
 
 
-
-def test_a_moved_deadline_is_a_new_version_of_each_untouched_assignment_audited_as_the_systems(plan, tmp_path, liaison):
+def test_a_moved_deadline_is_a_new_version_of_each_untouched_assignment_audited_as_the_systems(
+    plan, tmp_path, liaison
+):
     from tasks.models import AuditEntry
     from tasks.services import ledger
     from tasks.services.audit import verify_chain
@@ -104,13 +125,17 @@ def test_a_moved_deadline_is_a_new_version_of_each_untouched_assignment_audited_
     text = PLAN_PATH.read_text(encoding="utf-8")
     edited = tmp_path / "edited.txt"
     # The plan's first "2017 年底前" is task 3's (晋中市 and 长治市).
-    edited.write_text(text.replace("整改时限：2017 年底前", "整改时限：2018 年 6 月底前", 1), encoding="utf-8")
+    edited.write_text(
+        text.replace("整改时限：2017 年底前", "整改时限：2018 年 6 月底前", 1), encoding="utf-8"
+    )
 
     call_command("import_plan", str(edited), stdout=StringIO())
 
     assert Task.objects.get(number=3).deadline_text == "2018 年 6 月底前"
     assert (row("长治市").due_date.isoformat(), row("长治市").version) == ("2018-06-30", 2)
-    assert (row("晋中市").due_date.isoformat(), row("晋中市").version) == before["晋中市"]  # at work: keeps its date
+    assert (row("晋中市").due_date.isoformat(), row("晋中市").version) == before[
+        "晋中市"
+    ]  # at work: keeps its date
     entry = AuditEntry.objects.get(assignment=row("长治市"))
     assert (entry.actor, entry.action, entry.model) == (None, "import_plan", "tasks.assignment")
     assert (entry.before["due_date"], entry.after["due_date"]) == ("2017-12-31", "2018-06-30")

@@ -24,7 +24,9 @@ def signed_in(api):
 
     def client_for(user):
         client = api()
-        token = client.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
+        token = client.post(
+            "/api/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
+        )
         assert token.status_code == 200
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
         return client
@@ -59,24 +61,49 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert "report" in body["allowed_actions"] and "signoff" not in body["allowed_actions"]
 
     measure = body["measures"][0]["number"]
-    body = ok(alice.post(url(a, "reports"), {
-        "week": "2017-W40", "text": "完成排查，制定方案", "percent": "30",
-        "measure_notes": json.dumps({str(measure): "已完成排查"}), "evidence": [evidence_pdf("排查表.pdf")],
-    }, HTTP_IF_MATCH='"1"'), 201)
-    assert (body["status"], body["version"], body["percent"], body["last_report_week"]) == ("in_progress", 2, 30, "2017-W40")
+    body = ok(
+        alice.post(
+            url(a, "reports"),
+            {
+                "week": "2017-W40",
+                "text": "完成排查，制定方案",
+                "percent": "30",
+                "measure_notes": json.dumps({str(measure): "已完成排查"}),
+                "evidence": [evidence_pdf("排查表.pdf")],
+            },
+            HTTP_IF_MATCH='"1"',
+        ),
+        201,
+    )
+    assert (body["status"], body["version"], body["percent"], body["last_report_week"]) == (
+        "in_progress",
+        2,
+        30,
+        "2017-W40",
+    )
     report = body["last_report"]
-    assert (report["author"], report["text"], report["measure_notes"]) == ("alice", "完成排查，制定方案", {str(measure): "已完成排查"})
+    assert (report["author"], report["text"], report["measure_notes"]) == (
+        "alice",
+        "完成排查，制定方案",
+        {str(measure): "已完成排查"},
+    )
     assert [e["name"] for e in report["evidence"]] == ["排查表.pdf"]
     assert body["evidence"][0]["url"].endswith(f"/api/evidence/{report['evidence'][0]['id']}/")
 
     # First request: bob sends it back at the first check.
-    body = ok(alice.post(url(a, "signoff"), {"summary": "已整改完毕", "evidence": [evidence_pdf("验收.pdf")]}), 201)
+    body = ok(
+        alice.post(url(a, "signoff"), {"summary": "已整改完毕", "evidence": [evidence_pdf("验收.pdf")]}), 201
+    )
     assert body["status"] == "signoff_requested" and body["open_signoff"]["requested_by"] == "alice"
     assert ok(bob.get(url(a)))["allowed_actions"] == ["approve", "reject"]
     body = ok(bob.post(url(a, "reject"), {"reason": "佐证材料不全"}, format="json"))
     assert body["status"] == "in_progress" and body["open_signoff"] is None
     first = body["signoffs"][0]
-    assert (first["status"], first["unit_checked_by"], first["rejection_reason"]) == ("rejected", "bob", "佐证材料不全")
+    assert (first["status"], first["unit_checked_by"], first["rejection_reason"]) == (
+        "rejected",
+        "bob",
+        "佐证材料不全",
+    )
 
     # Second request: bob passes it, olga sends it back at the second check.
     ok(alice.post(url(a, "signoff"), {"summary": "补充了材料", "evidence": [evidence_pdf()]}), 201)
@@ -85,7 +112,10 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert ok(bob.get(url(a)))["allowed_actions"] == []  # the second check is not the unit leader's
     body = ok(olga.post(url(a, "reject"), {"reason": "现场核查未达标"}, format="json"))
     assert body["status"] == "in_progress"
-    assert (body["signoffs"][0]["office_checked_by"], body["signoffs"][0]["office_opinion"]) == ("olga", "现场核查未达标")
+    assert (body["signoffs"][0]["office_checked_by"], body["signoffs"][0]["office_opinion"]) == (
+        "olga",
+        "现场核查未达标",
+    )
 
     # Third request passes both checks.
     ok(alice.post(url(a, "signoff"), {"summary": "整改到位", "evidence": [evidence_pdf()]}), 201)
@@ -101,7 +131,11 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     settings.RECTIFY_TODAY = None
     review = body["pending_review"]
     assert review["scheduled_for"] == "2018-03-01" and body["next_review_date"] == "2018-03-01"
-    body = ok(olga.post(url(a, f"reviews/{review['id']}"), {"outcome": "relapsed", "findings": "问题反弹"}, format="json"))
+    body = ok(
+        olga.post(
+            url(a, f"reviews/{review['id']}"), {"outcome": "relapsed", "findings": "问题反弹"}, format="json"
+        )
+    )
     assert (body["status"], body["status_label"]) == ("reopened", "已重新打开")
     assert body["reviews"][0]["outcome"] == "relapsed" and body["pending_review"] is None
 
@@ -115,18 +149,25 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert a.status == Status.SIGNED_OFF and a.version == body["version"]
 
     history = ok(olga.get(url(a, "history") + "?page_size=200"))
-    status_changes = [(e["action"], e["actor"], e["after"]["status"]) for e in history["results"]
-                      if e["model"] == "tasks.assignment" and e["after"] and "status" in e["after"]]
+    status_changes = [
+        (e["action"], e["actor"], e["after"]["status"])
+        for e in history["results"]
+        if e["model"] == "tasks.assignment" and e["after"] and "status" in e["after"]
+    ]
     assert status_changes == [
         ("report", "alice", "in_progress"),
-        ("request_signoff", "alice", "signoff_requested"), ("reject", "bob", "in_progress"),
-        ("request_signoff", "alice", "signoff_requested"), ("approve", "bob", "unit_verified"),
+        ("request_signoff", "alice", "signoff_requested"),
+        ("reject", "bob", "in_progress"),
+        ("request_signoff", "alice", "signoff_requested"),
+        ("approve", "bob", "unit_verified"),
         ("reject", "olga", "in_progress"),
-        ("request_signoff", "alice", "signoff_requested"), ("approve", "bob", "unit_verified"),
+        ("request_signoff", "alice", "signoff_requested"),
+        ("approve", "bob", "unit_verified"),
         ("approve", "olga", "signed_off"),
         ("relapse", "olga", "reopened"),
         ("report", "alice", "in_progress"),
-        ("request_signoff", "alice", "signoff_requested"), ("approve", "bob", "unit_verified"),
+        ("request_signoff", "alice", "signoff_requested"),
+        ("approve", "bob", "unit_verified"),
         ("approve", "olga", "signed_off"),
     ]
     assert history["count"] == AuditEntry.objects.filter(assignment=a).count()
@@ -138,18 +179,39 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
     a = row(3)
     alice, olga = signed_in(liaison), signed_in(office)
     before = ok(alice.get(url(a)))
-    assert (before["due_date"], before["effective_due"], before["level"]) == ("2017-12-31", "2017-12-31", "red")
+    assert (before["due_date"], before["effective_due"], before["level"]) == (
+        "2017-12-31",
+        "2017-12-31",
+        "red",
+    )
     assert "request_extension" in before["allowed_actions"]
     later = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
 
-    body = ok(alice.post(url(a, "extensions"), {"new_due_date": later, "reason": "工程量大，需跨年施工"}, format="json"), 201)
+    body = ok(
+        alice.post(
+            url(a, "extensions"), {"new_due_date": later, "reason": "工程量大，需跨年施工"}, format="json"
+        ),
+        201,
+    )
     extension = body["pending_extension"]
-    assert (extension["new_due_date"], extension["requested_by"], extension["status"]) == (later, "alice", "pending")
+    assert (extension["new_due_date"], extension["requested_by"], extension["status"]) == (
+        later,
+        "alice",
+        "pending",
+    )
     assert body["effective_due"] == "2017-12-31" and "request_extension" not in body["allowed_actions"]
     assert "decide_extension" in ok(olga.get(url(a)))["allowed_actions"]
 
-    body = ok(olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": True, "note": "同意"}, format="json"))
-    assert (body["due_date"], body["extended_due_date"], body["effective_due"]) == ("2017-12-31", later, later)
+    body = ok(
+        olga.post(
+            url(a, f"extensions/{extension['id']}/decide"), {"approve": True, "note": "同意"}, format="json"
+        )
+    )
+    assert (body["due_date"], body["extended_due_date"], body["effective_due"]) == (
+        "2017-12-31",
+        later,
+        later,
+    )
     assert body["level"] != "red" and body["version"] == before["version"] + 1
     assert body["extensions"][0]["status"] == "approved" and body["extensions"][0]["decided_by"] == "olga"
     overdue = ok(olga.get("/api/assignments/?overdue=true&unit=晋中市&task=3"))
@@ -159,11 +221,25 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
 def test_a_refused_extension_leaves_the_deadline_alone(signed_in, liaison, office):
     a = row(3)
     alice, olga = signed_in(liaison), signed_in(office)
-    body = ok(alice.post(url(a, "extensions"), {"new_due_date": "2018-06-30", "reason": "资金未到位"}, format="json"), 201)
+    body = ok(
+        alice.post(
+            url(a, "extensions"), {"new_due_date": "2018-06-30", "reason": "资金未到位"}, format="json"
+        ),
+        201,
+    )
     extension = body["pending_extension"]
 
-    body = ok(olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": "false", "note": "理由不充分"}))
-    assert (body["due_date"], body["extended_due_date"], body["effective_due"]) == ("2017-12-31", None, "2017-12-31")
-    assert (body["extensions"][0]["status"], body["extensions"][0]["decision_note"]) == ("refused", "理由不充分")
+    body = ok(
+        olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": "false", "note": "理由不充分"})
+    )
+    assert (body["due_date"], body["extended_due_date"], body["effective_due"]) == (
+        "2017-12-31",
+        None,
+        "2017-12-31",
+    )
+    assert (body["extensions"][0]["status"], body["extensions"][0]["decision_note"]) == (
+        "refused",
+        "理由不充分",
+    )
     assert body["level"] == "red" and body["pending_extension"] is None
     assert ok(olga.get("/api/assignments/?overdue=true&unit=晋中市&task=3"))["count"] == 1

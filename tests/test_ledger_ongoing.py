@@ -34,8 +34,12 @@ def signed_off(number, day, liaison, unit_leader, office):
     a = row(number)
     with at(day - datetime.timedelta(days=3)):
         ledger.submit_report(a.pk, actor=liaison, week="2017-W41", text="长效机制已建立", percent=100)
-        ledger.request_signoff(a.pk, actor=liaison, summary="已建立长效机制",
-                               files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 ok", content_type="application/pdf")])
+        ledger.request_signoff(
+            a.pk,
+            actor=liaison,
+            summary="已建立长效机制",
+            files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 ok", content_type="application/pdf")],
+        )
         ledger.approve(a.pk, actor=unit_leader, opinion="同意")
     with at(day):
         return ledger.approve(a.pk, actor=office, opinion="同意销号")
@@ -46,10 +50,14 @@ def pending(assignment):
 
 
 def actions(assignment):
-    return list(AuditEntry.objects.filter(assignment=assignment).order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEntry.objects.filter(assignment=assignment).order_by("id").values_list("action", flat=True)
+    )
 
 
-def test_the_sign_off_of_an_ongoing_task_closes_its_phase_and_schedules_a_review(liaison, unit_leader, office, api):
+def test_the_sign_off_of_an_ongoing_task_closes_its_phase_and_schedules_a_review(
+    liaison, unit_leader, office, api
+):
     assert row(51).task.deadline_kind == "immediate_ongoing"
 
     request = signed_off(51, D(2017, 10, 27), liaison, unit_leader, office)
@@ -66,10 +74,13 @@ def test_the_sign_off_of_an_ongoing_task_closes_its_phase_and_schedules_a_review
     # Still in the ledger, with its next step for the office.
     listed = api(office).get("/api/assignments/?task=51&unit=晋中市").json()["results"]
     assert [(r["status"], r["phase"], r["next_review_date"], r["allowed_actions"]) for r in listed] == [
-        ("signed_off", 2, "2018-01-25", ["record_review"])]
+        ("signed_off", 2, "2018-01-25", ["record_review"])
+    ]
 
 
-def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_phase(liaison, unit_leader, office):
+def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_phase(
+    liaison, unit_leader, office
+):
     signed_off(51, D(2017, 10, 27), liaison, unit_leader, office)
     a = row(51)
 
@@ -83,7 +94,10 @@ def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_ph
     assert actions(a)[-3:] == ["next_review_date", "record_review", "schedule_review"]
     moved = AuditEntry.objects.filter(assignment=a, action="next_review_date").get()
     assert (moved.before, moved.after, moved.actor) == (
-        {"id": a.pk, "next_review_date": "2018-01-25"}, {"id": a.pk, "next_review_date": "2018-04-25"}, office)
+        {"id": a.pk, "next_review_date": "2018-01-25"},
+        {"id": a.pk, "next_review_date": "2018-04-25"},
+        office,
+    )
 
     with at(D(2018, 4, 25)):
         ledger.record_review(pending(a)[0].pk, actor=office, outcome="relapsed", findings="盗伐反弹")
@@ -97,7 +111,9 @@ def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_ph
     assert verify_chain()[1] is None
 
 
-def test_the_next_review_counts_from_the_ledgers_today_not_the_wall_clock(liaison, unit_leader, office, settings):
+def test_the_next_review_counts_from_the_ledgers_today_not_the_wall_clock(
+    liaison, unit_leader, office, settings
+):
     signed_off(51, D(2017, 10, 27), liaison, unit_leader, office)
     settings.RECTIFY_TODAY = D(2018, 1, 25)  # a pinned day (the demo's); the real clock is years later
 

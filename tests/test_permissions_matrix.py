@@ -33,20 +33,28 @@ def scene(liaison, unit_leader, office, evidence_pdf):
     """Task 17 signed off with a pending review; task 3 with a pending extension;
     task 37 awaiting the first check; task 42 awaiting the second."""
     signed = row(17)
-    ledger.submit_report(signed.pk, actor=liaison, week="2017-W40", text="完成", percent=100, files=[evidence_pdf()])
+    ledger.submit_report(
+        signed.pk, actor=liaison, week="2017-W40", text="完成", percent=100, files=[evidence_pdf()]
+    )
     ledger.request_signoff(signed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(signed.pk, actor=unit_leader)
     ledger.approve(signed.pk, actor=office)
     review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
-    extension = ledger.request_extension(row(3).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年")
+    extension = ledger.request_extension(
+        row(3).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年"
+    )
     for number in (37, 42):
         a = row(number)
         ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="推进", percent=100)
         ledger.request_signoff(a.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(row(42).pk, actor=unit_leader)
     return {
-        "signed": signed.pk, "review": review.pk, "extending": row(3).pk, "extension": extension.pk,
-        "first_check": row(37).pk, "second_check": row(42).pk,
+        "signed": signed.pk,
+        "review": review.pk,
+        "extending": row(3).pk,
+        "extension": extension.pk,
+        "first_check": row(37).pk,
+        "second_check": row(42).pk,
         "evidence": Evidence.objects.filter(assignment=signed).first().pk,
     }
 
@@ -58,24 +66,40 @@ READS = {
 }
 
 WRITES = {
-    "reports": (lambda s: f"/api/assignments/{s['signed']}/reports/", {"week": "2017-W41", "text": "x", "percent": 5}),
+    "reports": (
+        lambda s: f"/api/assignments/{s['signed']}/reports/",
+        {"week": "2017-W41", "text": "x", "percent": 5},
+    ),
     "signoff": (lambda s: f"/api/assignments/{s['first_check']}/signoff/", {"summary": "x"}),
     "approve": (lambda s: f"/api/assignments/{s['first_check']}/approve/", {"opinion": "同意"}),
     "reject": (lambda s: f"/api/assignments/{s['second_check']}/reject/", {"reason": "不同意"}),
-    "schedule_review": (lambda s: f"/api/assignments/{s['signed']}/reviews/", {"scheduled_for": "2018-05-01"}),
-    "review_outcome": (lambda s: f"/api/assignments/{s['signed']}/reviews/{s['review']}/", {"outcome": "holds"}),
-    "request_extension": (lambda s: f"/api/assignments/{s['first_check']}/extensions/",
-                          {"new_due_date": "2031-01-01", "reason": "x"}),
-    "decide_extension": (lambda s: f"/api/assignments/{s['extending']}/extensions/{s['extension']}/decide/",
-                         {"approve": True}),
+    "schedule_review": (
+        lambda s: f"/api/assignments/{s['signed']}/reviews/",
+        {"scheduled_for": "2018-05-01"},
+    ),
+    "review_outcome": (
+        lambda s: f"/api/assignments/{s['signed']}/reviews/{s['review']}/",
+        {"outcome": "holds"},
+    ),
+    "request_extension": (
+        lambda s: f"/api/assignments/{s['first_check']}/extensions/",
+        {"new_due_date": "2031-01-01", "reason": "x"},
+    ),
+    "decide_extension": (
+        lambda s: f"/api/assignments/{s['extending']}/extensions/{s['extension']}/decide/",
+        {"approve": True},
+    ),
 }
 
 
 def ledger_state():
     """Everything a refused write must leave as it was."""
     return (
-        list(Assignment.objects.order_by("pk").values_list("pk", "status", "version", "extended_due_date",
-                                                           "next_review_date")),
+        list(
+            Assignment.objects.order_by("pk").values_list(
+                "pk", "status", "version", "extended_due_date", "next_review_date"
+            )
+        ),
         ProgressReport.objects.count(),
         Evidence.objects.count(),
         AuditEntry.objects.count(),
@@ -88,14 +112,29 @@ def assert_chinese(response):
 
 @pytest.fixture
 def users(liaison, unit_leader, office, leader, outsider, outsider_leader):
-    return {"alice": liaison, "bob": unit_leader, "olga": office, "leo": leader, "charlie": outsider,
-            "dave": outsider_leader}
+    return {
+        "alice": liaison,
+        "bob": unit_leader,
+        "olga": office,
+        "leo": leader,
+        "charlie": outsider,
+        "dave": outsider_leader,
+    }
 
 
 @pytest.mark.parametrize("endpoint", READS)
-@pytest.mark.parametrize("who, expected", [
-    ("alice", 200), ("bob", 200), ("olga", 200), ("leo", 200), ("charlie", 404), ("dave", 404), (None, 401),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("alice", 200),
+        ("bob", 200),
+        ("olga", 200),
+        ("leo", 200),
+        ("charlie", 404),
+        ("dave", 404),
+        (None, 401),
+    ],
+)
 def test_reads(api, scene, users, endpoint, who, expected):
     response = api(users.get(who)).get(READS[endpoint](scene))
     assert response.status_code == expected
@@ -121,19 +160,22 @@ def test_the_leader_gets_403_with_a_reason(api, scene, leader, endpoint):
     assert response.json()["detail"] == "领导及未分配角色的账号只能查看台账，不能修改"
 
 
-@pytest.mark.parametrize("who, endpoint, message", [
-    ("bob", "reports", "应由本单位联络员办理"),
-    ("olga", "reports", "应由本单位联络员办理"),
-    ("alice", "approve", "应由本单位负责人办理"),
-    ("olga", "approve", "应由本单位负责人办理"),  # the first check is the unit's
-    ("alice", "reject", "应由省督察办办理"),
-    ("bob", "reject", "应由省督察办办理"),  # the second check is the office's
-    ("alice", "schedule_review", "由省督察办办理"),
-    ("bob", "review_outcome", "由省督察办办理"),
-    ("olga", "request_extension", "由本单位联络员提出"),
-    ("bob", "request_extension", "由本单位联络员提出"),
-    ("alice", "decide_extension", "由省督察办办理"),
-])
+@pytest.mark.parametrize(
+    "who, endpoint, message",
+    [
+        ("bob", "reports", "应由本单位联络员办理"),
+        ("olga", "reports", "应由本单位联络员办理"),
+        ("alice", "approve", "应由本单位负责人办理"),
+        ("olga", "approve", "应由本单位负责人办理"),  # the first check is the unit's
+        ("alice", "reject", "应由省督察办办理"),
+        ("bob", "reject", "应由省督察办办理"),  # the second check is the office's
+        ("alice", "schedule_review", "由省督察办办理"),
+        ("bob", "review_outcome", "由省督察办办理"),
+        ("olga", "request_extension", "由本单位联络员提出"),
+        ("bob", "request_extension", "由本单位联络员提出"),
+        ("alice", "decide_extension", "由省督察办办理"),
+    ],
+)
 def test_the_wrong_role_for_the_state_gets_403(api, scene, users, who, endpoint, message):
     path, body = WRITES[endpoint]
     before = ledger_state()
@@ -143,9 +185,15 @@ def test_the_wrong_role_for_the_state_gets_403(api, scene, users, who, endpoint,
     assert ledger_state() == before
 
 
-@pytest.mark.parametrize("who, units", [
-    ("alice", {"晋中市"}), ("bob", {"晋中市"}), ("charlie", {"临汾市"}), ("dave", {"临汾市"}),
-])
+@pytest.mark.parametrize(
+    "who, units",
+    [
+        ("alice", {"晋中市"}),
+        ("bob", {"晋中市"}),
+        ("charlie", {"临汾市"}),
+        ("dave", {"临汾市"}),
+    ],
+)
 def test_unit_roles_list_only_their_own_units_rows(api, users, who, units):
     body = api(users[who]).get("/api/assignments/?page_size=200").json()
     assert {r["unit"]["name"] for r in body["results"]} == units

@@ -3,7 +3,7 @@
 import datetime as dt
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ EXPECTED = json.loads((Path(__file__).parent / "data" / "plan_expected.json").re
 D = dt.date
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_plan():
     return parse_plan(FIXTURE.read_text(encoding="utf-8"))
 
@@ -98,7 +98,11 @@ def test_it_keeps_the_officials_lines_verbatim_and_the_role_lines_as_text():
 def test_it_reads_the_milestones_of_real_measures():
     assert real_task(3).measures[0].milestones == (D(2017, 8, 31), D(2017, 12, 31))
     assert real_task(8).measures[0].milestones == (D(2017, 12, 31), D(2018, 1, 31))
-    assert real_task(39).measures[1].milestones == (D(2017, 12, 31), D(2018, 6, 30), D(2019, 12, 31))  # "6 底前"
+    assert real_task(39).measures[1].milestones == (
+        D(2017, 12, 31),
+        D(2018, 6, 30),
+        D(2019, 12, 31),
+    )  # "6 底前"
     assert real_task(60).measures[0].milestones == (D(2020, 12, 31),)  # "1-2 年内", "3 年内" are durations
     assert real_task(1).measures[1].milestones == ()  # "半年内" is a duration
     assert real_task(58).measures[0].milestones == (D(2017, 8, 31),)  # "8 月底前" in the 2017 plan
@@ -130,7 +134,11 @@ def test_it_refuses_a_truncated_plan_instead_of_returning_part_of_it():
 
 # --------------------------------------------------------------------------- synthetic snippets
 
-MAIN = ["测试整改方案", "根据部署，2017 年 7 月 30 日反馈意见。督察组反馈我省两个方面的突出问题，共分解为 3", "个具体整改任务。"]
+MAIN = [
+    "测试整改方案",
+    "根据部署，2017 年 7 月 30 日反馈意见。督察组反馈我省两个方面的突出问题，共分解为 3",
+    "个具体整改任务。",
+]
 
 
 def snippet(**replace):
@@ -193,11 +201,17 @@ def line_of(text, needle):
 def test_it_parses_a_noisy_snippet_into_clean_paragraphs():
     plan = parse_plan(snippet())
     assert plan.title == "测试整改方案"
-    assert [(c.number, c.title) for c in plan.categories] == [(1, "关于甲方面的问题"), (2, "关于乙方面的问题")]
+    assert [(c.number, c.title) for c in plan.categories] == [
+        (1, "关于甲方面的问题"),
+        (2, "关于乙方面的问题"),
+    ]
     first, second, third = plan.tasks
     assert first.problem == "甲问题的描述，跨行继续。"
     assert [m.number for m in first.measures] == [1, 2, 3]
-    assert first.measures[0].text == "压减产能。严格执行减量置换比例不得低于1.25:1。2017 年底前关闭煤矿 18 座、炉型5.5 米以上，"
+    assert (
+        first.measures[0].text
+        == "压减产能。严格执行减量置换比例不得低于1.25:1。2017 年底前关闭煤矿 18 座、炉型5.5 米以上，"
+    )
     assert first.measures[1].text == "扩大范围。2017 年实现全覆盖，2018年开展试点；市区 155km²规划区“清零”。"
     assert first.officials_text == "晋中 胡玉亭 王 成；长治 席小军 卢建明"
     assert (second.number, second.category, third.category) == (2, 2, 2)
@@ -217,20 +231,27 @@ def test_it_makes_unnumbered_measure_text_the_single_measure():
 
 
 def test_it_accepts_task_numerals_restarting_in_each_category():
-    text = snippet(**{"（二）乙问题的描述。": "（一）乙问题的描述。", "（三）丙问题的描述。": "（二）丙问题的描述。"})
+    text = snippet(
+        **{"（二）乙问题的描述。": "（一）乙问题的描述。", "（三）丙问题的描述。": "（二）丙问题的描述。"}
+    )
     assert [t.number for t in parse_plan(text).tasks] == [1, 2, 3]
 
 
 def test_it_resolves_units_of_the_snippet():
     first, second, third = parse_plan(snippet()).tasks
     assert [(u.name, u.kind) for u in first.responsible_units] == [("晋中市", "city"), ("长治市", "city")]
-    assert [(u.name, u.kind) for u in first.cooperating_units] == [("省环保厅", "department"), ("各相关市", "other")]
+    assert [(u.name, u.kind) for u in first.cooperating_units] == [
+        ("省环保厅", "department"),
+        ("各相关市", "other"),
+    ]
     assert [u.name for u in second.responsible_units] == list(CITIES) + ["省直部门"]
     assert [u.kind for u in third.responsible_units] == ["enterprise", "enterprise"]
 
 
 def test_it_classifies_unit_names():
-    assert [unit_kind(n) for n in ("太原市", "省林业厅", "山西能监办", "省直部门")] == ["city"] + ["department"] * 3
+    assert [unit_kind(n) for n in ("太原市", "省林业厅", "山西能监办", "省直部门")] == ["city"] + [
+        "department"
+    ] * 3
     assert [unit_kind(n) for n in ("省电力公司", "各电力企业集团", "阳煤集团")] == ["enterprise"] * 3
     assert unit_kind("各相关市") == "other"
 
@@ -241,7 +262,10 @@ def test_it_classifies_unit_names():
 def test_it_joins_a_name_the_pdf_split_with_a_space():
     officials = parse_plan(snippet()).tasks[0].officials
     assert [(o.name, o.unit) for o in officials] == [
-        ("胡玉亭", "晋中市"), ("王成", "晋中市"), ("席小军", "长治市"), ("卢建明", "长治市"),
+        ("胡玉亭", "晋中市"),
+        ("王成", "晋中市"),
+        ("席小军", "长治市"),
+        ("卢建明", "长治市"),
     ]
 
 
@@ -253,59 +277,77 @@ def test_it_creates_no_official_for_a_role_line():
 
 def test_it_gives_unprefixed_names_the_responsible_units_in_order():
     officials = parse_plan(snippet()).tasks[2].officials
-    assert [(o.name, o.unit) for o in officials] == [("武华太", "焦煤集团"), ("常宪文", "华电煤业集团锦兴能源公司")]
+    assert [(o.name, o.unit) for o in officials] == [
+        ("武华太", "焦煤集团"),
+        ("常宪文", "华电煤业集团锦兴能源公司"),
+    ]
 
 
 def test_it_learns_a_persons_unit_from_elsewhere_in_the_plan():
     # 周建春 is named alone for 省国土厅 in task 21, so in tasks 47-50 潘军峰 gets 省水利厅
-    assert [(o.name, o.unit) for o in real_task(47).officials] == [("潘军峰", "省水利厅"), ("周建春", "省国土厅")]
+    assert [(o.name, o.unit) for o in real_task(47).officials] == [
+        ("潘军峰", "省水利厅"),
+        ("周建春", "省国土厅"),
+    ]
     # 武宏文 is listed as "大同 武宏文" in task 51
-    assert [(o.name, o.unit) for o in real_task(41).officials] == [("武宏文", "大同市"), ("张有喜", "同煤集团")]
+    assert [(o.name, o.unit) for o in real_task(41).officials] == [
+        ("武宏文", "大同市"),
+        ("张有喜", "同煤集团"),
+    ]
 
 
 # --------------------------------------------------------------------------- dates
 
 
-@pytest.mark.parametrize("text, default_year, expected", [
-    ("2017 年 8 月底前完成甲，12 月底前完成乙", None, (D(2017, 8, 31), D(2017, 12, 31))),
-    ("2018 年底前建成", None, (D(2018, 12, 31),)),
-    ("2017 年 10 月 1 日起全面供应", None, (D(2017, 10, 1),)),
-    ("2018 年 6 月底前完成排查", None, (D(2018, 6, 30),)),
-    ("2018 年 6 月前完成排查", None, (D(2018, 6, 30),)),
-    ("2017 年 8 月下旬下发执行", None, (D(2017, 8, 31),)),
-    ("2017 年 9 至 10 月份开展检查", None, (D(2017, 10, 31),)),
-    ("2018 年 6 底前完成", None, (D(2018, 6, 30),)),
-    ("2017 年实现全覆盖，2018年开展试点", None, (D(2017, 12, 31), D(2018, 12, 31))),
-    ("9 月开工建设，力争 2018 年底建成投用", 2017, (D(2017, 9, 30), D(2018, 12, 31))),
-    ("7 月底完成改造，年底前完成治理，年内实现运煤", 2017, (D(2017, 7, 31), D(2017, 12, 31))),
-    ("12 月底前完成", None, ()),  # no year anywhere: nothing to commit to
-    ("2013 年以来违规新立矿业权；废止 2016 年 1 月备案文件", None, ()),
-    ("1-2 年内完成，3 年内完成，半年内集中解决", 2017, ()),
-    ("制定《关于 2017 年煤电有序发展实施细则》", None, ()),
-    ("2018 年底前完成，2017 年 9 月底前启动，2018 年底前验收", None, (D(2017, 9, 30), D(2018, 12, 31))),
-])
+@pytest.mark.parametrize(
+    "text, default_year, expected",
+    [
+        ("2017 年 8 月底前完成甲，12 月底前完成乙", None, (D(2017, 8, 31), D(2017, 12, 31))),
+        ("2018 年底前建成", None, (D(2018, 12, 31),)),
+        ("2017 年 10 月 1 日起全面供应", None, (D(2017, 10, 1),)),
+        ("2018 年 6 月底前完成排查", None, (D(2018, 6, 30),)),
+        ("2018 年 6 月前完成排查", None, (D(2018, 6, 30),)),
+        ("2017 年 8 月下旬下发执行", None, (D(2017, 8, 31),)),
+        ("2017 年 9 至 10 月份开展检查", None, (D(2017, 10, 31),)),
+        ("2018 年 6 底前完成", None, (D(2018, 6, 30),)),
+        ("2017 年实现全覆盖，2018年开展试点", None, (D(2017, 12, 31), D(2018, 12, 31))),
+        ("9 月开工建设，力争 2018 年底建成投用", 2017, (D(2017, 9, 30), D(2018, 12, 31))),
+        ("7 月底完成改造，年底前完成治理，年内实现运煤", 2017, (D(2017, 7, 31), D(2017, 12, 31))),
+        ("12 月底前完成", None, ()),  # no year anywhere: nothing to commit to
+        ("2013 年以来违规新立矿业权；废止 2016 年 1 月备案文件", None, ()),
+        ("1-2 年内完成，3 年内完成，半年内集中解决", 2017, ()),
+        ("制定《关于 2017 年煤电有序发展实施细则》", None, ()),
+        ("2018 年底前完成，2017 年 9 月底前启动，2018 年底前验收", None, (D(2017, 9, 30), D(2018, 12, 31))),
+    ],
+)
 def test_it_reads_milestones(text, default_year, expected):
     assert parse_milestones(text, default_year) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2017 年底前", (D(2017, 12, 31), "dated")),
-    ("2017 年 9 月 30 日前", (D(2017, 9, 30), "dated")),
-    ("2017 年 8 月底前", (D(2017, 8, 31), "dated")),
-    ("2017 年-2019 年，按国家要求分年度实施", (D(2019, 12, 31), "phased")),
-    ("2020 年底前，分年度实施", (D(2020, 12, 31), "phased")),
-    ("2017 年底前，持续推进", (D(2017, 12, 31), "phased")),
-    ("立行立改，长期坚持", (None, "immediate_ongoing")),
-    ("2017年底前完成，长期坚持", (D(2017, 12, 31), "dated")),
-    ("有序退出，分年度实施", (None, "phased")),
-    ("2017 年 12 月底前，完成前期工作，2018 年 3 月开工建设", (D(2018, 3, 31), "phased")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2017 年底前", (D(2017, 12, 31), "dated")),
+        ("2017 年 9 月 30 日前", (D(2017, 9, 30), "dated")),
+        ("2017 年 8 月底前", (D(2017, 8, 31), "dated")),
+        ("2017 年-2019 年，按国家要求分年度实施", (D(2019, 12, 31), "phased")),
+        ("2020 年底前，分年度实施", (D(2020, 12, 31), "phased")),
+        ("2017 年底前，持续推进", (D(2017, 12, 31), "phased")),
+        ("立行立改，长期坚持", (None, "immediate_ongoing")),
+        ("2017年底前完成，长期坚持", (D(2017, 12, 31), "dated")),
+        ("有序退出，分年度实施", (None, "phased")),
+        ("2017 年 12 月底前，完成前期工作，2018 年 3 月开工建设", (D(2018, 3, 31), "phased")),
+    ],
+)
 def test_it_reads_deadlines(text, expected):
     assert parse_deadline(text) == expected
 
 
 def test_it_takes_the_latest_measure_milestone_when_the_deadline_defers_to_the_measures():
-    measures = (ParsedMeasure(1, "", (D(2017, 12, 31), D(2018, 1, 31))), ParsedMeasure(2, "", (D(2017, 12, 31),)))
+    measures = (
+        ParsedMeasure(1, "", (D(2017, 12, 31), D(2018, 1, 31))),
+        ParsedMeasure(2, "", (D(2017, 12, 31),)),
+    )
     assert parse_deadline("按具体措施时限完成", measures) == (D(2018, 1, 31), "dated")
     assert parse_deadline("2017 年底前", measures) == (D(2017, 12, 31), "dated")  # does not defer
     assert parse_plan(snippet()).tasks[2].due_date is None  # its measures name no date
@@ -314,11 +356,14 @@ def test_it_takes_the_latest_measure_milestone_when_the_deadline_defers_to_the_m
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("field, needle", [
-    ("责任单位", "责任单位：晋中、长治市委、市政府"),
-    ("整改时限", "整改时限：2017 年底前"),
-    ("整改措施", "整改措施："),
-])
+@pytest.mark.parametrize(
+    "field, needle",
+    [
+        ("责任单位", "责任单位：晋中、长治市委、市政府"),
+        ("整改时限", "整改时限：2017 年底前"),
+        ("整改措施", "整改措施："),
+    ],
+)
 def test_it_names_the_task_line_when_a_field_is_missing(field, needle):
     text = snippet(**{needle: "继续描述。"})
     with pytest.raises(PlanFormatError) as err:

@@ -28,12 +28,15 @@ def user(name):
     return get_user_model().objects.select_related("membership__unit").get(username=name)
 
 
-@pytest.mark.parametrize(("role", "unit", "staff"), [
-    ("liaison", "晋中市", False),
-    ("unit_leader", "晋中市", True),
-    ("office", None, True),
-    ("leader", None, False),
-])
+@pytest.mark.parametrize(
+    ("role", "unit", "staff"),
+    [
+        ("liaison", "晋中市", False),
+        ("unit_leader", "晋中市", True),
+        ("office", None, True),
+        ("leader", None, False),
+    ],
+)
 def test_add_user_makes_an_account_with_its_role(plan, role, unit, staff):
     add_user("li", "--role", role, *(["--unit", unit] if unit else []))
 
@@ -52,14 +55,17 @@ def test_add_user_prints_what_it_made(plan):
     assert out.getvalue() == "用户 li 已就绪：联络员（晋中市）\n"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--role", "liaison"], "联络员须指定所属单位"),
-    (["--role", "unit_leader"], "单位负责人须指定所属单位"),
-    (["--role", "office", "--unit", "晋中市"], "督察办不属于某一单位，请勿指定单位"),
-    (["--role", "leader", "--unit", "晋中市"], "领导不属于某一单位，请勿指定单位"),
-    (["--role", "liaison", "--unit", "火星市"], "单位“火星市”不存在"),
-    (["--role", "boss", "--unit", "晋中市"], "角色“boss”不存在"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "liaison"], "联络员须指定所属单位"),
+        (["--role", "unit_leader"], "单位负责人须指定所属单位"),
+        (["--role", "office", "--unit", "晋中市"], "督察办不属于某一单位，请勿指定单位"),
+        (["--role", "leader", "--unit", "晋中市"], "领导不属于某一单位，请勿指定单位"),
+        (["--role", "liaison", "--unit", "火星市"], "单位“火星市”不存在"),
+        (["--role", "boss", "--unit", "晋中市"], "角色“boss”不存在"),
+    ],
+)
 def test_add_user_refuses_a_wrong_unit_or_role_in_chinese_and_makes_nothing(plan, args, message):
     with pytest.raises(CommandError) as refused:
         add_user("li", *args)
@@ -79,12 +85,15 @@ def test_add_user_again_changes_the_role_of_the_same_account(plan):
     assert [g.name for g in made.groups.all()] == ["单位负责人"]
 
 
-@pytest.mark.parametrize(("role", "unit", "admin_index"), [
-    ("liaison", "晋中市", "login"),
-    ("leader", None, "login"),
-    ("unit_leader", "晋中市", "open"),
-    ("office", None, "open"),
-])
+@pytest.mark.parametrize(
+    ("role", "unit", "admin_index"),
+    [
+        ("liaison", "晋中市", "login"),
+        ("leader", None, "login"),
+        ("unit_leader", "晋中市", "open"),
+        ("office", None, "open"),
+    ],
+)
 def test_only_checking_roles_reach_the_admin(make_user, role, unit, admin_index):
     client = Client()
     client.force_login(make_user("li", role, unit))
@@ -138,15 +147,21 @@ def test_a_role_changed_in_the_admin_moves_the_staff_flag_and_is_audited(make_us
     membership = Membership.objects.get(user=carol)
     client.force_login(admin_user)
 
-    response = client.post(f"/admin/tasks/membership/{membership.pk}/change/",
-                           {"user": carol.pk, "role": Role.LIAISON, "unit": membership.unit_id})
+    response = client.post(
+        f"/admin/tasks/membership/{membership.pk}/change/",
+        {"user": carol.pk, "role": Role.LIAISON, "unit": membership.unit_id},
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     carol.refresh_from_db()
     assert (carol.membership.role, carol.is_staff) == (Role.LIAISON, False)
     assert [g.name for g in carol.groups.all()] == [Role.LIAISON.label]
     entry = AuditEntry.objects.filter(action="set_role", object_id=str(membership.pk)).latest("id")
-    assert (entry.actor, entry.before["role"], entry.after["role"]) == (admin_user, Role.UNIT_LEADER, Role.LIAISON)
+    assert (entry.actor, entry.before["role"], entry.after["role"]) == (
+        admin_user,
+        Role.UNIT_LEADER,
+        Role.LIAISON,
+    )
 
 
 def test_a_role_without_its_unit_is_refused_in_the_admin(make_user, client):
@@ -157,7 +172,10 @@ def test_a_role_without_its_unit_is_refused_in_the_admin(make_user, client):
     membership = Membership.objects.get(user=carol)
     client.force_login(admin_user)
 
-    response = client.post(f"/admin/tasks/membership/{membership.pk}/change/", {"user": carol.pk, "role": Role.LIAISON, "unit": ""})
+    response = client.post(
+        f"/admin/tasks/membership/{membership.pk}/change/",
+        {"user": carol.pk, "role": Role.LIAISON, "unit": ""},
+    )
 
     assert response.status_code == 200
     carol.refresh_from_db()

@@ -58,11 +58,17 @@ def test_unset_values_fall_back_to_their_defaults(monkeypatch):
 
 
 def _settings_import(**environ):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
     clean.update(environ, RECTIFY_VAR_DIR=str(ROOT / "var"))
     return subprocess.run(
         [sys.executable, "-c", "import rectify.settings as s; print(s.DEBUG, len(s.SECRET_KEY))"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -30,36 +30,60 @@ def unit(name):
 
 
 def listed(office, assignment, deadline=None, reason="进度明显滞后"):
-    return services.list_assignment(assignment, actor=office, reason=reason,
-                                    deadline=deadline or today() + datetime.timedelta(days=10))
+    return services.list_assignment(
+        assignment, actor=office, reason=reason, deadline=deadline or today() + datetime.timedelta(days=10)
+    )
 
 
 def summoned(office, name="晋中市", reason="整改推进不力"):
-    return services.record_summons(actor=office, unit=unit(name), held_on=datetime.date(2017, 11, 20),
-                                   attendees="王某（副市长）", reason=reason)
+    return services.record_summons(
+        actor=office,
+        unit=unit(name),
+        held_on=datetime.date(2017, 11, 20),
+        attendees="王某（副市长）",
+        reason=reason,
+    )
 
 
 def referred(office, name="晋中市", persons="李某（局长）"):
-    return services.refer_case(actor=office, unit=unit(name), persons=persons, summary="敷衍整改",
-                               referred_on=datetime.date(2017, 11, 21))
+    return services.refer_case(
+        actor=office,
+        unit=unit(name),
+        persons=persons,
+        summary="敷衍整改",
+        referred_on=datetime.date(2017, 11, 21),
+    )
 
 
 def changes():
     """What a refused write must leave as it was."""
-    return (AuditEntry.objects.count(), ListedSupervision.objects.active().count(), Summons.objects.count(),
-            list(AccountabilityCase.objects.values_list("status", "conclusion")), LeaderLedItem.objects.count())
+    return (
+        AuditEntry.objects.count(),
+        ListedSupervision.objects.active().count(),
+        Summons.objects.count(),
+        list(AccountabilityCase.objects.values_list("status", "conclusion")),
+        LeaderLedItem.objects.count(),
+    )
 
 
 # --- the office writes ----------------------------------------------------------------------------------
 
+
 def test_the_office_lists_an_assignment_from_its_page_and_the_ledger_shows_the_badge(office, liaison):
     a = row()
     deadline = today() + datetime.timedelta(days=14)
-    response = client_for(office).post(f"/assignments/{a.pk}/supervise/",
-                                       {"version": a.version, "reason": "连续三周未报送", "deadline": deadline.isoformat()})
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/supervise/",
+        {"version": a.version, "reason": "连续三周未报送", "deadline": deadline.isoformat()},
+    )
     assert response.status_code == 302 and response["Location"] == f"/assignments/{a.pk}/"
     listing = ListedSupervision.objects.active().get()
-    assert (listing.assignment, listing.reason, listing.deadline, listing.listed_by) == (a, "连续三周未报送", deadline, office)
+    assert (listing.assignment, listing.reason, listing.deadline, listing.listed_by) == (
+        a,
+        "连续三周未报送",
+        deadline,
+        office,
+    )
     assert AuditEntry.objects.filter(assignment=a, action="list_supervision").exists()
 
     page = client_for(office).get(f"/assignments/{a.pk}/")
@@ -76,7 +100,9 @@ def test_the_office_lists_an_assignment_from_its_page_and_the_ledger_shows_the_b
 def test_the_office_lifts_a_listing_from_the_assignment_page(office):
     a = row()
     listing = listed(office, a)
-    response = client_for(office).post(f"/assignments/{a.pk}/lift_supervision/", {"version": a.version, "note": "已整改到位"})
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/lift_supervision/", {"version": a.version, "note": "已整改到位"}
+    )
     assert response.status_code == 302
     listing.refresh_from_db()
     assert listing.lifted_at is not None and listing.lift_note == "已整改到位" and listing.lifted_by == office
@@ -99,13 +125,25 @@ def test_the_office_lifts_a_listing_from_the_supervision_page_and_it_moves_to_th
 
 
 def test_the_office_records_a_summons_with_the_units_assignments(office):
-    response = client_for(office).post("/supervision/summons/", {
-        "unit": unit("晋中市").pk, "held_on": "2017-11-20", "attendees": "王某（副市长）", "reason": "整改推进不力",
-        "requirements": "一个月内完成", "assignments": "3，17 3"})
+    response = client_for(office).post(
+        "/supervision/summons/",
+        {
+            "unit": unit("晋中市").pk,
+            "held_on": "2017-11-20",
+            "attendees": "王某（副市长）",
+            "reason": "整改推进不力",
+            "requirements": "一个月内完成",
+            "assignments": "3，17 3",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/supervision/#summons"
     summons = Summons.objects.get()
     assert (summons.unit.name, summons.held_on, summons.attendees, summons.requirements) == (
-        "晋中市", datetime.date(2017, 11, 20), "王某（副市长）", "一个月内完成")
+        "晋中市",
+        datetime.date(2017, 11, 20),
+        "王某（副市长）",
+        "一个月内完成",
+    )
     assert sorted(summons.assignments.values_list("task__number", flat=True)) == [3, 17]
     entry = AuditEntry.objects.get(action="record_summons")
     assert entry.actor == office and entry.after["assignments"] == sorted([row(3).pk, row(17).pk])
@@ -113,18 +151,33 @@ def test_the_office_records_a_summons_with_the_units_assignments(office):
 
 def test_the_office_refers_a_case_and_moves_it_to_its_conclusion(office):
     client = client_for(office)
-    response = client.post("/supervision/cases/", {
-        "unit": unit("晋中市").pk, "persons": "李某（局长）", "summary": "敷衍整改", "referred_to": "省纪委监委",
-        "referred_on": "2017-11-21", "assignment": "17"})
+    response = client.post(
+        "/supervision/cases/",
+        {
+            "unit": unit("晋中市").pk,
+            "persons": "李某（局长）",
+            "summary": "敷衍整改",
+            "referred_to": "省纪委监委",
+            "referred_on": "2017-11-21",
+            "assignment": "17",
+        },
+    )
     assert response.status_code == 302
     case = AccountabilityCase.objects.get()
     assert (case.assignment, case.persons, case.status) == (row(17), "李某（局长）", CaseStatus.REFERRED)
     assert AuditEntry.objects.filter(action="refer_case", assignment=row(17)).exists()
 
     page = client.get("/supervision/")
-    assert [c for c, _ in page.context["cases"][0].status_form.fields["status"].choices] == ["investigating", "concluded"]
-    assert client.post(f"/supervision/cases/{case.pk}/status/", {"status": "investigating"}).status_code == 302
-    response = client.post(f"/supervision/cases/{case.pk}/status/", {"status": "concluded", "conclusion": "党内严重警告"})
+    assert [c for c, _ in page.context["cases"][0].status_form.fields["status"].choices] == [
+        "investigating",
+        "concluded",
+    ]
+    assert (
+        client.post(f"/supervision/cases/{case.pk}/status/", {"status": "investigating"}).status_code == 302
+    )
+    response = client.post(
+        f"/supervision/cases/{case.pk}/status/", {"status": "concluded", "conclusion": "党内严重警告"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/supervision/#case-{case.pk}"
     case.refresh_from_db()
     assert (case.status, case.conclusion) == (CaseStatus.CONCLUDED, "党内严重警告")
@@ -136,8 +189,10 @@ def test_the_office_refers_a_case_and_moves_it_to_its_conclusion(office):
 
 def test_the_office_adds_a_leader_led_item_on_the_task_page_and_everyone_sees_it(office, liaison):
     task = Task.objects.get(number=3)
-    response = client_for(office).post(f"/tasks/{task.pk}/leader-items/",
-                                       {"leader_name": "张 三", "leader_title": "副省长", "note": "每月调度一次"})
+    response = client_for(office).post(
+        f"/tasks/{task.pk}/leader-items/",
+        {"leader_name": "张 三", "leader_title": "副省长", "note": "每月调度一次"},
+    )
     assert response.status_code == 302 and response["Location"] == f"/tasks/{task.pk}/#leader-items"
     item = LeaderLedItem.objects.get()
     assert (item.task, item.leader_name, item.leader_title) == (task, "张三", "副省长")
@@ -145,10 +200,13 @@ def test_the_office_adds_a_leader_led_item_on_the_task_page_and_everyone_sees_it
     for user in (office, liaison):
         assert "领导领办：张三（副省长）" in client_for(user).get(f"/tasks/{task.pk}/").content.decode()
     assert client_for(liaison).get(f"/tasks/{task.pk}/").context["leader_form"] is None
-    assert [i.leader_name for i in client_for(liaison).get("/supervision/").context["leader_items"]] == ["张三"]
+    assert [i.leader_name for i in client_for(liaison).get("/supervision/").context["leader_items"]] == [
+        "张三"
+    ]
 
 
 # --- nobody else writes ---------------------------------------------------------------------------------
+
 
 def writes(office):
     """Every write of the pages, as (url, data), against 晋中市's records."""
@@ -156,12 +214,26 @@ def writes(office):
     listing = listed(office, row(17))
     case = referred(office)
     return [
-        (f"/assignments/{a.pk}/supervise/", {"version": a.version, "reason": "滞后", "deadline": "2030-01-01"}),
+        (
+            f"/assignments/{a.pk}/supervise/",
+            {"version": a.version, "reason": "滞后", "deadline": "2030-01-01"},
+        ),
         (f"/assignments/{row(17).pk}/lift_supervision/", {"note": "x"}),
         (f"/supervision/listings/{listing.pk}/lift/", {"note": "x"}),
-        ("/supervision/summons/", {"unit": unit("晋中市").pk, "held_on": "2017-11-20", "attendees": "王某", "reason": "滞后"}),
-        ("/supervision/cases/", {"unit": unit("晋中市").pk, "persons": "李某", "summary": "失职", "referred_to": "省纪委监委",
-                                 "referred_on": "2017-11-21"}),
+        (
+            "/supervision/summons/",
+            {"unit": unit("晋中市").pk, "held_on": "2017-11-20", "attendees": "王某", "reason": "滞后"},
+        ),
+        (
+            "/supervision/cases/",
+            {
+                "unit": unit("晋中市").pk,
+                "persons": "李某",
+                "summary": "失职",
+                "referred_to": "省纪委监委",
+                "referred_on": "2017-11-21",
+            },
+        ),
         (f"/supervision/cases/{case.pk}/status/", {"status": "investigating"}),
         (f"/tasks/{a.task_id}/leader-items/", {"leader_name": "张三"}),
     ]
@@ -185,9 +257,13 @@ def test_a_leader_reads_the_page_without_forms_and_has_it_in_the_navigation(offi
     referred(office, "临汾市")
     page = client_for(leader).get("/supervision/")
     assert page.status_code == 200
-    assert (len(page.context["active"]), len(page.context["summons"]), len(page.context["cases"])) == (1, 1, 1)
+    assert (len(page.context["active"]), len(page.context["summons"]), len(page.context["cases"])) == (
+        1,
+        1,
+        1,
+    )
     body = page.content.decode()
-    assert "summons_form" not in page.context and "<form method=\"post\" action=\"/supervision/" not in body
+    assert "summons_form" not in page.context and '<form method="post" action="/supervision/' not in body
     assert "（只读）" in body and 'href="/supervision/" aria-current="page"' in body
     assert 'href="/supervision/"' in client_for(office).get("/ledger/").content.decode()
 
@@ -202,7 +278,10 @@ def test_the_public_sees_nothing_of_it(office):
 
 # --- a unit sees its own ----------------------------------------------------------------------------------
 
-def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(office, liaison, unit_leader, outsider):
+
+def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(
+    office, liaison, unit_leader, outsider
+):
     mine = listed(office, row(3, "晋中市"))
     theirs = listed(office, row(9, "临汾市"))
     summoned(office, "晋中市", "晋中事由")
@@ -217,15 +296,20 @@ def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(o
         body = page.content.decode()
         assert "晋中事由" in body and "晋中某人" in body
         assert "临汾" not in body
-        assert "<form method=\"post\" action=\"/supervision/" not in body
+        assert '<form method="post" action="/supervision/' not in body
         assert '<a href="/supervision/" aria-current="page">督办问责</a>' in body  # in their navigation too
     assert [item.pk for item in client_for(outsider).get("/supervision/").context["active"]] == [theirs.pk]
 
     before = changes()
     client = client_for(liaison)
     assert client.post(f"/supervision/listings/{theirs.pk}/lift/", {"note": "x"}).status_code == 404
-    assert client.post(f"/supervision/cases/{their_case.pk}/status/", {"status": "investigating"}).status_code == 404
-    assert client.post(f"/assignments/{row(9, '临汾市').pk}/lift_supervision/", {"note": "x"}).status_code == 404
+    assert (
+        client.post(f"/supervision/cases/{their_case.pk}/status/", {"status": "investigating"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/assignments/{row(9, '临汾市').pk}/lift_supervision/", {"note": "x"}).status_code == 404
+    )
     assert client.get(f"/assignments/{row(9, '临汾市').pk}/").status_code == 404
     assert client.post(f"/supervision/listings/{mine.pk}/lift/", {"note": "x"}).status_code == 403
     assert changes() == before
@@ -233,11 +317,13 @@ def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(o
 
 # --- bad input ----------------------------------------------------------------------------------------
 
+
 def test_a_listing_without_reason_or_with_a_bad_date_is_refused_in_chinese(office):
     a = row()
     before = changes()
-    response = client_for(office).post(f"/assignments/{a.pk}/supervise/", {"version": a.version, "reason": "  ",
-                                                                           "deadline": "2017-13-40"})
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/supervise/", {"version": a.version, "reason": "  ", "deadline": "2017-13-40"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "请填写挂牌理由" in body and "督办期限格式不正确，应为 YYYY-MM-DD" in body
@@ -249,13 +335,17 @@ def test_listing_twice_or_a_signed_off_assignment_shows_the_services_message(off
     a = row()
     listed(office, a)
     before = changes()
-    response = client_for(office).post(f"/assignments/{a.pk}/supervise/",
-                                       {"version": a.version, "reason": "再次挂牌", "deadline": "2030-01-01"})
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/supervise/",
+        {"version": a.version, "reason": "再次挂牌", "deadline": "2030-01-01"},
+    )
     assert response.status_code == 400 and "该台账已在挂牌督办中" in response.content.decode()
     signed = row(17)
     Assignment.objects.filter(pk=signed.pk).update(status="signed_off")
-    response = client_for(office).post(f"/assignments/{signed.pk}/supervise/",
-                                       {"version": signed.version, "reason": "x", "deadline": "2030-01-01"})
+    response = client_for(office).post(
+        f"/assignments/{signed.pk}/supervise/",
+        {"version": signed.version, "reason": "x", "deadline": "2030-01-01"},
+    )
     assert response.status_code == 400 and "已销号的台账不能挂牌督办" in response.content.decode()
     assert changes() == before
 
@@ -263,21 +353,41 @@ def test_listing_twice_or_a_signed_off_assignment_shows_the_services_message(off
 def test_a_summons_with_missing_fields_or_another_units_task_is_refused(office):
     before = changes()
     client = client_for(office)
-    response = client.post("/supervision/summons/", {"unit": "", "held_on": "昨天", "attendees": "", "reason": ""})
+    response = client.post(
+        "/supervision/summons/", {"unit": "", "held_on": "昨天", "attendees": "", "reason": ""}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     for message in ["请选择被约谈单位", "约谈日期格式不正确", "请填写被约谈人", "请填写约谈事由"]:
         assert message in body, message
     assert response.context["open_form"] == "summons"  # the form stays open with the errors beside its fields
-    response = client.post("/supervision/summons/", {"unit": unit("晋中市").pk, "held_on": "2017-11-20",
-                                                     "attendees": "王某", "reason": "滞后", "assignments": "3, 9, 99"})
+    response = client.post(
+        "/supervision/summons/",
+        {
+            "unit": unit("晋中市").pk,
+            "held_on": "2017-11-20",
+            "attendees": "王某",
+            "reason": "滞后",
+            "assignments": "3, 9, 99",
+        },
+    )
     assert response.status_code == 400 and "晋中市没有任务9、99的台账" in response.content.decode()
-    response = client.post("/supervision/summons/", {"unit": unit("晋中市").pk, "held_on": "2017-11-20",
-                                                     "attendees": "王" * 301, "reason": "滞后", "assignments": "三"})
+    response = client.post(
+        "/supervision/summons/",
+        {
+            "unit": unit("晋中市").pk,
+            "held_on": "2017-11-20",
+            "attendees": "王" * 301,
+            "reason": "滞后",
+            "assignments": "三",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 400 and "任务序号应为数字" in body and "300" in body
-    response = client.post("/supervision/summons/", {"unit": "999999", "held_on": "2017-11-20", "attendees": "王某",
-                                                     "reason": "滞后"})
+    response = client.post(
+        "/supervision/summons/",
+        {"unit": "999999", "held_on": "2017-11-20", "attendees": "王某", "reason": "滞后"},
+    )
     assert response.status_code == 400 and "请从列表中选择被约谈单位" in response.content.decode()
     assert changes() == before
 
@@ -286,13 +396,24 @@ def test_a_case_is_refused_for_bad_input_and_concluded_only_with_a_conclusion(of
     case = referred(office)
     before = changes()
     client = client_for(office)
-    response = client.post("/supervision/cases/", {"unit": unit("晋中市").pk, "persons": "", "summary": "x",
-                                                   "referred_to": "", "referred_on": "", "assignment": "9"})
+    response = client.post(
+        "/supervision/cases/",
+        {
+            "unit": unit("晋中市").pk,
+            "persons": "",
+            "summary": "x",
+            "referred_to": "",
+            "referred_on": "",
+            "assignment": "9",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 400
     for message in ["请填写涉及人员", "请填写移交机关", "请填写移交日期", "晋中市没有任务9的台账"]:
         assert message in body, message
-    response = client.post(f"/supervision/cases/{case.pk}/status/", {"status": "concluded", "conclusion": " "})
+    response = client.post(
+        f"/supervision/cases/{case.pk}/status/", {"status": "concluded", "conclusion": " "}
+    )
     assert response.status_code == 400 and "办结须填写处理结果" in response.content.decode()
     assert response.context["cases"][0].status_form.errors  # shown beside the case's own form
     response = client.post(f"/supervision/cases/{case.pk}/status/", {"status": "referred"})
@@ -316,10 +437,13 @@ def test_a_leader_led_item_is_refused_without_a_name_or_twice(office):
 
 # --- where people work --------------------------------------------------------------------------------
 
+
 def test_the_page_counts_days_left_and_the_dashboard_counts_overdue_listings(office):
     day = today()
     listed(office, row(3), deadline=day + datetime.timedelta(days=5))
-    with override_settings(RECTIFY_TODAY=day - datetime.timedelta(days=10)):  # listed ten days ago: a deadline is never past when set
+    with override_settings(
+        RECTIFY_TODAY=day - datetime.timedelta(days=10)
+    ):  # listed ten days ago: a deadline is never past when set
         listed(office, row(17), deadline=day - datetime.timedelta(days=2))
         lifted = listed(office, row(25), deadline=day - datetime.timedelta(days=9))
     services.lift_listing(lifted.pk, actor=office, note="到位")
@@ -338,17 +462,31 @@ def fill(office, n):
         listing = listed(office, rows[i])
         if i % 2:
             services.lift_listing(listing.pk, actor=office, note="到位")
-        services.record_summons(actor=office, unit=rows[i].unit, held_on=datetime.date(2017, 11, 1 + i),
-                                attendees="王某", reason="滞后", assignments=rows[i:i + 2])
-        case = services.refer_case(actor=office, unit=rows[i].unit, persons=f"某{i}", summary="失职",
-                                   referred_on=datetime.date(2017, 11, 1 + i), assignment=rows[i])
+        services.record_summons(
+            actor=office,
+            unit=rows[i].unit,
+            held_on=datetime.date(2017, 11, 1 + i),
+            attendees="王某",
+            reason="滞后",
+            assignments=rows[i : i + 2],
+        )
+        case = services.refer_case(
+            actor=office,
+            unit=rows[i].unit,
+            persons=f"某{i}",
+            summary="失职",
+            referred_on=datetime.date(2017, 11, 1 + i),
+            assignment=rows[i],
+        )
         if i % 2:
             services.update_case(case.pk, actor=office, status="concluded", conclusion="处分")
         services.add_leader_item(actor=office, task=rows[i].task, leader_name=f"领导{i}")
 
 
 @pytest.mark.parametrize("n", [2, 6])
-def test_the_supervision_page_runs_a_fixed_number_of_queries(office, liaison, leader, n, django_assert_num_queries):
+def test_the_supervision_page_runs_a_fixed_number_of_queries(
+    office, liaison, leader, n, django_assert_num_queries
+):
     fill(office, n)
     # session, user, membership; active listings and recently lifted ones (each with its assignment's task
     # and unit and the people joined); summons with unit and recorder, then their assignments with tasks
@@ -362,7 +500,9 @@ def test_the_supervision_page_runs_a_fixed_number_of_queries(office, liaison, le
 
 
 @pytest.mark.parametrize("n", [2, 6])
-def test_the_ledger_badge_and_the_dashboard_figures_add_no_query_per_row(office, n, django_assert_num_queries):
+def test_the_ledger_badge_and_the_dashboard_figures_add_no_query_per_row(
+    office, n, django_assert_num_queries
+):
     fill(office, n)
     client = client_for(office)
     with django_assert_num_queries(8):  # as in test_web_queries: the badge is an EXISTS in the rows' query

@@ -41,13 +41,29 @@ def post(user, assignment, action, data, **extra):
 def test_it_files_a_report_with_measure_notes_and_evidence(liaison):
     a = row()
     client = client_for(liaison)
-    response = client.post(f"/assignments/{a.pk}/report/", {
-        "version": a.version, "week": "2017-W40", "text": "完成排查", "percent": "35", "measure_1": "已完成",
-        "evidence": [pdf("a.pdf"), pdf("b.pdf")]})
+    response = client.post(
+        f"/assignments/{a.pk}/report/",
+        {
+            "version": a.version,
+            "week": "2017-W40",
+            "text": "完成排查",
+            "percent": "35",
+            "measure_1": "已完成",
+            "evidence": [pdf("a.pdf"), pdf("b.pdf")],
+        },
+    )
     assert response.status_code == 302 and response["Location"] == f"/assignments/{a.pk}/"
     report = ProgressReport.objects.get(assignment=a)
-    assert (report.week, report.text, report.percent, report.measure_notes) == ("2017-W40", "完成排查", 35, {"1": "已完成"})
-    assert sorted(Evidence.objects.filter(report=report).values_list("original_name", flat=True)) == ["a.pdf", "b.pdf"]
+    assert (report.week, report.text, report.percent, report.measure_notes) == (
+        "2017-W40",
+        "完成排查",
+        35,
+        {"1": "已完成"},
+    )
+    assert sorted(Evidence.objects.filter(report=report).values_list("original_name", flat=True)) == [
+        "a.pdf",
+        "b.pdf",
+    ]
     a.refresh_from_db()
     assert a.status == Status.IN_PROGRESS and a.percent == 35
     assert AuditEntry.objects.filter(assignment=a, action="create_report").exists()
@@ -88,23 +104,33 @@ def test_it_refuses_a_bad_week_and_a_disguised_file(liaison):
 def test_it_refuses_a_stale_form_with_412(liaison):
     a = row()
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=5)
-    response = client_for(liaison).post(f"/assignments/{a.pk}/report/",
-                                        {"version": a.version, "week": "2017-W41", "text": "y", "percent": "6"})
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/report/",
+        {"version": a.version, "week": "2017-W41", "text": "y", "percent": "6"},
+    )
     assert response.status_code == 412
     assert "已被他人修改" in response.content.decode()
     assert a.reports.count() == 1
 
 
-@pytest.mark.parametrize("version, status, message", [
-    ("abc", 400, "页面已过期，请刷新后重试"),
-    ("1.5", 400, "页面已过期，请刷新后重试"),
-    ("9" * 40, 412, "台账已被他人修改"),  # a number, but not the row's: the service's stale-version answer
-])
+@pytest.mark.parametrize(
+    "version, status, message",
+    [
+        ("abc", 400, "页面已过期，请刷新后重试"),
+        ("1.5", 400, "页面已过期，请刷新后重试"),
+        (
+            "9" * 40,
+            412,
+            "台账已被他人修改",
+        ),  # a number, but not the row's: the service's stale-version answer
+    ],
+)
 def test_it_explains_a_tampered_hidden_version_on_the_page(liaison, version, status, message):
     a = row()
     audit_before = AuditEntry.objects.count()
-    response = client_for(liaison).post(f"/assignments/{a.pk}/report/",
-                                        {"version": version, "week": "2017-W41", "text": "y", "percent": "6"})
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/report/", {"version": version, "week": "2017-W41", "text": "y", "percent": "6"}
+    )
     assert response.status_code == status
     body = response.content.decode()
     assert message in body and "请刷新后重试" in body and '<div class="form-error" role="alert">' in body
@@ -170,12 +196,19 @@ def test_it_takes_an_extension_request_and_the_offices_decision(liaison, office)
     later = a.due_date + datetime.timedelta(days=90)
     early = post(liaison, a, "extension", {"new_due_date": a.due_date.isoformat(), "reason": "雨季"})
     assert early.status_code == 400 and "延期日期须晚于当前期限" in early.content.decode()
-    assert post(liaison, a, "extension", {"new_due_date": later.isoformat(), "reason": "雨季"}).status_code == 302
+    assert (
+        post(liaison, a, "extension", {"new_due_date": later.isoformat(), "reason": "雨季"}).status_code
+        == 302
+    )
     extension = a.extensions.get()
     queue = client_for(office).get("/queue/")
     assert [e.pk for e in queue.context["extensions"]] == [extension.pk]
-    response = post(office, a, "extension_decision",
-                    {"extension": extension.pk, "decision": "approve", "note": "同意", "next": "/queue/"})
+    response = post(
+        office,
+        a,
+        "extension_decision",
+        {"extension": extension.pk, "decision": "approve", "note": "同意", "next": "/queue/"},
+    )
     assert response.status_code == 302
     extension.refresh_from_db()
     a.refresh_from_db()
@@ -195,9 +228,13 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     review = a.reviews.get()
     assert client_for(office).get("/reviews/").context["pending"] == [review]
     a.refresh_from_db()
-    no_findings = post(office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": ""})
+    no_findings = post(
+        office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": ""}
+    )
     assert no_findings.status_code == 400 and "问题反弹须写明检查情况" in no_findings.content.decode()
-    relapsed = post(office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": "又有散煤"})
+    relapsed = post(
+        office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": "又有散煤"}
+    )
     assert relapsed.status_code == 302
     review.refresh_from_db()
     a.refresh_from_db()
@@ -206,8 +243,10 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
 
 def test_it_offers_each_role_only_its_own_forms(liaison, unit_leader, office, leader):
     a = row()
-    forms_for = {user.username: set(client_for(user).get(f"/assignments/{a.pk}/").context["forms"])
-                 for user in (liaison, unit_leader, office, leader)}
+    forms_for = {
+        user.username: set(client_for(user).get(f"/assignments/{a.pk}/").context["forms"])
+        for user in (liaison, unit_leader, office, leader)
+    }
     # the office may put an open assignment under listed supervision (挂牌督办) from here
     assert forms_for == {"alice": {"report", "extension"}, "bob": set(), "olga": {"supervise"}, "leo": set()}
     ledger.submit_report(a.pk, actor=liaison, week="2017-W40", text="x", percent=100)
@@ -218,13 +257,19 @@ def test_it_offers_each_role_only_its_own_forms(liaison, unit_leader, office, le
 
 def test_it_ignores_a_next_address_on_another_site(liaison):
     a = row()
-    response = post(liaison, a, "report", {"week": "2017-W40", "text": "x", "percent": "5", "next": "https://evil.example/"})
+    response = post(
+        liaison,
+        a,
+        "report",
+        {"week": "2017-W40", "text": "x", "percent": "5", "next": "https://evil.example/"},
+    )
     assert response["Location"] == f"/assignments/{a.pk}/"
 
 
 def hidden(page: str, name: str) -> str:
     """The value of the first hidden input called ``name`` on a page."""
     import re
+
     match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
     assert match, f"no hidden {name} on the page"
     return match.group(1)
@@ -232,13 +277,24 @@ def hidden(page: str, name: str) -> str:
 
 def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, office):
     a = row()
-    first = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    first = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+    )
     page = client_for(office).get("/queue/").content.decode()  # the office opens the queue ...
-    old_form = {"extension": hidden(page, "extension"), "version": hidden(page, "version"),
-                "decision": "approve", "note": "同意", "next": "/queue/"}
+    old_form = {
+        "extension": hidden(page, "extension"),
+        "version": hidden(page, "version"),
+        "decision": "approve",
+        "note": "同意",
+        "next": "/queue/",
+    }
     assert old_form["extension"] == str(first.pk)
-    ledger.decide_extension(first.pk, actor=office, approve=False, note="理由不足")  # ... someone else refuses it
-    newer = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2020, 12, 31), reason="再延")
+    ledger.decide_extension(
+        first.pk, actor=office, approve=False, note="理由不足"
+    )  # ... someone else refuses it
+    newer = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=datetime.date(2020, 12, 31), reason="再延"
+    )
     audit_before = AuditEntry.objects.count()
     response = client_for(office).post(f"/assignments/{a.pk}/extension_decision/", old_form)
     assert response.status_code == 412
@@ -250,21 +306,35 @@ def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, offi
     # the assignment page's form carries the pending request's id, and deciding it works
     page = client_for(office).get(f"/assignments/{a.pk}/").content.decode()
     assert hidden(page, "extension") == str(newer.pk)
-    assert post(office, a, "extension_decision", {"extension": newer.pk, "decision": "refuse"}).status_code == 302
+    assert (
+        post(office, a, "extension_decision", {"extension": newer.pk, "decision": "refuse"}).status_code
+        == 302
+    )
     newer.refresh_from_db()
     assert newer.status == ExtensionStatus.REFUSED
 
 
 def test_an_extension_decision_needs_the_pending_id_and_a_current_version(liaison, office, outsider):
     a = row()
-    extension = ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    extension = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+    )
     other = Assignment.objects.filter(unit__name="临汾市", due_date__isnull=False).first()
-    foreign = ledger.request_extension(other.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="雨季")
+    foreign = ledger.request_extension(
+        other.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+    )
     missing = post(office, a, "extension_decision", {"decision": "approve"})
     assert missing.status_code == 400 and "页面已过期，请刷新后重试" in missing.content.decode()
-    assert post(office, a, "extension_decision", {"extension": foreign.pk, "decision": "approve"}).status_code == 404
-    stale = post(office, a, "extension_decision", {"extension": extension.pk, "decision": "approve",
-                                                   "version": a.version - 1})
+    assert (
+        post(office, a, "extension_decision", {"extension": foreign.pk, "decision": "approve"}).status_code
+        == 404
+    )
+    stale = post(
+        office,
+        a,
+        "extension_decision",
+        {"extension": extension.pk, "decision": "approve", "version": a.version - 1},
+    )
     assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
     extension.refresh_from_db()
     foreign.refresh_from_db()
@@ -285,8 +355,12 @@ def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison
     a = signed_off(liaison, unit_leader, office)
     first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     page = client_for(office).get("/reviews/").content.decode()
-    old_form = {"review": hidden(page, "review"), "version": hidden(page, "version"), "outcome": "relapsed",
-                "findings": "又有散煤"}
+    old_form = {
+        "review": hidden(page, "review"),
+        "version": hidden(page, "version"),
+        "outcome": "relapsed",
+        "findings": "又有散煤",
+    }
     assert old_form["review"] == str(first.pk)
     ledger.record_review(first.pk, actor=office, outcome="holds")
     a.refresh_from_db()
@@ -304,7 +378,9 @@ def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison
 def test_a_review_outcome_from_a_stale_page_gets_412(liaison, unit_leader, office):
     a = signed_off(liaison, unit_leader, office)
     review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
-    stale = post(office, a, "review_outcome", {"review": review.pk, "outcome": "holds", "version": a.version - 1})
+    stale = post(
+        office, a, "review_outcome", {"review": review.pk, "outcome": "holds", "version": a.version - 1}
+    )
     assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
     assert post(office, a, "review_outcome", {"outcome": "holds"}).status_code == 400
     review.refresh_from_db()

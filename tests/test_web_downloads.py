@@ -42,7 +42,7 @@ def workbook(response):
 
 
 def rows(sheet):
-    return [row for row in sheet.iter_rows(min_row=2, values_only=True)]
+    return list(sheet.iter_rows(min_row=2, values_only=True))
 
 
 # The weekly workbook ---------------------------------------------------------------------------
@@ -59,11 +59,14 @@ def test_the_page_downloads_the_weekly_workbook_of_the_users_own_unit(liaison):
     assert len(rows(sheet)) == Assignment.objects.filter(unit__name="晋中市").count()
 
 
-@pytest.mark.parametrize("week, message", [
-    ("bad", "报送周“bad”格式不正确，应为如 2017-W36 的 ISO 周"),
-    ("2017-W54", "报送周“2017-W54”不存在：2017 年没有第 54 周"),
-    ("", "请填写报送周，如 2017-W36"),
-])
+@pytest.mark.parametrize(
+    "week, message",
+    [
+        ("bad", "报送周“bad”格式不正确，应为如 2017-W36 的 ISO 周"),
+        ("2017-W54", "报送周“2017-W54”不存在：2017 年没有第 54 周"),
+        ("", "请填写报送周，如 2017-W36"),
+    ],
+)
 def test_a_bad_week_is_a_chinese_form_error_on_a_page(office, week, message):
     response = client_for(office).get("/ledger/weekly.xlsx", {"week": week})
 
@@ -92,15 +95,19 @@ def test_the_desk_and_ledger_download_through_the_page(liaison, page):
 @contextmanager
 def on(day: str, hour: int = 10):
     moment = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.timezone.utc)):
+    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)):
         yield
 
 
 def sign_off(assignment, liaison, unit_leader, office, day: str):
     with on(day):
         ledger.submit_report(assignment.pk, actor=liaison, week="2017-W41", text="完成整改", percent=100)
-        ledger.request_signoff(assignment.pk, actor=liaison, summary="已完成",
-                               files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 x", content_type="application/pdf")])
+        ledger.request_signoff(
+            assignment.pk,
+            actor=liaison,
+            summary="已完成",
+            files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 x", content_type="application/pdf")],
+        )
         ledger.approve(assignment.pk, actor=unit_leader, opinion="属实")
         ledger.approve(assignment.pk, actor=office, opinion="同意销号")
 
@@ -135,7 +142,9 @@ def test_the_public_downloads_a_published_bulletins_workbook(bulletins):
 def test_the_public_workbook_names_nobody(bulletins):
     book = workbook(client_for().get("/public/bulletins/2017-10/xlsx/"))
 
-    text = "\n".join(str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row if value)
+    text = "\n".join(
+        str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row if value
+    )
     people = get_user_model().objects.values_list("username", "first_name")
     assert people and not [name for pair in people for name in pair if name and name in text]
     assert book.properties.creator == "整改台账"
@@ -148,8 +157,10 @@ def test_the_public_bulletin_page_leaves_out_tasks_kept_out_of_public_disclosure
     assert 'href="/public/bulletins/2017-10/xlsx/"' in body
 
 
-@pytest.mark.parametrize("url", ["/public/bulletins/2017-11/xlsx/", "/public/bulletins/2017-12/xlsx/",
-                                 "/public/bulletins/bad/xlsx/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/public/bulletins/2017-11/xlsx/", "/public/bulletins/2017-12/xlsx/", "/public/bulletins/bad/xlsx/"],
+)
 def test_a_draft_or_missing_bulletin_is_not_public(bulletins, url):
     assert client_for().get(url).status_code == 404
 
@@ -185,7 +196,9 @@ def test_the_offices_bulletin_messages_link_the_workbook(bulletins, office, liai
     assert Notification.objects.filter(user=office, kind="bulletin", period="2017-11").exists()
     body = client_for(office).get("/inbox/").content.decode()
     assert 'href="/bulletins/2017-11/xlsx/"' in body and 'href="/bulletins/2017-10/xlsx/"' in body
-    Notification.objects.create(user=liaison, kind="bulletin", job="x", period="2017-10", subject="月通报", body="正文")
+    Notification.objects.create(
+        user=liaison, kind="bulletin", job="x", period="2017-10", subject="月通报", body="正文"
+    )
     assert "/bulletins/2017-10/xlsx/" not in client_for(liaison).get("/inbox/").content.decode()
 
 
@@ -197,8 +210,11 @@ def count_queries(client, url):
 
 
 def test_the_bulletin_downloads_run_a_fixed_number_of_queries(bulletins, office):
-    urls = {"/public/bulletins/2017-10/xlsx/": client_for(), "/public/bulletins/2017-10/": client_for(),
-            "/bulletins/2017-10/xlsx/": client_for(office)}
+    urls = {
+        "/public/bulletins/2017-10/xlsx/": client_for(),
+        "/public/bulletins/2017-10/": client_for(),
+        "/bulletins/2017-10/xlsx/": client_for(office),
+    }
     few = {url: count_queries(client, url) for url, client in urls.items()}
     bulletin = Bulletin.objects.get(month="2017-10")
     many = [{"task_number": n, "unit": "晋中市", "at": "2017-10-20"} for n in range(1, 61)]

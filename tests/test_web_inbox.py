@@ -9,16 +9,51 @@ from web.dispatch_models import bulletin_model, notification_model
 pytestmark = pytest.mark.django_db
 
 BULLETIN_DATA = {
-    "month": "2017-10", "start": "2017-10-01", "end": "2017-10-31",
+    "month": "2017-10",
+    "start": "2017-10-01",
+    "end": "2017-10-31",
     "totals": {"total": 215, "signed_off": 12, "on_track": 150, "overdue": 50, "reopened": 3},
-    "by_category": [{"number": 1, "title": "关于环境保护工作推进落实方面的问题", "total": 72, "signed_off": 5,
-                     "on_track": 50, "overdue": 16, "reopened": 1}],
-    "by_unit": [{"unit": "晋中市", "kind": "city", "total": 19, "signed_off": 4, "on_track": 10, "overdue": 5,
-                 "reopened": 0, "on_time_rate": 0.75, "rank": 1},
-                {"unit": "临汾市", "kind": "city", "total": 18, "signed_off": 0, "on_track": 12, "overdue": 6,
-                 "reopened": 0, "on_time_rate": None, "rank": 2}],
-    "overdue": [], "missed_reports": [], "newly_signed_off": [], "newly_reopened": [],
-    "previous": None, "change": None,
+    "by_category": [
+        {
+            "number": 1,
+            "title": "关于环境保护工作推进落实方面的问题",
+            "total": 72,
+            "signed_off": 5,
+            "on_track": 50,
+            "overdue": 16,
+            "reopened": 1,
+        }
+    ],
+    "by_unit": [
+        {
+            "unit": "晋中市",
+            "kind": "city",
+            "total": 19,
+            "signed_off": 4,
+            "on_track": 10,
+            "overdue": 5,
+            "reopened": 0,
+            "on_time_rate": 0.75,
+            "rank": 1,
+        },
+        {
+            "unit": "临汾市",
+            "kind": "city",
+            "total": 18,
+            "signed_off": 0,
+            "on_track": 12,
+            "overdue": 6,
+            "reopened": 0,
+            "on_time_rate": None,
+            "rank": 2,
+        },
+    ],
+    "overdue": [],
+    "missed_reports": [],
+    "newly_signed_off": [],
+    "newly_reopened": [],
+    "previous": None,
+    "change": None,
 }
 
 
@@ -31,14 +66,22 @@ def client_for(user=None):
 
 def notify(user, subject, *, kind="weekly_dispatch", period="2017-W40", read=False):
     return notification_model().objects.create(
-        user=user, kind=kind, job=kind, period=period, subject=subject, body=f"{subject}的正文",
+        user=user,
+        kind=kind,
+        job=kind,
+        period=period,
+        subject=subject,
+        body=f"{subject}的正文",
         read_at=timezone.now() if read else None,
     )
 
 
 def bulletin(month, status):
     return bulletin_model().objects.create(
-        month=month, status=status, data={**BULLETIN_DATA, "month": month}, html="<p>通报</p>",
+        month=month,
+        status=status,
+        data={**BULLETIN_DATA, "month": month},
+        html="<p>通报</p>",
         published_at=timezone.now() if status == "published" else None,
     )
 
@@ -104,7 +147,11 @@ def test_it_shows_only_published_bulletins_to_the_public(plan):
 
 def test_a_path_in_a_message_is_a_link_and_the_rest_stays_text(liaison):
     notification_model().objects.create(
-        user=liaison, kind="weekly_dispatch", job="weekly_dispatch", period="2017-W48", subject="第48周调度",
+        user=liaison,
+        kind="weekly_dispatch",
+        job="weekly_dispatch",
+        period="2017-W48",
+        subject="第48周调度",
         body="本周周报表（Excel）：/ledger/weekly.xlsx?week=2017-W48&unit=3\n/desk/\n<b>加粗</b> 完成 1/2",
     )
     body = client_for(liaison).get("/inbox/").content.decode()

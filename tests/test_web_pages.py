@@ -12,7 +12,17 @@ from tasks.weeks import today, week_of
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4 evidence"
-PRIVATE_PAGES = ["/", "/dashboard/", "/ledger/", "/desk/", "/queue/", "/reviews/", "/inbox/", "/tasks/1/", "/password/"]
+PRIVATE_PAGES = [
+    "/",
+    "/dashboard/",
+    "/ledger/",
+    "/desk/",
+    "/queue/",
+    "/reviews/",
+    "/inbox/",
+    "/tasks/1/",
+    "/password/",
+]
 
 
 def client_for(user=None):
@@ -41,7 +51,9 @@ def test_it_logs_in_with_a_password_and_lands_by_role(liaison, unit_leader, offi
     expected = {"alice": "/desk/", "bob": "/queue/", "olga": "/dashboard/", "leo": "/dashboard/"}
     for username, landing in expected.items():
         client = Client()
-        response = client.post("/login/", {"username": username, "password": "correct-horse-battery"}, follow=True)
+        response = client.post(
+            "/login/", {"username": username, "password": "correct-horse-battery"}, follow=True
+        )
         assert response.redirect_chain[-1][0] == landing, username
         assert response.status_code == 200
 
@@ -60,8 +72,14 @@ def test_it_logs_out_with_a_post(liaison):
 
 def test_it_changes_the_password(liaison):
     client = client_for(liaison)
-    response = client.post("/password/", {"old_password": "correct-horse-battery", "new_password1": "a-much-longer-secret-9",
-                                          "new_password2": "a-much-longer-secret-9"})
+    response = client.post(
+        "/password/",
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "a-much-longer-secret-9",
+            "new_password2": "a-much-longer-secret-9",
+        },
+    )
     assert response.status_code == 302
     liaison.refresh_from_db()
     assert liaison.check_password("a-much-longer-secret-9")
@@ -101,14 +119,18 @@ def test_it_refuses_another_units_assignment_with_a_404(liaison, outsider):
     response = client_for(liaison).get(f"/assignments/{other.pk}/")
     assert response.status_code == 404
     assert "无权查看" in response.content.decode()
-    post = client_for(liaison).post(f"/assignments/{other.pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5})
+    post = client_for(liaison).post(
+        f"/assignments/{other.pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5}
+    )
     assert post.status_code == 404
     assert not other.reports.exists()
 
 
 def test_it_serves_evidence_only_to_those_who_see_its_assignment(liaison, outsider, office):
     mine = assignment(17, "晋中市")
-    report = ledger.submit_report(mine.pk, actor=liaison, week="2017-W40", text="推进", percent=10, files=[pdf()])
+    report = ledger.submit_report(
+        mine.pk, actor=liaison, week="2017-W40", text="推进", percent=10, files=[pdf()]
+    )
     item = report.evidence.get()
     response = client_for(office).get(f"/evidence/{item.pk}/")
     assert response.status_code == 200
@@ -127,10 +149,21 @@ def test_it_hides_the_task_pages_other_units_from_a_liaison(liaison, office):
 
 def test_it_shows_the_task_with_measures_officials_and_a_timeline(liaison, office):
     row = assignment(17, "晋中市")
-    ledger.submit_report(row.pk, actor=liaison, week="2017-W40", text="完成第一批整治", percent=40,
-                         measure_notes={"1": "已排查"}, files=[pdf("排查清单.pdf")])
-    ledger.request_extension(row.pk, actor=liaison, new_due_date=row.due_date.replace(year=row.due_date.year + 1),
-                             reason="冬季停工")
+    ledger.submit_report(
+        row.pk,
+        actor=liaison,
+        week="2017-W40",
+        text="完成第一批整治",
+        percent=40,
+        measure_notes={"1": "已排查"},
+        files=[pdf("排查清单.pdf")],
+    )
+    ledger.request_extension(
+        row.pk,
+        actor=liaison,
+        new_due_date=row.due_date.replace(year=row.due_date.year + 1),
+        reason="冬季停工",
+    )
     body = client_for(office).get(f"/tasks/{row.task_id}/").content.decode()
     task = row.task
     assert task.problem[:20] in body and task.goal[:20] in body
@@ -156,7 +189,10 @@ def test_it_filters_the_ledger_by_each_field(office, liaison):
     assert count("category=1") == Assignment.objects.filter(task__category__number=1).count()
     unit_id = row.unit_id
     assert count(f"unit={unit_id}") == Assignment.objects.filter(unit_id=unit_id).count()
-    assert count("deadline_kind=immediate_ongoing") == Assignment.objects.filter(task__deadline_kind="immediate_ongoing").count()
+    assert (
+        count("deadline_kind=immediate_ongoing")
+        == Assignment.objects.filter(task__deadline_kind="immediate_ongoing").count()
+    )
     assert count("level=red") + count("level=yellow") + count("level=green") == total
     assert count("overdue=on") == count("level=red")
     assert count("q=晋中市") >= Assignment.objects.filter(unit__name="晋中市").count()
@@ -180,7 +216,7 @@ def test_it_pages_the_ledger_and_keeps_the_filters_in_the_links(office):
     assert len(page.object_list) == 50 and page.has_next()
     assert "status=not_started&amp;page=2" in response.content.decode()
     second = client_for(office).get("/ledger/?status=not_started&page=2").context["page"]
-    assert not set(a.pk for a in page.object_list) & set(a.pk for a in second.object_list)
+    assert not {a.pk for a in page.object_list} & {a.pk for a in second.object_list}
 
 
 def test_it_refuses_a_bad_filter_in_chinese_and_lists_nothing(office):
@@ -213,7 +249,9 @@ def test_it_shows_the_dashboard_figures(office, liaison, unit_leader):
     totals = context["totals"]
     assert totals["total"] == Assignment.objects.count()
     assert totals["signed_off"] == 1
-    assert totals["signed_off"] + totals["on_track"] + totals["overdue"] + totals["reopened"] == totals["total"]
+    assert (
+        totals["signed_off"] + totals["on_track"] + totals["overdue"] + totals["reopened"] == totals["total"]
+    )
     assert sum(r["total"] for r in context["by_category"]) == totals["total"]
     jinzhong = next(r for r in context["by_unit"] if r["name"] == "晋中市")
     assert jinzhong["signed_off"] == 1
@@ -226,15 +264,31 @@ def test_it_hides_internal_notes_evidence_and_names_from_the_public(liaison, uni
     liaison.first_name = "王联络"
     liaison.save()
     row = assignment(17, "晋中市")
-    ledger.submit_report(row.pk, actor=liaison, week="2017-W40", text="内部进展说明", percent=60,
-                         measure_notes={"1": "内部措施备注"}, files=[pdf("内部佐证.pdf")])
+    ledger.submit_report(
+        row.pk,
+        actor=liaison,
+        week="2017-W40",
+        text="内部进展说明",
+        percent=60,
+        measure_notes={"1": "内部措施备注"},
+        files=[pdf("内部佐证.pdf")],
+    )
     ledger.request_signoff(row.pk, actor=liaison, summary="内部销号说明", files=[pdf("销号佐证.pdf")])
     ledger.reject(row.pk, actor=unit_leader, reason="内部退回理由")
     response = client_for().get("/public/")
     assert response.status_code == 200
     body = response.content.decode()
-    for secret in ["内部进展说明", "内部措施备注", "内部佐证.pdf", "销号佐证.pdf", "内部销号说明", "内部退回理由",
-                   "王联络", "alice", "/evidence/"]:
+    for secret in [
+        "内部进展说明",
+        "内部措施备注",
+        "内部佐证.pdf",
+        "销号佐证.pdf",
+        "内部销号说明",
+        "内部退回理由",
+        "王联络",
+        "alice",
+        "/evidence/",
+    ]:
         assert secret not in body, secret
     assert row.task.problem[:20] in body
     assert "晋中市 · 整改中 60%" in body
@@ -243,7 +297,9 @@ def test_it_hides_internal_notes_evidence_and_names_from_the_public(liaison, uni
 def test_it_explains_a_failed_csrf_check_in_chinese(liaison):
     client = Client(enforce_csrf_checks=True)
     client.force_login(liaison)
-    response = client.post(f"/assignments/{assignment(17, '晋中市').pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5})
+    response = client.post(
+        f"/assignments/{assignment(17, '晋中市').pk}/report/", {"week": "2017-W40", "text": "x", "percent": 5}
+    )
     assert response.status_code == 403
     assert "页面已过期" in response.content.decode()
 
@@ -267,7 +323,10 @@ def test_it_links_each_unit_without_a_report_to_its_own_ledger_rows(office):
 
 
 def test_the_charts_running_total_is_what_is_signed_off_now(office, liaison, unit_leader):
-    first, second = assignment(17, "晋中市"), Assignment.objects.filter(unit__name="晋中市").exclude(task__number=17).first()
+    first, second = (
+        assignment(17, "晋中市"),
+        Assignment.objects.filter(unit__name="晋中市").exclude(task__number=17).first(),
+    )
     for row in (first, second):
         sign_off(row, liaison, unit_leader, office)
     review = ledger.schedule_review(first.pk, actor=office, scheduled_for=today())

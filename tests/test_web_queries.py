@@ -34,7 +34,11 @@ def busy(liaison, unit_leader, office, outsider):
 
 def keep_only(active, extra: int = 2):
     """Delete every assignment but the active ones and ``extra`` more: the 'few rows' case."""
-    spare = Assignment.objects.exclude(pk__in=[a.pk for a in active]).order_by("pk").values_list("pk", flat=True)[:extra]
+    spare = (
+        Assignment.objects.exclude(pk__in=[a.pk for a in active])
+        .order_by("pk")
+        .values_list("pk", flat=True)[:extra]
+    )
     Assignment.objects.exclude(pk__in=[a.pk for a in active] + list(spare)).delete()
 
 
@@ -62,11 +66,19 @@ PAGES = {
 
 def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
     users = {name: request.getfixturevalue(name) for name in PAGES}
-    many = {(name, url): count_queries(client_for(users[name]), url)[0] for name, urls in PAGES.items() for url in urls}
+    many = {
+        (name, url): count_queries(client_for(users[name]), url)[0]
+        for name, urls in PAGES.items()
+        for url in urls
+    }
     assert Assignment.objects.count() > 200
     keep_only(busy)
     assert Assignment.objects.count() == len(busy) + 2
-    few = {(name, url): count_queries(client_for(users[name]), url)[0] for name, urls in PAGES.items() for url in urls}
+    few = {
+        (name, url): count_queries(client_for(users[name]), url)[0]
+        for name, urls in PAGES.items()
+        for url in urls
+    }
     assert few == many
 
 
@@ -95,7 +107,9 @@ def test_it_shows_the_task_page_in_a_fixed_number_of_queries(office, busy):
     (A task without any report saves the two evidence prefetches: Django skips a prefetch with no rows.)
     """
     client = client_for(office)
-    counts = {task_id: count_queries(client, f"/tasks/{task_id}/")[0] for task_id in {a.task_id for a in busy}}
+    counts = {
+        task_id: count_queries(client, f"/tasks/{task_id}/")[0] for task_id in {a.task_id for a in busy}
+    }
     units = {task_id: Assignment.objects.filter(task_id=task_id).count() for task_id in counts}
     assert min(units.values()) == 1 and max(units.values()) > 5
     assert len(set(counts.values())) == 1, counts

@@ -70,8 +70,13 @@ def by_category(assignments, today) -> list[dict]:
         .order_by("task__category__number")
     )
     return [
-        _with_share({**row, "name": f"{row['task__category__number']}. {row['task__category__title']}",
-                     "query": f"category={row['task__category__number']}"})
+        _with_share(
+            {
+                **row,
+                "name": f"{row['task__category__number']}. {row['task__category__title']}",
+                "query": f"category={row['task__category__number']}",
+            }
+        )
         for row in rows
     ]
 
@@ -82,7 +87,9 @@ def by_unit(assignments, today) -> list[dict]:
         .annotate(**bucket_counts(today))
         .order_by("unit__kind", "unit__name")
     )
-    return [_with_share({**row, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}) for row in rows]
+    return [
+        _with_share({**row, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}) for row in rows
+    ]
 
 
 def level_counts(assignments, today) -> dict:
@@ -154,16 +161,27 @@ class Chart:
         width = max(min(step * 0.6, 18), 2)
         base = self.height - self.pad
         return [
-            {"x": round(self._x(i) - width / 2, 1), "y": self._y(n), "w": round(width, 1), "h": round(base - self._y(n), 1),
-             "week": week, "n": n}
-            for i, (week, n) in enumerate(zip(self.weeks, self.counts, strict=True)) if n
+            {
+                "x": round(self._x(i) - width / 2, 1),
+                "y": self._y(n),
+                "w": round(width, 1),
+                "h": round(base - self._y(n), 1),
+                "week": week,
+                "n": n,
+            }
+            for i, (week, n) in enumerate(zip(self.weeks, self.counts, strict=True))
+            if n
         ]
 
     @property
     def ticks(self) -> list[dict]:
         """About six labelled weeks along the x axis, and the first and last."""
         every = max(len(self.weeks) // 6, 1)
-        return [{"x": self._x(i), "label": w} for i, w in enumerate(self.weeks) if i % every == 0 or i == len(self.weeks) - 1]
+        return [
+            {"x": self._x(i), "label": w}
+            for i, w in enumerate(self.weeks)
+            if i % every == 0 or i == len(self.weeks) - 1
+        ]
 
     @property
     def axis_y(self) -> int:
@@ -185,9 +203,7 @@ def signoff_chart(assignments, today) -> Chart:
     One query over the assignments' ``signed_off_at``: a sign-off later reopened by a relapse is not
     counted, so the last point of the running total is the headline's 已销号.
     """
-    times = (
-        assignments.filter(SIGNED_OFF).order_by("signed_off_at").values_list("signed_off_at", flat=True)
-    )
+    times = assignments.filter(SIGNED_OFF).order_by("signed_off_at").values_list("signed_off_at", flat=True)
     per_week: dict[str, int] = {}
     first = None
     for at in times:

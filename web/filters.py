@@ -17,7 +17,10 @@ LEVEL_RANK = Case(
 
 SORTS = {
     "task": ("任务序号", ["task__number", "unit__name"]),
-    "urgency": ("紧急程度", [LEVEL_RANK, F("effective_due").asc(nulls_last=True), "task__number", "unit__name"]),
+    "urgency": (
+        "紧急程度",
+        [LEVEL_RANK, F("effective_due").asc(nulls_last=True), "task__number", "unit__name"],
+    ),
     "due": ("期限由近到远", [F("effective_due").asc(nulls_last=True), "task__number", "unit__name"]),
     "-due": ("期限由远到近", [F("effective_due").desc(nulls_last=True), "task__number", "unit__name"]),
     "unit": ("责任单位", ["unit__name", "task__number"]),
@@ -33,15 +36,23 @@ def by_urgency(assignments):
 
 
 class LedgerFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "问题、目标、措施、单位、责任人"}))
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "问题、目标、措施、单位、责任人"}),
+    )
     category = forms.TypedChoiceField(label="问题类别", required=False, coerce=int, empty_value=None)
-    unit = forms.ModelChoiceField(label="责任单位", required=False, queryset=Unit.objects.none(), empty_label="全部")
+    unit = forms.ModelChoiceField(
+        label="责任单位", required=False, queryset=Unit.objects.none(), empty_label="全部"
+    )
     status = forms.ChoiceField(label="状态", required=False, choices=BLANK + Status.choices)
     level = forms.ChoiceField(label="预警等级", required=False, choices=BLANK + Level.choices)
     deadline_kind = forms.ChoiceField(label="时限类型", required=False, choices=BLANK + DeadlineKind.choices)
     overdue = forms.BooleanField(label="只看逾期", required=False)
-    sort = forms.ChoiceField(label="排序", required=False, choices=[(k, label) for k, (label, _) in SORTS.items()])
+    sort = forms.ChoiceField(
+        label="排序", required=False, choices=[(k, label) for k, (label, _) in SORTS.items()]
+    )
 
     def __init__(self, data, *, show_units: bool):
         super().__init__(data)
@@ -49,7 +60,9 @@ class LedgerFilterForm(forms.Form):
             (c.number, f"{c.number}. {c.title}") for c in Category.objects.order_by("number")
         ]
         if show_units:
-            self.fields["unit"].queryset = Unit.objects.filter(assignments__isnull=False).distinct().order_by("kind", "name")
+            self.fields["unit"].queryset = (
+                Unit.objects.filter(assignments__isnull=False).distinct().order_by("kind", "name")
+            )
         else:
             del self.fields["unit"]
 
@@ -63,7 +76,11 @@ class LedgerFilterForm(forms.Form):
             assignments = assignments.filter(task__category__number=data["category"])
         if data.get("unit"):
             assignments = assignments.filter(unit=data["unit"])
-        for field, lookup in (("status", "status"), ("level", "level"), ("deadline_kind", "task__deadline_kind")):
+        for field, lookup in (
+            ("status", "status"),
+            ("level", "level"),
+            ("deadline_kind", "task__deadline_kind"),
+        ):
             if data.get(field):
                 assignments = assignments.filter(**{lookup: data[field]})
         if data.get("overdue"):

@@ -64,7 +64,7 @@ class VersionedForm(ServiceErrorForm):
         # neither see nor fix: a bad one (a tampered or mangled page) is said at the top of the form
         # instead of next to an invisible input.
         hidden = [name for name, field in self.fields.items() if isinstance(field.widget, forms.HiddenInput)]
-        if any([self._errors.pop(name, None) for name in hidden]):
+        if any([self._errors.pop(name, None) for name in hidden]):  # noqa: C419 - pop every one, not the first
             self.add_error(None, STALE_PAGE)
         return super().clean()
 
@@ -72,9 +72,12 @@ class VersionedForm(ServiceErrorForm):
 class WeeklyExcelForm(forms.Form):
     """The week of the weekly workbook a page downloads; a bad week is a form error, not an API page."""
 
-    week = forms.CharField(label="报送周", help_text="ISO 周，如 2017-W36",
-                           widget=forms.TextInput(attrs={"size": 9, "style": "width: 7em"}),
-                           error_messages={"required": "请填写报送周，如 2017-W36"})
+    week = forms.CharField(
+        label="报送周",
+        help_text="ISO 周，如 2017-W36",
+        widget=forms.TextInput(attrs={"size": 9, "style": "width: 7em"}),
+        error_messages={"required": "请填写报送周，如 2017-W36"},
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "excel-%s")
@@ -96,7 +99,9 @@ class ReportForm(VersionedForm):
     percent = forms.IntegerField(
         label="完成比例（%）", widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"})
     )
-    evidence = MultipleFileField(label="佐证材料", required=False, help_text="可多选；pdf、图片、Office 文档或 zip")
+    evidence = MultipleFileField(
+        label="佐证材料", required=False, help_text="可多选；pdf、图片、Office 文档或 zip"
+    )
     aliases = {"measure_notes": None}
 
     def __init__(self, *args, measures=(), **kwargs):
@@ -106,7 +111,9 @@ class ReportForm(VersionedForm):
         for measure in measures:
             name = f"measure_{measure.number}"
             self.fields[name] = forms.CharField(
-                label=f"措施{measure.number}进展", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                label=f"措施{measure.number}进展",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
                 help_text=measure.text[:80] + ("…" if len(measure.text) > 80 else ""),
             )
             self.measure_fields.append(name)
@@ -132,10 +139,12 @@ class ExtensionForm(VersionedForm):
 
 class CheckForm(VersionedForm):
     id_prefix = "check"
-    decision = forms.ChoiceField(label="审核结论", choices=[("approve", "通过"), ("reject", "退回")],
-                                 widget=forms.RadioSelect)
-    opinion = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                              help_text="退回时必填")
+    decision = forms.ChoiceField(
+        label="审核结论", choices=[("approve", "通过"), ("reject", "退回")], widget=forms.RadioSelect
+    )
+    opinion = forms.CharField(
+        label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="退回时必填"
+    )
     aliases = {"reason": "opinion"}
 
 
@@ -150,11 +159,16 @@ class ReviewOutcomeForm(VersionedForm):
     id_prefix = "outcome"
     review = forms.IntegerField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
-        label="回头看结论", widget=forms.RadioSelect,
-        choices=[(ReviewOutcome.HOLDS.value, ReviewOutcome.HOLDS.label), (ReviewOutcome.RELAPSED.value, ReviewOutcome.RELAPSED.label)],
+        label="回头看结论",
+        widget=forms.RadioSelect,
+        choices=[
+            (ReviewOutcome.HOLDS.value, ReviewOutcome.HOLDS.label),
+            (ReviewOutcome.RELAPSED.value, ReviewOutcome.RELAPSED.label),
+        ],
     )
-    findings = forms.CharField(label="检查情况", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                               help_text="问题反弹时必填")
+    findings = forms.CharField(
+        label="检查情况", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="问题反弹时必填"
+    )
 
 
 class ExtensionDecisionForm(VersionedForm):
@@ -162,27 +176,33 @@ class ExtensionDecisionForm(VersionedForm):
 
     id_prefix = "decision"
     extension = forms.IntegerField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")],
-                                 widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")], widget=forms.RadioSelect
+    )
     note = forms.CharField(label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 # 督办问责: the office's forms for accountability/services.py. The services check the role, the texts
 # and the states; these forms read dates, lengths, the unit and the task numbers that name its assignments.
 
+
 def _required(label: str, verb: str = "填写") -> dict:
     return {"required": f"请{verb}{label}", "invalid": f"{label}格式不正确，应为 YYYY-MM-DD"}
 
 
 def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), error_messages=_required(label))
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}), error_messages=_required(label)
+    )
 
 
 class SuperviseForm(VersionedForm):
     """挂牌督办, on the assignment page."""
 
     id_prefix = "supervise"
-    reason = forms.CharField(label="挂牌理由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("挂牌理由"))
+    reason = forms.CharField(
+        label="挂牌理由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("挂牌理由")
+    )
     deadline = _date_field("督办期限")
 
 
@@ -190,8 +210,12 @@ class LiftForm(VersionedForm):
     """摘牌, on the assignment page and on each row of the 督办问责 page."""
 
     id_prefix = "lift"
-    note = forms.CharField(label="摘牌说明", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="整改到位情况或摘牌依据")
+    note = forms.CharField(
+        label="摘牌说明",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="整改到位情况或摘牌依据",
+    )
 
 
 class UnitForm(ServiceErrorForm):
@@ -203,14 +227,19 @@ class UnitForm(ServiceErrorForm):
         kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
         super().__init__(*args, **kwargs)
         self.units = {str(unit.pk): unit for unit in units}
-        self.fields["unit"].choices = [("", "请选择")] + [(key, unit.name) for key, unit in self.units.items()]
+        self.fields["unit"].choices = [("", "请选择")] + [
+            (key, unit.name) for key, unit in self.units.items()
+        ]
 
     def clean_unit(self):
         return self.units[self.cleaned_data["unit"]]
 
     def assignments_of(self, unit, numbers: list[int], field: str) -> list:
         """The unit's assignments of these task numbers; a number without one is an error on ``field``."""
-        found = {a.task.number: a for a in Assignment.objects.filter(unit=unit, task__number__in=numbers).select_related("task")}
+        found = {
+            a.task.number: a
+            for a in Assignment.objects.filter(unit=unit, task__number__in=numbers).select_related("task")
+        }
         missing = [n for n in numbers if n not in found]
         if missing:
             self.add_error(field, f"{unit.name}没有任务{'、'.join(map(str, missing))}的台账")
@@ -225,15 +254,27 @@ class SummonsForm(UnitForm):
     """约谈: the unit summoned, when, who, why, what is required, and optionally its assignments concerned."""
 
     id_prefix = "summons"
-    unit = forms.ChoiceField(label="被约谈单位", error_messages={**_required("被约谈单位", "选择"),
-                                                               "invalid_choice": "请从列表中选择被约谈单位"})
+    unit = forms.ChoiceField(
+        label="被约谈单位",
+        error_messages={**_required("被约谈单位", "选择"), "invalid_choice": "请从列表中选择被约谈单位"},
+    )
     held_on = _date_field("约谈日期")
-    attendees = forms.CharField(label="被约谈人", max_length=300, help_text="姓名与职务，如实记录",
-                                error_messages=_required("被约谈人"))
-    reason = forms.CharField(label="约谈事由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("约谈事由"))
+    attendees = forms.CharField(
+        label="被约谈人",
+        max_length=300,
+        help_text="姓名与职务，如实记录",
+        error_messages=_required("被约谈人"),
+    )
+    reason = forms.CharField(
+        label="约谈事由", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("约谈事由")
+    )
     requirements = forms.CharField(label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    assignments = forms.CharField(label="涉及任务", required=False, max_length=200,
-                                  help_text="该单位台账的任务序号，以逗号或空格分隔，如 3, 17；可不填")
+    assignments = forms.CharField(
+        label="涉及任务",
+        required=False,
+        max_length=200,
+        help_text="该单位台账的任务序号，以逗号或空格分隔，如 3, 17；可不填",
+    )
 
     def clean_assignments(self):
         text = self.cleaned_data["assignments"].strip()
@@ -253,16 +294,32 @@ class CaseForm(UnitForm):
     """责任追究移交: the unit, the persons, the facts, to whom and when, and optionally the assignment concerned."""
 
     id_prefix = "case"
-    unit = forms.ChoiceField(label="涉及单位", error_messages={**_required("涉及单位", "选择"),
-                                                             "invalid_choice": "请从列表中选择涉及单位"})
-    persons = forms.CharField(label="涉及人员", max_length=300, help_text="姓名与职务", error_messages=_required("涉及人员"))
-    summary = forms.CharField(label="问题线索", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("问题线索"))
-    referred_to = forms.CharField(label="移交机关", max_length=100, initial="省纪委监委", error_messages=_required("移交机关"))
+    unit = forms.ChoiceField(
+        label="涉及单位",
+        error_messages={**_required("涉及单位", "选择"), "invalid_choice": "请从列表中选择涉及单位"},
+    )
+    persons = forms.CharField(
+        label="涉及人员", max_length=300, help_text="姓名与职务", error_messages=_required("涉及人员")
+    )
+    summary = forms.CharField(
+        label="问题线索", widget=forms.Textarea(attrs={"rows": 3}), error_messages=_required("问题线索")
+    )
+    referred_to = forms.CharField(
+        label="移交机关", max_length=100, initial="省纪委监委", error_messages=_required("移交机关")
+    )
     referred_on = _date_field("移交日期")
-    assignment = forms.IntegerField(label="涉及任务", required=False, min_value=1, max_value=9999,
-                                    help_text="该单位台账的任务序号；可不填",
-                                    error_messages={"invalid": "任务序号应为数字", "min_value": "任务序号应为正整数",
-                                                    "max_value": "任务序号过大"})
+    assignment = forms.IntegerField(
+        label="涉及任务",
+        required=False,
+        min_value=1,
+        max_value=9999,
+        help_text="该单位台账的任务序号；可不填",
+        error_messages={
+            "invalid": "任务序号应为数字",
+            "min_value": "任务序号应为正整数",
+            "max_value": "任务序号过大",
+        },
+    )
 
     def clean(self):
         data = super().clean()
@@ -277,22 +334,30 @@ class CaseForm(UnitForm):
 class CaseStatusForm(ServiceErrorForm):
     """A case's next status and conclusion; the service enforces referred -> investigating -> concluded."""
 
-    status = forms.ChoiceField(label="办理状态", choices=CaseStatus.choices,
-                               error_messages={"required": "请选择办理状态", "invalid_choice": "请从列表中选择办理状态"})
-    conclusion = forms.CharField(label="处理结果", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                 help_text="办结时必填")
+    status = forms.ChoiceField(
+        label="办理状态",
+        choices=CaseStatus.choices,
+        error_messages={"required": "请选择办理状态", "invalid_choice": "请从列表中选择办理状态"},
+    )
+    conclusion = forms.CharField(
+        label="处理结果", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="办结时必填"
+    )
 
     def __init__(self, *args, case=None, **kwargs):
         kwargs.setdefault("auto_id", f"case{case.pk}-%s" if case else "case-status-%s")
         super().__init__(*args, **kwargs)
         if case is not None:  # only the statuses the case may move to
-            self.fields["status"].choices = [(s.value, s.label) for s in CaseStatus if s in CASE_FLOW[case.status]]
+            self.fields["status"].choices = [
+                (s.value, s.label) for s in CaseStatus if s in CASE_FLOW[case.status]
+            ]
 
 
 class LeaderItemForm(ServiceErrorForm):
     """领导领办, on the task page."""
 
-    leader_name = forms.CharField(label="领办领导", max_length=50, help_text="姓名", error_messages=_required("领办领导"))
+    leader_name = forms.CharField(
+        label="领办领导", max_length=50, help_text="姓名", error_messages=_required("领办领导")
+    )
     leader_title = forms.CharField(label="职务", max_length=100, required=False)
     note = forms.CharField(label="领办要求", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -66,8 +66,13 @@ class AuditedAdmin(admin.ModelAdmin):
         before = getattr(request, "_audit_before", None)
         after = audit.snapshot(obj)
         if before != after:
-            audit.record(actor=request.user, action="admin_change" if change else "admin_add", instance=obj,
-                         before=before, after=after)
+            audit.record(
+                actor=request.user,
+                action="admin_change" if change else "admin_add",
+                instance=obj,
+                before=before,
+                after=after,
+            )
 
     def save_formset(self, request, form, formset, change):
         """Inline rows (a task's measures) are audited one entry per row added, changed or deleted."""
@@ -75,16 +80,28 @@ class AuditedAdmin(admin.ModelAdmin):
         befores = {o.pk: audit.snapshot(o) for o in formset.model._default_manager.filter(pk__in=stored_pks)}
         for deleted in formset.deleted_forms:  # recorded while the row still has its id
             if deleted.instance.pk in befores:
-                audit.record(actor=request.user, action="admin_delete", instance=deleted.instance,
-                             before=befores[deleted.instance.pk], after=None)
+                audit.record(
+                    actor=request.user,
+                    action="admin_delete",
+                    instance=deleted.instance,
+                    before=befores[deleted.instance.pk],
+                    after=None,
+                )
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
-            audit.record(actor=request.user, action="admin_add", instance=obj, before=None, after=audit.snapshot(obj))
+            audit.record(
+                actor=request.user, action="admin_add", instance=obj, before=None, after=audit.snapshot(obj)
+            )
         for obj, _fields in formset.changed_objects:
             after = audit.snapshot(obj)
             if befores.get(obj.pk) != after:  # a form may report a change that leaves the row as it was
-                audit.record(actor=request.user, action="admin_change", instance=obj, before=befores.get(obj.pk),
-                             after=after)
+                audit.record(
+                    actor=request.user,
+                    action="admin_change",
+                    instance=obj,
+                    before=befores.get(obj.pk),
+                    after=after,
+                )
 
     def delete_model(self, request, obj):
         before = audit.snapshot(obj)
@@ -95,5 +112,11 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                audit.record(actor=request.user, action="admin_delete", instance=obj, before=audit.snapshot(obj), after=None)
+                audit.record(
+                    actor=request.user,
+                    action="admin_delete",
+                    instance=obj,
+                    before=audit.snapshot(obj),
+                    after=None,
+                )
             super().delete_queryset(request, queryset)

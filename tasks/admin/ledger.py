@@ -24,12 +24,38 @@ class AssignmentAdmin(LedgerRecordAdmin):
     """Status, dates and percent change only through the services (reports, checks, extensions)."""
 
     unit_path = "unit"
-    list_display = ["task", "unit", "status", "percent", "due_date", "extended_due_date", "last_report_week_start", "signed_off_at"]
-    list_filter = ["status", "task__category", "task__deadline_kind", "unit__kind", ("unit", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "task",
+        "unit",
+        "status",
+        "percent",
+        "due_date",
+        "extended_due_date",
+        "last_report_week_start",
+        "signed_off_at",
+    ]
+    list_filter = [
+        "status",
+        "task__category",
+        "task__deadline_kind",
+        "unit__kind",
+        ("unit", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["task__problem", "unit__name"]
     list_select_related = ["task", "unit"]
-    readonly_fields = ["task", "unit", "status", "version", "percent", "last_report_week_start", "signed_off_at",
-                       "phase", "extended_due_date", "next_review_date", "due_date"]
+    readonly_fields = [
+        "task",
+        "unit",
+        "status",
+        "version",
+        "percent",
+        "last_report_week_start",
+        "signed_off_at",
+        "phase",
+        "extended_due_date",
+        "next_review_date",
+        "due_date",
+    ]
 
 
 @admin.register(ProgressReport)
@@ -44,7 +70,16 @@ class ProgressReportAdmin(LedgerRecordAdmin):
 class EvidenceAdmin(LedgerRecordAdmin):
     list_display = ["original_name", "assignment", "size", "content_type", "uploaded_by", "uploaded_at"]
     list_select_related = ["assignment__task", "assignment__unit", "uploaded_by"]
-    fields = ["download", "assignment", "report", "signoff", "size", "content_type", "uploaded_by", "uploaded_at"]
+    fields = [
+        "download",
+        "assignment",
+        "report",
+        "signoff",
+        "size",
+        "content_type",
+        "uploaded_by",
+        "uploaded_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description="文件")
@@ -73,7 +108,19 @@ class AuditEntryAdmin(LedgerRecordAdmin):
     list_filter = ["action", "model"]
     search_fields = ["object_id", "note"]
     list_select_related = ["actor", "assignment__task", "assignment__unit"]
-    readonly_fields = ["at", "actor", "action", "model", "object_id", "assignment", "before", "after", "note", "prev_hash", "hash"]
+    readonly_fields = [
+        "at",
+        "actor",
+        "action",
+        "model",
+        "object_id",
+        "assignment",
+        "before",
+        "after",
+        "note",
+        "prev_hash",
+        "hash",
+    ]
 
 
 @admin.register(Membership)

@@ -28,7 +28,15 @@ class AssignmentInline(admin.TabularInline):
 
     model = Assignment
     extra = 0
-    fields = ["unit", "status", "due_date", "extended_due_date", "percent", "last_report_week_start", "signed_off_at"]
+    fields = [
+        "unit",
+        "status",
+        "due_date",
+        "extended_due_date",
+        "percent",
+        "last_report_week_start",
+        "signed_off_at",
+    ]
     readonly_fields = fields
     show_change_link = True
 
@@ -57,17 +65,49 @@ class TaskStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
-    list_display = ["number", "short_problem", "category", "responsible_text", "deadline_text", "due_date", "deadline_kind",
-                    "status_label"]
+    list_display = [
+        "number",
+        "short_problem",
+        "category",
+        "responsible_text",
+        "deadline_text",
+        "due_date",
+        "deadline_kind",
+        "status_label",
+    ]
     list_display_links = ["number", "short_problem"]
-    list_filter = [TaskStatusFilter, "category", "deadline_kind", "assignments__unit__kind", ("assignments__unit", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["problem", "goal", "measures__text", "responsible_text", "officials_text", "cooperating_text"]
+    list_filter = [
+        TaskStatusFilter,
+        "category",
+        "deadline_kind",
+        "assignments__unit__kind",
+        ("assignments__unit", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "problem",
+        "goal",
+        "measures__text",
+        "responsible_text",
+        "officials_text",
+        "cooperating_text",
+    ]
     filter_horizontal = ["cooperating_units", "officials"]
     inlines = [MeasureInline, AssignmentInline]
     list_select_related = ["category"]
     fieldsets = [
         (None, {"fields": ["plan", "number", "category", "problem", "goal"]}),
-        ("责任", {"fields": ["responsible_text", "cooperating_text", "cooperating_units", "officials_text", "officials"]}),
+        (
+            "责任",
+            {
+                "fields": [
+                    "responsible_text",
+                    "cooperating_text",
+                    "cooperating_units",
+                    "officials_text",
+                    "officials",
+                ]
+            },
+        ),
         ("时限", {"fields": ["deadline_text", "due_date", "deadline_kind"]}),
         ("信息公开", {"fields": ["is_public"]}),
     ]

@@ -29,7 +29,9 @@ STAGE_LABELS = {Status.SIGNOFF_REQUESTED: "单位审核（第一道）", Status.
 
 
 def _visible_requests(user):
-    return SignOffRequest.objects.filter(assignment__in=Assignment.objects.visible_to(user).values("pk")).select_related(
+    return SignOffRequest.objects.filter(
+        assignment__in=Assignment.objects.visible_to(user).values("pk")
+    ).select_related(
         "assignment__task", "assignment__unit", "requested_by", "unit_checked_by", "office_checked_by"
     )
 
@@ -43,16 +45,32 @@ def _checks_for(signoff, user) -> list[str]:
 
 @admin.register(SignOffRequest)
 class SignOffRequestAdmin(LedgerRecordAdmin):
-    list_display = ["assignment", "status", "requested_by", "requested_at", "unit_checked_by", "office_checked_by", "sheet_link"]
+    list_display = [
+        "assignment",
+        "status",
+        "requested_by",
+        "requested_at",
+        "unit_checked_by",
+        "office_checked_by",
+        "sheet_link",
+    ]
     list_filter = ["status"]
-    list_select_related = ["assignment__task", "assignment__unit", "requested_by", "unit_checked_by", "office_checked_by"]
+    list_select_related = [
+        "assignment__task",
+        "assignment__unit",
+        "requested_by",
+        "unit_checked_by",
+        "office_checked_by",
+    ]
     readonly_fields = ["sheet_link"]
 
     @admin.display(description="销号单")
     def sheet_link(self, obj):
         if obj.status != SignOffStatus.APPROVED:
             return "—"
-        return format_html('<a href="{}">打印销号单</a>', reverse("admin:tasks_signoffrequest_sheet", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">打印销号单</a>', reverse("admin:tasks_signoffrequest_sheet", args=[obj.pk])
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -85,14 +103,22 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
             signoff.stage = STAGE_LABELS[signoff.assignment.status]
             signoff.checks = _checks_for(signoff, request.user)
             (mine if signoff.checks else others).append(signoff)
-        sheets = _visible_requests(request.user).filter(status=SignOffStatus.APPROVED).order_by("-office_checked_at", "-pk")
-        context = self._context(request, "销号审核队列", mine=mine, others=others, sheets=list(sheets[:RECENT_SHEETS]))
+        sheets = (
+            _visible_requests(request.user)
+            .filter(status=SignOffStatus.APPROVED)
+            .order_by("-office_checked_at", "-pk")
+        )
+        context = self._context(
+            request, "销号审核队列", mine=mine, others=others, sheets=list(sheets[:RECENT_SHEETS])
+        )
         return TemplateResponse(request, "admin/tasks/signoffrequest/queue.html", context)
 
     def check_view(self, request, pk):
         """GET: the request, its evidence and the check form. POST: approve or reject through the service."""
         if role_of(request.user) not in CHECKER_ROLES:
-            return self._refuse(request, "销号审核只由单位负责人（第一道）和督察办（第二道）办理", to="admin:index")
+            return self._refuse(
+                request, "销号审核只由单位负责人（第一道）和督察办（第二道）办理", to="admin:index"
+            )
         signoff = _visible_requests(request.user).filter(pk=pk).first()
         if signoff is None:
             return self._refuse(request, "销号申请不存在或无权查看")
@@ -138,7 +164,9 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
         if decision == "reject":
             ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=int(version))
             return f"已退回{name}的销号申请，台账回到“推进中”"
-        checked = ledger.approve(assignment.pk, actor=request.user, opinion=opinion, expected_version=int(version))
+        checked = ledger.approve(
+            assignment.pk, actor=request.user, opinion=opinion, expected_version=int(version)
+        )
         if checked.status == SignOffStatus.APPROVED:
             return f"{name}已销号，可在队列下方打印销号单"
         return f"{name}已通过单位审核，转督察办审核"
@@ -147,11 +175,18 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
         """The 销号单 of an approved request: the record as the two checks left it, ready to print."""
         if role_of(request.user) not in READER_ROLES:
             return self._refuse(request, "销号单只对督察办、单位负责人、领导和管理员开放", to="admin:index")
-        signoff = _visible_requests(request.user).select_related("assignment__task__category", "assignment__task__plan").filter(pk=pk).first()
+        signoff = (
+            _visible_requests(request.user)
+            .select_related("assignment__task__category", "assignment__task__plan")
+            .filter(pk=pk)
+            .first()
+        )
         if signoff is None:
             return self._refuse(request, "销号单不存在或无权查看")
         if signoff.status != SignOffStatus.APPROVED:
-            return self._refuse(request, f"该销号申请{signoff.get_status_display()}，两道审核完成后才有销号单")
+            return self._refuse(
+                request, f"该销号申请{signoff.get_status_display()}，两道审核完成后才有销号单"
+            )
         final = (
             AuditEntry.objects.filter(model=SignOffRequest._meta.label_lower, object_id=str(signoff.pk))
             .order_by("-id")

@@ -6,8 +6,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tasks.services.errors import LedgerError
 from tasks.services.checks import NUL_MESSAGE
+from tasks.services.errors import LedgerError
 
 # DRF messages whose Chinese translation misleads, by error code ("Null characters are not
 # allowed." comes out as "不允许是用空字符串", i.e. "empty strings are not allowed").
@@ -48,9 +48,15 @@ def exception_handler(exc, context):
         return response
     message = next((text for cls, text in MESSAGES.items() if isinstance(exc, cls)), None)
     detail = getattr(exc, "detail", "")
-    if message and isinstance(exc, (exceptions.AuthenticationFailed, exceptions.PermissionDenied)) and detail and str(detail) not in (
-        str(exceptions.AuthenticationFailed.default_detail),
-        str(exceptions.PermissionDenied.default_detail),
+    if (
+        message
+        and isinstance(exc, (exceptions.AuthenticationFailed, exceptions.PermissionDenied))
+        and detail
+        and str(detail)
+        not in (
+            str(exceptions.AuthenticationFailed.default_detail),
+            str(exceptions.PermissionDenied.default_detail),
+        )
     ):
         message = str(detail)
     response.data = {"detail": message or str(detail)}

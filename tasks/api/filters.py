@@ -8,8 +8,8 @@ from django.db.models import Q
 
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Unit
-from tasks.services.errors import InvalidInput
 from tasks.services.checks import check_no_nul
+from tasks.services.errors import InvalidInput
 from tasks.weeks import today
 
 

@@ -18,7 +18,12 @@ from tasks.weeks import week_of
 SUMMARY_CHARS = 60
 
 # Table actions as the API names its endpoints; ``relapse`` happens through a review outcome.
-ENDPOINT_OF_ACTION = {"report": "report", "request_signoff": "signoff", "approve": "approve", "reject": "reject"}
+ENDPOINT_OF_ACTION = {
+    "report": "report",
+    "request_signoff": "signoff",
+    "approve": "approve",
+    "reject": "reject",
+}
 
 AUDIT_ACTION_LABELS = {
     "report": "报送进展（状态）",
@@ -66,7 +71,12 @@ def pending_review(assignment):
 
 def open_signoff(assignment):
     return next(
-        (s for s in assignment.signoffs.all() if s.status in (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)), None
+        (
+            s
+            for s in assignment.signoffs.all()
+            if s.status in (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
+        ),
+        None,
     )
 
 
@@ -100,7 +110,17 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Evidence
-        fields = ["id", "name", "size", "content_type", "report", "signoff", "uploaded_by", "uploaded_at", "url"]
+        fields = [
+            "id",
+            "name",
+            "size",
+            "content_type",
+            "report",
+            "signoff",
+            "uploaded_by",
+            "uploaded_at",
+            "url",
+        ]
 
     def get_url(self, obj) -> str:
         path = reverse("api-evidence", args=[obj.pk])
@@ -127,9 +147,21 @@ class SignOffSerializer(serializers.ModelSerializer):
     class Meta:
         model = SignOffRequest
         fields = [
-            "id", "phase", "summary", "status", "status_label", "requested_by", "requested_at",
-            "unit_checked_by", "unit_checked_at", "unit_opinion",
-            "office_checked_by", "office_checked_at", "office_opinion", "rejection_reason", "evidence",
+            "id",
+            "phase",
+            "summary",
+            "status",
+            "status_label",
+            "requested_by",
+            "requested_at",
+            "unit_checked_by",
+            "unit_checked_at",
+            "unit_opinion",
+            "office_checked_by",
+            "office_checked_at",
+            "office_opinion",
+            "rejection_reason",
+            "evidence",
         ]
 
 
@@ -140,8 +172,17 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Review
-        fields = ["id", "scheduled_for", "scheduled_by", "scheduled_at", "outcome", "outcome_label", "findings",
-                  "decided_by", "decided_at"]
+        fields = [
+            "id",
+            "scheduled_for",
+            "scheduled_by",
+            "scheduled_at",
+            "outcome",
+            "outcome_label",
+            "findings",
+            "decided_by",
+            "decided_at",
+        ]
 
 
 class ExtensionSerializer(serializers.ModelSerializer):
@@ -151,8 +192,18 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Extension
-        fields = ["id", "new_due_date", "reason", "status", "status_label", "requested_by", "requested_at",
-                  "decided_by", "decided_at", "decision_note"]
+        fields = [
+            "id",
+            "new_due_date",
+            "reason",
+            "status",
+            "status_label",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
 
 
 class AssignmentListSerializer(serializers.ModelSerializer):
@@ -170,15 +221,34 @@ class AssignmentListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "task", "unit", "status", "status_label", "level", "level_label", "version",
-            "due_date", "extended_due_date", "effective_due", "phase", "percent", "last_report_week",
-            "signed_off_at", "next_review_date", "allowed_actions",
+            "id",
+            "task",
+            "unit",
+            "status",
+            "status_label",
+            "level",
+            "level_label",
+            "version",
+            "due_date",
+            "extended_due_date",
+            "effective_due",
+            "phase",
+            "percent",
+            "last_report_week",
+            "signed_off_at",
+            "next_review_date",
+            "allowed_actions",
         ]
 
     def get_task(self, obj) -> dict:
         task = obj.task
-        return {"id": task.pk, "number": task.number, "category": task.category.number,
-                "summary": summary(task.problem), "deadline_kind": task.deadline_kind}
+        return {
+            "id": task.pk,
+            "number": task.number,
+            "category": task.category.number,
+            "summary": summary(task.problem),
+            "deadline_kind": task.deadline_kind,
+        }
 
     def get_unit(self, obj) -> dict:
         return {"id": obj.unit.pk, "name": obj.unit.name, "kind": obj.unit.kind}
@@ -209,8 +279,16 @@ class AssignmentDetailSerializer(AssignmentListSerializer):
 
     class Meta(AssignmentListSerializer.Meta):
         fields = AssignmentListSerializer.Meta.fields + [
-            "measures", "last_report", "open_signoff", "pending_review", "pending_extension",
-            "reports", "signoffs", "reviews", "extensions", "evidence",
+            "measures",
+            "last_report",
+            "open_signoff",
+            "pending_review",
+            "pending_extension",
+            "reports",
+            "signoffs",
+            "reviews",
+            "extensions",
+            "evidence",
         ]
 
     def get_task(self, obj) -> dict:
@@ -241,8 +319,20 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEntry
-        fields = ["id", "at", "actor", "action", "action_label", "model", "object_id", "before", "after", "note",
-                  "prev_hash", "hash"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "action_label",
+            "model",
+            "object_id",
+            "before",
+            "after",
+            "note",
+            "prev_hash",
+            "hash",
+        ]
 
     def get_action_label(self, obj) -> str:
         return AUDIT_ACTION_LABELS.get(obj.action, obj.action)
@@ -251,8 +341,11 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 # Bodies of the actions. Text fields default to "" so the services' own Chinese message
 # ("请填写……") answers a missing value; DRF only refuses values of the wrong type.
 
+
 def text_field(**kwargs):
-    return serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs)
+    return serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs
+    )
 
 
 class ReportInput(serializers.Serializer):
@@ -260,12 +353,16 @@ class ReportInput(serializers.Serializer):
     text = text_field(help_text="本周进展")
     percent = text_field(help_text="完成比例 0–100")
     measure_notes = serializers.JSONField(required=False, default=dict, help_text='{"措施序号": "进展"}')
-    evidence = serializers.ListField(child=serializers.FileField(), required=False, help_text="佐证材料（multipart）")
+    evidence = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="佐证材料（multipart）"
+    )
 
 
 class SignOffInput(serializers.Serializer):
     summary = text_field(help_text="整改情况说明")
-    evidence = serializers.ListField(child=serializers.FileField(), required=False, help_text="至少一份佐证材料")
+    evidence = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="至少一份佐证材料"
+    )
 
 
 class ApproveInput(serializers.Serializer):
@@ -277,7 +374,9 @@ class RejectInput(serializers.Serializer):
 
 
 class ScheduleReviewInput(serializers.Serializer):
-    scheduled_for = serializers.DateField(required=False, allow_null=True, default=None, help_text="YYYY-MM-DD")
+    scheduled_for = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="YYYY-MM-DD"
+    )
 
 
 class ReviewOutcomeInput(serializers.Serializer):
@@ -286,7 +385,9 @@ class ReviewOutcomeInput(serializers.Serializer):
 
 
 class ExtensionInput(serializers.Serializer):
-    new_due_date = serializers.DateField(required=False, allow_null=True, default=None, help_text="YYYY-MM-DD")
+    new_due_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="YYYY-MM-DD"
+    )
     reason = text_field(help_text="延期理由")
 
 

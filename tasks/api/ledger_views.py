@@ -34,8 +34,11 @@ WRITER_ROLES = frozenset({Role.LIAISON, Role.UNIT_LEADER, Role.OFFICE, Role.ADMI
 IF_MATCH_RE = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, location=OpenApiParameter.HEADER, required=False,
-    description="台账版本（详情的 ETag，如 \"3\" 或 3）；版本已变则 412，不做任何修改",
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='台账版本（详情的 ETag，如 "3" 或 3）；版本已变则 412，不做任何修改',
 )
 
 
@@ -55,7 +58,7 @@ def expected_version(request) -> int | None:
         return None
     match = IF_MATCH_RE.match(raw)
     if match is None:
-        raise InvalidInput(f"If-Match 应为台账版本号（如 \"3\"），收到“{raw[:40]}”", field="If-Match")
+        raise InvalidInput(f'If-Match 应为台账版本号（如 "3"），收到“{raw[:40]}”', field="If-Match")
     return int(match[1])
 
 
@@ -73,7 +76,9 @@ def etag(assignment) -> str:
 
 def with_detail(assignments):
     """Everything the detail shows, prefetched: the history (reports, sign-offs, reviews, extensions), measures and evidence."""
-    evidence = Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id"))
+    evidence = Prefetch(
+        "evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id")
+    )
     return assignments.with_history().prefetch_related("task__measures", evidence)
 
 
@@ -126,7 +131,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _visible(self) -> Assignment:
         """The assignment named in the URL if the caller may see it: a 404 comes before any other answer."""
-        return get_object_or_404(Assignment.objects.visible_to(self.request.user).only("pk"), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            Assignment.objects.visible_to(self.request.user).only("pk"), pk=self.kwargs["pk"]
+        )
 
     def _act(self, request, input_class, perform, created=False):
         assignment = self._visible()
@@ -142,79 +149,140 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         response["ETag"] = etag(fresh)
         return response
 
-    @extend_schema(request={"multipart/form-data": s.ReportInput, "application/json": s.ReportInput},
-                   parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @extend_schema(
+        request={"multipart/form-data": s.ReportInput, "application/json": s.ReportInput},
+        parameters=[IF_MATCH],
+        responses={201: s.AssignmentDetailSerializer},
+    )
     @action(detail=True, methods=["post"])
     def reports(self, request, pk=None):
         """The liaison's weekly progress report (the first one starts the assignment)."""
+
         def perform(pk, data, version):
-            ledger.submit_report(pk, actor=request.user, week=data["week"], text=data["text"], percent=data["percent"],
-                                 measure_notes=data["measure_notes"], files=data.get("evidence", []),
-                                 expected_version=version)
+            ledger.submit_report(
+                pk,
+                actor=request.user,
+                week=data["week"],
+                text=data["text"],
+                percent=data["percent"],
+                measure_notes=data["measure_notes"],
+                files=data.get("evidence", []),
+                expected_version=version,
+            )
+
         return self._act(request, s.ReportInput, perform, created=True)
 
-    @extend_schema(request={"multipart/form-data": s.SignOffInput}, parameters=[IF_MATCH],
-                   responses={201: s.AssignmentDetailSerializer})
+    @extend_schema(
+        request={"multipart/form-data": s.SignOffInput},
+        parameters=[IF_MATCH],
+        responses={201: s.AssignmentDetailSerializer},
+    )
     @action(detail=True, methods=["post"])
     def signoff(self, request, pk=None):
         """The liaison asks for sign-off (销号) with a summary and at least one evidence file."""
+
         def perform(pk, data, version):
-            ledger.request_signoff(pk, actor=request.user, summary=data["summary"], files=data.get("evidence", []),
-                                   expected_version=version)
+            ledger.request_signoff(
+                pk,
+                actor=request.user,
+                summary=data["summary"],
+                files=data.get("evidence", []),
+                expected_version=version,
+            )
+
         return self._act(request, s.SignOffInput, perform, created=True)
 
     @extend_schema(request=s.ApproveInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """The check the state calls for: the unit leader first, then the office (which signs off)."""
+
         def perform(pk, data, version):
             ledger.approve(pk, actor=request.user, opinion=data["opinion"], expected_version=version)
+
         return self._act(request, s.ApproveInput, perform)
 
     @extend_schema(request=s.RejectInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Send the request back to 推进中 with a reason, at either check."""
+
         def perform(pk, data, version):
             ledger.reject(pk, actor=request.user, reason=data["reason"], expected_version=version)
+
         return self._act(request, s.RejectInput, perform)
 
-    @extend_schema(request=s.ScheduleReviewInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @extend_schema(
+        request=s.ScheduleReviewInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer}
+    )
     @action(detail=True, methods=["post"])
     def reviews(self, request, pk=None):
         """The office schedules a look-back review (回头看) of a signed-off assignment."""
+
         def perform(pk, data, version):
-            ledger.schedule_review(pk, actor=request.user, scheduled_for=data["scheduled_for"], expected_version=version)
+            ledger.schedule_review(
+                pk, actor=request.user, scheduled_for=data["scheduled_for"], expected_version=version
+            )
+
         return self._act(request, s.ScheduleReviewInput, perform, created=True)
 
-    @extend_schema(request=s.ReviewOutcomeInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer,
-                   operation_id="assignments_review_outcome")
+    @extend_schema(
+        request=s.ReviewOutcomeInput,
+        parameters=[IF_MATCH],
+        responses=s.AssignmentDetailSerializer,
+        operation_id="assignments_review_outcome",
+    )
     @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)")
     def review_outcome(self, request, pk=None, review_id=None):
         """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
+
         def perform(pk, data, version):
             review = child_of(Review, review_id, pk, "该台账没有这次回头看")
-            ledger.record_review(review, actor=request.user, outcome=data["outcome"], findings=data["findings"],
-                                 expected_version=version)
+            ledger.record_review(
+                review,
+                actor=request.user,
+                outcome=data["outcome"],
+                findings=data["findings"],
+                expected_version=version,
+            )
+
         return self._act(request, s.ReviewOutcomeInput, perform)
 
-    @extend_schema(request=s.ExtensionInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer})
+    @extend_schema(
+        request=s.ExtensionInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer}
+    )
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
         """The liaison asks for a later deadline (延期申请); the original due date is kept."""
+
         def perform(pk, data, version):
-            ledger.request_extension(pk, actor=request.user, new_due_date=data["new_due_date"], reason=data["reason"],
-                                     expected_version=version)
+            ledger.request_extension(
+                pk,
+                actor=request.user,
+                new_due_date=data["new_due_date"],
+                reason=data["reason"],
+                expected_version=version,
+            )
+
         return self._act(request, s.ExtensionInput, perform, created=True)
 
-    @extend_schema(request=s.ExtensionDecisionInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @extend_schema(
+        request=s.ExtensionDecisionInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer
+    )
     @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/decide")
     def decide_extension(self, request, pk=None, extension_id=None):
         """The office approves or refuses an extension request."""
+
         def perform(pk, data, version):
             extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")
-            ledger.decide_extension(extension, actor=request.user, approve=data["approve"], note=data["note"],
-                                    expected_version=version)
+            ledger.decide_extension(
+                extension,
+                actor=request.user,
+                approve=data["approve"],
+                note=data["note"],
+                expected_version=version,
+            )
+
         return self._act(request, s.ExtensionDecisionInput, perform)
 
     @extend_schema(responses=s.AuditEntrySerializer(many=True))

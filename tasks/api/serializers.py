@@ -53,8 +53,9 @@ class TaskSerializer(serializers.ModelSerializer):
     cooperating_units = UnitSerializer(many=True, read_only=True)
     officials = TaskOfficialSerializer(many=True, read_only=True)
     assignments = serializers.SerializerMethodField()
-    status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True,
-                                     help_text="由全部责任单位台账汇总：全部已销号才算已销号")
+    status = serializers.ChoiceField(
+        choices=TaskStatus.choices, read_only=True, help_text="由全部责任单位台账汇总：全部已销号才算已销号"
+    )
     status_label = serializers.SerializerMethodField()
 
     class Meta:

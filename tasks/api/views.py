@@ -22,7 +22,9 @@ class ObtainTokenView(APIView):
     authentication_classes = []
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request):
@@ -46,7 +48,9 @@ class ObtainTokenView(APIView):
         OpenApiParameter("unit", str, description="责任单位 id 或名称"),
         OpenApiParameter("deadline_kind", str, enum=["immediate_ongoing", "dated", "phased"]),
         OpenApiParameter("overdue", bool, description="只列出有逾期台账的任务"),
-        OpenApiParameter("status", str, enum=TaskStatus.values, description="任务状态（由各责任单位台账汇总）"),
+        OpenApiParameter(
+            "status", str, enum=TaskStatus.values, description="任务状态（由各责任单位台账汇总）"
+        ),
         OpenApiParameter("q", str, description="全文检索"),
         OpenApiParameter("page_size", int, description="每页条数，最多 200"),
     ]
@@ -57,7 +61,9 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TaskSerializer
 
     def get_queryset(self):
-        visible = Assignment.objects.visible_to(self.request.user).select_related("unit").order_by("unit__name")
+        visible = (
+            Assignment.objects.visible_to(self.request.user).select_related("unit").order_by("unit__name")
+        )
         queryset = (
             Task.objects.with_status()
             .select_related("category")

@@ -13,13 +13,23 @@ GENESIS = "0" * 64
 class AuditEntry(models.Model):
     at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
     )
     action = models.CharField("操作", max_length=50)
     model = models.CharField("对象类型", max_length=50)
     object_id = models.CharField("对象编号", max_length=40)
     assignment = models.ForeignKey(
-        "tasks.Assignment", on_delete=models.PROTECT, null=True, blank=True, related_name="audit", verbose_name="台账"
+        "tasks.Assignment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit",
+        verbose_name="台账",
     )
     before = models.JSONField("变更前", null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField("变更后", null=True, blank=True, encoder=DjangoJSONEncoder)
@@ -47,7 +57,9 @@ class AuditEntry(models.Model):
             "after": self.after,
             "note": self.note,
         }
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":"))
+        canonical = json.dumps(
+            payload, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")
+        )
         return hashlib.sha256((canonical).encode()).hexdigest()
 
 
@@ -58,3 +70,6 @@ class AuditHead(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "操作记录链头"
+
+    def __str__(self) -> str:
+        return self.last_hash[:12]

@@ -26,15 +26,32 @@ class AssignmentQuerySet(models.QuerySet):
             "evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id")
         )
         return self.prefetch_related(
-            models.Prefetch("reports", queryset=ProgressReport.objects.select_related("author")
-                            .prefetch_related(evidence).order_by("-created_at", "-id")),
-            models.Prefetch("signoffs", queryset=SignOffRequest.objects.select_related(
-                "requested_by", "unit_checked_by", "office_checked_by").prefetch_related(evidence)
-                .order_by("-requested_at", "-id")),
-            models.Prefetch("reviews", queryset=Review.objects.select_related("scheduled_by", "decided_by")
-                            .order_by("-scheduled_for", "-id")),
-            models.Prefetch("extensions", queryset=Extension.objects.select_related("requested_by", "decided_by")
-                            .order_by("-requested_at", "-id")),
+            models.Prefetch(
+                "reports",
+                queryset=ProgressReport.objects.select_related("author")
+                .prefetch_related(evidence)
+                .order_by("-created_at", "-id"),
+            ),
+            models.Prefetch(
+                "signoffs",
+                queryset=SignOffRequest.objects.select_related(
+                    "requested_by", "unit_checked_by", "office_checked_by"
+                )
+                .prefetch_related(evidence)
+                .order_by("-requested_at", "-id"),
+            ),
+            models.Prefetch(
+                "reviews",
+                queryset=Review.objects.select_related("scheduled_by", "decided_by").order_by(
+                    "-scheduled_for", "-id"
+                ),
+            ),
+            models.Prefetch(
+                "extensions",
+                queryset=Extension.objects.select_related("requested_by", "decided_by").order_by(
+                    "-requested_at", "-id"
+                ),
+            ),
         )
 
     def with_level(self, today: datetime.date):
@@ -92,13 +109,21 @@ def level_on(day: datetime.date, *, status: str, effective_due, last_report_week
 
 
 class Assignment(models.Model):
-    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="assignments", verbose_name="整改任务")
-    unit = models.ForeignKey("tasks.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="责任单位")
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="assignments", verbose_name="整改任务"
+    )
+    unit = models.ForeignKey(
+        "tasks.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="责任单位"
+    )
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
     version = models.PositiveIntegerField("版本", default=1)
-    due_date = models.DateField("原定完成期限", null=True, blank=True, help_text="来自方案，延期后不变，用于按期率统计")
+    due_date = models.DateField(
+        "原定完成期限", null=True, blank=True, help_text="来自方案，延期后不变，用于按期率统计"
+    )
     extended_due_date = models.DateField("延期后期限", null=True, blank=True)
-    phase = models.PositiveSmallIntegerField("阶段", default=1, help_text="长期坚持类任务每次销号结束一个阶段")
+    phase = models.PositiveSmallIntegerField(
+        "阶段", default=1, help_text="长期坚持类任务每次销号结束一个阶段"
+    )
     percent = models.PositiveSmallIntegerField("完成比例", default=0)
     last_report_week_start = models.DateField("最近报送周（周一）", null=True, blank=True)
     signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
@@ -128,12 +153,16 @@ def evidence_path(instance, filename):
 class ProgressReport(models.Model):
     """One unit's weekly progress on one assignment. Append-only."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="reports", verbose_name="台账")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="reports", verbose_name="台账"
+    )
     week = models.CharField("报送周", max_length=8, help_text="ISO 周，如 2017-W36")
     text = models.TextField("本周进展")
     percent = models.PositiveSmallIntegerField("完成比例")
     measure_notes = models.JSONField("措施进展", default=dict, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
+    )
     created_at = models.DateTimeField("报送时间", auto_now_add=True)
 
     class Meta:
@@ -151,19 +180,35 @@ class ProgressReport(models.Model):
 class SignOffRequest(models.Model):
     """A request to sign off (销号) and its two checks; once approved it is the 销号单."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="signoffs", verbose_name="台账")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="signoffs", verbose_name="台账"
+    )
     phase = models.PositiveSmallIntegerField("阶段", default=1)
     summary = models.TextField("整改情况说明")
-    status = models.CharField("状态", max_length=20, choices=SignOffStatus.choices, default=SignOffStatus.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人")
+    status = models.CharField(
+        "状态", max_length=20, choices=SignOffStatus.choices, default=SignOffStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
     unit_checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="单位审核人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="单位审核人",
     )
     unit_checked_at = models.DateTimeField("单位审核时间", null=True, blank=True)
     unit_opinion = models.TextField("单位审核意见", blank=True)
     office_checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="督察办审核人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="督察办审核人",
     )
     office_checked_at = models.DateTimeField("督察办审核时间", null=True, blank=True)
     office_opinion = models.TextField("督察办审核意见", blank=True)
@@ -180,18 +225,32 @@ class SignOffRequest(models.Model):
 class Evidence(models.Model):
     """A file attached to a progress report or a sign-off request."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="evidence", verbose_name="台账")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="evidence", verbose_name="台账"
+    )
     report = models.ForeignKey(
-        ProgressReport, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence", verbose_name="进展报送"
+        ProgressReport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name="进展报送",
     )
     signoff = models.ForeignKey(
-        SignOffRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence", verbose_name="销号申请"
+        SignOffRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name="销号申请",
     )
     file = models.FileField("文件", upload_to=evidence_path)
     original_name = models.CharField("文件名", max_length=200)
     size = models.PositiveIntegerField("大小（字节）")
     content_type = models.CharField("类型", max_length=100)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
@@ -205,14 +264,25 @@ class Evidence(models.Model):
 class Review(models.Model):
     """A look-back review (回头看) of a signed-off assignment."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="reviews", verbose_name="台账")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="reviews", verbose_name="台账"
+    )
     scheduled_for = models.DateField("计划检查日期")
-    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="安排人")
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="安排人"
+    )
     scheduled_at = models.DateTimeField("安排时间", auto_now_add=True)
-    outcome = models.CharField("结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING)
+    outcome = models.CharField(
+        "结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
+    )
     findings = models.TextField("检查情况", blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="检查人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="检查人",
     )
     decided_at = models.DateTimeField("结论时间", null=True, blank=True)
 
@@ -227,14 +297,25 @@ class Review(models.Model):
 class Extension(models.Model):
     """A request to extend an assignment's deadline (延期申请)."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions", verbose_name="台账")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="extensions", verbose_name="台账"
+    )
     new_due_date = models.DateField("申请延期至")
     reason = models.TextField("延期理由")
-    status = models.CharField("状态", max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人")
+    status = models.CharField(
+        "状态", max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="审批人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)

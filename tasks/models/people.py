@@ -14,7 +14,12 @@ class Membership(models.Model):
     )
     role = models.CharField("角色", max_length=20, choices=Role.choices)
     unit = models.ForeignKey(
-        "tasks.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name="单位"
+        "tasks.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name="单位",
     )
 
     class Meta:
@@ -49,7 +54,7 @@ def unit_id_of(user) -> int | None:
 
 def _has_membership(user) -> bool:
     try:
-        user.membership
+        user.membership  # noqa: B018 - the access raises when there is none
     except (Membership.DoesNotExist, AttributeError):
         return False
     return True

@@ -23,7 +23,9 @@ class Plan(models.Model):
 
 
 class Category(models.Model):
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="categories", verbose_name="整改方案")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="categories", verbose_name="整改方案"
+    )
     number = models.PositiveSmallIntegerField("序号")
     title = models.CharField("问题类别", max_length=200)
 
@@ -51,7 +53,12 @@ class Unit(models.Model):
 class Official(models.Model):
     name = models.CharField("姓名", max_length=50)
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="officials", verbose_name="所在单位"
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officials",
+        verbose_name="所在单位",
     )
 
     class Meta:
@@ -59,7 +66,9 @@ class Official(models.Model):
         ordering = ["unit__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["name", "unit"], name="official_name_unit_unique"),
-            models.UniqueConstraint(fields=["name"], condition=Q(unit=None), name="official_name_no_unit_unique"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(unit=None), name="official_name_no_unit_unique"
+            ),
         ]
 
     def __str__(self):
@@ -93,9 +102,13 @@ class TaskQuerySet(models.QuerySet):
         rows = Assignment.objects.filter(task=OuterRef("pk"))
         return self.annotate(
             status=Case(
-                When(Exists(rows) & ~Exists(rows.exclude(status=Status.SIGNED_OFF)),
-                     then=Value(TaskStatus.SIGNED_OFF.value)),
-                When(~Exists(rows.exclude(status=Status.NOT_STARTED)), then=Value(TaskStatus.NOT_STARTED.value)),
+                When(
+                    Exists(rows) & ~Exists(rows.exclude(status=Status.SIGNED_OFF)),
+                    then=Value(TaskStatus.SIGNED_OFF.value),
+                ),
+                When(
+                    ~Exists(rows.exclude(status=Status.NOT_STARTED)), then=Value(TaskStatus.NOT_STARTED.value)
+                ),
                 default=Value(TaskStatus.IN_PROGRESS.value),
                 output_field=models.CharField(),
             )
@@ -112,7 +125,9 @@ class TaskQuerySet(models.QuerySet):
 class Task(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks", verbose_name="整改方案")
     number = models.PositiveSmallIntegerField("序号")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tasks", verbose_name="问题类别")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="tasks", verbose_name="问题类别"
+    )
     problem = models.TextField("督察反馈问题")
     goal = models.TextField("整改目标")
     responsible_units = models.ManyToManyField(
@@ -145,7 +160,9 @@ class Measure(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="measures", verbose_name="整改任务")
     number = models.PositiveSmallIntegerField("序号")
     text = models.TextField("整改措施")
-    milestones = models.JSONField("节点时间", default=list, blank=True, help_text="ISO 日期列表，取自措施原文")
+    milestones = models.JSONField(
+        "节点时间", default=list, blank=True, help_text="ISO 日期列表，取自措施原文"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "整改措施"

@@ -15,8 +15,15 @@ STAFF_ROLES = (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)
 
 
 @transaction.atomic
-def create_user(username: str, *, role: str, password: str, unit: str | Unit | None = None, email: str = "",
-                full_name: str = ""):
+def create_user(
+    username: str,
+    *,
+    role: str,
+    password: str,
+    unit: str | Unit | None = None,
+    email: str = "",
+    full_name: str = "",
+):
     """Create (or update) a user with a role; unit roles need a unit, others must not have one."""
     username = (username or "").strip()
     if not username:

@@ -16,13 +16,19 @@ def snapshot(instance, fields=None) -> dict:
     """A JSON-ready dict of a model instance's concrete fields (files as their names)."""
     data = model_to_dict(instance, fields=fields)
     for field in instance._meta.concrete_fields:
-        if field.name in data and hasattr(data[field.name], "name") and field.get_internal_type() == "FileField":
+        if (
+            field.name in data
+            and hasattr(data[field.name], "name")
+            and field.get_internal_type() == "FileField"
+        ):
             data[field.name] = data[field.name].name
     data["id"] = instance.pk
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
 
 
-def record(*, actor, action: str, instance, before: dict | None, after: dict | None, assignment=None, note: str = ""):
+def record(
+    *, actor, action: str, instance, before: dict | None, after: dict | None, assignment=None, note: str = ""
+):
     """Append one entry to the chain. Must run inside the transaction that made the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
@@ -30,7 +36,7 @@ def record(*, actor, action: str, instance, before: dict | None, after: dict | N
     head = AuditHead.objects.select_for_update().get(pk=head.pk)
     entry = AuditEntry(
         # In UTC, as the database gives it back, so the hash verifies after a round trip.
-        at=timezone.now().astimezone(datetime.timezone.utc),
+        at=timezone.now().astimezone(datetime.UTC),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         model=instance._meta.label_lower,

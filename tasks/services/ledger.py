@@ -14,13 +14,23 @@ from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, Role, Si
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of
 from tasks.services import audit, evidence
-from tasks.services.checks import not_before_today, optional_text, require_office, required_date, required_text
+from tasks.services.checks import (
+    not_before_today,
+    optional_text,
+    require_office,
+    required_date,
+    required_text,
+)
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
 from tasks.services.transitions import check_allowed, check_role, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
-REVIEW_AFTER_DAYS = 90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
+REVIEW_AFTER_DAYS = (
+    90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
+)
 EARLIEST_WEEK = datetime.date(2017, 7, 31)  # the plan's feedback date; no report before it
+
+
 def _check_week(week: str) -> datetime.date:
     try:
         start = parse_week(week)
@@ -69,7 +79,9 @@ def _check_measure_notes(notes, task) -> dict:
     return clean
 
 
-def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None):
+def submit_report(
+    assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None
+):
     """A liaison's weekly progress report; the first one starts the assignment."""
     check_role("report", actor)
     start = _check_week(week)
@@ -84,12 +96,21 @@ def submit_report(assignment_id, *, actor, week, text, percent, measure_notes=No
             changes["last_report_week_start"] = start
         assignment = transition(assignment.pk, "report", actor=actor, changes=changes)
         report = ProgressReport.objects.create(
-            assignment=assignment, week=week.strip(), text=text, percent=percent, measure_notes=notes, author=actor
+            assignment=assignment,
+            week=week.strip(),
+            text=text,
+            percent=percent,
+            measure_notes=notes,
+            author=actor,
         )
         evidence.store(files, assignment=assignment, actor=actor, report=report)
         audit.record(
-            actor=actor, action="create_report", instance=report, before=None,
-            after=audit.snapshot(report), assignment=assignment,
+            actor=actor,
+            action="create_report",
+            instance=report,
+            before=None,
+            after=audit.snapshot(report),
+            assignment=assignment,
         )
     return report
 
@@ -101,14 +122,20 @@ def request_signoff(assignment_id, *, actor, summary, files=(), expected_version
         raise InvalidInput("申请销号须附至少一份佐证材料", field="evidence")
     evidence.check_files(files)
     with transaction.atomic():
-        assignment = transition(assignment_id, "request_signoff", actor=actor, expected_version=expected_version)
+        assignment = transition(
+            assignment_id, "request_signoff", actor=actor, expected_version=expected_version
+        )
         request = SignOffRequest.objects.create(
             assignment=assignment, phase=assignment.phase, summary=summary, requested_by=actor
         )
         evidence.store(files, assignment=assignment, actor=actor, signoff=request)
         audit.record(
-            actor=actor, action="create_signoff", instance=request, before=None,
-            after=audit.snapshot(request), assignment=assignment,
+            actor=actor,
+            action="create_signoff",
+            instance=request,
+            before=None,
+            after=audit.snapshot(request),
+            assignment=assignment,
         )
     return request
 
@@ -150,10 +177,19 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             request.status = SignOffStatus.APPROVED
             request.office_checked_by, request.office_checked_at, request.office_opinion = actor, now, opinion
             if ongoing:
-                _schedule_next_review(assignment, actor, f"长期坚持类任务第 {request.phase} 阶段销号后自动安排回头看")
+                _schedule_next_review(
+                    assignment, actor, f"长期坚持类任务第 {request.phase} 阶段销号后自动安排回头看"
+                )
         request.save()
-        audit.record(actor=actor, action="check_signoff", instance=request, before=before,
-                     after=audit.snapshot(request), assignment=current, note=opinion)
+        audit.record(
+            actor=actor,
+            action="check_signoff",
+            instance=request,
+            before=before,
+            after=audit.snapshot(request),
+            assignment=current,
+            note=opinion,
+        )
     return request
 
 
@@ -168,9 +204,18 @@ def _review_date() -> datetime.date:
 
 def _schedule_next_review(assignment, actor, note: str) -> Review:
     """The review that watches an ongoing assignment's open phase, on its ``next_review_date`` (audited)."""
-    review = Review.objects.create(assignment=assignment, scheduled_for=assignment.next_review_date, scheduled_by=actor)
-    audit.record(actor=actor, action="schedule_review", instance=review, before=None,
-                 after=audit.snapshot(review), assignment=assignment, note=note)
+    review = Review.objects.create(
+        assignment=assignment, scheduled_for=assignment.next_review_date, scheduled_by=actor
+    )
+    audit.record(
+        actor=actor,
+        action="schedule_review",
+        instance=review,
+        before=None,
+        after=audit.snapshot(review),
+        assignment=assignment,
+        note=note,
+    )
     return review
 
 
@@ -191,14 +236,23 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
         request.status = SignOffStatus.REJECTED
         request.rejection_reason = reason
         request.save()
-        audit.record(actor=actor, action="check_signoff", instance=request, before=before,
-                     after=audit.snapshot(request), assignment=current, note=reason)
+        audit.record(
+            actor=actor,
+            action="check_signoff",
+            instance=request,
+            before=before,
+            after=audit.snapshot(request),
+            assignment=current,
+            note=reason,
+        )
     return request
 
 
 def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
     require_office(actor, "安排回头看")
-    not_before_today(required_date(scheduled_for, "scheduled_for", "计划检查日期"), "scheduled_for", "回头看日期")
+    not_before_today(
+        required_date(scheduled_for, "scheduled_for", "计划检查日期"), "scheduled_for", "回头看日期"
+    )
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
         if assignment.status != Status.SIGNED_OFF:
@@ -209,8 +263,14 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
         before = audit.snapshot(assignment, ["next_review_date"])
         assignment.next_review_date = scheduled_for
         assignment.save(update_fields=["next_review_date", "updated_at"])
-        audit.record(actor=actor, action="schedule_review", instance=review, before=before,
-                     after=audit.snapshot(review), assignment=assignment)
+        audit.record(
+            actor=actor,
+            action="schedule_review",
+            instance=review,
+            before=before,
+            after=audit.snapshot(review),
+            assignment=assignment,
+        )
     return review
 
 
@@ -235,7 +295,9 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         review.decided_by, review.decided_at = actor, now
         review.save()
         if outcome == ReviewOutcome.RELAPSED:
-            transition(assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None})
+            transition(
+                assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None}
+            )
         else:
             # 长期坚持: the work goes on, so does the watch; any other row is done with reviews for now.
             before_row = audit.snapshot(assignment, ["next_review_date"])
@@ -243,10 +305,23 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
             assignment.save(update_fields=["next_review_date", "updated_at"])
             after_row = audit.snapshot(assignment, ["next_review_date"])
             if after_row != before_row:
-                audit.record(actor=actor, action="next_review_date", instance=assignment, before=before_row,
-                             after=after_row, assignment=assignment)
-        audit.record(actor=actor, action="record_review", instance=review, before=before,
-                     after=audit.snapshot(review), assignment=assignment, note=findings)
+                audit.record(
+                    actor=actor,
+                    action="next_review_date",
+                    instance=assignment,
+                    before=before_row,
+                    after=after_row,
+                    assignment=assignment,
+                )
+        audit.record(
+            actor=actor,
+            action="record_review",
+            instance=review,
+            before=before,
+            after=audit.snapshot(review),
+            assignment=assignment,
+            note=findings,
+        )
         if outcome == ReviewOutcome.HOLDS and _is_ongoing(assignment):
             _schedule_next_review(assignment, actor, "长期坚持类任务回头看巩固后自动安排下一次回头看")
     return review
@@ -272,8 +347,14 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
         extension = Extension.objects.create(
             assignment=assignment, new_due_date=new_due_date, reason=reason, requested_by=actor
         )
-        audit.record(actor=actor, action="request_extension", instance=extension, before=None,
-                     after=audit.snapshot(extension), assignment=assignment)
+        audit.record(
+            actor=actor,
+            action="request_extension",
+            instance=extension,
+            before=None,
+            after=audit.snapshot(extension),
+            assignment=assignment,
+        )
     return extension
 
 
@@ -292,13 +373,26 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
         extension.decided_by, extension.decided_at = actor, timezone.now()
         extension.decision_note = note
         extension.save()
-        audit.record(actor=actor, action="decide_extension", instance=extension, before=before,
-                     after=audit.snapshot(extension), assignment=assignment, note=extension.decision_note)
+        audit.record(
+            actor=actor,
+            action="decide_extension",
+            instance=extension,
+            before=before,
+            after=audit.snapshot(extension),
+            assignment=assignment,
+            note=extension.decision_note,
+        )
         if approve:
             before_a = audit.snapshot(assignment, ["extended_due_date", "version"])
             assignment.extended_due_date = extension.new_due_date
             assignment.version += 1
             assignment.save(update_fields=["extended_due_date", "version", "updated_at"])
-            audit.record(actor=actor, action="extend_deadline", instance=assignment, before=before_a,
-                         after=audit.snapshot(assignment, ["extended_due_date", "version"]), assignment=assignment)
+            audit.record(
+                actor=actor,
+                action="extend_deadline",
+                instance=assignment,
+                before=before_a,
+                after=audit.snapshot(assignment, ["extended_due_date", "version"]),
+                assignment=assignment,
+            )
     return extension

@@ -74,7 +74,11 @@ def rule_for(status: str, action: str) -> Rule | None:
 def allowed_actions(assignment: Assignment, user) -> list[str]:
     """Actions the user may take on the assignment's current status (for pages and the API)."""
     role = role_of(user)
-    return [action for (status, action), rule in TABLE.items() if status == assignment.status and role in rule.roles]
+    return [
+        action
+        for (status, action), rule in TABLE.items()
+        if status == assignment.status and role in rule.roles
+    ]
 
 
 def lock(assignment_id, *, actor, expected_version: int | None = None) -> Assignment:
@@ -83,12 +87,17 @@ def lock(assignment_id, *, actor, expected_version: int | None = None) -> Assign
         raise RuntimeError("lock() must run inside transaction.atomic()")
     try:
         assignment = (
-            Assignment.objects.visible_to(actor).select_for_update(of=("self",)).select_related("task", "unit").get(pk=assignment_id)
+            Assignment.objects.visible_to(actor)
+            .select_for_update(of=("self",))
+            .select_related("task", "unit")
+            .get(pk=assignment_id)
         )
     except (Assignment.DoesNotExist, ValueError, TypeError):
         raise NotFound("台账不存在或无权查看") from None
     if expected_version is not None and assignment.version != expected_version:
-        raise StaleVersion(f"台账已被他人修改（当前版本 {assignment.version}，提交版本 {expected_version}），请刷新后重试")
+        raise StaleVersion(
+            f"台账已被他人修改（当前版本 {assignment.version}，提交版本 {expected_version}），请刷新后重试"
+        )
     return assignment
 
 

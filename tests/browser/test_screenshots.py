@@ -56,7 +56,9 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
 
     page.goto("/queue/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    expect(page.locator("main")).to_contain_text("临汾市")  # task 10, checked by its unit, waits for the office
+    expect(page.locator("main")).to_contain_text(
+        "临汾市"
+    )  # task 10, checked by its unit, waits for the office
     shots.append(screenshot(page, screenshot_dir, "queue"))
 
     page.goto("/supervision/")

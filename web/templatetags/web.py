@@ -58,4 +58,6 @@ SITE_PATH = re.compile(r"(?:(?<=^)|(?<=[\s：:>]))(/[A-Za-z0-9_\-./?=&%;]+)", re
 def message_body(text) -> str:
     """A notification's plain text as paragraphs, with the site's paths made into links (everything else escaped)."""
     html = linebreaks(escape(text or ""))
-    return mark_safe(SITE_PATH.sub(lambda m: format_html('<a href="{}">{}</a>', mark_safe(m[1]), mark_safe(m[1])), html))
+    return mark_safe(
+        SITE_PATH.sub(lambda m: format_html('<a href="{}">{}</a>', mark_safe(m[1]), mark_safe(m[1])), html)
+    )

@@ -30,9 +30,11 @@ from web.views.common import safe_next, scoped
 
 
 def _load(request, pk):
-    queryset = with_active_listing(with_history(
-        scoped(request).select_related("task__category", "unit").prefetch_related("task__measures")
-    ))
+    queryset = with_active_listing(
+        with_history(
+            scoped(request).select_related("task__category", "unit").prefetch_related("task__measures")
+        )
+    )
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -54,7 +56,12 @@ def _forms(assignment, request):
         available["report"] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
     if "request_signoff" in allowed:
         available["signoff"] = forms.SignOffForm(initial=initial)
-    if role == Role.LIAISON and assignment.status != Status.SIGNED_OFF and assignment.effective_due and not extension:
+    if (
+        role == Role.LIAISON
+        and assignment.status != Status.SIGNED_OFF
+        and assignment.effective_due
+        and not extension
+    ):
         available["extension"] = forms.ExtensionForm(initial=initial)
     if "approve" in allowed:
         available["check"] = forms.CheckForm(initial=initial)
@@ -65,7 +72,9 @@ def _forms(assignment, request):
         if review is not None:
             available["review_outcome"] = forms.ReviewOutcomeForm(initial={**initial, "review": review.pk})
         if extension is not None:
-            available["extension_decision"] = forms.ExtensionDecisionForm(initial={**initial, "extension": extension.pk})
+            available["extension_decision"] = forms.ExtensionDecisionForm(
+                initial={**initial, "extension": extension.pk}
+            )
         if active_listing(assignment) is not None:
             available["lift_supervision"] = forms.LiftForm(initial=initial)
         elif assignment.status != Status.SIGNED_OFF:
@@ -97,35 +106,54 @@ def assignment_page(request, pk):
 
 def _report(assignment, data, user):
     ledger.submit_report(
-        assignment.pk, actor=user, week=data["week"], text=data["text"], percent=data["percent"],
-        measure_notes=data["measure_notes"], files=data["evidence"], expected_version=data["version"],
+        assignment.pk,
+        actor=user,
+        week=data["week"],
+        text=data["text"],
+        percent=data["percent"],
+        measure_notes=data["measure_notes"],
+        files=data["evidence"],
+        expected_version=data["version"],
     )
     return "进展已报送"
 
 
 def _signoff(assignment, data, user):
-    ledger.request_signoff(assignment.pk, actor=user, summary=data["summary"], files=data["evidence"],
-                           expected_version=data["version"])
+    ledger.request_signoff(
+        assignment.pk,
+        actor=user,
+        summary=data["summary"],
+        files=data["evidence"],
+        expected_version=data["version"],
+    )
     return "销号申请已提交，等待单位负责人审核"
 
 
 def _extension(assignment, data, user):
-    ledger.request_extension(assignment.pk, actor=user, new_due_date=data["new_due_date"], reason=data["reason"],
-                             expected_version=data["version"])
+    ledger.request_extension(
+        assignment.pk,
+        actor=user,
+        new_due_date=data["new_due_date"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
     return "延期申请已提交，等待省督察办审批"
 
 
 def _check(assignment, data, user):
     if data["decision"] == "approve":
-        request = ledger.approve(assignment.pk, actor=user, opinion=data["opinion"], expected_version=data["version"])
+        request = ledger.approve(
+            assignment.pk, actor=user, opinion=data["opinion"], expected_version=data["version"]
+        )
         return "已销号" if request.status == "approved" else "单位审核通过，已报省督察办"
     ledger.reject(assignment.pk, actor=user, reason=data["opinion"], expected_version=data["version"])
     return "已退回"
 
 
 def _schedule_review(assignment, data, user):
-    ledger.schedule_review(assignment.pk, actor=user, scheduled_for=data["scheduled_for"],
-                           expected_version=data["version"])
+    ledger.schedule_review(
+        assignment.pk, actor=user, scheduled_for=data["scheduled_for"], expected_version=data["version"]
+    )
     return "回头看已安排"
 
 
@@ -147,8 +175,13 @@ def _shown(items, pk, pending, what):
 def _review_outcome(assignment, data, user):
     reviews = assignment.reviews.all()
     review = _shown(reviews, data["review"], _pending_review(assignment), "回头看")
-    ledger.record_review(review.pk, actor=user, outcome=data["outcome"], findings=data["findings"],
-                         expected_version=data["version"])
+    ledger.record_review(
+        review.pk,
+        actor=user,
+        outcome=data["outcome"],
+        findings=data["findings"],
+        expected_version=data["version"],
+    )
     return "回头看结论已记录"
 
 
@@ -156,8 +189,13 @@ def _extension_decision(assignment, data, user):
     extensions = assignment.extensions.all()
     pending = _pending(extensions, ExtensionStatus.PENDING)
     extension = _shown(extensions, data["extension"], pending, "延期申请")
-    ledger.decide_extension(extension.pk, actor=user, approve=data["decision"] == "approve", note=data["note"],
-                            expected_version=data["version"])
+    ledger.decide_extension(
+        extension.pk,
+        actor=user,
+        approve=data["decision"] == "approve",
+        note=data["note"],
+        expected_version=data["version"],
+    )
     return "延期申请已审批"
 
 
@@ -219,7 +257,8 @@ def act(request, pk, action):
 def evidence_file(request, pk):
     """An evidence file, for those who may see its assignment only (media is not served otherwise)."""
     item = get_object_or_404(
-        Evidence.objects.filter(assignment__in=Assignment.objects.visible_to(request.user).values("pk")), pk=pk
+        Evidence.objects.filter(assignment__in=Assignment.objects.visible_to(request.user).values("pk")),
+        pk=pk,
     )
     try:
         handle = item.file.open("rb")

@@ -29,6 +29,10 @@ def dashboard(request):
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
-        "bulletins": list(bulletin_model().objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]),
+        "bulletins": list(
+            bulletin_model()
+            .objects.only("id", "month", "status", "published_at")
+            .order_by("-month")[:BULLETINS]
+        ),
     }
     return render(request, "web/dashboard.html", context)

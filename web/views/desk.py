@@ -27,7 +27,11 @@ def desk(request):
         "rows": rows,
         "levels": [(level, counts[level.value]) for level in Level],
         "week": week_of(day),
-        "reported": sum(1 for row in rows if row.last_report_week_start and week_of(row.last_report_week_start) == week_of(day)),
+        "reported": sum(
+            1
+            for row in rows
+            if row.last_report_week_start and week_of(row.last_report_week_start) == week_of(day)
+        ),
         "unit": rows[0].unit if rows else None,
         "can_report": request.role == Role.LIAISON,
         "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),

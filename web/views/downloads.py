@@ -27,13 +27,17 @@ def weekly_excel(request):
 
 def bulletin_workbook_response(bulletin) -> HttpResponse:
     response = HttpResponse(build_bulletin_workbook(bulletin), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"整改进展月通报-{bulletin.month}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"整改进展月通报-{bulletin.month}.xlsx"
+    )
     return response
 
 
 def public_bulletin_xlsx(request, month):
     """A published bulletin's workbook for the public: no drafts, no tasks kept out of 信息公开."""
-    bulletin = get_object_or_404(Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status=BulletinStatus.PUBLISHED)
+    bulletin = get_object_or_404(
+        Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status=BulletinStatus.PUBLISHED
+    )
     return bulletin_workbook_response(public_bulletin(bulletin))
 
 

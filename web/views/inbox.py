@@ -25,8 +25,11 @@ def inbox(request):
     if unread_only:
         notes = notes.filter(read_at__isnull=True)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "unread_only": unread_only,
-               "bulletin_workbooks": role_of(request.user) in OVERSIGHT_ROLES}
+    context = {
+        "page": page,
+        "unread_only": unread_only,
+        "bulletin_workbooks": role_of(request.user) in OVERSIGHT_ROLES,
+    }
     return render(request, "web/inbox.html", context)
 
 

@@ -25,13 +25,21 @@ PAGE_SIZE = 50
 def ledger(request):
     day = today()
     form = LedgerFilterForm(request.GET or None, show_units=request.role in OVERSIGHT_ROLES)
-    rows = form.apply(Assignment.objects.visible_to(request.user), day).select_related("task__category", "unit")
+    rows = form.apply(Assignment.objects.visible_to(request.user), day).select_related(
+        "task__category", "unit"
+    )
     rows = rows.annotate(listed=is_listed())  # the 挂牌督办 badge, in the rows' own query
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "week": week_of(day), "today": day,
-               "excel_form": WeeklyExcelForm(initial={"week": week_of(day)})}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "week": week_of(day),
+        "today": day,
+        "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
+    }
     return render(request, "web/ledger.html", context, status=400 if form.errors else 200)
 
 
@@ -44,8 +52,11 @@ def _task_page(request, pk: int, leader_form=None, status=200):
             "measures",
             "cooperating_units",
             Prefetch("officials", queryset=Official.objects.select_related("unit")),
-            Prefetch("assignments", queryset=visible.annotate(listed=is_listed()).order_by("unit__name"),
-                     to_attr="visible_assignments"),
+            Prefetch(
+                "assignments",
+                queryset=visible.annotate(listed=is_listed()).order_by("unit__name"),
+                to_attr="visible_assignments",
+            ),
             Prefetch("leader_items", queryset=LeaderLedItem.objects.order_by("created_at", "pk")),
         ),
         pk=pk,

@@ -41,13 +41,25 @@ def public(request):
         task.public_status = TaskStatus(task.status).label
         total += len(task.public_rows)
         signed += sum(1 for _, label, _ in task.public_rows if label == "已销号")
-    bulletins = bulletin_model().objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
-    context = {"tasks": tasks, "signed": signed, "total": total, "bulletins": list(bulletins),
-               "tasks_signed": sum(1 for t in tasks if t.public_status == "已销号")}
+    bulletins = (
+        bulletin_model()
+        .objects.filter(status="published")
+        .only("id", "month", "published_at")
+        .order_by("-month")
+    )
+    context = {
+        "tasks": tasks,
+        "signed": signed,
+        "total": total,
+        "bulletins": list(bulletins),
+        "tasks_signed": sum(1 for t in tasks if t.public_status == "已销号"),
+    }
     return render(request, "web/public.html", context)
 
 
 def public_bulletin(request, month):
-    bulletin = get_object_or_404(bulletin_model().objects.only(*PUBLIC_FIELDS), month=month, status="published")
+    bulletin = get_object_or_404(
+        bulletin_model().objects.only(*PUBLIC_FIELDS), month=month, status="published"
+    )
     shown = public_copy(bulletin)
     return render(request, "web/public_bulletin.html", {"bulletin": shown, "data": shown.data})

@@ -30,7 +30,9 @@ OFFICE_ONLY = "督办问责由省督察办办理"
 
 
 def _listings(user):
-    return ListedSupervision.objects.visible_to(user).select_related("assignment__task", "assignment__unit", "listed_by")
+    return ListedSupervision.objects.visible_to(user).select_related(
+        "assignment__task", "assignment__unit", "listed_by"
+    )
 
 
 def _days_left(deadline, day) -> int:
@@ -42,22 +44,42 @@ def _context(request, bound=None):
     day, user = today(), request.user
     office = request.role in OFFICE_ROLES
     kind, bound_pk, bound_form = bound or (None, None, None)
-    active = list(_listings(user).active().order_by("deadline", "assignment__task__number", "assignment__unit__name"))
+    active = list(
+        _listings(user).active().order_by("deadline", "assignment__task__number", "assignment__unit__name")
+    )
     for listing in active:
         listing.days_left = _days_left(listing.deadline, day)
         listing.days_overdue = -listing.days_left
         if office:
-            listing.lift_form = bound_form if (kind, bound_pk) == ("lift", listing.pk) else \
-                forms.LiftForm(auto_id=f"lift{listing.pk}-%s")
-    lifted = list(_listings(user).exclude(lifted_at=None).select_related("lifted_by").order_by("-lifted_at")[:RECENTLY_LIFTED])
-    summons = list(Summons.objects.visible_to(user).select_related("unit", "created_by")
-                   .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("task"))).order_by("-held_on", "-pk"))
-    cases = list(AccountabilityCase.objects.visible_to(user).select_related("unit", "assignment__task")
-                 .order_by("-referred_on", "-pk"))
+            listing.lift_form = (
+                bound_form
+                if (kind, bound_pk) == ("lift", listing.pk)
+                else forms.LiftForm(auto_id=f"lift{listing.pk}-%s")
+            )
+    lifted = list(
+        _listings(user)
+        .exclude(lifted_at=None)
+        .select_related("lifted_by")
+        .order_by("-lifted_at")[:RECENTLY_LIFTED]
+    )
+    summons = list(
+        Summons.objects.visible_to(user)
+        .select_related("unit", "created_by")
+        .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("task")))
+        .order_by("-held_on", "-pk")
+    )
+    cases = list(
+        AccountabilityCase.objects.visible_to(user)
+        .select_related("unit", "assignment__task")
+        .order_by("-referred_on", "-pk")
+    )
     for case in cases:
         if office and case.status != CaseStatus.CONCLUDED:
-            case.status_form = bound_form if (kind, bound_pk) == ("case_status", case.pk) else \
-                forms.CaseStatusForm(case=case, initial={"status": case.status})
+            case.status_form = (
+                bound_form
+                if (kind, bound_pk) == ("case_status", case.pk)
+                else forms.CaseStatusForm(case=case, initial={"status": case.status})
+            )
     context = {
         "today": day,
         "office": office,
@@ -66,9 +88,13 @@ def _context(request, bound=None):
         "lifted": lifted,
         "summons": summons,
         "cases": cases,
-        "leader_items": list(LeaderLedItem.objects.select_related("task").order_by("task__number", "leader_name")),
+        "leader_items": list(
+            LeaderLedItem.objects.select_related("task").order_by("task__number", "leader_name")
+        ),
     }
-    shown = [getattr(item, "lift_form", None) for item in active] + [getattr(case, "status_form", None) for case in cases]
+    shown = [getattr(item, "lift_form", None) for item in active] + [
+        getattr(case, "status_form", None) for case in cases
+    ]
     if kind in ("lift", "case_status") and bound_form not in shown:
         # the record left the list (lifted, concluded) since the page was loaded: say why at the top
         context["stray_errors"] = [error for errors in bound_form.errors.values() for error in errors]
@@ -134,7 +160,9 @@ def record_summons(request):
         services.record_summons(actor=request.user, **data)
         return f"已记录约谈：{data['unit'].name}"
 
-    return _submit(request, ("summons", None, forms.SummonsForm(request.POST, units=_units())), call, "#summons")
+    return _submit(
+        request, ("summons", None, forms.SummonsForm(request.POST, units=_units())), call, "#summons"
+    )
 
 
 @require_POST
@@ -161,4 +189,3 @@ def case_status(request, pk):
 
     form = forms.CaseStatusForm(request.POST, case=case)
     return _submit(request, ("case_status", case.pk, form), call, f"#case-{case.pk}")
-

@@ -46,5 +46,7 @@ def run_job(job, *args, **kwargs):
 
 
 def summary(label: str, result) -> str:
-    return (f"{label}：涉及单位 {result.units} 个，新建消息 {result.messages.created} 条，"
-            f"已存在 {result.messages.existing} 条（未重复发送）")
+    return (
+        f"{label}：涉及单位 {result.units} 个，新建消息 {result.messages.created} 条，"
+        f"已存在 {result.messages.existing} 条（未重复发送）"
+    )

@@ -15,4 +15,6 @@ class Command(BaseCommand):
         week = check_week(week) if week else week_of(today())
         result = run_job(dispatch_weekly, week)
         self.stdout.write(summary(f"{week} 周调度", result))
-        self.stdout.write(f"周快照（上一周）：新冻结 {result.snapshots_created} 条，已存在 {result.snapshots_existing} 条")
+        self.stdout.write(
+            f"周快照（上一周）：新冻结 {result.snapshots_created} 条，已存在 {result.snapshots_existing} 条"
+        )

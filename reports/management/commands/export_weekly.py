@@ -45,4 +45,6 @@ class Command(BaseCommand):
                 os.unlink(part.name)
                 raise
         os.replace(part.name, out)
-        self.stdout.write(f"已写入 {out}：{report.scope} {week}，台账 {report.rows} 行，逾期 {report.overdue} 行")
+        self.stdout.write(
+            f"已写入 {out}：{report.scope} {week}，台账 {report.rows} 行，逾期 {report.overdue} 行"
+        )

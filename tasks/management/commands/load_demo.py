@@ -13,7 +13,7 @@ class Command(BaseCommand):
         if not Task.objects.exists():
             raise CommandError("请先导入方案：python manage.py import_plan fixtures/plans/shanxi-2017.txt")
         result = load_demo(stdout=self.stdout)
-        self.stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, role, unit, state in result.accounts:
             self.stdout.write(f"  {username:<16} {role}{'  ' + unit if unit else ''}（{state}）")
         self.stdout.write(result.ledger)

@@ -21,13 +21,28 @@ class Command(BaseCommand):
         broker = settings.CELERY_BROKER_URL.split("://")[0]
         self.stdout.write(f"Celery worker + beat on the {broker} broker (logs: var/worker.log)")
         if settings.RECTIFY_TODAY:
-            self.stdout.write(f"台账日期固定为 {settings.RECTIFY_TODAY:%Y-%m-%d}（RECTIFY_TODAY；make run DEMO_TODAY= 则按真实日期）")
+            self.stdout.write(
+                f"台账日期固定为 {settings.RECTIFY_TODAY:%Y-%m-%d}（RECTIFY_TODAY；make run DEMO_TODAY= 则按真实日期）"
+            )
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(settings.VAR_DIR / "worker.log", "ab")
+        log = open(settings.VAR_DIR / "worker.log", "ab")  # noqa: SIM115 - held open for the worker's lifetime
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--beat", "--pool=solo",
-             "--loglevel=info", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
-            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(),
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "rectify",
+                "worker",
+                "--beat",
+                "--pool=solo",
+                "--loglevel=info",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
         )
 
         def stop():

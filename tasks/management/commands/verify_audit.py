@@ -9,6 +9,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         count, broken, reason = verify_chain()
         if reason:
-            where = f"第一条损坏的记录：#{broken.pk}（{broken.at:%Y-%m-%d %H:%M:%S} {broken.action}）" if broken else ""
+            where = (
+                f"第一条损坏的记录：#{broken.pk}（{broken.at:%Y-%m-%d %H:%M:%S} {broken.action}）"
+                if broken
+                else ""
+            )
             raise CommandError(f"操作记录链校验失败：{reason}。{where} 已校验 {count} 条完好记录。")
         self.stdout.write(f"操作记录链完好：共 {count} 条")
