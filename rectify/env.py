@@ -6,6 +6,7 @@ deployment fails at start-up rather than silently running with a default.
 
 import datetime
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -60,6 +61,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if any(not item for item in items):
         raise ImproperlyConfigured(f"{name} must be a comma-separated list without empty items")
     return items
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF's throttles read it: ``20/min``, ``5/s``, ``100/hour``, ``1000/day``."""
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 20/min, not {value!r}")
+    return value
 
 
 def env_database(name: str, default: str) -> dict:

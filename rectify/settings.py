@@ -4,12 +4,13 @@ Everything that differs between a laptop and a deployment is read from the
 environment through the typed helpers in ``rectify.env``; see docs/configuration.md.
 """
 
+import datetime
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from dispatch.schedule import beat_schedule, check_visibility_timeout  # imports no models: safe in settings
-from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_str
+from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RECTIFY_VAR_DIR", str(BASE_DIR / "var")))
@@ -42,12 +43,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tasks.apps.TasksConfig",
     "accountability.apps.AccountabilityConfig",
     "dispatch.apps.DispatchConfig",
     "reports.apps.ReportsConfig",
+    "accounts.apps.AccountsConfig",
     "web.apps.WebConfig",
 ]
 
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into the 429 page or JSON (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rectify.urls"
@@ -89,14 +94,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# The cache holds the API throttle's counters: per process unless CACHE_URL names a Redis
+# database shared by every process (e.g. redis://127.0.0.1:6379/1).
+_cache_url = env_str("CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {_cache_url!r}")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every place a password is set checks these: the password-change page, the admin, add_user
+# (tasks/services/accounts.py), Django's createsuperuser and changepassword.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Brute force (django-axes, docs/security.md): a login is locked for AXES_COOLOFF_MINUTES after
+# AXES_FAILURE_LIMIT failures from one account or from one address, on every sign-in path (the
+# login page, the admin's, POST /api/auth/token/); the right password is refused while locked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "zh-hans"
 LOCALE_PATHS = [BASE_DIR / "rectify" / "locale"]  # our corrections to Django's zh_Hans wording
@@ -132,6 +167,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # POST /api/auth/token/ per client address (docs/security.md).
+    "DEFAULT_THROTTLE_RATES": {"token": env_rate("API_TOKEN_THROTTLE_RATE", "20/min")},
     "DEFAULT_PAGINATION_CLASS": "tasks.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,11 +11,13 @@ admin.site.index_title = "山西省中央环保督察反馈意见整改"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
+    path("api/", include("accounts.urls")),
     path("api/", include("tasks.api.urls")),
     path("api/", include("dispatch.urls")),
     path("api/", include("reports.urls")),
     path("api/", include("accountability.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("accounts.web_urls")),
     path("", include("web.urls")),
 ]

@@ -174,3 +174,13 @@ def evidence_pdf():
         return SimpleUploadedFile(name, content, content_type="application/pdf")
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from tasks.choices import Role
@@ -44,7 +44,7 @@ def test_add_user_makes_an_account_with_its_role(plan, role, unit, staff):
     assert (made.membership.role, made.membership.unit and made.membership.unit.name) == (role, unit)
     assert made.is_staff is staff and not made.is_superuser
     assert [g.name for g in made.groups.all()] == [Role(role).label]
-    assert authenticate(username="li", password=SECRET) == made
+    assert authenticate(RequestFactory().post("/login/"), username="li", password=SECRET) == made
     visible = set(Assignment.objects.visible_to(made).values_list("unit__name", flat=True))
     assert visible == ({unit} if unit else set(Assignment.objects.values_list("unit__name", flat=True)))
 

@@ -40,6 +40,7 @@ def test_booleans_are_read_in_the_usual_spellings(environ, raw, expected):
         (lambda: env.env_list("VALUE", []), "a,,b"),
         (lambda: env.env_date("VALUE"), "2017-13-01"),
         (lambda: env.env_database("VALUE", "sqlite:///x"), "nosuchdb://host/db"),
+        (lambda: env.env_rate("VALUE", "20/min"), "20 per minute"),
     ],
 )
 def test_a_value_that_cannot_be_read_stops_the_start_naming_the_variable(environ, reader, raw):

@@ -11,7 +11,6 @@ router.register("officials", views.OfficialViewSet, basename="official")
 router.register("assignments", ledger_views.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
-    path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
     path("evidence/<int:pk>/", ledger_views.EvidenceDownloadView.as_view(), name="api-evidence"),
     path("", include(router.urls)),
 ]

@@ -1,45 +1,12 @@
-from django.contrib.auth import authenticate
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
 
 from tasks.api import filters
 from tasks.api.serializers import OfficialSerializer, TaskSerializer, UnitSerializer
 from tasks.choices import TaskStatus
 from tasks.models import Assignment, Official, Task, Unit
-from tasks.services.checks import check_no_nul
 from tasks.weeks import today
-
-
-class ObtainTokenView(APIView):
-    """Exchange a username and password for an API token."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
-    @extend_schema(
-        request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
-        ),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-    )
-    def post(self, request):
-        data = request.data if hasattr(request.data, "get") else {}
-        username, password = data.get("username"), data.get("password")
-        # JSON may carry numbers, lists or objects: only two non-empty strings are credentials.
-        if not (isinstance(username, str) and username.strip() and isinstance(password, str) and password):
-            return Response({"detail": "请提供用户名和密码"}, status=status.HTTP_400_BAD_REQUEST)
-        username = check_no_nul(username.strip(), "username", "用户名")
-        check_no_nul(password, "password", "密码")
-        user = authenticate(request, username=username, password=password)
-        if user is None or not user.is_active:
-            return Response({"detail": "用户名或密码错误"}, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 @extend_schema(

@@ -1,7 +1,8 @@
 """Creating users with a ledger role (used by add_user, the demo and tests)."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tasks.choices import Role
@@ -40,13 +41,22 @@ def create_user(
     if role not in UNIT_ROLES and unit is not None:
         raise InvalidInput(f"{Role(role).label}不属于某一单位，请勿指定单位", field="unit")
     User = get_user_model()
-    user, _ = User.objects.get_or_create(username=username)
-    user.set_password(password)
+    user = User.objects.filter(username=username).first() or User(username=username)
     user.email = email
     user.first_name = full_name
+    check_password(password, user)
+    user.set_password(password)
     user.save()
     set_role(user, role=role, unit=unit)
     return user
+
+
+def check_password(password: str, user) -> None:
+    """The password validators of the settings (AUTH_PASSWORD_VALIDATORS), refused in Chinese."""
+    try:
+        password_validation.validate_password(password or "", user=user)
+    except ValidationError as exc:
+        raise InvalidInput("密码不符合要求：" + "".join(exc.messages), field="password") from None
 
 
 @transaction.atomic
