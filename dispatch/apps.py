@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = "周调度与月通报"
+
+    def ready(self):
+        # Connects the receiver that enqueues the announcement of a published bulletin.
+        from dispatch import tasks  # noqa: F401

@@ -1,319 +1,32 @@
-"""The monthly bulletin (月通报): figures for a month, a draft until the office publishes it.
+"""The monthly bulletin (月通报): made as a draft from its figures, published by the office.
 
-``bulletin_data(month)`` computes the document ``Bulletin.data`` holds; its schema is
-read by ``reports.bulletin_xlsx``, the public page and the API:
-
-- ``month``, ``start``, ``end`` (ISO dates of the month);
-- ``totals`` and, per category and per unit, counts ``total``, ``signed_off``,
-  ``on_track``, ``overdue``, ``reopened``. Every assignment is in exactly one bucket,
-  by its state at the month's end, in this order: signed off; overdue (its effective
-  deadline, with the extensions approved by then, passed by the month's end:
-  ``level_on`` red on the 1st of the next month); reopened after a relapse;
-  otherwise on track;
-- ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
-  whose ORIGINAL due date fell by the month's end, the share signed off by that date;
-  ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
-  overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
-  rate, listed last and shown "—");
-- ``overdue``: the overdue assignments (task_number, unit, due_date, effective_due, status);
-- ``missed_reports``: units that left an open assignment unreported in a week of the
-  month (the ISO weeks ending in the month), with those ``weeks``;
-- ``newly_signed_off`` (office approvals in the month) and ``newly_reopened`` (look-back
-  reviews that found a relapse in the month): task_number, unit, at;
-- ``previous`` (the previous month's bulletin: month and totals) and ``change``
-  (this month's totals minus those), ``None`` without a previous bulletin.
-
-The data names units, never people. The public reads it through ``public_bulletin``:
-the per-task lists (``overdue``, ``newly_signed_off``, ``newly_reopened``) without the
-tasks kept out of 信息公开 (``Task.is_public`` false, read when shown, so a task
-withdrawn after publication disappears too); the counts stay, they name no task.
-The office's own copy (API, admin, pages for office and leaders) keeps every task.
-
-The counts, the overdue list, the on-time rate and the missed reports describe the
-ledger as it stood at the month's end (each week's start for the missed reports),
-whenever the bulletin is made: each assignment's status, deadlines, sign-off time and
-last report week are rebuilt from the audit trail (``tasks.services.history``, the
-same rebuild as the weekly report's past weeks), so a sign-off or a relapse after the
-month does not count in it. Weekly snapshots are not used: a reporting week rarely
-ends on the month's last day. The events come from dated records. A month that has
-not ended yet (``tasks.weeks.today()``) is refused (``MonthNotOver``): its figures
-would be frozen before they are known. Once made, the figures are a record: a re-run
-leaves them (``refresh=True`` recomputes a draft, never a published bulletin).
+- ``make_bulletin(month)``: the month's draft, its figures from ``dispatch.figures.bulletin_data``
+  and its page rendered from ``dispatch/bulletin.html``; the office is told it awaits
+  publication. A month that has not ended yet (``tasks.weeks.today()``) is refused
+  (``dispatch.periods.NotYet``). Once made, the figures are a record: a re-run leaves them
+  (``refresh=True`` recomputes a draft, never a published bulletin).
+- ``publish_bulletin(bulletin, actor)``: the office's audited act. After the commit it sends
+  ``bulletin_published``; the Celery task module (``dispatch.tasks``, a leaf that imports this
+  one, never the reverse) listens and enqueues ``announce_bulletin``.
+- ``announce_bulletin(bulletin_id)``: office staff and leaders are told, once each.
 """
 
-import datetime
-from collections import defaultdict
-from dataclasses import dataclass
-
 from django.db import transaction
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, Kind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
-from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
-from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
-from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
-from tasks.models.ledger import level_on
+from dispatch.periods import check_month_over
 from tasks.models.people import role_of
-from tasks.services import audit, history
+from tasks.services import audit
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
 from tasks.services.transitions import OFFICE
-from tasks.weeks import parse_week, week_of
 
-BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")
-TASK_LISTS = ("overdue", "newly_signed_off", "newly_reopened")  # the entries that name a task
-
-
-def previous_month(day: datetime.date) -> str:
-    last = day.replace(day=1) - datetime.timedelta(days=1)
-    return f"{last:%Y-%m}"
-
-
-def _local_bounds(start: datetime.date, end: datetime.date):
-    return history.start_of(start), history.end_of(end)
-
-
-def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
-    """The ISO weeks whose Sunday falls in the month: each week belongs to exactly one month."""
-    sunday = start + datetime.timedelta(days=(6 - start.weekday()) % 7)
-    weeks = []
-    while sunday <= end:
-        weeks.append(week_of(sunday))
-        sunday += datetime.timedelta(days=7)
-    return weeks
-
-
-# The assignment fields the bulletin reads as they were at the month's end (and each week's start).
-STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
-
-
-@dataclass
-class State:
-    """An assignment as it stood at a moment: the live row with the fields that changed since put back."""
-
-    status: str
-    due_date: datetime.date | None
-    effective_due: datetime.date | None
-    signed_off_on: datetime.date | None  # local date of the sign-off, while signed off
-    last_report_week_start: datetime.date | None
-
-
-def state_of(assignment, then: dict) -> State:
-    """``assignment``'s state with ``then`` (from ``tasks.services.history.states_as_of``) applied."""
-    status = then.get("status", assignment.status)
-    due = history.parse_day(then["due_date"]) if "due_date" in then else assignment.due_date
-    extended = (
-        history.parse_day(then["extended_due_date"])
-        if "extended_due_date" in then
-        else assignment.extended_due_date
-    )
-    signed = (
-        history.parse_moment(then["signed_off_at"]) if "signed_off_at" in then else assignment.signed_off_at
-    )
-    last_report = (
-        history.parse_day(then["last_report_week_start"])
-        if "last_report_week_start" in then
-        else assignment.last_report_week_start
-    )
-    return State(
-        status=status,
-        due_date=due,
-        effective_due=extended or due,
-        signed_off_on=timezone.localdate(signed) if signed and status == Status.SIGNED_OFF else None,
-        last_report_week_start=last_report,
-    )
-
-
-def _bucket(state: State, level: str) -> str:
-    if state.status == Status.SIGNED_OFF:
-        return "signed_off"
-    if level == Level.RED:
-        return "overdue"
-    if state.status == Status.REOPENED:
-        return "reopened"
-    return "on_track"
-
-
-def _counts() -> dict:
-    return dict.fromkeys(BUCKETS, 0)
-
-
-def _event(request_or_review, at) -> dict:
-    a = request_or_review.assignment
-    return {"task_number": a.task.number, "unit": a.unit.name, "at": timezone.localdate(at).isoformat()}
-
-
-def bulletin_data(month: str) -> dict:
-    """The month's figures as the ledger stood at the month's end, whenever they are computed.
-
-    Six queries, whatever the size of the ledger: assignments, the audit entries since
-    the month's first reporting week (each assignment's state at the month's end and at
-    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports.
-    """
-    start, end = parse_month(month)
-    since, until = _local_bounds(start, end)
-    weeks = month_weeks(start, end)
-    mondays = [history.start_of(parse_week(week)) for week in weeks]
-    assignments = list(
-        Assignment.objects.select_related("task__category", "unit").order_by("task__number", "unit__name")
-    )
-    at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
-    day_after = end + datetime.timedelta(
-        days=1
-    )  # the level on the 1st: red once the deadline passed in the month
-    totals, categories, units = _counts(), {}, {}
-    due_by_end = defaultdict(int)
-    on_time = defaultdict(int)
-    overdue = []
-    for a in assignments:
-        state = state_of(a, at_end.get(a.pk, {}))
-        level = level_on(
-            day_after,
-            status=state.status,
-            effective_due=state.effective_due,
-            last_report_week_start=state.last_report_week_start,
-        )
-        bucket = _bucket(state, level)
-        category = categories.setdefault(
-            a.task.category.number,
-            {"number": a.task.category.number, "title": a.task.category.title, **_counts()},
-        )
-        unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
-        for counts in (totals, category, unit):
-            counts["total"] += 1
-            counts[bucket] += 1
-        if state.due_date and state.due_date <= end:
-            due_by_end[a.unit.name] += 1
-            if state.signed_off_on and state.signed_off_on <= state.due_date:
-                on_time[a.unit.name] += 1
-        if bucket == "overdue":
-            overdue.append(
-                {
-                    "task_number": a.task.number,
-                    "unit": a.unit.name,
-                    "due_date": _iso(state.due_date),
-                    "effective_due": _iso(state.effective_due),
-                    "status": state.status,
-                }
-            )
-
-    for name, unit in units.items():
-        unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
-    by_unit = rank_units(units.values())
-
-    signed = (
-        SignOffRequest.objects.filter(
-            status=SignOffStatus.APPROVED, office_checked_at__gte=since, office_checked_at__lt=until
-        )
-        .select_related("assignment__task", "assignment__unit")
-        .order_by("office_checked_at", "id")
-    )
-    relapsed = (
-        Review.objects.filter(outcome=ReviewOutcome.RELAPSED, decided_at__gte=since, decided_at__lt=until)
-        .select_related("assignment__task", "assignment__unit")
-        .order_by("decided_at", "id")
-    )
-    previous = Bulletin.objects.filter(month=previous_month(start)).only("month", "data").first()
-    previous_totals = (previous.data or {}).get("totals") if previous else None
-    return {
-        "month": month,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "totals": totals,
-        "by_category": [categories[number] for number in sorted(categories)],
-        "by_unit": by_unit,
-        "overdue": overdue,
-        "missed_reports": _missed_reports(assignments, dict(zip(weeks, at_mondays))),
-        "newly_signed_off": [_event(r, r.office_checked_at) for r in signed],
-        "newly_reopened": [_event(r, r.decided_at) for r in relapsed],
-        "previous": {"month": previous.month, "totals": previous_totals} if previous_totals else None,
-        "change": {k: totals[k] - previous_totals.get(k, 0) for k in BUCKETS} if previous_totals else None,
-    }
-
-
-def _standing(unit: dict) -> tuple:
-    """What orders units of the same kind of record: rate down, overdue rows up, sign-offs down."""
-    return -unit["on_time_rate"], unit["overdue"], -unit["signed_off"]
-
-
-def rank_units(units) -> list[dict]:
-    """The units in ranking order, each with its ``rank``; ``None`` for a unit with nothing due yet.
-
-    Rated units first, by on-time rate (higher first), then by fewer overdue rows (a unit
-    with an overdue row never above one without at the same rate), then by more sign-offs;
-    units equal on all three share a rank (competition ranking: 1, 1, 3). Units with no
-    assignment due by the month's end have no rate: they are not ranked (``rank`` None,
-    shown "—") and come last, by name.
-    """
-    rated = sorted(
-        (u for u in units if u["on_time_rate"] is not None), key=lambda u: (_standing(u), u["unit"])
-    )
-    unrated = sorted((u for u in units if u["on_time_rate"] is None), key=lambda u: u["unit"])
-    for position, unit in enumerate(rated, 1):
-        same = position > 1 and _standing(rated[position - 2]) == _standing(unit)
-        unit["rank"] = rated[position - 2]["rank"] if same else position
-    for unit in unrated:
-        unit["rank"] = None
-    return rated + unrated
-
-
-def _iso(day):
-    return day.isoformat() if day else None
-
-
-def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
-    """Units that left an assignment open during a week without that week's report.
-
-    ``weeks`` maps each week to the fields that changed since its Monday 00:00: an
-    assignment signed off then was closed for the week; any other owed the report.
-    """
-    if not weeks:
-        return []
-    reported = set(
-        ProgressReport.objects.filter(week__in=list(weeks)).values_list("assignment_id", "week").distinct()
-    )
-    missed = defaultdict(set)
-    kinds = {}
-    for week, then in weeks.items():
-        for a in assignments:
-            closed = then.get(a.pk, {}).get("status", a.status) == Status.SIGNED_OFF
-            if not closed and (a.pk, week) not in reported:
-                missed[a.unit.name].add(week)
-                kinds[a.unit.name] = a.unit.kind
-    return [
-        {"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
-        for unit, weeks_ in sorted(missed.items(), key=lambda item: (-len(item[1]), item[0]))
-    ]
-
-
-def public_data(data: dict) -> dict:
-    """The bulletin's figures as the public may read them: no entry of a task that is not public (one query)."""
-    hidden = set(Task.objects.filter(is_public=False).values_list("number", flat=True))
-    if not hidden:
-        return data
-    return {
-        **data,
-        **{
-            key: [entry for entry in data.get(key) or [] if entry.get("task_number") not in hidden]
-            for key in TASK_LISTS
-            if key in data
-        },
-    }
-
-
-PUBLIC_FIELDS = ("id", "month", "status", "data", "published_at")  # what ``public_bulletin`` reads
-
-
-def public_bulletin(bulletin: Bulletin) -> Bulletin:
-    """An unsaved copy of a bulletin holding ``public_data``: what the public page and workbook show."""
-    return Bulletin(
-        pk=bulletin.pk,
-        month=bulletin.month,
-        status=bulletin.status,
-        published_at=bulletin.published_at,
-        data=public_data(bulletin.data or {}),
-    )
+# Sent after the commit that published a bulletin, with ``bulletin_id``.
+bulletin_published = Signal()
 
 
 def render_html(month: str, data: dict) -> str:
@@ -324,7 +37,7 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
     """Make the month's draft bulletin if there is none and tell the office it awaits publication.
 
     Returns (bulletin, created or refreshed, messages delivered). A published bulletin never changes.
-    BadMonth for a month that is not one, ``NotYet`` for a month that has not ended.
+    ``dispatch.periods.BadMonth`` for a month that is not one, ``NotYet`` for a month that has not ended.
     """
     check_month_over(month)
     with transaction.atomic():
@@ -375,10 +88,8 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
             after=audit.snapshot(locked, fields),
             note=f"{locked.month} 月通报",
         )
-        from dispatch.tasks import announce_bulletin_task
-
         pk = locked.pk
-        transaction.on_commit(lambda: announce_bulletin_task.delay(pk))
+        transaction.on_commit(lambda: bulletin_published.send(sender=Bulletin, bulletin_id=pk))
     return locked
 
 

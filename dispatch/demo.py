@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from dispatch import services
+from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus
 from dispatch.periods import next_month, parse_month
 from tasks.demo import SHANGHAI, frozen_clock
@@ -55,14 +56,14 @@ def load() -> str:
     def bulletin(month, publish):
         first = next_month(parse_month(month)[0])
         with clock(first, 9):
-            made, _changed, delivery = services.make_bulletin(month)
+            made, _changed, delivery = make_bulletin(month)
             count(delivery)
         if publish and office and made.status == BulletinStatus.DRAFT:
             with clock(first + datetime.timedelta(days=2), 10):
-                made = services.publish_bulletin(made, office)
+                made = publish_bulletin(made, office)
         if made.status == BulletinStatus.PUBLISHED:
             with clock(first + datetime.timedelta(days=2), 10):
-                count(services.announce_bulletin(made.pk))
+                count(announce_bulletin(made.pk))
 
     jobs = []  # (when, job): every job at the moment it would have run, earliest first
     for week in WEEKS:

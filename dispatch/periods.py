@@ -41,6 +41,12 @@ def next_month(day: datetime.date) -> datetime.date:
     return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def previous_month(day: datetime.date) -> str:
+    """The month before ``day``'s, written ``YYYY-MM``."""
+    last = day.replace(day=1) - datetime.timedelta(days=1)
+    return f"{last:%Y-%m}"
+
+
 def parse_month(value: str) -> tuple[datetime.date, datetime.date]:
     """The first and last day of a month written ``YYYY-MM``; BadMonth for anything else."""
     match = MONTH_RE.match((value or "").strip())

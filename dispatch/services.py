@@ -29,7 +29,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin  # noqa: F401 - the jobs in one place
 from dispatch.models import DeadlineWarning, Kind, Notification, WeeklySnapshot
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started

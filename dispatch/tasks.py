@@ -1,5 +1,10 @@
 """The Celery tasks: thin wrappers that take periods or ids and call the services.
 
+A leaf: this module imports the services, never the reverse. A service that needs a task
+after its commit sends a signal (``dispatch.bulletin.bulletin_published``) that a receiver
+here turns into ``.delay()``; ``DispatchConfig.ready`` imports this module, so the receiver
+is connected in every process (web, worker, commands).
+
 Every task acknowledges late and is re-queued if its worker dies
 (``acks_late``/``reject_on_worker_lost``, also the app defaults), retries only
 transient errors (a lost database connection, the mail server, the network) with
@@ -14,10 +19,11 @@ import smtplib
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 
-from dispatch import services
-from dispatch.bulletin import previous_month
-from dispatch.periods import parse_day
+from dispatch import bulletin, services
+from dispatch.models import Bulletin
+from dispatch.periods import parse_day, previous_month
 from dispatch.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
 from tasks.weeks import today, week_of
 
@@ -66,7 +72,7 @@ def warn_deadlines_task(date: str | None = None):
 @shared_task(name="dispatch.make_bulletin", **OPTIONS)
 def make_bulletin_task(month: str | None = None):
     month = month or previous_month(today())
-    bulletin, changed, delivery = services.make_bulletin(month)
+    made, changed, delivery = bulletin.make_bulletin(month)
     log.info(
         "bulletin %s: %s; %d messages created, %d existed",
         month,
@@ -76,7 +82,7 @@ def make_bulletin_task(month: str | None = None):
     )
     return {
         "period": month,
-        "bulletin": bulletin.pk,
+        "bulletin": made.pk,
         "created": delivery.created,
         "existing": delivery.existing,
     }
@@ -85,5 +91,11 @@ def make_bulletin_task(month: str | None = None):
 @shared_task(name="dispatch.announce_bulletin", **OPTIONS)
 def announce_bulletin_task(bulletin_id: int):
     """After publication: tell office and leaders. A bulletin deleted (or unpublished) meanwhile is skipped."""
-    delivery = services.announce_bulletin(bulletin_id)
+    delivery = bulletin.announce_bulletin(bulletin_id)
     return {"bulletin": bulletin_id, "created": delivery.created, "existing": delivery.existing}
+
+
+@receiver(bulletin.bulletin_published, sender=Bulletin, dispatch_uid="dispatch.announce_on_publish")
+def _announce_on_publish(sender, bulletin_id: int, **kwargs):
+    """Sent after the publication commits: the announcement goes through the broker."""
+    announce_bulletin_task.delay(bulletin_id)

@@ -7,8 +7,10 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dispatch.bulletin import BadMonth, bulletin_data, make_bulletin, public_data, publish_bulletin
+from dispatch.bulletin import make_bulletin, publish_bulletin
+from dispatch.figures import bulletin_data, public_data
 from dispatch.models import Bulletin, Notification
+from dispatch.periods import BadMonth
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, AuditEntry, Task
 from tasks.services import ledger
@@ -153,7 +155,7 @@ def test_at_the_same_rate_a_unit_with_an_overdue_row_ranks_below_one_without(zer
 
 
 def test_units_equal_on_rate_overdue_rows_and_sign_offs_share_a_rank():
-    from dispatch.bulletin import rank_units
+    from dispatch.figures import rank_units
 
     units = [
         {"unit": name, "on_time_rate": rate, "overdue": overdue, "signed_off": signed}

@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from dispatch.bulletin import bulletin_data, make_bulletin
+from dispatch.bulletin import make_bulletin
+from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
 from tasks.models import Assignment, Extension, Review, SignOffRequest

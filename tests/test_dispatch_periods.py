@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dispatch import services, tasks
+from dispatch.bulletin import make_bulletin
 from dispatch.models import Bulletin, DeadlineWarning, Notification, WeeklySnapshot
 from dispatch.periods import NotYet
 
@@ -87,7 +88,7 @@ def test_the_periods_that_have_come_still_run(plan, liaison, office, today, comm
 
 def test_the_services_refuse_a_period_that_has_not_come_whoever_calls_them(plan, liaison, today):
     with pytest.raises(NotYet):
-        services.make_bulletin("2017-12")
+        make_bulletin("2017-12")
     with pytest.raises(NotYet):
         services.dispatch_weekly("2017-W49")
     with pytest.raises(NotYet):

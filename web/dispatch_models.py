@@ -3,7 +3,7 @@
 Looked up by name when a page runs; the models' fields are the shared contract
 (docs: ``Notification(user, kind, subject, body, created_at, read_at, …)``,
 ``Bulletin(month, status, data, published_at, …)``). What the public may read of a
-bulletin comes from ``dispatch.bulletin.public_bulletin``, imported where it is used.
+bulletin comes from ``dispatch.figures.public_bulletin``, imported where it is used.
 """
 
 from django.apps import apps

@@ -7,7 +7,7 @@ fields before and after it (``model="tasks.assignment"``, ``AUDITED_FIELDS`` of
 a field no later entry holds is what it is now.
 
 Used by the weekly report for a past week without a snapshot (``reports.rows``) and
-by the monthly bulletin for the state as the month ended (``dispatch.bulletin``).
+by the monthly bulletin for the state as the month ended (``dispatch.figures``).
 """
 
 import datetime

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 
-from dispatch.bulletin import PUBLIC_FIELDS, public_bulletin
+from dispatch.figures import PUBLIC_FIELDS, public_bulletin
 from dispatch.models import Bulletin, BulletinStatus
 from reports.api import XLSX, weekly_response
 from reports.bulletin_xlsx import build_bulletin_workbook

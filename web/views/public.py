@@ -9,8 +9,8 @@ the page shows, so nothing internal can slip into the template.
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
-from dispatch.bulletin import PUBLIC_FIELDS
-from dispatch.bulletin import public_bulletin as public_copy
+from dispatch.figures import PUBLIC_FIELDS
+from dispatch.figures import public_bulletin as public_copy
 from tasks.choices import Status, TaskStatus
 from tasks.models import Assignment, Task
 from web.dispatch_models import bulletin_model

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from dispatch.bulletin import make_bulletin, previous_month
+from dispatch.bulletin import make_bulletin
 from dispatch.management.commands._base import check_month, run_job
+from dispatch.periods import previous_month
 from tasks.weeks import today
 
 
