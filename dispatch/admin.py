@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from dispatch.bulletin import publish_bulletin
-from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification, WeeklySnapshot
+from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
+from reports.models import WeeklySnapshot
 from tasks.admin.ledger import ReadOnlyAdmin
 from tasks.choices import Role
 from tasks.models.people import role_of, scope_by_unit

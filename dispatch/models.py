@@ -2,16 +2,13 @@
 
 ``Notification`` is one message to one user. ``(job, period, user)`` is unique: it is
 the exactly-once key, so re-running a job for the same period creates nothing new.
-``WeeklySnapshot`` freezes each assignment's state as the weekly dispatch saw it
-(read back by ``reports.rows``). ``Bulletin`` is the monthly bulletin (月通报): figures
+(The week the weekly dispatch freezes is ``reports.models.WeeklySnapshot``.) ``Bulletin`` is the monthly bulletin (月通报): figures
 in ``data`` (a JSON document whose schema ``reports.bulletin_xlsx`` and the public
 page read), ``html`` rendered from them, a draft until the office publishes it.
 """
 
 from django.conf import settings
 from django.db import models
-
-from tasks.choices import Level, Status
 
 
 class Kind(models.TextChoices):
@@ -60,29 +57,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.period} → {self.user}"
-
-
-class WeeklySnapshot(models.Model):
-    week = models.CharField("周", max_length=8, help_text="ISO 周，如 2017-W36")
-    assignment = models.ForeignKey(
-        "tasks.Assignment", on_delete=models.CASCADE, related_name="snapshots", verbose_name="台账"
-    )
-    status = models.CharField("状态", max_length=20, choices=Status.choices)
-    level = models.CharField("预警", max_length=10, choices=Level.choices)
-    percent = models.PositiveSmallIntegerField("完成比例")
-    due_date = models.DateField("原定时限", null=True, blank=True)
-    effective_due = models.DateField("整改时限", null=True, blank=True)
-    last_report_week = models.CharField("最近报送周", max_length=8, null=True, blank=True)
-    report_text = models.TextField("本周进展", blank=True)
-    created_at = models.DateTimeField("冻结时间", auto_now_add=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "周快照"
-        ordering = ["-week", "assignment_id"]
-        constraints = [models.UniqueConstraint(fields=["week", "assignment"], name="one_snapshot_per_week")]
-
-    def __str__(self):
-        return f"{self.week} · {self.assignment_id}"
 
 
 class Bulletin(models.Model):

@@ -29,9 +29,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from dispatch.models import DeadlineWarning, Kind, Notification, WeeklySnapshot
+from dispatch.models import DeadlineWarning, Kind, Notification
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
+from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Unit

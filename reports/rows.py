@@ -10,7 +10,7 @@ and memory holds one chunk at a time.
 Where the state of the week comes from, per row:
 
 - the weekly dispatch froze a snapshot of the assignment for the week
-  (``dispatch.models.WeeklySnapshot``): status, level, percentage, deadline and
+  (``reports.models.WeeklySnapshot``): status, level, percentage, deadline and
   the week's progress come from it (``Source.SNAPSHOT``);
 - the week is over (its Sunday is before ``today``) and there is no snapshot: the
   state as the week ended is rebuilt from the audit trail (``Source.AS_OF``) -
@@ -34,6 +34,7 @@ from itertools import islice
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from reports.models import WeeklySnapshot
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.ledger import level_on
@@ -104,8 +105,6 @@ class LedgerRow:
 
 def week_snapshots(week: str, assignment_ids) -> dict:
     """The week's frozen snapshots of these assignments, by assignment id (one query)."""
-    from dispatch.models import WeeklySnapshot
-
     return {
         s.assignment_id: s for s in WeeklySnapshot.objects.filter(week=week, assignment_id__in=assignment_ids)
     }

@@ -13,7 +13,7 @@ is what applying would do.
 A row counts as changed when its 本周进展 or 完成比例 differs from what the live
 ledger holds now for that week. A changed row whose stamp version is older than
 the ledger's is refused as stale; an unchanged one is skipped. A sheet of a week
-the weekly dispatch has frozen (``dispatch.models.WeeklySnapshot``) is refused:
+the weekly dispatch has frozen (``reports.models.WeeklySnapshot``) is refused:
 that week's workbook is the record the office sent up and no longer changes.
 
 Every problem is gathered before answering: a bad cell, an unknown row, another
@@ -33,6 +33,7 @@ from django.db import transaction
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from reports.weekly import COL, LEDGER_HEADERS, LEDGER_SHEET
 from tasks.choices import Role
@@ -333,8 +334,6 @@ def _check_scope(rows: list[_Row], user) -> list[Problem]:
 
 def _check_not_frozen(rows: list[_Row]) -> list[Problem]:
     """A sheet of a week the weekly dispatch froze is refused, at its first 报送周 cell."""
-    from dispatch.models import WeeklySnapshot
-
     first = next((row for row in rows if row.week), None)
     if first is None or not WeeklySnapshot.objects.filter(week=first.week).exists():
         return []

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from dispatch import services
-from dispatch.models import DeadlineWarning, Notification, WeeklySnapshot
+from dispatch.models import DeadlineWarning, Notification
+from reports.models import WeeklySnapshot
 from tasks.models import Assignment, Measure
 from tasks.services import ledger
 

@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 
 from dispatch import services, tasks
 from dispatch.bulletin import make_bulletin
-from dispatch.models import Bulletin, DeadlineWarning, Notification, WeeklySnapshot
+from dispatch.models import Bulletin, DeadlineWarning, Notification
 from dispatch.periods import NotYet
+from reports.models import WeeklySnapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -161,7 +161,7 @@ def test_the_current_week_shows_the_live_ledger(story, office):
 
 
 def test_a_week_frozen_by_the_dispatch_still_comes_from_its_snapshot(story, office):
-    from dispatch.models import WeeklySnapshot
+    from reports.models import WeeklySnapshot
 
     early, _later, _alice = story
     WeeklySnapshot.objects.create(

@@ -432,8 +432,8 @@ def test_a_sheet_of_a_week_the_dispatch_froze_is_refused_at_its_week_cell(api, l
 
 
 def test_a_sheet_of_a_week_not_frozen_is_accepted_and_its_export_shows_the_change(api, liaison, filled):
-    from dispatch.models import WeeklySnapshot
     from dispatch.services import freeze_week
+    from reports.models import WeeklySnapshot
 
     workbook, row = filled
     freeze_week("2017-W35")  # another week frozen does not matter

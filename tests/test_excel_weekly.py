@@ -145,7 +145,7 @@ def test_it_shows_the_weeks_report_and_the_history_up_to_that_week(liaison):
 
 
 def test_the_weeks_state_comes_from_its_snapshot_when_there_is_one(liaison):
-    from dispatch.models import WeeklySnapshot
+    from reports.models import WeeklySnapshot
 
     task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
     WeeklySnapshot.objects.create(
