@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from dispatch import bulletin, services
 from dispatch.models import Bulletin
 from dispatch.periods import parse_day, previous_month
-from dispatch.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
+from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
 from tasks.weeks import today, week_of
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dispatch.schedule import beat_schedule, check_visibility_timeout  # imports no models: safe in settings
 from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_rate, env_str
+from rectify.schedule import beat_schedule, check_visibility_timeout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RECTIFY_VAR_DIR", str(BASE_DIR / "var")))
@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "reports.apps.ReportsConfig",
     "accounts.apps.AccountsConfig",
     "web.apps.WebConfig",
+    "demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [
@@ -221,7 +222,7 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The one beat schedule (dispatch/schedule.py), each cron overridable from the environment.
+# The one beat schedule (rectify/schedule.py), each cron overridable from the environment.
 CELERY_BEAT_SCHEDULE = beat_schedule()
 # A visibility timeout not above the retry backoff cap would redeliver a waiting retry.
 check_visibility_timeout(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"], CELERY_BEAT_SCHEDULE)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from dispatch import tasks
-from dispatch.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
 from rectify.celery import app
+from rectify.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
 
 UTC = datetime.UTC
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,21 +1,21 @@
 """The one beat schedule: every periodic job, its time, and how long a tick may wait.
 
-Built here and nowhere else (``rectify/settings.py`` sets ``CELERY_BEAT_SCHEDULE =
-beat_schedule()``). Times are cron expressions in the app's time zone (Asia/Shanghai);
+Built here, beside the settings, and nowhere else (``rectify/settings.py`` sets
+``CELERY_BEAT_SCHEDULE = beat_schedule()``; the task names are strings, so no app is imported). Times are cron expressions in the app's time zone (Asia/Shanghai);
 each can be overridden from the environment, e.g. ``DISPATCH_WEEKLY_CRON="0 9 * * 1"``.
 Every entry carries ``expires`` shorter than its period, so a tick that waited in the
 queue (worker down, backlog) is dropped rather than run next to the following one:
 half the shortest gap between two ticks of the cron in force (an override included),
-capped at the job's default ``expires`` (``expires_for``).
+capped at the job's default ``expires`` (``expires_for``). The gap is read from the cron's
+fields (``shortest_gap``: a lower bound, exact within a day), so no calendar is scanned.
 
 Retry limits live here too: the broker's visibility timeout must be above the retry
 backoff cap and any countdown (``check_visibility_timeout``, called by the settings),
 else a message held that long would be redelivered while still waiting, and run twice.
 
-This module is imported by the settings: it must not import Django models.
+This module is imported by the settings: it imports no app (an import-linter contract).
 """
 
-import datetime
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -97,33 +97,40 @@ def parse_cron(value: str, name: str = "cron") -> crontab:
     return schedule
 
 
-# The span searched for a cron's shortest gap: eight years, so leap days and every
-# weekday of every date are seen (Asia/Shanghai has no daylight saving time).
-GAP_SPAN = (datetime.date(2024, 1, 1), datetime.date(2032, 1, 1))
+def _shortest_step(values, cycle: int) -> int:
+    """The shortest distance between consecutive ``values`` on a cycle of length ``cycle``."""
+    ordered = sorted(values)
+    steps = [b - a for a, b in zip(ordered, ordered[1:])]
+    return min([*steps, ordered[0] + cycle - ordered[-1]])
+
+
+# Month lengths in a leap year: a day of month that no listed month has never fires.
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def shortest_gap(schedule: crontab, name: str = "cron") -> timedelta:
-    """The shortest time between two ticks of ``schedule``; ImproperlyConfigured if it never fires.
+    """A lower bound of the time between two ticks of ``schedule``, read from its fields alone.
 
-    Celery fires a crontab on the days that match its day of month AND day of week AND
-    month, at every listed hour and minute of those days.
+    Celery fires a crontab at every listed minute of every listed hour on the days that
+    match its day of month AND day of week AND month. Within a day the gaps are exact;
+    between firing days the gap is at least one day, at least the shortest step between
+    the listed weekdays (a week's cycle), and at least the shortest step between the
+    listed days of month (on the shortest month, 28 days: ``1`` gives 28 days, ``1,15``
+    14). Being a lower bound, half of it is always shorter than the real gap.
+    ImproperlyConfigured for a cron that never fires (``31 2``: no February 31st).
     """
-    minutes = sorted(h * 60 + m for h in schedule.hour for m in schedule.minute)
-    day, last_day, days = GAP_SPAN[0], GAP_SPAN[1], []
-    while day < last_day:
-        if (
-            day.month in schedule.month_of_year
-            and day.day in schedule.day_of_month
-            and (day.isoweekday() % 7) in schedule.day_of_week
-        ):
-            days.append(day)
-        day += timedelta(days=1)
-    if not days or not minutes:
+    if not any(
+        day <= MONTH_DAYS[month - 1] for month in schedule.month_of_year for day in schedule.day_of_month
+    ):
         raise ImproperlyConfigured(f"{name} never fires")
+    minutes = sorted(h * 60 + m for h in schedule.hour for m in schedule.minute)
+    days = 1
+    if len(schedule.day_of_week) < 7:
+        days = max(days, _shortest_step(schedule.day_of_week, 7))
+    if len(schedule.day_of_month) < 31:
+        days = max(days, _shortest_step(schedule.day_of_month, 28))
     gaps = [b - a for a, b in zip(minutes, minutes[1:])]
-    gaps += [(b - a).days * 1440 - minutes[-1] + minutes[0] for a, b in zip(days, days[1:])]
-    if not gaps:  # once in eight years: nothing shorter than the span
-        return last_day - GAP_SPAN[0]
+    gaps.append(days * 1440 - minutes[-1] + minutes[0])  # the last tick of a day to the next day's first
     return timedelta(minutes=min(gaps))
 
 
