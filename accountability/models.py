@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from tasks import clock
 from tasks.models.people import scope_by_unit
 
 
@@ -39,7 +40,7 @@ class ListedSupervision(models.Model):
     listed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="挂牌人"
     )
-    listed_at = models.DateTimeField("挂牌时间", auto_now_add=True)
+    listed_at = models.DateTimeField("挂牌时间", default=clock.now, editable=False, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -107,7 +108,7 @@ class Summons(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )
-    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    created_at = models.DateTimeField("记录时间", default=clock.now, editable=False, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -142,7 +143,7 @@ class AccountabilityCase(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_at = models.DateTimeField("更新时间", default=clock.now, editable=False, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -152,6 +153,10 @@ class AccountabilityCase(models.Model):
 
     def __str__(self):
         return f"责任追究 {self.unit} · {self.persons}"
+
+    def save(self, *args, **kwargs):
+        self.updated_at = clock.now()  # the ledger's clock (``tasks.clock``), frozen in the demo
+        super().save(*args, **kwargs)
 
 
 class LeaderLedItem(models.Model):
@@ -166,7 +171,7 @@ class LeaderLedItem(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )
-    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    created_at = models.DateTimeField("记录时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "领导领办"

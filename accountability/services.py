@@ -4,9 +4,9 @@ Each runs in one transaction and writes the audit trail; only the office may act
 """
 
 from django.db import transaction
-from django.utils import timezone
 
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
+from tasks import clock
 from tasks.choices import Status
 from tasks.models import Assignment
 from tasks.services import audit
@@ -62,7 +62,7 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
     if listing.lifted_at is not None:
         raise InvalidTransition("该挂牌督办已摘牌")
     before = audit.snapshot(listing)
-    listing.lifted_at, listing.lifted_by, listing.lift_note = timezone.now(), actor, (note or "").strip()
+    listing.lifted_at, listing.lifted_by, listing.lift_note = clock.now(), actor, (note or "").strip()
     listing.save()
     audit.record(
         actor=actor,

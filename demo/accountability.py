@@ -1,6 +1,6 @@
 """Demo supervision and accountability for `make run`: what the office did about the late rows of late 2017.
 
-Built through ``accountability.services`` on the demo's clock (``tasks.demo.frozen_clock``), after
+Built through ``accountability.services`` on the demo's clock (``tasks.clock.frozen_at``), after
 the demo ledger and dispatches: the most overdue open row of 临汾市 is listed for supervision
 (挂牌督办), 临汾市 is summoned (约谈) over its overdue rows, one case is referred (责任追究), and
 the first task with named officials is recorded as led by the first of them (领导领办). Idempotent: once any such record
@@ -13,14 +13,14 @@ from django.contrib.auth import get_user_model
 
 from accountability import services
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
-from tasks.demo import SHANGHAI, frozen_clock
+from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment, Task, Unit
 
 UNIT = "临汾市"
 
 
 def at(day: datetime.date, hour: int):
-    return frozen_clock(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
+    return frozen_at(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
 
 
 def load() -> str:

@@ -1,26 +1,26 @@
 """Demo dispatch for `make run`: the late-2017 weeks' dispatches, chasers and warnings, and bulletins.
 
-Runs the real services in time order, with the clock (``timezone.now`` and the
-ledger's today, as ``tasks.demo`` does) set to when each job would have run (Monday
-09:00, Wednesday 17:00, the 1st at 09:00), after the demo ledger (``tasks.demo``) is
+Runs the real services in time order, with the ledger's clock (``tasks.clock.frozen_at``:
+the services' timestamps and the ledger's today, as ``demo.ledger`` does) set to when each job
+would have run (Monday 09:00, Wednesday 17:00, the 1st at 09:00), after the demo ledger (``demo.ledger``) is
 in place. The bulletins read the ledger as it stood at each month's end (rebuilt
 from the audit trail), so the September bulletin shows September, not late November.
 The bulletins for September and October 2017 are published by the office account;
 November's stays a draft for the office to publish. Idempotent like the
-jobs themselves: a second load creates nothing. Emails go to the dummy backend: the
-demo's messages are for the inbox.
+jobs themselves: a second load creates nothing. No email is sent (``dispatch.notify.inbox_only``):
+the demo's messages are for the inbox.
 """
 
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 
 from dispatch import services
 from dispatch.bulletin import announce_bulletin, make_bulletin, publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus
+from dispatch.notify import inbox_only
 from dispatch.periods import next_month, parse_month
-from tasks.demo import SHANGHAI, frozen_clock
+from tasks.clock import SHANGHAI, frozen_at
 from tasks.weeks import parse_week
 
 WEEKS = [f"2017-W{n}" for n in range(44, 49)]
@@ -28,8 +28,8 @@ MONTHS = [("2017-09", True), ("2017-10", True), ("2017-11", False)]
 
 
 def clock(day: datetime.date, hour: int):
-    """Run as if it were ``hour`` o'clock on ``day`` in Shanghai (``timezone.now`` and ``weeks.today``)."""
-    return frozen_clock(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
+    """Run as if it were ``hour`` o'clock on ``day`` in Shanghai (``tasks.clock.now`` and ``weeks.today``)."""
+    return frozen_at(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
 
 
 def load() -> str:
@@ -79,7 +79,7 @@ def load() -> str:
                 lambda month=month, publish=publish: bulletin(month, publish),
             )
         )
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+    with inbox_only():
         for _when, job in sorted(jobs, key=lambda item: item[0]):
             job()
     published = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).count()

@@ -2,7 +2,7 @@
 
 Everything goes through the services (``accounts.create_user`` and ``tasks.services.ledger``), so
 the demo ledger carries the same audit chain, versions and checks as real work. Each step runs on
-a clock set to its reporting week (2017-W36 … 2017-W48), so report weeks, request and check times,
+the ledger's clock (``tasks.clock.frozen_at``) set to its reporting week (2017-W36 … 2017-W48), so report weeks, request and check times,
 the automatic look-back date of an ongoing task and the audit trail all tell one late-2017 story.
 
 Running it again changes nothing: accounts that exist with their role are left alone, and the
@@ -12,17 +12,14 @@ ledger is built only when no demo report exists yet (and no one else has started
 import datetime
 import struct
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from unittest import mock
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count
-from django.test import override_settings
 
+from tasks import clock
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of, unit_id_of
@@ -31,7 +28,6 @@ from tasks.services.accounts import STAFF_ROLES, create_user
 from tasks.weeks import parse_week
 
 DEMO_PASSWORD = "rectify-demo-2017"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # username, role, unit, display name
 ACCOUNTS = [
@@ -232,23 +228,10 @@ STORIES = [
 ]
 
 
-@contextmanager
-def frozen_clock(moment: datetime.datetime):
-    """Run the services as if it were ``moment``: ``timezone.now`` and ``weeks.today`` (even if pinned).
-
-    Returned in UTC like the real ``timezone.now()``: the audit hash covers ``at.isoformat()``.
-    """
-    with (
-        mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)),
-        override_settings(RECTIFY_TODAY=moment.astimezone(SHANGHAI).date()),
-    ):
-        yield
-
-
 def moment_of(step: Step) -> datetime.datetime:
     days, hour = SLOTS[step.kind]
     day = parse_week(step.week) + datetime.timedelta(days=days)
-    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI)
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=clock.SHANGHAI)
 
 
 def tiny_pdf(title: str) -> bytes:
@@ -371,7 +354,7 @@ def build_ledger() -> str:
     )
     with transaction.atomic():
         for moment, _, _, story, step in timeline:
-            with frozen_clock(moment):
+            with clock.frozen_at(moment):
                 _apply(story, step, assignments[(story.task, story.unit)], users)
         wrong = [
             f"任务{s.task}·{s.unit}"

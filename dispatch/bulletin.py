@@ -14,12 +14,12 @@
 from django.db import transaction
 from django.dispatch import Signal
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, Kind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
 from dispatch.periods import check_month_over
+from tasks import clock
 from tasks.models.people import role_of
 from tasks.services import audit
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
@@ -76,7 +76,7 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
         before = audit.snapshot(locked, fields)
         locked.status, locked.published_at, locked.published_by = (
             BulletinStatus.PUBLISHED,
-            timezone.now(),
+            clock.now(),
             actor,
         )
         locked.save(update_fields=fields)

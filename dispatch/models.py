@@ -10,6 +10,8 @@ page read), ``html`` rendered from them, a draft until the office publishes it.
 from django.conf import settings
 from django.db import models
 
+from tasks import clock
+
 
 class Kind(models.TextChoices):
     WEEKLY_DISPATCH = "weekly_dispatch", "周调度"
@@ -43,7 +45,7 @@ class Notification(models.Model):
     period = models.CharField("周期", max_length=20, help_text="如 2017-W36、2017-10、2017-09-04")
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
 
@@ -66,7 +68,7 @@ class Bulletin(models.Model):
     )
     data = models.JSONField("数据", default=dict)
     html = models.TextField("正文", blank=True)
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,7 +105,7 @@ class DeadlineWarning(models.Model):
     )
     key = models.CharField("预警事项", max_length=40)
     warned_on = models.DateField("预警日期")
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "到期预警记录"

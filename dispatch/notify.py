@@ -18,18 +18,34 @@ than one the user still finds in the inbox.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
 from dispatch.models import Notification
+from tasks import clock
 from tasks.choices import Role
 from tasks.models.people import UNIT_ROLES, Membership
 
 log = logging.getLogger(__name__)
+
+# False inside ``inbox_only()``: messages are stored, never emailed.
+_emailing: ContextVar[bool] = ContextVar("dispatch_emailing", default=True)
+
+
+@contextmanager
+def inbox_only() -> Iterator[None]:
+    """Store the block's messages in the inbox without emailing them (the demo replaying 2017)."""
+    token = _emailing.set(False)
+    try:
+        yield
+    finally:
+        _emailing.reset(token)
 
 
 @dataclass
@@ -97,7 +113,8 @@ def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delive
             ignore_conflicts=True,
         )
         after = Notification.objects.filter(job=job, period=period).count() if new else len(before)
-        transaction.on_commit(lambda: send_pending(job, period))
+        if _emailing.get():
+            transaction.on_commit(lambda: send_pending(job, period))
     wanted = {m.user_id for m in messages}
     return Delivery(created=after - len(before), existing=len(before & wanted))
 
@@ -115,7 +132,7 @@ def send_pending(job: str, period: str) -> int:
     )
     sent = 0
     for note in pending:
-        if not Notification.objects.filter(pk=note.pk, emailed_at=None).update(emailed_at=timezone.now()):
+        if not Notification.objects.filter(pk=note.pk, emailed_at=None).update(emailed_at=clock.now()):
             continue  # another worker claimed it, or it is gone
         try:
             send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.user.email])

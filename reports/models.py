@@ -8,6 +8,7 @@ dispatch app first and keeps that app's table (``db_table``), so moving it moved
 
 from django.db import models
 
+from tasks import clock
 from tasks.choices import Level, Status
 from tasks.models import Assignment
 
@@ -32,7 +33,7 @@ class WeeklySnapshot(models.Model):
     effective_due = models.DateField("整改时限", null=True, blank=True)
     last_report_week = models.CharField("最近报送周", max_length=8, null=True, blank=True)
     report_text = models.TextField("本周进展", blank=True)
-    created_at = models.DateTimeField("冻结时间", auto_now_add=True)
+    created_at = models.DateTimeField("冻结时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         db_table = "dispatch_weeklysnapshot"  # created by the dispatch app, where it lived first

@@ -6,6 +6,8 @@ import re
 from django.conf import settings
 from django.utils import timezone
 
+from tasks import clock
+
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -46,6 +48,11 @@ def week_range(week: str) -> tuple[datetime.date, datetime.date]:
 
 
 def today() -> datetime.date:
-    """Today in the project's time zone (Asia/Shanghai), or the pinned ``RECTIFY_TODAY`` of a demo."""
+    """Today in the project's time zone (Asia/Shanghai): the day of the ledger's frozen clock
+    (``tasks.clock.frozen_at``) if one is set, else the pinned ``RECTIFY_TODAY`` of a demo,
+    else the real date."""
+    moment = clock.frozen()
+    if moment is not None:
+        return timezone.localdate(moment)
     pinned = getattr(settings, "RECTIFY_TODAY", None)
     return pinned or timezone.localdate()

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Max
 
+from demo.ledger import ACCOUNTS, LIAISONS, STORIES
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
-from tasks.demo import ACCOUNTS, LIAISONS, STORIES
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
 from tasks.services.audit import verify_chain

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from reports.rows import level_on
 from reports.weekly import LEDGER_HEADERS, SUMMARY_HEADERS, write_weekly_workbook
 from tasks.choices import Level, Role, Status
-from tasks.demo import SHANGHAI, frozen_clock
+from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment
 from tasks.services import ledger
 from tasks.weeks import week_range
@@ -25,7 +25,7 @@ LATER_DUE = datetime.date(2017, 9, 30)  # after the past week, before today
 
 
 def at(day, hour=10):
-    return frozen_clock(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
+    return frozen_at(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
 
 
 def export(user, week, today=TODAY):

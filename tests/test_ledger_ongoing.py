@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
-from tasks.demo import SHANGHAI, frozen_clock
+from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment, AuditEntry, Review
 from tasks.services import ledger
 from tasks.services.audit import verify_chain
@@ -22,7 +22,7 @@ D = datetime.date
 
 
 def at(day: datetime.date, hour=10):
-    return frozen_clock(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
+    return frozen_at(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
 
 
 def row(number, unit="晋中市"):

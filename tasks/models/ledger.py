@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
+from tasks import clock
 from tasks.choices import ExtensionStatus, Level, ReviewOutcome, SignOffStatus, Status
 from tasks.models.people import scope_by_unit
 from tasks.weeks import week_start
@@ -128,7 +129,7 @@ class Assignment(models.Model):
     last_report_week_start = models.DateField("最近报送周（周一）", null=True, blank=True)
     signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
     next_review_date = models.DateField("下次回头看", null=True, blank=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_at = models.DateTimeField("更新时间", default=clock.now, editable=False, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -140,6 +141,10 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"任务{self.task.number} · {self.unit.name}"
+
+    def save(self, *args, **kwargs):
+        self.updated_at = clock.now()  # the ledger's clock (``tasks.clock``), frozen in the demo
+        super().save(*args, **kwargs)
 
     @property
     def effective_due_date(self):
@@ -163,7 +168,7 @@ class ProgressReport(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
     )
-    created_at = models.DateTimeField("报送时间", auto_now_add=True)
+    created_at = models.DateTimeField("报送时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"
@@ -191,7 +196,7 @@ class SignOffRequest(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    requested_at = models.DateTimeField("申请时间", default=clock.now, editable=False, blank=True)
     unit_checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -251,7 +256,7 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
     )
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    uploaded_at = models.DateTimeField("上传时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
@@ -271,7 +276,7 @@ class Review(models.Model):
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="安排人"
     )
-    scheduled_at = models.DateTimeField("安排时间", auto_now_add=True)
+    scheduled_at = models.DateTimeField("安排时间", default=clock.now, editable=False, blank=True)
     outcome = models.CharField(
         "结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
     )
@@ -308,7 +313,7 @@ class Extension(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    requested_at = models.DateTimeField("申请时间", default=clock.now, editable=False, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

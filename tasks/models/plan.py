@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
+from tasks import clock
 from tasks.choices import DeadlineKind, Status, TaskStatus, UnitKind
 
 
@@ -12,7 +13,7 @@ class Plan(models.Model):
     issued_date = models.DateField("印发日期", null=True, blank=True)
     source_file = models.CharField("来源文件", max_length=300, blank=True)
     source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True)
-    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    imported_at = models.DateTimeField("导入时间", default=clock.now, editable=False, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "整改方案"

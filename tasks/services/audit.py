@@ -6,8 +6,8 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.utils import timezone
 
+from tasks import clock
 from tasks.models import AuditEntry, AuditHead
 from tasks.models.audit import GENESIS
 
@@ -36,7 +36,7 @@ def record(
     head = AuditHead.objects.select_for_update().get(pk=head.pk)
     entry = AuditEntry(
         # In UTC, as the database gives it back, so the hash verifies after a round trip.
-        at=timezone.now().astimezone(datetime.UTC),
+        at=clock.now().astimezone(datetime.UTC),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         model=instance._meta.label_lower,

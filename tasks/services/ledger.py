@@ -8,8 +8,8 @@ audit trail. A refused request raises a ``LedgerError`` and changes nothing.
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
+from tasks import clock
 from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.people import role_of
@@ -160,7 +160,7 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
         check_allowed(current, "approve", actor)  # the table's answer before "no open request"
         request = _open_request(current)
         before = audit.snapshot(request)
-        now = timezone.now()
+        now = clock.now()
         if current.status == Status.SIGNOFF_REQUESTED:
             transition(current.pk, "approve", actor=actor, note=opinion)
             request.status = SignOffStatus.UNIT_VERIFIED
@@ -228,7 +228,7 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
         before = audit.snapshot(request)
         stage = current.status
         transition(current.pk, "reject", actor=actor, note=reason)
-        now = timezone.now()
+        now = clock.now()
         if stage == Status.SIGNOFF_REQUESTED:
             request.unit_checked_by, request.unit_checked_at, request.unit_opinion = actor, now, reason
         else:
@@ -290,7 +290,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         if review.outcome != ReviewOutcome.PENDING:
             raise InvalidTransition("该回头看已有结论")
         before = audit.snapshot(review)
-        now = timezone.now()
+        now = clock.now()
         review.outcome, review.findings = outcome, findings
         review.decided_by, review.decided_at = actor, now
         review.save()
@@ -370,7 +370,7 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
             raise InvalidTransition("该延期申请已审批")
         before = audit.snapshot(extension)
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
-        extension.decided_by, extension.decided_at = actor, timezone.now()
+        extension.decided_by, extension.decided_at = actor, clock.now()
         extension.decision_note = note
         extension.save()
         audit.record(

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tasks.demo import DEMO_PASSWORD
+from demo.ledger import DEMO_PASSWORD
 from tasks.models import Task
 from tests.browser.conftest import PHONE, log_in, screenshot
 

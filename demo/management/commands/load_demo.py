@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accountability.demo import load as load_accountability_demo
-from dispatch.demo import load as load_dispatch_demo
-from tasks.demo import DEMO_PASSWORD, load_demo
+from demo.accountability import load as load_accountability_demo
+from demo.dispatch import load as load_dispatch_demo
+from demo.ledger import DEMO_PASSWORD, load_demo
 from tasks.models import Task
 
 
