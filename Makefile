@@ -34,10 +34,11 @@ run: demo
 test: install
 	$(PY) -m pytest
 
-# ruff (lint and format check), configured in pyproject.toml.
+# ruff (lint and format check) and import-linter (the layers point down), configured in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -7,4 +7,4 @@ class DispatchConfig(AppConfig):
 
     def ready(self):
         # Connects the receiver that enqueues the announcement of a published bulletin.
-        from dispatch import tasks  # noqa: F401
+        from dispatch import tasks  # noqa: F401, PLC0415 - the app registry must be ready first

@@ -8,6 +8,7 @@ import datetime
 import os
 import re
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -72,8 +73,6 @@ def env_rate(name: str, default: str) -> str:
 
 
 def env_database(name: str, default: str) -> dict:
-    import dj_database_url
-
     value = env_str(name, default)
     try:
         config = dj_database_url.parse(value, conn_max_age=60)

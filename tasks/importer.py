@@ -7,7 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
-from tasks.plan_parser import ParsedPlan, ParsedTask, parse_plan
+from tasks.plan_parser import ParsedPlan, ParsedTask, ParsedUnit, parse_plan, unit_kind
 from tasks.services import audit
 from tasks.services.transitions import AUDITED_FIELDS
 
@@ -186,6 +186,4 @@ def unit_for_name(name: str, unit_for) -> Unit:
     existing = Unit.objects.filter(name=name).first()
     if existing:
         return existing
-    from tasks.plan_parser import ParsedUnit, unit_kind
-
     return unit_for(ParsedUnit(name=name, kind=unit_kind(name)))

@@ -5,6 +5,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
 from tasks import clock
 from tasks.choices import DeadlineKind, Status, TaskStatus, UnitKind
+from tasks.models.ledger import Assignment
 
 
 class Plan(models.Model):
@@ -98,8 +99,6 @@ class TaskQuerySet(models.QuerySet):
         when none has started; in_progress (整改中) otherwise. Subqueries, not joins, so it
         composes with any filter or ``distinct()`` and costs no extra query.
         """
-        from tasks.models.ledger import Assignment
-
         rows = Assignment.objects.filter(task=OuterRef("pk"))
         return self.annotate(
             status=Case(
@@ -117,8 +116,6 @@ class TaskQuerySet(models.QuerySet):
 
     def overdue(self, today):
         """Tasks with an assignment past its effective due date and not signed off."""
-        from tasks.models.ledger import Assignment
-
         late = Assignment.objects.overdue(today).values("task_id")
         return self.filter(pk__in=late)
 
