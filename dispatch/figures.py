@@ -45,7 +45,6 @@ would be frozen before they are known (``dispatch.bulletin.make_bulletin``).
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -79,44 +78,7 @@ def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
 STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
 
 
-@dataclass
-class State:
-    """An assignment as it stood at a moment: the live row with the fields that changed since put back."""
-
-    status: str
-    due_date: datetime.date | None
-    effective_due: datetime.date | None
-    signed_off_on: datetime.date | None  # local date of the sign-off, while signed off
-    last_report_week_start: datetime.date | None
-
-
-def state_of(assignment, then: dict) -> State:
-    """``assignment``'s state with ``then`` (from ``tasks.services.history.states_as_of``) applied."""
-    status = then.get("status", assignment.status)
-    due = history.parse_day(then["due_date"]) if "due_date" in then else assignment.due_date
-    extended = (
-        history.parse_day(then["extended_due_date"])
-        if "extended_due_date" in then
-        else assignment.extended_due_date
-    )
-    signed = (
-        history.parse_moment(then["signed_off_at"]) if "signed_off_at" in then else assignment.signed_off_at
-    )
-    last_report = (
-        history.parse_day(then["last_report_week_start"])
-        if "last_report_week_start" in then
-        else assignment.last_report_week_start
-    )
-    return State(
-        status=status,
-        due_date=due,
-        effective_due=extended or due,
-        signed_off_on=timezone.localdate(signed) if signed and status == Status.SIGNED_OFF else None,
-        last_report_week_start=last_report,
-    )
-
-
-def _bucket(state: State, level: str) -> str:
+def _bucket(state: history.State, level: str) -> str:
     if state.status == Status.SIGNED_OFF:
         return "signed_off"
     if level == Level.RED:
@@ -158,7 +120,7 @@ def bulletin_data(month: str) -> dict:
     on_time = defaultdict(int)
     overdue = []
     for a in assignments:
-        state = state_of(a, at_end.get(a.pk, {}))
+        state = history.state_of(a, at_end.get(a.pk, {}))
         level = level_on(
             day_after,
             status=state.status,

@@ -16,9 +16,9 @@ Where the state of the week comes from, per row:
   state as the week ended is rebuilt from the audit trail (``Source.AS_OF``) -
   status, extended deadline, sign-off time and percentage are taken from the
   ``before`` of the first assignment entry written after the week, one query per
-  chunk for all its rows (``tasks.services.history.state_as_of``, shared with the
-  monthly bulletin); the level is evaluated on that state at the week's
-  last day;
+  chunk for all its rows (``tasks.services.history.state_as_of`` and ``state_of``, the
+  one rebuild, shared with the monthly bulletin); the level is evaluated on that state
+  at the week's last day;
 - otherwise (this week, or a week still to come) the live ledger (``Source.LIVE``),
   with the level at ``today``.
 
@@ -38,9 +38,7 @@ from reports.models import WeeklySnapshot
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.ledger import level_on
-
-# The audit-trail rebuild, shared with the monthly bulletin (AS_OF_FIELDS is re-exported).
-from tasks.services.history import AS_OF_FIELDS, end_of, parse_day, parse_moment, state_as_of  # noqa: F401
+from tasks.services.history import end_of, state_as_of, state_of
 from tasks.weeks import parse_week, week_range
 
 CHUNK = 2000
@@ -245,16 +243,12 @@ def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> 
     report week differed; then it is evaluated on that state.
     """
     row.source = Source.AS_OF
-    if "status" in then:
-        row.status = then["status"]
-    if "extended_due_date" in then:
-        extended = parse_day(then["extended_due_date"])
-        row.effective_due = extended or assignment.due_date
-    if "signed_off_at" in then:
-        moment = parse_moment(then["signed_off_at"])
-        row.signed_off_on = timezone.localdate(moment) if moment else None
-    if not assignment.reports_to_week and "percent" in then:
-        row.percent = then["percent"]
+    state = state_of(assignment, then)  # the one rebuild, shared with the monthly bulletin
+    row.status = state.status
+    row.due_date, row.effective_due = state.due_date, state.effective_due
+    row.signed_off_on = state.signed_off_on
+    if not assignment.reports_to_week:
+        row.percent = state.percent
     # Reports are kept by week: the last one up to the week says when it was last reported.
     last_report = parse_week(row.last_report_week) if row.last_report_week else None
     changed = (row.status, row.effective_due, last_report) != (

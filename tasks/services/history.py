@@ -6,19 +6,23 @@ fields before and after it (``model="tasks.assignment"``, ``AUDITED_FIELDS`` of
 ``before`` of the first entry written at or after that moment that holds the field;
 a field no later entry holds is what it is now.
 
-Used by the weekly report for a past week without a snapshot (``reports.rows``) and
-by the monthly bulletin for the state as the month ended (``dispatch.figures``).
+``states_as_of`` reads the fields that changed since each moment, and ``state_of`` puts them
+back on the live row: the one rebuild of "the assignment as it stood then", used by the weekly
+report for a past week without a snapshot (``reports.rows``) and by the monthly bulletin for the
+state as the month ended (``dispatch.figures``).
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from tasks.choices import Status
 from tasks.models import AuditEntry
 
 # The assignment fields the weekly report reads back (the bulletin asks for more).
-AS_OF_FIELDS = ("status", "extended_due_date", "signed_off_at", "percent")
+AS_OF_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "percent")
 
 
 def start_of(day: datetime.date) -> datetime.datetime:
@@ -75,3 +79,44 @@ def parse_day(value) -> datetime.date | None:
 def parse_moment(value) -> datetime.datetime | None:
     """A moment field as the audit trail holds it (ISO 8601 or null)."""
     return parse_datetime(value) if value else None
+
+
+@dataclass
+class State:
+    """An assignment as it stood at a moment: the live row with the fields that changed since put back."""
+
+    status: str
+    due_date: datetime.date | None
+    effective_due: datetime.date | None  # the extended deadline, else the original one
+    signed_off_at: datetime.datetime | None
+    last_report_week_start: datetime.date | None
+    percent: int
+
+    @property
+    def signed_off_on(self) -> datetime.date | None:
+        """The local date of the sign-off, while signed off."""
+        if self.signed_off_at and self.status == Status.SIGNED_OFF:
+            return timezone.localdate(self.signed_off_at)
+        return None
+
+
+def state_of(assignment, then: dict) -> State:
+    """``assignment``'s state with ``then`` (one assignment's entry of ``states_as_of``) applied.
+
+    A field ``then`` does not hold had its present value.
+    """
+
+    def field(name, parse=None):
+        if name not in then:
+            return getattr(assignment, name)
+        return parse(then[name]) if parse else then[name]
+
+    due = field("due_date", parse_day)
+    return State(
+        status=field("status"),
+        due_date=due,
+        effective_due=field("extended_due_date", parse_day) or due,
+        signed_off_at=field("signed_off_at", parse_moment),
+        last_report_week_start=field("last_report_week_start", parse_day),
+        percent=field("percent"),
+    )
