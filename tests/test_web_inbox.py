@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from web.dispatch_models import bulletin_model, notification_model
+from dispatch.models import Bulletin, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def client_for(user=None):
 
 
 def notify(user, subject, *, kind="weekly_dispatch", period="2017-W40", read=False):
-    return notification_model().objects.create(
+    return Notification.objects.create(
         user=user,
         kind=kind,
         job=kind,
@@ -77,7 +77,7 @@ def notify(user, subject, *, kind="weekly_dispatch", period="2017-W40", read=Fal
 
 
 def bulletin(month, status):
-    return bulletin_model().objects.create(
+    return Bulletin.objects.create(
         month=month,
         status=status,
         data={**BULLETIN_DATA, "month": month},
@@ -121,7 +121,7 @@ def test_it_marks_everything_read_at_once(liaison, outsider):
     notify(liaison, "二", period="2")
     theirs = notify(outsider, "别人的", period="1")
     assert client_for(liaison).post("/inbox/read-all/").status_code == 302
-    assert not notification_model().objects.filter(user=liaison, read_at__isnull=True).exists()
+    assert not Notification.objects.filter(user=liaison, read_at__isnull=True).exists()
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
@@ -146,7 +146,7 @@ def test_it_shows_only_published_bulletins_to_the_public(plan):
 
 
 def test_a_path_in_a_message_is_a_link_and_the_rest_stays_text(liaison):
-    notification_model().objects.create(
+    Notification.objects.create(
         user=liaison,
         kind="weekly_dispatch",
         job="weekly_dispatch",

@@ -6,10 +6,10 @@ from django import template
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import mark_safe
 
+from dispatch.models import Notification
 from tasks.choices import Level, Role, Status
 from tasks.models.people import role_of
 from tasks.weeks import week_of
-from web.dispatch_models import notification_model
 
 register = template.Library()
 
@@ -40,7 +40,7 @@ def unread_count(user) -> int:
     """The user's unread notifications (one query)."""
     if not user.is_authenticated:
         return 0
-    return notification_model().objects.filter(user=user, read_at__isnull=True).count()
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 @register.filter

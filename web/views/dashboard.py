@@ -3,12 +3,12 @@
 from django.shortcuts import render
 
 from accountability.models import ListedSupervision
+from dispatch.models import Bulletin
 from tasks.choices import Level
 from tasks.models import Assignment
 from tasks.weeks import today, week_of
 from web import figures
 from web.access import OVERSIGHT_ROLES, role_required
-from web.dispatch_models import bulletin_model
 
 BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 
@@ -30,9 +30,7 @@ def dashboard(request):
         "missing": figures.units_missing_report(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
         "bulletins": list(
-            bulletin_model()
-            .objects.only("id", "month", "status", "published_at")
-            .order_by("-month")[:BULLETINS]
+            Bulletin.objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]
         ),
     }
     return render(request, "web/dashboard.html", context)

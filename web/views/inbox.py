@@ -6,16 +6,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dispatch.models import Notification
 from tasks.models.people import role_of
 from web.access import OVERSIGHT_ROLES
-from web.dispatch_models import notification_model
 from web.views.common import safe_next
 
 PAGE_SIZE = 30
 
 
 def notifications():
-    return notification_model().objects
+    return Notification.objects
 
 
 @login_required

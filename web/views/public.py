@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, render
 
 from dispatch.figures import PUBLIC_FIELDS
 from dispatch.figures import public_bulletin as public_copy
+from dispatch.models import Bulletin
 from tasks.choices import Status, TaskStatus
 from tasks.models import Assignment, Task
-from web.dispatch_models import bulletin_model
 
 PUBLIC_STATUS = {
     Status.NOT_STARTED: "未启动",
@@ -42,10 +42,7 @@ def public(request):
         total += len(task.public_rows)
         signed += sum(1 for _, label, _ in task.public_rows if label == "已销号")
     bulletins = (
-        bulletin_model()
-        .objects.filter(status="published")
-        .only("id", "month", "published_at")
-        .order_by("-month")
+        Bulletin.objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
     )
     context = {
         "tasks": tasks,
@@ -58,8 +55,6 @@ def public(request):
 
 
 def public_bulletin(request, month):
-    bulletin = get_object_or_404(
-        bulletin_model().objects.only(*PUBLIC_FIELDS), month=month, status="published"
-    )
+    bulletin = get_object_or_404(Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status="published")
     shown = public_copy(bulletin)
     return render(request, "web/public_bulletin.html", {"bulletin": shown, "data": shown.data})
