@@ -1,6 +1,7 @@
 """The import contracts (pyproject.toml, ``lint-imports`` in ``make lint``): the tree keeps them, and
 an import that points up breaks them, naming the contract."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,27 @@ def test_the_settings_importing_an_app_break_the_layers(tree):
 
     assert result.returncode != 0
     assert "rectify.settings -> dispatch.periods" in result.stdout
+
+
+TEST_TOOLS = ("unittest", "django.test", "time_machine", "pytest")
+
+
+def imported_names(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+
+
+def test_no_app_module_uses_test_tools_at_run_time():
+    """The demo's clock is ``tasks.clock``, not ``mock.patch`` or ``override_settings``."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in imported_names(path)
+        if any(name == tool or name.startswith(tool + ".") for tool in TEST_TOOLS)
+    ]
+
+    assert offenders == []
