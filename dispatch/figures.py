@@ -35,12 +35,12 @@ The office's own copy (API, admin, pages for office and leaders) keeps every tas
 The counts, the overdue list, the on-time rate and the missed reports describe the
 ledger as it stood at the month's end (each week's start for the missed reports),
 whenever the bulletin is made: each assignment's status, deadlines, sign-off time and
-last report week are rebuilt from the audit trail (``tasks.services.history``, the
-same rebuild as the weekly report's past weeks), so a sign-off or a relapse after the
+last report week are rebuilt from the audit trail (``tasks.services.history.state_of``,
+the same rebuild as the weekly report's past weeks), so a sign-off or a relapse after the
 month does not count in it. Weekly snapshots are not used: a reporting week rarely
 ends on the month's last day. The events come from dated records. A month that has
-not ended yet (``tasks.weeks.today()``) is refused (``MonthNotOver``): its figures
-would be frozen before they are known (``dispatch.bulletin.make_bulletin``).
+not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_bulletin``
+(``dispatch.periods.NotYet``): its figures would be frozen before they are known.
 """
 
 import datetime
