@@ -7,7 +7,9 @@ from pathlib import Path
 from django.db import transaction
 
 from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
-from tasks.plan_parser import ParsedPlan, ParsedTask, ParsedUnit, parse_plan, unit_kind
+from tasks.plan_parser import SHANXI, ParsedPlan, ParsedTask, ParsedUnit, Province, unit_kind
+from tasks.plan_sources import read_plan
+from tasks.plan_sources.reader import Limits
 from tasks.services import audit
 from tasks.services.transitions import AUDITED_FIELDS
 
@@ -49,15 +51,52 @@ def _upsert(result: ImportResult, label: str, model, lookup: dict, values: dict)
     return obj
 
 
-def import_file(path: str | Path) -> ImportResult:
+def current_province() -> Province:
+    """The province plans are read for, with the units already registered (so a plan may name them)."""
+    return Province(SHANXI.name, SHANXI.cities, frozenset(Unit.objects.values_list("name", flat=True)))
+
+
+def parse_file(
+    data: bytes, filename: str, *, encoding=None, year=None, limits: Limits | None = None
+) -> ParsedPlan:
+    """Any plan file (.xlsx, .docx, text in any common Chinese encoding) -> ParsedPlan."""
+    return read_plan(
+        data, filename, province=current_province(), year=year, encoding=encoding, limits=limits or Limits()
+    )
+
+
+def import_file(path: str | Path, *, encoding: str | None = None, year: int | None = None) -> ImportResult:
     path = Path(path)
     raw = path.read_bytes()
-    parsed = parse_plan(raw.decode("utf-8"))
+    parsed = parse_file(raw, path.name, encoding=encoding, year=year)
     return import_parsed(parsed, source_file=path.name, source_sha256=hashlib.sha256(raw).hexdigest())
 
 
 @transaction.atomic
-def import_parsed(parsed: ParsedPlan, *, source_file: str = "", source_sha256: str = "") -> ImportResult:
+def import_parsed(
+    parsed: ParsedPlan, *, source_file: str = "", source_sha256: str = "", actor=None
+) -> ImportResult:
+    """Write the plan; one audit entry for the import (by ``actor``, or the system's)."""
+    result = _import_parsed(parsed, source_file=source_file, source_sha256=source_sha256)
+    audit.record(
+        actor=actor,
+        action="import_plan",
+        instance=result.plan,
+        before=None,
+        after={
+            **audit.snapshot(
+                result.plan, ["title", "issuing_body", "issued_date", "source_file", "source_sha256"]
+            ),
+            "created": result.created,
+            "updated": result.updated,
+            "tasks": len(parsed.tasks),
+        },
+        note=result.summary(),
+    )
+    return result
+
+
+def _import_parsed(parsed: ParsedPlan, *, source_file: str, source_sha256: str) -> ImportResult:
     plan, created = Plan.objects.get_or_create(
         title=parsed.title,
         defaults={

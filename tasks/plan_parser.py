@@ -85,16 +85,73 @@ CITIES = (
     "临汾市",
     "运城市",
 )
-_CITY_SHORT = {c[:-1]: c for c in CITIES}
 RELEVANT_CITIES = "各相关市"
+# Provincial-level names, to tell which province a plan is from (not data of any one province).
+PROVINCE_NAMES = [
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+]
+
+
+@dataclass(frozen=True)
+class Province:
+    """The province whose plan is read: its name, its cities in their standard order, and the other
+    units already known (so a unit the plan names is either one of these or refused)."""
+
+    name: str  # "山西省"
+    cities: tuple[str, ...]
+    units: frozenset[str] = frozenset()
+
+    @property
+    def short(self) -> str:
+        return self.name.removesuffix("省").removesuffix("自治区").removesuffix("市")
+
+    @property
+    def city_short(self) -> dict[str, str]:
+        return {c[:-1]: c for c in self.cities}
+
+
+SHANXI = Province("山西省", CITIES)
 
 
 class PlanFormatError(ValueError):
-    """The text does not have the expected structure. ``line`` is 1-based."""
+    """The text does not have the expected structure. ``line`` is 1-based; ``where`` names the place
+    in a table ("工作表“整改任务清单”第 5 行 F 列") instead of a text line."""
 
-    def __init__(self, line: int, detail: str):
+    def __init__(self, line: int, detail: str, where: str = ""):
         self.line = line
-        self.message = f"第 {line} 行：{detail}"
+        self.where = where or f"第 {line} 行"
+        self.detail = detail
+        self.message = f"{self.where}：{detail}"
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -198,18 +255,29 @@ def _int_to_cn(n: int) -> str:
 class _Line:
     no: int
     text: str
+    where: str = ""  # a table cell's place; a text line is named by its number
+
+
+def _fail(ln: _Line, detail: str) -> PlanFormatError:
+    return PlanFormatError(ln.no, detail, ln.where)
 
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _PAGE_RE = re.compile(r"^\d{1,3}$")
+# page numbers in the official document style: "— 26 —", "-26-", "第26页", "第 3 页 共 40 页"
+_DASH = "—－\\-–―"
+_STYLED_PAGE_RE = re.compile(
+    rf"^(?:[{_DASH}]{{1,2}}\s*\d{{1,3}}\s*[{_DASH}]{{1,2}}|第\s*\d{{1,3}}\s*页(?:\s*[，,/／]?\s*共\s*\d{{1,3}}\s*页)?)$"
+)
+_INLINE_PAGE_RE = re.compile(r"\s[—－]{1,2}\s+\d{1,3}\s+[—－]{1,2}(?=\s|$)")
 _SUPERSCRIPT = {"2": "²", "3": "³"}
 
 
 def _clean_lines(text: str) -> list[_Line]:
     out: list[_Line] = []
     for no, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
-        s = _URL_RE.sub("", raw).strip()
-        if not s:
+        s = _INLINE_PAGE_RE.sub(" ", " " + _URL_RE.sub("", raw)).strip()
+        if not s or _STYLED_PAGE_RE.match(s):
             continue
         if _PAGE_RE.match(s):
             if s in _SUPERSCRIPT and out and re.search(r"[A-Za-z]$", out[-1].text):
@@ -252,14 +320,13 @@ def _month_date(year: int, month: int, qualifier: str | None) -> dt.date | None:
     return dt.date(year, month, day)
 
 
-def parse_milestones(text: str, default_year: int | None = None) -> tuple[dt.date, ...]:
-    """Dates a text commits to, sorted and unique (rules in the module docstring)."""
+def _scan_dates(text: str, default_year: int | None):
+    """Yield (matched text, date or None, problem or None) for every date-like phrase."""
     text = re.sub(r"《[^》]*》", "", text)
     year = default_year  # the year a month without its own year belongs to
-    found: set[dt.date] = set()
     for m in _DATE_RE.finditer(text):
         g = m.groupdict()
-        date = None
+        date = problem = None
         try:
             if g["ymd_y"]:
                 year = int(g["ymd_y"])
@@ -278,32 +345,53 @@ def parse_milestones(text: str, default_year: int | None = None) -> tuple[dt.dat
                 date = dt.date(year, 12, 31)
             elif g["y_y"]:
                 year = int(g["y_y"])  # a reference ("2013 年以来"): only sets the year
-            elif year is None:
-                continue
-            elif g["md_m"]:
-                date = dt.date(year, int(g["md_m"]), int(g["md_d"]))
-            elif g["mq_m"] or g["mv_m"]:
-                date = _month_date(year, int(g["mq_m"] or g["mv_m"]), g["mq_q"])
             elif g["bare"]:
                 before = text[: m.start()].rstrip()
                 # "1-2 年内" is a duration, "去年底"/"每年底" are not this plan's year
                 if before and (before[-1].isdigit() or before[-1] in "去明前每当半一二三两四五六七八九十几"):
                     continue
-                date = dt.date(year, 12, 31)
+                if year is None:
+                    problem = "no_year"
+                else:
+                    date = dt.date(year, 12, 31)
+            elif year is None:
+                problem = "no_year"
+            elif g["md_m"]:
+                date = dt.date(year, int(g["md_m"]), int(g["md_d"]))
+            elif g["mq_m"] or g["mv_m"]:
+                date = _month_date(year, int(g["mq_m"] or g["mv_m"]), g["mq_q"])
+            if date is None and problem is None and not g["y_y"]:
+                problem = "impossible"  # month 13
         except ValueError:
-            date = None  # impossible calendar date: not a milestone
-        if date:
-            found.add(date)
-    return tuple(sorted(found))
+            date, problem = None, "impossible"  # 2 月 30 日
+        yield m.group(0), date, problem
+
+
+def parse_milestones(text: str, default_year: int | None = None) -> tuple[dt.date, ...]:
+    """Dates a text commits to, sorted and unique (rules in the module docstring).
+
+    Lenient: an impossible date or a month without a year is no milestone here; ``parse_plan``
+    refuses both (``date_problem``)."""
+    return tuple(sorted({d for _, d, _ in _scan_dates(text, default_year) if d}))
+
+
+def date_problem(text: str, default_year: int | None) -> str | None:
+    """What is wrong with the first unreadable date of a text, in Chinese, or None."""
+    for matched, _, problem in _scan_dates(text, default_year):
+        if problem == "impossible":
+            return f"日期“{matched.strip()}”不存在（月份应为 1–12，日应在该月天数之内）"
+        if problem == "no_year":
+            return f"日期“{matched.strip()}”没有写年份，方案中也没有可推定的年份，请用 --year 指定年份"
+    return None
 
 
 _PHASED_RE = re.compile(r"分年度|分步|分阶段|分批|持续推进|依次序|逐年|逐步")
 _DEFER_RE = re.compile(r"按(?:照)?(?:具体|整改)?措施")
 
 
-def parse_deadline(text: str, measures=()) -> tuple[dt.date | None, str]:
+def parse_deadline(text: str, measures=(), default_year: int | None = None) -> tuple[dt.date | None, str]:
     """(due_date, deadline_kind) for an 整改时限 text; ``measures`` are ParsedMeasure (or dates)."""
-    dates = list(parse_milestones(text))
+    dates = list(parse_milestones(text, default_year))
     committed = list(dates)
     if _DEFER_RE.search(text):
         for m in measures:
@@ -317,21 +405,32 @@ def parse_deadline(text: str, measures=()) -> tuple[dt.date | None, str]:
 # --------------------------------------------------------------------------- units
 
 
-def unit_kind(name: str) -> str:
-    if name in CITIES:
+def unit_kind(name: str, province: Province = SHANXI) -> str:
+    if name in province.cities:
         return "city"
     if re.search(r"集团|公司|煤矿|矿井|电厂|企业", name):
         return "enterprise"
-    if name.startswith(("省", "山西")) or re.search(r"(厅|委|局|办|部门)$", name):
+    if name.startswith(("省", province.short)) or re.search(r"(厅|委|局|办|部门)$", name):
         return "department"
     return "other"
 
 
-def _unit(name: str) -> ParsedUnit:
-    return ParsedUnit(name, unit_kind(name))
+class _UnknownUnit(ValueError):
+    def __init__(self, name: str, province: Province):
+        super().__init__(
+            f"“{name}”不是{province.name}的市，也不是已登记的单位"
+            f"（{province.name}的市：{'、'.join(province.cities)}；新单位请先由督察办登记）"
+        )
 
 
-def _parse_units(text: str) -> tuple[ParsedUnit, ...]:
+def _unit(name: str, province: Province) -> ParsedUnit:
+    if name.endswith("市") and name not in province.cities and name not in province.units:
+        raise _UnknownUnit(name, province)
+    return ParsedUnit(name, unit_kind(name, province))
+
+
+def _parse_units(text: str, province: Province = SHANXI) -> tuple[ParsedUnit, ...]:
+    """Units of a 责任单位/配合单位 text; a city that is not the province's raises _UnknownUnit."""
     flat = re.sub(r"\s+", "", text).replace("市委、市政府", "市委市政府")
     units: list[ParsedUnit] = []
     for item in re.split(r"[，,；;、]", flat):
@@ -341,14 +440,21 @@ def _parse_units(text: str) -> tuple[ParsedUnit, ...]:
         if m:
             prefix = m.group(1)
             if prefix in ("各市", "全省各市"):
-                units.extend(_unit(c) for c in CITIES)
+                units.extend(_unit(c, province) for c in province.cities)
             elif prefix in ("相关", "各相关", "有关", "各有关"):
                 units.append(ParsedUnit(RELEVANT_CITIES, "other"))
             else:
-                units.append(_unit(prefix if prefix.endswith("市") else prefix + "市"))
+                units.append(_unit(prefix if prefix.endswith("市") else prefix + "市", province))
         else:
-            units.append(_unit(_CITY_SHORT.get(item, item)))
+            units.append(_unit(province.city_short.get(item, item), province))
     return tuple(dict.fromkeys(units))
+
+
+def _units_at(lines: list[_Line], province: Province) -> tuple[ParsedUnit, ...]:
+    try:
+        return _parse_units(_join(lines), province)
+    except _UnknownUnit as exc:
+        raise _fail(lines[0], str(exc)) from None
 
 
 # --------------------------------------------------------------------------- officials
@@ -357,15 +463,17 @@ _ROLE_RE = re.compile(r"负责|同志|领导")
 _ROLE_SUFFIX_RE = re.compile(r"(?:主要|分管)?(?:负责同志|负责人|领导同志|领导)$")
 _NAME_RE = re.compile(r"[\u4e00-\u9fff·]{2,4}")
 _NAME_PART_RE = re.compile(r"[\u4e00-\u9fff·]{1,4}")
+# a leading token that names a place or an office, never a person
+_UNITLIKE_RE = re.compile(r"[\u4e00-\u9fff]{1,}(?:省|市|县|区|州|厅|局)$")
 
 
-def _prefix_unit(token: str, known: tuple[ParsedUnit, ...]) -> str | None:
+def _prefix_unit(token: str, known: tuple[ParsedUnit, ...], province: Province = SHANXI) -> str | None:
     """The unit a leading token of a 责任人 line names, if it names one."""
-    if token in CITIES or token in _CITY_SHORT:
-        return _CITY_SHORT.get(token, token)
-    if any(u.name == token for u in known):
+    if token in province.cities or token in province.city_short:
+        return province.city_short.get(token, token)
+    if any(u.name == token for u in known) or token in province.units:
         return token
-    if len(token) >= 4 and (token.startswith("省") or unit_kind(token) == "enterprise"):
+    if len(token) >= 4 and (token.startswith("省") or unit_kind(token, province) == "enterprise"):
         return token
     return None
 
@@ -392,29 +500,46 @@ class _OfficialsDraft:
     role_units: set[str]
 
 
-def _parse_officials(lines: list[_Line], known: tuple[ParsedUnit, ...]) -> _OfficialsDraft:
-    groups: list[list] = []  # [first line no, text]
+def _parse_officials(
+    lines: list[_Line], known: tuple[ParsedUnit, ...], province: Province = SHANXI
+) -> _OfficialsDraft:
+    groups: list[list] = []  # [first line, text]
     for ln in lines:
         toks = ln.text.split()
-        opens = len(toks) > 1 and _prefix_unit(toks[0], known)
+        opens = len(toks) > 1 and _prefix_unit(toks[0], known, province)
+        if not opens and len(toks) > 1 and _UNITLIKE_RE.fullmatch(toks[0]) and not _ROLE_RE.search(ln.text):
+            raise _fail(
+                ln,
+                f"责任人前的“{toks[0]}”不是{province.name}的已知单位（应为本省的市、本任务的责任单位，或只写姓名）",
+            )
         if groups and not opens:
             # a wrapped line: keep a space only between two runs of names
             prev = groups[-1][1]
             names_meet = all(_NAME_PART_RE.fullmatch(t) for t in prev.split()[-1:] + toks)
             groups[-1][1] = prev + (" " if names_meet else "") + ln.text
         else:
-            groups.append([ln.no, ln.text])
+            groups.append([ln, ln.text])
     draft = _OfficialsDraft("；".join(g[1] for g in groups), [], set())
-    for no, text in groups:
+    for first, text in groups:
         has_role = bool(_ROLE_RE.search(text))
         for seg in filter(None, (s.strip() for s in re.split(r"[，,；;]", text))):
             toks = seg.split() if has_role else re.split(r"[\s、]+", seg)  # "张三、李四" lists names too
-            unit = _prefix_unit(toks[0], known) if len(toks) > 1 else None
+            unit = _prefix_unit(toks[0], known, province) if len(toks) > 1 else None
+            if not unit and len(toks) > 1 and _UNITLIKE_RE.fullmatch(toks[0]) and not has_role:
+                raise _fail(
+                    first,
+                    f"责任人前的“{toks[0]}”不是{province.name}的已知单位"
+                    "（应为本省的市、本任务的责任单位，或只写姓名）",
+                )
             names = _join_names(toks[1:] if unit else toks)
             if names is None:
                 if not has_role:
-                    raise PlanFormatError(no, f"无法识别的责任人“{seg}”")
-                draft.role_units.update(u.name for u in _parse_units(_ROLE_SUFFIX_RE.sub("", seg)))
+                    raise _fail(first, f"无法识别的责任人“{seg}”（应为“单位 姓名”或姓名）")
+                try:
+                    role_units = _parse_units(_ROLE_SUFFIX_RE.sub("", seg), province)
+                except _UnknownUnit as exc:
+                    raise _fail(first, str(exc)) from None
+                draft.role_units.update(u.name for u in role_units)
                 continue
             draft.named.extend((n, unit) for n in names)
     return draft
@@ -459,28 +584,36 @@ def _resolve_officials(drafts, responsible) -> list[tuple[ParsedOfficial, ...]]:
 _ATTACHMENT_RE = re.compile(r"^附\s*件\s*[：:]")
 _CATEGORY_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(.+)$")
 _TASK_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇]+)[）)]\s*(.*)$")
+# Each field's headings: the plan's own word first, then the usual synonyms. The table readers
+# (tasks/plan_sources/columns.py) recognise their header row by these same names.
+FIELD_NAMES = {
+    "goal": ("整改目标",),
+    "measures": ("整改措施",),
+    "responsible": ("责任单位", "牵头单位"),
+    "cooperating": ("配合单位", "协办单位"),
+    "officials": ("责任人",),
+    "deadline": ("整改时限", "整改期限", "完成时限", "完成期限", "时限要求"),
+}
+_FIELD_KEYS = {name: key for key, names in FIELD_NAMES.items() for name in names}
 _FIELD_RE = re.compile(
-    r"^(整\s*改\s*目\s*标|整\s*改\s*措\s*施|责\s*任\s*单\s*位|配\s*合\s*单\s*位|责\s*任\s*人|整\s*改\s*[时期]\s*限)\s*[：:]\s*(.*)$"
+    "^("
+    + "|".join(r"\s*".join(name) for name in sorted(_FIELD_KEYS, key=len, reverse=True))
+    + r")\s*[：:]\s*(.*)$"
 )
-_FIELD_KEYS = {
-    "整改目标": "goal",
-    "整改措施": "measures",
-    "责任单位": "responsible",
-    "配合单位": "cooperating",
-    "责任人": "officials",
-    "整改时限": "deadline",
-    "整改期限": "deadline",
-}
-_FIELD_NAMES = {
-    "goal": "整改目标",
-    "measures": "整改措施",
-    "responsible": "责任单位",
-    "officials": "责任人",
-    "deadline": "整改时限",
-}
 _TRAILING = {"responsible", "cooperating", "officials", "deadline"}
-# "N." opening a measure: the text after it must not start with a digit unless it is a year
-_MEASURE_RE = re.compile(r"^(\d{1,2})\s*[.．、]\s*((?:\d{4}(?=\s*年|\s*$)|(?!\d)).+)$")
+_NOT_DIGIT = r"((?:\d{4}(?=\s*年|\s*$)|(?!\d)).+)"  # text after a number: no digit unless a year
+# The ways a measure is numbered; a task keeps the style of its first measure. （一） only where
+# the tasks themselves are numbered 一、 (otherwise it opens a task).
+MEASURE_STYLES = {
+    "1.": re.compile(r"^(\d{1,2})\s*[.．]\s*" + _NOT_DIGIT + "$"),
+    "1、": re.compile(r"^(\d{1,2})\s*、\s*" + _NOT_DIGIT + "$"),
+    "（1）": re.compile(r"^[（(](\d{1,2})[）)]\s*(.+)$"),
+    "（一）": re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]\s*(.+)$"),
+}
+
+
+def _measure_number(style: str, m: re.Match) -> int:
+    return _cn_to_int(m.group(1)) if style == "（一）" else int(m.group(1))
 
 
 @dataclass
@@ -491,19 +624,100 @@ class _TaskDraft:
     fields: dict  # field -> list[_Line]
     measures: list  # [number, list[_Line]]
     current: str = "problem"
+    style: str | None = None  # the numbering style of its measures
+    sublist: str | None = None  # a style numbering items inside a measure ("1.…（1）…（2）…")
+    first: _Line | None = None  # where the task starts (a table's row)
 
 
-def _add_measure_line(task: _TaskDraft, ln: _Line) -> None:
-    m = _MEASURE_RE.match(ln.text)
+def _add_measure_line(task: _TaskDraft, ln: _Line, styles=("1.", "1、", "（1）")) -> None:
     expected = len(task.measures) + 1
-    if m and int(m.group(1)) == expected:
-        task.measures.append([expected, [_Line(ln.no, m.group(2))]])
-    elif m and not task.measures:
-        raise PlanFormatError(ln.no, f"任务{task.label}的整改措施应从 1 开始编号")
-    elif task.measures:
+    for style in styles:
+        m = MEASURE_STYLES[style].match(ln.text)
+        if not m:
+            continue
+        n = _measure_number(style, m)
+        if task.style in (None, style) and n == expected:
+            task.style = style
+            task.measures.append([expected, [_Line(ln.no, m.group(2), ln.where)]])
+            return
+        if not task.measures:
+            raise _fail(ln, f"任务{task.label}的整改措施应从 1 开始编号")
+        if task.style != style and style != task.sublist:
+            if n == 1:
+                task.sublist = style  # items numbered inside the measure: its text
+            elif n == expected:
+                raise _fail(
+                    ln,
+                    f"任务{task.label}的整改措施编号方式前后不一：前面用“{task.style}”，"
+                    f"此处用“{style}”，应为“{_style_label(task.style, expected)}”",
+                )
+        break
+    if task.measures:
         task.measures[-1][1].append(ln)
     else:  # unnumbered text right after 整改措施： is the single measure 1
         task.measures.append([1, [ln]])
+
+
+def _style_label(style: str, n: int) -> str:
+    number = _int_to_cn(n) if style == "（一）" else str(n)
+    return style.replace("一" if style == "（一）" else "1", number)
+
+
+def _is_flat(listing: list[_Line]) -> bool:
+    """Tasks numbered 一、二、 without category headings: a field follows the first 一、 line
+    before any （一） task does."""
+    start = next((i for i, ln in enumerate(listing) if _CATEGORY_RE.match(ln.text)), None)
+    if start is None:
+        return False
+    for ln in listing[start + 1 :]:
+        if _FIELD_RE.match(ln.text):
+            return True
+        if _TASK_RE.match(ln.text) or _CATEGORY_RE.match(ln.text):
+            return False
+    return False
+
+
+def _open_field(task: _TaskDraft, ln: _Line) -> _Line | None:
+    """Handle a field heading; returns the rest of its line (or None) or ``ln`` if not a heading."""
+    fm = _FIELD_RE.match(ln.text)
+    if not fm:
+        return ln
+    key = _FIELD_KEYS[re.sub(r"\s", "", fm.group(1))]
+    if key in task.fields or (key == "measures" and task.measures):
+        raise _fail(ln, f"任务{task.label}重复出现“{FIELD_NAMES[key][0]}”")
+    task.current = key
+    task.fields[key] = []
+    return _Line(ln.no, fm.group(2), ln.where) if fm.group(2) else None
+
+
+def _add_line(task: _TaskDraft, ln: _Line, styles) -> None:
+    rest = _open_field(task, ln)
+    if rest is None:
+        return
+    if task.current == "measures":
+        _add_measure_line(task, rest, styles)
+    else:
+        task.fields[task.current].append(rest)
+
+
+def _scan_flat(lines: list[_Line]) -> tuple[list[ParsedCategory], list[_TaskDraft]]:
+    """一、 tasks with (一) or 1. measures, no categories: one category holds them all."""
+    tasks: list[_TaskDraft] = []
+    for ln in lines:
+        task = tasks[-1] if tasks else None
+        tm = _CATEGORY_RE.match(ln.text)
+        if tm and (task is None or task.current in _TRAILING):
+            if _cn_to_int(tm.group(1)) != len(tasks) + 1:
+                raise _fail(
+                    ln, f"任务编号不连续：应为“{_int_to_cn(len(tasks) + 1)}、”，实为“{tm.group(1)}、”"
+                )
+            tasks.append(
+                _TaskDraft(f"{tm.group(1)}、", ln.no, 1, {"problem": [_Line(ln.no, tm.group(2))]}, [])
+            )
+            continue
+        if task is not None:
+            _add_line(task, ln, ("（一）", "1.", "1、", "（1）"))
+    return [ParsedCategory(1, "整改任务")], tasks
 
 
 def _scan_tasks(lines: list[_Line]) -> tuple[list[ParsedCategory], list[_TaskDraft]]:
@@ -527,7 +741,7 @@ def _scan_tasks(lines: list[_Line]) -> tuple[list[ParsedCategory], list[_TaskDra
                 if scheme is None and run_on != restart:
                     scheme = "global" if n == run_on else "restart"
                 if not categories:
-                    raise PlanFormatError(ln.no, f"任务（{tm.group(1)}）之前缺少问题类别标题")
+                    raise _fail(ln, f"任务（{tm.group(1)}）之前缺少问题类别标题（如“一、关于…方面的问题”）")
                 in_category += 1
                 tasks.append(
                     _TaskDraft(
@@ -541,36 +755,24 @@ def _scan_tasks(lines: list[_Line]) -> tuple[list[ParsedCategory], list[_TaskDra
                 continue
             if between and categories:
                 want = restart if scheme == "restart" else run_on
-                raise PlanFormatError(
-                    ln.no, f"任务编号不连续：应为（{_int_to_cn(want)}），实为（{tm.group(1)}）"
-                )
+                raise _fail(ln, f"任务编号不连续：应为（{_int_to_cn(want)}），实为（{tm.group(1)}）")
         if task is None:
             continue  # attachment title, a category's introduction paragraph
-        fm = _FIELD_RE.match(ln.text)
-        if fm:
-            key = _FIELD_KEYS[re.sub(r"\s", "", fm.group(1))]
-            if key in task.fields or (key == "measures" and task.measures):
-                raise PlanFormatError(ln.no, f"任务{task.label}重复出现“{_FIELD_NAMES.get(key, '配合单位')}”")
-            task.current = key
-            task.fields[key] = []
-            if fm.group(2):
-                ln = _Line(ln.no, fm.group(2))
-            else:
-                continue
-        if task.current == "measures":
-            _add_measure_line(task, ln)
-        else:
-            task.fields[task.current].append(ln)
+        _add_line(task, ln, ("1.", "1、", "（1）"))
     return categories, tasks
 
 
-def _check_task(task: _TaskDraft) -> None:
+def _check_task(task: _TaskDraft, officials_named: bool) -> None:
+    where = task.first or _Line(task.line, "")
     for key in ("goal", "measures", "responsible", "officials", "deadline"):
+        if key == "officials" and not officials_named:
+            continue  # a plan that names no persons at all
         present = task.measures if key == "measures" else _join(task.fields.get(key, []))
         if not present:
-            raise PlanFormatError(task.line, f"任务{task.label}缺少“{_FIELD_NAMES[key]}”")
+            extra = "（本方案其他任务写明了责任人）" if key == "officials" else ""
+            raise _fail(where, f"任务{task.label}缺少“{FIELD_NAMES[key][0]}”{extra}")
     if not _join(task.fields["problem"]):
-        raise PlanFormatError(task.line, f"任务{task.label}缺少问题描述")
+        raise _fail(where, f"任务{task.label}缺少问题描述")
 
 
 # --------------------------------------------------------------------------- plan
@@ -619,51 +821,120 @@ def _check_declared_counts(main_text: str, categories, tasks, line: int) -> None
                 raise PlanFormatError(line, f"方案称 {n} 个方面的问题，清单中有 {len(categories)} 个问题类别")
 
 
-def parse_plan(text: str) -> ParsedPlan:
+_PROVINCE_MENTION_RE = re.compile("(" + "|".join(PROVINCE_NAMES) + ")(?:省|自治区|市委|市人民政府)")
+
+
+def _check_province(lines: list[_Line], province: Province) -> None:
+    """A plan of another province is refused: its 各市 are not this province's cities."""
+    counts = Counter(m.group(1) for ln in lines for m in _PROVINCE_MENTION_RE.finditer(ln.text))
+    if not counts:
+        return
+    theirs, n = counts.most_common(1)[0]
+    if theirs != province.short and n > counts.get(province.short, 0):
+        first = next(ln for ln in lines if re.search(f"{theirs}(?:省|自治区|市委|市人民政府)", ln.text))
+        raise _fail(
+            first,
+            f"这是{theirs}的整改方案，本系统登记的是{province.name}的市和单位，"
+            f"不能把“各市”等读成{province.name}的单位",
+        )
+
+
+def _plan_year(main: list[_Line], listing: list[_Line], issued: dt.date | None, year: int | None):
+    """The year a bare "8 月底前" belongs to: ``year`` if given, else the plan's own dates."""
+    if year:
+        return year
+    if issued:
+        return issued.year
+    for part in (main, listing):
+        years = Counter(int(y) for y in re.findall(r"(\d{4})\s*年", _join(part)))
+        if years:
+            return years.most_common(1)[0][0]
+    return None
+
+
+def parse_plan(text: str, *, province: Province = SHANXI, year: int | None = None) -> ParsedPlan:
+    """The whole plan, or PlanFormatError at the first line it cannot read.
+
+    ``province`` names the cities "各市" means and the units already known; ``year`` is the year
+    of dates written without one (default: the year the plan names most)."""
     lines = _clean_lines(text)
     if not lines:
         raise PlanFormatError(1, "文件为空")
+    _check_province(lines, province)
     start = next((i for i, ln in enumerate(lines) if _ATTACHMENT_RE.match(ln.text)), None)
     if start is None:  # no main text: the list starts at the first category header
         start = next((i for i, ln in enumerate(lines) if _CATEGORY_RE.match(ln.text)), 0)
         main, listing = lines[:start], lines[start:]
     else:
         main, listing = lines[:start], lines[start + 1 :]
-    categories, drafts = _scan_tasks(listing)
-    list_line = listing[0].no if listing else lines[-1].no
+    categories, drafts = _scan_flat(listing) if _is_flat(listing) else _scan_tasks(listing)
+    list_line = listing[0] if listing else lines[-1]
     if not categories:
-        raise PlanFormatError(list_line, "未找到问题类别（如“一、关于…方面的问题”）")
+        raise _fail(
+            list_line,
+            "未找到问题类别（如“一、关于…方面的问题”）或以“一、”编号的整改任务；"
+            "若是从表格粘贴的清单，请保留表头（序号、督察反馈问题、整改措施、责任单位、整改时限）",
+        )
+    if not drafts:
+        raise _fail(list_line, "未找到整改任务（如“（一）问题描述”）")
     for c in categories:
         if not any(d.category == c.number for d in drafts):
-            raise PlanFormatError(list_line, f"问题类别“{c.title}”下没有整改任务")
-    for d in drafts:
-        _check_task(d)
+            raise _fail(list_line, f"问题类别“{c.title}”下没有整改任务")
     main_text = _join(main)
-    _check_declared_counts(main_text, categories, drafts, list_line)
     title, issuing_body, issued_date = _main_metadata(main) if main else ("", "", None)
-    years = Counter(int(y) for y in re.findall(r"(\d{4})\s*年", main_text))
-    plan_year = issued_date.year if issued_date else (years.most_common(1)[0][0] if years else None)
+    plan = build_plan(
+        title=title,
+        issuing_body=issuing_body,
+        issued_date=issued_date,
+        categories=categories,
+        drafts=drafts,
+        year=_plan_year(main, listing, issued_date, year),
+        province=province,
+    )
+    _check_declared_counts(main_text, categories, drafts, list_line.no)
+    return plan
 
-    responsible = [_parse_units(_join(d.fields["responsible"])) for d in drafts]
-    cooperating = [_parse_units(_join(d.fields.get("cooperating", []))) for d in drafts]
+
+def _check_dates(ln_group: list[_Line], text: str, year: int | None) -> None:
+    problem = date_problem(text, year)
+    if problem:
+        needle = re.sub(r"\s", "", problem.split("“")[1].split("”")[0])
+        at = next((ln for ln in ln_group if needle in re.sub(r"\s", "", ln.text)), ln_group[0])
+        raise _fail(at, problem)
+
+
+def build_plan(*, title, issuing_body, issued_date, categories, drafts, year, province) -> ParsedPlan:
+    """The plan from task drafts (of the text or of a table): units, officials, measures, deadlines."""
+    officials_named = any(_join(d.fields.get("officials", [])) for d in drafts)
+    for d in drafts:
+        _check_task(d, officials_named)
+    responsible = [_units_at(d.fields["responsible"], province) for d in drafts]
+    cooperating = [
+        _units_at(d.fields["cooperating"], province) if d.fields.get("cooperating") else () for d in drafts
+    ]
     officials_drafts = [
-        _parse_officials(d.fields["officials"], responsible[i] + cooperating[i]) for i, d in enumerate(drafts)
+        _parse_officials(d.fields.get("officials", []), responsible[i] + cooperating[i], province)
+        for i, d in enumerate(drafts)
     ]
     officials = _resolve_officials(officials_drafts, responsible)
 
     tasks = []
     for i, d in enumerate(drafts):
-        measures = tuple(
-            ParsedMeasure(n, _join(ls), parse_milestones(_join(ls), plan_year)) for n, ls in d.measures
-        )
+        measures = []
+        for n, ls in d.measures:
+            text = _join(ls)
+            _check_dates(ls, text, year)
+            measures.append(ParsedMeasure(n, text, parse_milestones(text, year)))
+        measures = tuple(measures)
         deadline_text = _join(d.fields["deadline"])
-        due, kind = parse_deadline(deadline_text, measures)
+        _check_dates(d.fields["deadline"], deadline_text, year)
+        due, kind = parse_deadline(deadline_text, measures, year)
         tasks.append(
             ParsedTask(
                 number=i + 1,
                 category=d.category,
                 problem=_join(d.fields["problem"]),
-                goal=_join(d.fields["goal"]),
+                goal=_join(d.fields.get("goal", [])),
                 measures=measures,
                 responsible_units=responsible[i],
                 cooperating_units=cooperating[i],
