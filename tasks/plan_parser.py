@@ -10,7 +10,7 @@ numbered measures, "责任单位：", optional "配合单位：", "责 任 人�
 "整改时限："/"整改期限：" (trailing fields in any order). Tasks are numbered
 1.. in order; the text's numerals may run on across categories (as in the
 Shanxi text: （十九） opens category 2) or restart at （一） per category.
-Missing 整改目标/整改措施/责任单位/责任人/整改时限 is an error at the task's
+Missing 整改目标/整改措施/责任单位/(责任人)/整改时限 is an error at the task's
 first line; so are numbering gaps, empty categories, and category/task
 counts contradicting the main text ("四个方面…共分解为 60 个具体整改任务").
 
@@ -57,6 +57,18 @@ measures ("按具体措施时限完成", "阳煤集团按照整改措施，分�
 their milestones. Kind, first match: phased (分年度/分步/分阶段/分批/持续推进/
 依次序/逐年/逐步, a year range, or dates in two years -- task 33); dated (any
 date, so "2017年底前完成，长期坚持" is dated); else immediate_ongoing.
+
+Other layouts and refusals: lines "— 26 —", "-26-", "第26页" (and "— 26 —" inside a line) are page
+numbers. Measures may be numbered "1." "1、" "（1）", and "（一）" where tasks are numbered "一、"
+with no category headings (one category 整改任务); a task keeps the style of its first measure,
+and the next number in another style is refused at its line (a sub-list "（1）（2）" that starts at
+1 inside a measure stays its text). Headings take synonyms (FIELD_NAMES: 完成时限, 牵头单位, …).
+An impossible date (13 月, 2 月 30 日) and a month or 年底 without any year to take are refused at
+their line; the default year is ``year``, else the issued date's, else the year the main text or,
+without one, the list names most. Units are the ``province``'s: a city ("X市") that is neither one
+of its cities nor a registered unit is refused, as is a plan of another province (named most in
+the text) and a place-like token before names in 责任人 ("邯郸市 席小军"). 责任人 may be absent
+from every task (no officials); if any task names persons, every task must.
 
 Plan: title = first lines up to one ending in 方案/意见/…; issuing body and
 date from a signature block (中共…/…人民政府 lines, date line) at the end or

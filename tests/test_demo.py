@@ -100,7 +100,9 @@ def test_every_step_went_through_the_audited_services(plan):
     assert AuditEntry.objects.filter(action="create_report").count() == ProgressReport.objects.count()
     assert AuditEntry.objects.filter(action="create_signoff").count() == SignOffRequest.objects.count()
     ledger_entries = (
-        AuditEntry.objects.filter(model__startswith="tasks.").exclude(model="tasks.membership").order_by("id")
+        AuditEntry.objects.filter(model__startswith="tasks.")
+        .exclude(model__in=["tasks.membership", "tasks.plan"])  # the plan's import, at the real time
+        .order_by("id")
     )
     times = list(ledger_entries.values_list("at", flat=True))
     assert times == sorted(times)  # the ledger's history reads in time order

@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import assignment, dashboard, desk, downloads, home, inbox, ledger, public, supervision
+from web.views import (
+    assignment,
+    dashboard,
+    desk,
+    downloads,
+    home,
+    inbox,
+    ledger,
+    plan_import,
+    public,
+    supervision,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -28,6 +39,9 @@ urlpatterns = [
     path("supervision/summons/", supervision.record_summons, name="supervision-summons"),
     path("supervision/cases/", supervision.refer_case, name="supervision-case"),
     path("supervision/cases/<int:pk>/status/", supervision.case_status, name="supervision-case-status"),
+    path("plans/import/", plan_import.plan_import, name="plan-import"),
+    path("plans/import/confirm/", plan_import.plan_import_confirm, name="plan-import-confirm"),
+    path("plans/template.xlsx", plan_import.plan_template, name="plan-template"),
     path("public/", public.public, name="public"),
     path("public/bulletins/<str:month>/", public.public_bulletin, name="public-bulletin"),
     path("public/bulletins/<str:month>/xlsx/", downloads.public_bulletin_xlsx, name="public-bulletin-xlsx"),

@@ -27,8 +27,11 @@ class Limits:
     max_rows: int = MAX_ROWS
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB"
+def human_size(n: int) -> str:
+    """60 MB, 5.5 MB, 10 KB: how the refusals name a size."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(n / 1024))} KB"
 
 
 def open_zip(data: bytes, member: str, kind: str, limits: Limits) -> zipfile.ZipFile:
@@ -42,7 +45,7 @@ def open_zip(data: bytes, member: str, kind: str, limits: Limits) -> zipfile.Zip
     unpacked = sum(i.file_size for i in infos)
     if unpacked > limits.max_unpacked_bytes:
         raise PlanFileError(
-            f"文件解压后达 {_mb(unpacked)}，超过 {_mb(limits.max_unpacked_bytes)} 的上限，未读取（疑为压缩炸弹）"
+            f"文件解压后达 {human_size(unpacked)}，超过 {human_size(limits.max_unpacked_bytes)} 的上限，未读取（疑为压缩炸弹）"
         )
     if member not in archive.namelist():
         raise PlanFileError(f"文件不是 {kind} 文件（缺少 {member}）")
@@ -199,7 +202,7 @@ def read_plan(
     """The plan in ``data``: .xlsx, .docx, or text (a plan laid out like the 2017 PDF, or a pasted
     tab-separated table). PlanFileError if the file is unreadable, PlanFormatError where it is wrong."""
     if len(data) > limits.max_bytes:
-        raise PlanFileError(f"文件大小 {_mb(len(data))}，超过 {_mb(limits.max_bytes)} 的上限")
+        raise PlanFileError(f"文件大小 {human_size(len(data))}，超过 {human_size(limits.max_bytes)} 的上限")
     suffix = PurePath(filename).suffix.lower()
     if data.startswith(b"PK") or suffix in (".xlsx", ".docx", ".xls", ".doc"):
         if suffix in (".xls", ".doc") and not data.startswith(b"PK"):
