@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.functional import lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tasks.api.root import ApiRootView
+from tasks.models import Organisation
 
 admin.site.site_header = "整改台账 · 管理后台"
 admin.site.site_title = "整改台账"
-admin.site.index_title = "山西省中央环保督察反馈意见整改"
+# The province's name is data (tasks.Organisation), read when a page is drawn.
+admin.site.index_title = lazy(lambda: Organisation.current().site_title, str)()
 
 urlpatterns = [
     path("admin/", admin.site.urls),

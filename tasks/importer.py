@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
-from tasks.plan_parser import SHANXI, ParsedPlan, ParsedTask, ParsedUnit, Province, unit_kind
+from tasks.models import Assignment, Category, Measure, Official, Organisation, Plan, Task, Unit
+from tasks.plan_parser import ParsedPlan, ParsedTask, ParsedUnit, Province, unit_kind
 from tasks.plan_sources import read_plan
 from tasks.plan_sources.reader import Limits
 from tasks.services import audit
@@ -52,8 +52,9 @@ def _upsert(result: ImportResult, label: str, model, lookup: dict, values: dict)
 
 
 def current_province() -> Province:
-    """The province plans are read for, with the units already registered (so a plan may name them)."""
-    return Province(SHANXI.name, SHANXI.cities, frozenset(Unit.objects.values_list("name", flat=True)))
+    """The office's province (tasks.Organisation) with its cities and the units already registered."""
+    org = Organisation.current()
+    return Province(org.province, tuple(org.cities), frozenset(Unit.objects.values_list("name", flat=True)))
 
 
 def parse_file(
@@ -225,4 +226,4 @@ def unit_for_name(name: str, unit_for) -> Unit:
     existing = Unit.objects.filter(name=name).first()
     if existing:
         return existing
-    return unit_for(ParsedUnit(name=name, kind=unit_kind(name)))
+    return unit_for(ParsedUnit(name=name, kind=unit_kind(name, current_province())))

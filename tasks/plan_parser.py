@@ -387,13 +387,17 @@ def parse_milestones(text: str, default_year: int | None = None) -> tuple[dt.dat
     return tuple(sorted({d for _, d, _ in _scan_dates(text, default_year) if d}))
 
 
+def _problem_text(matched: str, problem: str) -> str:
+    if problem == "impossible":
+        return f"日期“{matched.strip()}”不存在（月份应为 1–12，日应在该月天数之内）"
+    return f"日期“{matched.strip()}”没有写年份，方案中也没有可推定的年份，请用 --year 指定年份"
+
+
 def date_problem(text: str, default_year: int | None) -> str | None:
     """What is wrong with the first unreadable date of a text, in Chinese, or None."""
     for matched, _, problem in _scan_dates(text, default_year):
-        if problem == "impossible":
-            return f"日期“{matched.strip()}”不存在（月份应为 1–12，日应在该月天数之内）"
-        if problem == "no_year":
-            return f"日期“{matched.strip()}”没有写年份，方案中也没有可推定的年份，请用 --year 指定年份"
+        if problem:
+            return _problem_text(matched, problem)
     return None
 
 
@@ -907,12 +911,15 @@ def parse_plan(text: str, *, province: Province = SHANXI, year: int | None = Non
     return plan
 
 
-def _check_dates(ln_group: list[_Line], text: str, year: int | None) -> None:
-    problem = date_problem(text, year)
-    if problem:
-        needle = re.sub(r"\s", "", problem.split("“")[1].split("”")[0])
-        at = next((ln for ln in ln_group if needle in re.sub(r"\s", "", ln.text)), ln_group[0])
-        raise _fail(at, problem)
+def _dated(ln_group: list[_Line], text: str, year: int | None) -> tuple[dt.date, ...]:
+    """The milestones of a field's text, refusing its first unreadable date at that date's line."""
+    scanned = list(_scan_dates(text, year))
+    for matched, _, problem in scanned:
+        if problem:
+            needle = re.sub(r"\s", "", matched)
+            at = next((ln for ln in ln_group if needle in re.sub(r"\s", "", ln.text)), ln_group[0])
+            raise _fail(at, _problem_text(matched, problem))
+    return tuple(sorted({d for _, d, _ in scanned if d}))
 
 
 def build_plan(*, title, issuing_body, issued_date, categories, drafts, year, province) -> ParsedPlan:
@@ -935,11 +942,10 @@ def build_plan(*, title, issuing_body, issued_date, categories, drafts, year, pr
         measures = []
         for n, ls in d.measures:
             text = _join(ls)
-            _check_dates(ls, text, year)
-            measures.append(ParsedMeasure(n, text, parse_milestones(text, year)))
+            measures.append(ParsedMeasure(n, text, _dated(ls, text, year)))
         measures = tuple(measures)
         deadline_text = _join(d.fields["deadline"])
-        _check_dates(d.fields["deadline"], deadline_text, year)
+        _dated(d.fields["deadline"], deadline_text, year)
         due, kind = parse_deadline(deadline_text, measures, year)
         tasks.append(
             ParsedTask(

@@ -54,6 +54,9 @@ def pytest_sessionstart(session):
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _ensure_plan()
+        from tasks.models import Organisation
+
+        Organisation.current()  # read once for the process, as a server does on its first page
     yield
     with django_db_blocker.unblock():
         _close_other_sessions()
@@ -76,6 +79,9 @@ def _ensure_plan():
     from tasks.models import Task
 
     if not Task.objects.exists():
+        from tasks.models import Organisation
+
+        Organisation.objects.get_or_create(pk=1, defaults=Organisation.seed_values())  # flushed with the plan
         import_file(PLAN_PATH)
 
 

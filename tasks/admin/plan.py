@@ -2,13 +2,26 @@ from django.contrib import admin
 
 from tasks.admin.access import AuditedAdmin
 from tasks.choices import TaskStatus
-from tasks.models import Assignment, Category, Measure, Official, Plan, Task, Unit
+from tasks.models import Assignment, Category, Measure, Official, Organisation, Plan, Task, Unit
 
 
 @admin.register(Plan)
 class PlanAdmin(AuditedAdmin):
     list_display = ["title", "issuing_body", "issued_date", "source_file", "imported_at"]
     readonly_fields = ["source_sha256", "imported_at"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdmin):
+    """The province, its cities, the office's name and the site's title: one row, edited here."""
+
+    list_display = ["province", "office_name", "site_title"]
+
+    def has_add_permission(self, request):
+        return not Organisation.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Category)

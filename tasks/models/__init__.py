@@ -1,5 +1,6 @@
 from tasks.models.audit import AuditEntry, AuditHead
 from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.organisation import Organisation
 from tasks.models.people import Membership
 from tasks.models.plan import Category, Measure, Official, Plan, Task, Unit
 
@@ -13,6 +14,7 @@ __all__ = [
     "Measure",
     "Membership",
     "Official",
+    "Organisation",
     "Plan",
     "ProgressReport",
     "Review",
