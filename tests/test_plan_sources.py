@@ -323,10 +323,40 @@ def test_a_zip_bomb_is_refused_from_its_directory_before_it_is_unpacked():
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
     data = buf.getvalue()
     assert len(data) < 1024 * 1024
-    with pytest.raises(PlanFileError, match="解压后达 60 MB，超过 50 MB"):
+    with pytest.raises(PlanFileError, match="解压后达 60 MB，超过 20 MB"):
         read_plan(data, "bomb.xlsx")
 
 
 def test_an_over_size_file_is_refused():
     with pytest.raises(PlanFileError, match="超过 1 MB 的上限"):
         read_plan(b"x" * (1024 * 1024 + 1), "big.xlsx", limits=Limits(max_bytes=1024 * 1024))
+
+
+def test_a_word_row_merged_across_the_table_opens_a_category():
+    import docx
+
+    document = docx.Document(io.BytesIO(make_docx()))
+    table = document.tables[0]
+    heading = table.add_row()
+    heading.cells[0].merge(heading.cells[9])
+    heading.cells[0].text = "五、关于新的方面的问题"
+    values = [
+        61,
+        "",
+        "新问题",
+        "目标",
+        "1.措施，2018 年底前完成",
+        "省环保厅",
+        "",
+        "省环保厅 王五",
+        "2018 年底前",
+        "",
+    ]
+    for cell, value in zip(table.add_row().cells, values, strict=True):
+        cell.text = str(value)
+    out = io.BytesIO()
+    document.save(out)
+    plan = read_plan(out.getvalue(), "x.docx")
+    assert plan.categories[-1].title == "关于新的方面的问题" and len(plan.categories) == 5
+    assert (plan.tasks[-1].number, plan.tasks[-1].category) == (61, 5)
+    assert [(o.name, o.unit) for o in plan.tasks[-1].officials] == [("王五", "省环保厅")]

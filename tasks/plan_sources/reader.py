@@ -12,8 +12,9 @@ from tasks.plan_sources.decoding import decode_plan_text
 from tasks.plan_sources.table import find_header, plan_from_rows
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # a 60-task plan unpacks to well under 1 MB
 MAX_ROWS = 2000
+MAX_COLUMNS = 50  # cells beyond are not read (a sheet may claim 16,384 columns for free)
 
 
 class PlanFileError(ValueError):
@@ -64,7 +65,8 @@ def _xlsx_rows(data: bytes, name: str, limits: Limits, province: Province, year:
         sheets = sorted(book.worksheets, key=lambda ws: ws.title != TEMPLATE_SHEET)
         for ws in sheets:
             rows = []
-            for row_no, row in enumerate(ws.iter_rows(values_only=True), 1):
+            ws.reset_dimensions()  # never trust the sheet's own claim of its size
+            for row_no, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), 1):
                 if row_no > limits.max_rows + 20:
                     raise PlanFileError(f"工作表“{ws.title}”超过 {limits.max_rows} 行，请分成几个文件导入")
                 rows.append((row_no, [_cell_text(v) for v in row]))
@@ -133,11 +135,11 @@ def _docx_rows(data: bytes, name: str, limits: Limits, province: Province, year:
             if len(rows) + len(table_rows) > limits.max_rows + 20:
                 raise PlanFileError(f"Word 表格超过 {limits.max_rows} 行，请分成几个文件导入")
             cells, seen = [], set()
-            for cell in row.cells:
-                if id(cell._tc) in seen:  # a cell merged across columns repeats
-                    continue
+            for cell in row.cells[:MAX_COLUMNS]:
+                # a cell merged across columns repeats in each: its text counts once, in its first column
+                repeat = id(cell._tc) in seen
                 seen.add(id(cell._tc))
-                cells.append("\n".join(p.text for p in cell.paragraphs))
+                cells.append("" if repeat else "\n".join(p.text for p in cell.paragraphs))
             table_rows.append((t_no * 100000 + r_no, cells))
         if find_header(table_rows, lambda r, c: _docx_where(r, c, [])) is not None:
             starts.append(t_no)
