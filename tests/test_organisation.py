@@ -65,5 +65,5 @@ def test_the_readers_take_the_province_and_its_cities_from_the_data(other_provin
         ("唐山市", "city"),
         ("秦皇岛市", "city"),
     ]
-    with pytest.raises(PlanFormatError, match="“太原市”不是河北省的市"):
-        parse_file(text.replace("唐山市委", "太原市委").encode(), "hebei.txt")
+    with pytest.raises(PlanFormatError, match="“邯郸市”不是河北省的市"):
+        parse_file(text.replace("唐山市委", "邯郸市委").encode(), "hebei.txt")
