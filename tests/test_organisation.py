@@ -67,3 +67,11 @@ def test_the_readers_take_the_province_and_its_cities_from_the_data(other_provin
     ]
     with pytest.raises(PlanFormatError, match="“邯郸市”不是河北省的市"):
         parse_file(text.replace("唐山市委", "邯郸市委").encode(), "hebei.txt")
+
+
+def test_the_page_expired_page_drawn_without_a_request_shows_it_too(other_province):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "<footer>河北省中央环保督察反馈意见整改 · 省环保督察办</footer>" in response.content.decode()
