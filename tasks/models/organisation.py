@@ -1,6 +1,6 @@
 """The office's own organisation: its province, the province's cities in their standard order, the
 office's name and the site's title. One row, seeded for Shanxi from fixtures/organisation/shanxi.json
-by migration 0002; the admin title and the page footer (``{% organisation %}``) read it, the plan readers
+by migration 0003; the admin title and the page footer (``{% organisation %}``) read it, the plan readers
 take the province and its cities from it."""
 
 import json

@@ -1,10 +1,15 @@
 """Which reader a plan file goes to, and the checks on the file before any reader opens it."""
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
+
+import docx
+import openpyxl
+from openpyxl.utils import get_column_letter
 
 from tasks.plan_parser import SHANXI, ParsedPlan, PlanFormatError, Province, parse_plan
 from tasks.plan_sources.columns import TEMPLATE_SHEET, column_key, label
@@ -54,8 +59,6 @@ def open_zip(data: bytes, member: str, kind: str, limits: Limits) -> zipfile.Zip
 
 
 def _xlsx_rows(data: bytes, name: str, limits: Limits, province: Province, year: int | None) -> ParsedPlan:
-    import openpyxl
-
     open_zip(data, "xl/workbook.xml", "Excel（.xlsx）", limits)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -102,14 +105,10 @@ def _header(rows, col) -> str:
 
 
 def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return get_column_letter(col + 1)
 
 
 def _cell_text(value) -> str:
-    import datetime as dt
-
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -120,8 +119,6 @@ def _cell_text(value) -> str:
 
 
 def _docx_rows(data: bytes, name: str, limits: Limits, province: Province, year: int | None) -> ParsedPlan:
-    import docx
-
     open_zip(data, "word/document.xml", "Word（.docx）", limits)
     try:
         document = docx.Document(io.BytesIO(data))

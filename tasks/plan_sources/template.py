@@ -2,6 +2,9 @@
 
 import io
 
+import openpyxl
+from openpyxl.styles import Alignment, Font
+
 from tasks.plan_sources.columns import TEMPLATE_HEADERS, TEMPLATE_SHEET
 
 WIDTHS = {"序号": 6, "问题类别": 16, "督察反馈问题": 40, "整改目标": 30, "整改措施": 50, "责任单位": 20}
@@ -41,9 +44,6 @@ RULES = [
 
 
 def build_template() -> bytes:
-    import openpyxl
-    from openpyxl.styles import Alignment, Font
-
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = TEMPLATE_SHEET

@@ -18,7 +18,7 @@ def seed_shanxi(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0001_initial'),
+        ('tasks', '0002_timestamps_from_the_ledger_clock'),
     ]
 
     operations = [
