@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from dispatch.bulletin import publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
 from reports.models import WeeklySnapshot
-from tasks.admin.ledger import ReadOnlyAdmin
+from tasks.admin.access import ReadOnlyAdmin
 from tasks.choices import Role
 from tasks.models.people import role_of, scope_by_unit
 from tasks.services.errors import LedgerError

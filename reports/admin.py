@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from reports.api import export_params, weekly_response
 from reports.models import WeeklyWorkbook
 from reports.upload import UploadRefused, process_upload
-from tasks.admin.ledger import ReadOnlyAdmin
+from tasks.admin.access import ReadOnlyAdmin
 from tasks.choices import Role
 from tasks.models import Unit
 from tasks.models.people import role_of

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tasks.admin.access import LedgerRecordAdmin, ReadOnlyAdmin
+from tasks.admin.access import LedgerRecordAdmin
 from tasks.models import (
     Assignment,
     AuditEntry,
@@ -15,8 +15,6 @@ from tasks.models import (
     Review,
 )
 from tasks.services import accounts
-
-__all__ = ["LedgerRecordAdmin", "ReadOnlyAdmin"]
 
 
 @admin.register(Assignment)
