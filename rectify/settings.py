@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "tasks.apps.TasksConfig",
     "accountability.apps.AccountabilityConfig",
     "dispatch.apps.DispatchConfig",
@@ -171,6 +172,7 @@ REST_FRAMEWORK = {
     # POST /api/auth/token/ per client address (docs/security.md).
     "DEFAULT_THROTTLE_RATES": {"token": env_rate("API_TOKEN_THROTTLE_RATE", "20/min")},
     "DEFAULT_PAGINATION_CLASS": "tasks.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["tasks.api.filters.FilterBackend"],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tasks.api.errors.exception_handler",

@@ -27,8 +27,8 @@ from rest_framework.views import APIView
 
 from reports.upload import UploadRefused, process_upload, read_bytes, stage, staged, unstage
 from reports.weekly import write_weekly_workbook
-from tasks.api.filters import bool_param, unit_param
 from tasks.choices import Role
+from tasks.filtersets import FlagField, UnitField, read_param
 from tasks.models import Assignment
 from tasks.models.people import role_of
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError, NotFound
@@ -36,6 +36,7 @@ from tasks.weeks import BadWeek, parse_week, today, week_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024  # a workbook larger than this is spooled to a temporary file
+DRY_RUN = FlagField(param="dry_run", label="只预览")
 
 
 def export_params(user, params):
@@ -47,7 +48,7 @@ def export_params(user, params):
         parse_week(week)
     except BadWeek as exc:
         raise InvalidInput(str(exc), field="week") from None
-    unit = unit_param(params)
+    unit = read_param(UnitField(param="unit", label="责任单位"), params)
     if unit is not None and not Assignment.objects.visible_to(user).filter(unit=unit).exists():
         raise NotFound("单位不存在或无权查看")
     return week, unit
@@ -120,9 +121,7 @@ class WeeklyImportView(APIView):
         user = request.user
         token = (request.data.get("token") or "").strip()
         try:
-            dry_run = (
-                bool_param(request.query_params, "dry_run") or bool_param(request.data, "dry_run") or False
-            )
+            dry_run = read_param(DRY_RUN, request.query_params) or read_param(DRY_RUN, request.data) or False
             upload = request.FILES.get("file")
             if upload is not None:
                 data = read_bytes(upload)

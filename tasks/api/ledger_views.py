@@ -21,9 +21,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks.api import filters
 from tasks.api import ledger_serializers as s
-from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
+from tasks.choices import ExtensionStatus, ReviewOutcome, Role
+from tasks.filtersets import AssignmentFilterSet
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
 from tasks.models.people import role_of
 from tasks.services import ledger
@@ -90,21 +90,11 @@ def with_pending(assignments):
     )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("unit", str, description="责任单位 id 或名称"),
-        OpenApiParameter("task", int, description="任务序号 1–60"),
-        OpenApiParameter("category", int, description="问题类别序号 1–4"),
-        OpenApiParameter("status", str, enum=Status.values),
-        OpenApiParameter("level", str, enum=["red", "yellow", "green"]),
-        OpenApiParameter("overdue", bool, description="true 只列逾期未销号的台账，false 排除它们"),
-        OpenApiParameter("page_size", int, description="每页条数，最多 200"),
-    ]
-)
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     """The ledger: one row per task and responsible unit, scoped to what the caller may see."""
 
     permission_classes = [IsAuthenticated, LedgerWrite]
+    filterset_class = AssignmentFilterSet
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
@@ -115,7 +105,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("task__number", "unit__name", "id")
         )
         if self.action == "list":
-            return with_pending(filters.filter_assignments(queryset, self.request.query_params))
+            return with_pending(queryset)  # narrowed by AssignmentFilterSet
         return with_detail(queryset)
 
     def get_serializer_class(self):

@@ -10,6 +10,8 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    page_query_description = "页码，从 1 起（或 last）"
+    page_size_query_description = "每页条数，默认 50，最多 200"
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param, "")

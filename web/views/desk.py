@@ -4,10 +4,10 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
 from tasks.weeks import today, week_of
 from web.access import CHECKER_ROLES, OFFICE_ROLES, UNIT_ROLES, role_required
-from web.filters import by_urgency
 from web.forms import WeeklyExcelForm
 from web.timeline import with_history
 from web.views.common import scoped

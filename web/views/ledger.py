@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 
 from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
+from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Task
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import OFFICE_ROLES, OVERSIGHT_ROLES, role_required
-from web.filters import LedgerFilterForm
 from web.forms import LeaderItemForm, WeeklyExcelForm
 from web.timeline import timeline, with_history
 
@@ -24,11 +24,13 @@ PAGE_SIZE = 50
 @role_required()
 def ledger(request):
     day = today()
-    form = LedgerFilterForm(request.GET or None, show_units=request.role in OVERSIGHT_ROLES)
-    rows = form.apply(Assignment.objects.visible_to(request.user), day).select_related(
-        "task__category", "unit"
-    )
-    rows = rows.annotate(listed=is_listed())  # the 挂牌督办 badge, in the rows' own query
+    scoped = by_task(Assignment.objects.visible_to(request.user).with_level(day))
+    filters = AssignmentFilterSet(request.GET or None, scoped, request=request)
+    if request.role not in OVERSIGHT_ROLES:
+        del filters.filters["unit"]  # a liaison or unit leader sees one unit: no choice to make
+    form = filters.form
+    rows = filters.qs if not filters.is_bound or filters.is_valid() else scoped.none()
+    rows = rows.select_related("task__category", "unit").annotate(listed=is_listed())  # the 挂牌督办 badge
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

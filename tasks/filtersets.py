@@ -1,0 +1,343 @@
+"""The list filters: one django-filter ``FilterSet`` per list, used by the API, the pages and the schema.
+
+A viewset names its FilterSet (``filterset_class``) and ``tasks.api.filters.FilterBackend`` applies
+it; a page builds the same FilterSet over its scoped queryset and renders ``filterset.form``;
+drf-spectacular reads the filters for the OpenAPI parameters. The queryset handed to a FilterSet
+is already unit-scoped (``visible_to``): a filter only narrows what the caller may see.
+
+Every parameter refuses a value it cannot use with a Chinese message naming it (``参数 task（任务序号）
+应为整数，收到“abc”``): the API answers 400 with that message (``FilterSet.invalid_input``), a page
+shows it beside the field, answers 400 and lists nothing. The building blocks below (text, integer,
+choice, flag, unit) are the one place these parameters are read; ``read_param`` reads one outside a
+list (the weekly workbook's ``unit``, the upload's ``dry_run``).
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.utils.choices import BaseChoiceIterator
+
+from tasks.choices import DeadlineKind, Level, Status, TaskStatus
+from tasks.models import Assignment, Category, Task, Unit
+from tasks.services.checks import check_no_nul
+from tasks.services.errors import InvalidInput
+from tasks.weeks import today
+
+BLANK = [("", "全部")]
+TRUE_WORDS = ("true", "1", "on")  # "on": what a ticked checkbox sends
+FALSE_WORDS = ("false", "0", "off")
+
+
+# Fields: how one parameter is read -------------------------------------------------------------
+
+
+class ParamField(forms.Field):
+    """A query parameter: ``param`` is its name in the URL, named in every message with its label."""
+
+    def __init__(self, *, param: str = "", required: bool = False, **kwargs):
+        self.param = param
+        super().__init__(required=required, **kwargs)
+
+    @property
+    def named(self) -> str:
+        return f"参数 {self.param}（{self.label}）" if self.label else f"参数 {self.param}"
+
+    def text(self, value) -> str:
+        """The raw value stripped; NUL is refused (PostgreSQL cannot compare it) by the shared check."""
+        try:
+            return check_no_nul(str(value if value is not None else "").strip(), self.param, self.named)
+        except InvalidInput as error:
+            raise ValidationError(error.message, code="nul") from None
+
+
+class TextField(ParamField):
+    def __init__(self, *, max_length: int | None = None, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> str:
+        text = self.text(value)
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(
+                f"{self.named}最多 {self.max_length} 个字，收到 {len(text)} 个", code="max_length"
+            )
+        return text
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if self.max_length is not None:
+            attrs["maxlength"] = str(self.max_length)
+        return attrs
+
+
+class IntField(ParamField):
+    def to_python(self, value) -> int | None:
+        raw = self.text(value)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValidationError(f"{self.named}应为整数，收到“{raw}”", code="invalid") from None
+
+
+class ChoiceParamField(ParamField, forms.ChoiceField):
+    def __init__(self, *, choices=(), empty_label: str | None = None, **kwargs):
+        if empty_label is not None:
+            choices = [("", empty_label), *choices]
+        super().__init__(choices=choices, **kwargs)
+
+    def to_python(self, value) -> str:
+        return self.text(value)
+
+    def validate(self, value):
+        if value and not self.valid_value(value):
+            allowed = "、".join(str(key) for key, _ in self.choices if key != "")
+            raise ValidationError(
+                f"{self.named}：选择一个有效的选项，只能取 {allowed}，收到“{value}”", code="invalid_choice"
+            )
+
+
+class FlagField(ParamField):
+    """``true``/``1``/``on`` or ``false``/``0``/``off``; absent or empty is no filter."""
+
+    def to_python(self, value) -> bool | None:
+        raw = self.text(value).lower()
+        if not raw:
+            return None
+        if raw in TRUE_WORDS:
+            return True
+        if raw in FALSE_WORDS:
+            return False
+        raise ValidationError(f"参数 {self.param} 只能是 true 或 false，收到“{raw}”", code="invalid")
+
+
+class RawCheckbox(forms.CheckboxInput):
+    """A checkbox that hands the field the value as sent, so ``overdue=maybe`` is refused, not read as ticked."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: str(value).lower() in TRUE_WORDS)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class UnitField(ParamField):
+    """A unit named by its id (ASCII digits) or its exact name; a unit that does not exist is refused."""
+
+    def to_python(self, value) -> Unit | None:
+        raw = self.text(value)
+        if not raw:
+            return None
+        # ASCII digits only: "²".isdigit() is true but int("²") fails.
+        lookup = Q(pk=int(raw)) if raw.isascii() and raw.isdigit() else Q(name=raw)
+        unit = Unit.objects.filter(lookup).first()
+        if unit is None:
+            raise ValidationError(f"单位“{raw}”不存在", code="unknown_unit")
+        return unit
+
+
+def read_param(field: ParamField, params):
+    """One parameter read outside a list by the same rules; an unusable value is an ``InvalidInput`` (400)."""
+    try:
+        return field.clean(params.get(field.param))
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], field=field.param) from None
+
+
+# Filters: the fields above in django-filter, typed for the schema through their base classes ---------
+
+
+class TextFilter(django_filters.CharFilter):
+    field_class = TextField
+
+
+class IntFilter(django_filters.NumberFilter):
+    field_class = IntField
+
+
+class ChoiceParamFilter(django_filters.ChoiceFilter):
+    field_class = ChoiceParamField
+
+
+class FlagFilter(django_filters.BooleanFilter):
+    field_class = FlagField
+
+
+class UnitFilter(django_filters.CharFilter):
+    """``unit``: id or exact name. The page renders it as a list of the units that have assignments."""
+
+    field_class = UnitField
+
+
+class LazyChoices(BaseChoiceIterator):
+    """Choices read from the database when a page first renders them, once per form (the API never reads them)."""
+
+    def __init__(self, load):
+        self.load = load
+        self.items = None
+
+    def __iter__(self):
+        if self.items is None:
+            self.items = list(self.load())
+        yield from self.items
+
+    def __copy__(self):
+        return LazyChoices(self.load)
+
+    def __deepcopy__(self, memo):
+        return LazyChoices(self.load)
+
+
+def unit_choices():
+    units = Unit.objects.filter(assignments__isnull=False).distinct().order_by("kind", "name")
+    return BLANK + [(unit.pk, unit.name) for unit in units]
+
+
+def category_choices():
+    return BLANK + [(c.number, f"{c.number}. {c.title}") for c in Category.objects.order_by("number")]
+
+
+class FilterSet(django_filters.FilterSet):
+    """Tells each field the name of its parameter, and turns the first error into the API's 400."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        for name, filter_ in self.filters.items():
+            filter_.extra["param"] = name
+            filter_.__dict__.pop("_field", None)  # built again with its name
+
+    def invalid_input(self) -> InvalidInput:
+        name, messages = next(iter(self.errors.items()))
+        return InvalidInput(messages[0], field=name)
+
+
+# The assignment list (the API's /api/assignments/ and the ledger page /ledger/) ----------------------
+
+LEVEL_RANK = Case(
+    When(level=Level.RED.value, then=Value(0)),
+    When(level=Level.YELLOW.value, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+SORTS = {
+    "task": ("任务序号", ["task__number", "unit__name", "id"]),
+    "urgency": (
+        "紧急程度",
+        [LEVEL_RANK, F("effective_due").asc(nulls_last=True), "task__number", "unit__name"],
+    ),
+    "due": ("期限由近到远", [F("effective_due").asc(nulls_last=True), "task__number", "unit__name"]),
+    "-due": ("期限由远到近", [F("effective_due").desc(nulls_last=True), "task__number", "unit__name"]),
+    "unit": ("责任单位", ["unit__name", "task__number"]),
+    "percent": ("完成比例由低到高", ["percent", "task__number", "unit__name"]),
+    "-percent": ("完成比例由高到低", ["-percent", "task__number", "unit__name"]),
+    "updated": ("最近更新", ["-updated_at", "task__number"]),
+}
+
+
+def by_task(assignments):
+    """The lists' default order: task number, then unit name."""
+    return assignments.order_by(*SORTS["task"][1])
+
+
+def by_urgency(assignments):
+    """Red first, then yellow, then green; nearest deadline first within a level. Needs ``with_level``."""
+    return assignments.order_by(*SORTS["urgency"][1])
+
+
+def overdue_filter(queryset, name, value):
+    """``true``: past the effective due date and not signed off (``overdue``); ``false``: the others."""
+    late = Assignment.objects.overdue(today()).values("pk")
+    return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
+
+
+class AssignmentFilterSet(FilterSet):
+    """The ledger's filters. The queryset is unit-scoped and carries ``level`` (``with_level``)."""
+
+    q = TextFilter(
+        label="搜索",
+        max_length=100,
+        method="search",
+        help_text="检索问题、目标、措施、责任人和单位名称",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "问题、目标、措施、单位、责任人"}),
+    )
+    task = IntFilter(field_name="task__number", label="任务序号", help_text="任务序号 1–60")
+    category = IntFilter(
+        field_name="task__category__number",
+        label="问题类别",
+        help_text="问题类别序号 1–4",
+        widget=forms.Select(choices=LazyChoices(category_choices)),
+    )
+    unit = UnitFilter(
+        label="责任单位",
+        help_text="责任单位 id 或名称",
+        widget=forms.Select(choices=LazyChoices(unit_choices)),
+    )
+    status = ChoiceParamFilter(label="状态", choices=Status.choices, empty_label="全部")
+    level = ChoiceParamFilter(
+        label="预警等级",
+        choices=Level.choices,
+        empty_label="全部",
+        help_text="预警等级（由 with_level 在 SQL 中算出）",
+    )
+    deadline_kind = ChoiceParamFilter(
+        field_name="task__deadline_kind", label="时限类型", choices=DeadlineKind.choices, empty_label="全部"
+    )
+    overdue = FlagFilter(
+        label="只看逾期",
+        method=overdue_filter,
+        help_text="true 只列逾期未销号的台账，false 排除它们",
+        widget=RawCheckbox,
+    )
+    sort = ChoiceParamFilter(
+        label="排序",
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        method="order",
+        empty_label=None,
+        help_text="排序方式（默认按任务序号）",
+    )
+
+    class Meta:
+        model = Assignment
+        fields = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(task__in=Task.objects.search(value).values("pk")) | Q(unit__name__icontains=value)
+        )
+
+    def order(self, queryset, name, value):
+        return queryset.order_by(*SORTS[value][1])
+
+
+# The task list (/api/tasks/) --------------------------------------------------------------------------
+
+
+def tasks_overdue(queryset, name, value):
+    """``true``: tasks with an assignment past its effective due date and not signed off; ``false``: the others."""
+    late = Task.objects.overdue(today()).values("pk")
+    return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
+
+
+class TaskFilterSet(FilterSet):
+    """The plan's tasks. The queryset carries each task's ``status`` (``with_status``)."""
+
+    category = IntFilter(field_name="category__number", label="问题类别", help_text="问题类别序号 1–4")
+    unit = UnitFilter(field_name="assignments__unit", label="责任单位", help_text="责任单位 id 或名称")
+    deadline_kind = ChoiceParamFilter(label="时限类型", choices=DeadlineKind.choices)
+    overdue = FlagFilter(
+        label="逾期", method=tasks_overdue, help_text="true 只列出有逾期台账的任务，false 排除它们"
+    )
+    status = ChoiceParamFilter(
+        label="任务状态", choices=TaskStatus.choices, help_text="任务状态（由各责任单位台账汇总）"
+    )
+    q = TextFilter(label="全文检索", method="search", help_text="检索问题、目标、措施和责任人")
+
+    class Meta:
+        model = Task
+        fields = []
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
