@@ -162,6 +162,16 @@ def normalise_sql(sql: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _ledger_today(request):
+    """``@pytest.mark.today(day)`` (default ``helpers.PINNED_DAY``) pins the ledger's today (``RECTIFY_TODAY``)."""
+    marker = request.node.get_closest_marker("today")
+    if marker is not None:
+        from tests.helpers import PINNED_DAY
+
+        request.getfixturevalue("settings").RECTIFY_TODAY = marker.args[0] if marker.args else PINNED_DAY
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -8,24 +8,16 @@ from django.test.utils import CaptureQueriesContext
 
 from accountability.models import AccountabilityCase, ListedSupervision, Summons
 from tasks.models import Assignment, AuditEntry, Task
+from tests.helpers import row
 
-pytestmark = pytest.mark.django_db
-
+# The plan's autumn: deadlines like 2017-11-30 are ahead, summons on 2017-11-01 behind.
 TODAY = datetime.date(2017, 11, 20)
 
-
-@pytest.fixture(autouse=True)
-def pinned_today(settings):
-    """The plan's autumn: deadlines like 2017-11-30 are ahead, summons on 2017-11-01 behind."""
-    settings.RECTIFY_TODAY = TODAY
-
-
-def assignment_of(unit, task_number=3):
-    return Assignment.objects.get(task__number=task_number, unit__name=unit)
+pytestmark = [pytest.mark.django_db, pytest.mark.today(TODAY)]
 
 
 def test_the_office_lists_an_assignment_and_only_its_unit_sees_it(api, office, liaison, outsider, leader):
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     response = api(office).post(
         "/api/supervisions/",
         {"assignment": jinzhong.pk, "reason": "进度明显滞后", "deadline": "2017-11-30"},
@@ -45,7 +37,7 @@ def test_the_office_lists_an_assignment_and_only_its_unit_sees_it(api, office, l
 @pytest.mark.parametrize("who", ["liaison", "unit_leader", "leader"])
 def test_only_the_office_may_list_summon_or_refer(api, request, who):
     user = request.getfixturevalue(who)
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     calls = [
         ("/api/supervisions/", {"assignment": jinzhong.pk, "reason": "滞后", "deadline": "2017-11-30"}),
         ("/api/summons/", {"unit": "晋中市", "held_on": "2017-11-01", "attendees": "某某", "reason": "滞后"}),
@@ -69,7 +61,7 @@ def test_anonymous_callers_get_401(api, plan):
 
 
 def test_an_assignment_is_listed_once_until_lifted(api, office):
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     body = {"assignment": jinzhong.pk, "reason": "滞后", "deadline": "2017-11-30"}
     first = api(office).post("/api/supervisions/", body, format="json").json()
     again = api(office).post("/api/supervisions/", body, format="json")
@@ -82,7 +74,7 @@ def test_an_assignment_is_listed_once_until_lifted(api, office):
 
 
 def test_a_summons_naming_another_units_assignment_is_refused(api, office):
-    linfen = assignment_of("临汾市", 9)
+    linfen = row(9, "临汾市")
     response = api(office).post(
         "/api/summons/",
         {
@@ -100,7 +92,7 @@ def test_a_summons_naming_another_units_assignment_is_refused(api, office):
 
 
 def test_a_summons_is_recorded_with_its_assignments(api, office, liaison, outsider):
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     response = api(office).post(
         "/api/summons/",
         {
@@ -148,7 +140,7 @@ def test_bad_input_is_refused_in_chinese(api, office):
 
 
 def test_every_change_is_audited(api, office):
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     before = AuditEntry.objects.count()
     listing = (
         api(office)
@@ -180,7 +172,7 @@ def test_the_supervision_list_has_a_fixed_query_count(api, office):
         return len(ctx.captured_queries)
 
     ListedSupervision.objects.create(
-        assignment=assignment_of("晋中市"), reason="x", deadline="2017-11-30", listed_by=office
+        assignment=row(3, "晋中市"), reason="x", deadline="2017-11-30", listed_by=office
     )
     one = count()
     for assignment in Assignment.objects.filter(task__number=1)[:8]:
@@ -191,7 +183,7 @@ def test_the_supervision_list_has_a_fixed_query_count(api, office):
 
 
 def test_a_summons_or_referral_in_the_future_and_a_deadline_in_the_past_are_refused(api, office):
-    jinzhong = assignment_of("晋中市")
+    jinzhong = row(3, "晋中市")
     tomorrow, yesterday = (
         (TODAY + datetime.timedelta(days=1)).isoformat(),
         (TODAY - datetime.timedelta(days=1)).isoformat(),

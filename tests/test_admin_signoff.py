@@ -3,26 +3,16 @@
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from tasks.choices import SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, SignOffRequest
 from tasks.services import ledger
+from tests.helpers import client_for, row
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("admin:tasks_signoffrequest_queue")
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def row(number, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def requested(liaison, number, unit="晋中市", summary="整改已完成"):

@@ -7,12 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tasks.models import Assignment, AuditEntry, AuditHead
+from tests.helpers import row
 
 pytestmark = pytest.mark.django_db
-
-
-def row(number=17, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 @pytest.fixture

@@ -18,18 +18,11 @@ from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Revi
 from tasks.services import ledger
 from tasks.services.audit import verify_chain
 from tests.conftest import IN_CI
+from tests.helpers import row
+
+pytestmark = pytest.mark.today()
 
 STALE = "台账已被他人修改"
-
-
-@pytest.fixture(autouse=True)
-def _pinned_today(settings):
-    """A 2017 "today": look-back reviews on 2018 dates are ahead of it (a review is never scheduled in the past)."""
-    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)
-
-
-def row(number=17, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def snapshot():

@@ -1,7 +1,6 @@
 """The monthly bulletin: figures checked against a hand-built ledger, the draft, publishing and its audit."""
 
 import datetime
-from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -15,17 +14,9 @@ from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, AuditEntry, Task
 from tasks.services import ledger
 from tasks.services.errors import Forbidden, InvalidTransition
+from tests.helpers import on
 
 pytestmark = pytest.mark.django_db
-
-SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
-
-
-@contextmanager
-def on(day: str, hour: int = 10):
-    moment = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)):
-        yield
 
 
 def dated(unit: str, n: int) -> list[Assignment]:

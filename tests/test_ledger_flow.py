@@ -12,8 +12,9 @@ import json
 import pytest
 
 from tasks.choices import Status
-from tasks.models import Assignment, AuditEntry
+from tasks.models import AuditEntry
 from tests.conftest import PASSWORD
+from tests.helpers import row
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +33,6 @@ def signed_in(api):
         return client
 
     return client_for
-
-
-def row(number, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def url(assignment, action=""):

@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.clock import SHANGHAI, frozen_at
-from tasks.models import Assignment, AuditEntry, Review
+from tasks.models import AuditEntry, Review
 from tasks.services import ledger
 from tasks.services.audit import verify_chain
+from tests.helpers import row
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,6 @@ D = datetime.date
 
 def at(day: datetime.date, hour=10):
     return frozen_at(datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI))
-
-
-def row(number, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def signed_off(number, day, liaison, unit_leader, office):

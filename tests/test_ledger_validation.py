@@ -18,12 +18,9 @@ from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressRe
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput
 from tasks.weeks import today
+from tests.helpers import row
 
 pytestmark = pytest.mark.django_db
-
-
-def row(number=17, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def state(assignment):

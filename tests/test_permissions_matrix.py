@@ -14,18 +14,9 @@ from django.contrib.auth import get_user_model
 
 from tasks.models import Assignment, AuditEntry, Evidence, ProgressReport
 from tasks.services import ledger
+from tests.helpers import row
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _pinned_today(settings):
-    """A 2017 "today": look-back reviews on 2018 dates are ahead of it (a review is never scheduled in the past)."""
-    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)
-
-
-def row(number, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]
 
 
 @pytest.fixture

@@ -4,25 +4,15 @@ audited services; leaders read; a unit sees only its own records; bad input chan
 import datetime
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from accountability import services
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, AuditEntry, Task, Unit
 from tasks.weeks import today
+from tests.helpers import client_for, row
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user=None):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def row(number=3, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def unit(name):
@@ -70,7 +60,7 @@ def changes():
 
 
 def test_the_office_lists_an_assignment_from_its_page_and_the_ledger_shows_the_badge(office, liaison):
-    a = row()
+    a = row(3)
     deadline = today() + datetime.timedelta(days=14)
     response = client_for(office).post(
         f"/assignments/{a.pk}/supervise/",
@@ -98,7 +88,7 @@ def test_the_office_lists_an_assignment_from_its_page_and_the_ledger_shows_the_b
 
 
 def test_the_office_lifts_a_listing_from_the_assignment_page(office):
-    a = row()
+    a = row(3)
     listing = listed(office, a)
     response = client_for(office).post(
         f"/assignments/{a.pk}/lift_supervision/", {"version": a.version, "note": "已整改到位"}
@@ -113,7 +103,7 @@ def test_the_office_lifts_a_listing_from_the_assignment_page(office):
 
 
 def test_the_office_lifts_a_listing_from_the_supervision_page_and_it_moves_to_the_history(office):
-    listing = listed(office, row())
+    listing = listed(office, row(3))
     client = client_for(office)
     response = client.post(f"/supervision/listings/{listing.pk}/lift/", {"note": "按期完成"})
     assert response.status_code == 302 and response["Location"] == "/supervision/#listings"
@@ -210,7 +200,7 @@ def test_the_office_adds_a_leader_led_item_on_the_task_page_and_everyone_sees_it
 
 def writes(office):
     """Every write of the pages, as (url, data), against 晋中市's records."""
-    a = row()
+    a = row(3)
     listing = listed(office, row(17))
     case = referred(office)
     return [
@@ -252,7 +242,7 @@ def test_only_the_office_writes_others_get_403_and_nothing_changes(request, offi
 
 
 def test_a_leader_reads_the_page_without_forms_and_has_it_in_the_navigation(office, leader):
-    listed(office, row())
+    listed(office, row(3))
     summoned(office)
     referred(office, "临汾市")
     page = client_for(leader).get("/supervision/")
@@ -269,7 +259,7 @@ def test_a_leader_reads_the_page_without_forms_and_has_it_in_the_navigation(offi
 
 
 def test_the_public_sees_nothing_of_it(office):
-    listed(office, row())
+    listed(office, row(3))
     response = client_for().get("/supervision/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
     assert client_for().post("/supervision/summons/", {}).status_code == 302
@@ -319,7 +309,7 @@ def test_a_liaison_sees_only_the_records_of_their_unit_and_gets_404_on_another(
 
 
 def test_a_listing_without_reason_or_with_a_bad_date_is_refused_in_chinese(office):
-    a = row()
+    a = row(3)
     before = changes()
     response = client_for(office).post(
         f"/assignments/{a.pk}/supervise/", {"version": a.version, "reason": "  ", "deadline": "2017-13-40"}
@@ -332,7 +322,7 @@ def test_a_listing_without_reason_or_with_a_bad_date_is_refused_in_chinese(offic
 
 
 def test_listing_twice_or_a_signed_off_assignment_shows_the_services_message(office):
-    a = row()
+    a = row(3)
     listed(office, a)
     before = changes()
     response = client_for(office).post(

@@ -4,29 +4,13 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, Evidence, ProgressReport
 from tasks.services import ledger
+from tests.helpers import client_for, row
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _pinned_today(settings):
-    """A 2017 "today": look-back reviews on 2018 dates are ahead of it (a review is never scheduled in the past)."""
-    settings.RECTIFY_TODAY = datetime.date(2017, 12, 1)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def row(number=17, unit="晋中市"):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]
 
 
 def pdf(name="佐证.pdf", content=b"%PDF-1.4 x"):

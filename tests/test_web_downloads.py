@@ -3,15 +3,12 @@
 
 import datetime
 import io
-from contextlib import contextmanager
-from unittest import mock
 from urllib.parse import unquote
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
@@ -19,19 +16,12 @@ from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.models import Bulletin, Notification
 from tasks.models import Assignment, Task
 from tasks.services import ledger
+from tests.helpers import client_for, on
 
 pytestmark = pytest.mark.django_db
 
-SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = ["概况", "分类统计", "单位排名", "逾期清单", "未报送情况", "本月销号", "本月重新打开"]
-
-
-def client_for(user=None):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def workbook(response):
@@ -90,13 +80,6 @@ def test_the_desk_and_ledger_download_through_the_page(liaison, page):
 
 
 # The bulletin workbook -------------------------------------------------------------------------
-
-
-@contextmanager
-def on(day: str, hour: int = 10):
-    moment = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(datetime.UTC)):
-        yield
 
 
 def sign_off(assignment, liaison, unit_leader, office, day: str):

@@ -1,10 +1,10 @@
 """The inbox (the dispatch app's notifications) and the published bulletins on the public page."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from dispatch.models import Bulletin, Notification
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +55,6 @@ BULLETIN_DATA = {
     "previous": None,
     "change": None,
 }
-
-
-def client_for(user=None):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def notify(user, subject, *, kind="weekly_dispatch", period="2017-W40", read=False):

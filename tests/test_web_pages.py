@@ -8,6 +8,8 @@ from tasks.choices import Status
 from tasks.models import Assignment
 from tasks.services import ledger
 from tasks.weeks import today, week_of
+from tests.helpers import client_for
+from tests.helpers import row as assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +25,6 @@ PRIVATE_PAGES = [
     "/tasks/1/",
     "/password/",
 ]
-
-
-def client_for(user=None):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def assignment(number, unit):
-    return Assignment.objects.get(task__number=number, unit__name=unit)
 
 
 def pdf(name="验收报告.pdf"):

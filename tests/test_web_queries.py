@@ -3,11 +3,11 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Assignment
 from tasks.services import ledger
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +47,6 @@ def count_queries(client, url):
         response = client.get(url)
     assert response.status_code == 200, url
     return len(context), response
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 PAGES = {
