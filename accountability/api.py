@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accountability import services
+from accountability.filtersets import ListedSupervisionFilterSet
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Task, Unit
 
@@ -101,14 +102,12 @@ class CreateListViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 class ListedSupervisionViewSet(CreateListViewSet):
     serializer_class = ListedSupervisionSerializer
+    filterset_class = ListedSupervisionFilterSet
 
     def get_queryset(self):
-        queryset = ListedSupervision.objects.visible_to(self.request.user).select_related(
+        return ListedSupervision.objects.visible_to(self.request.user).select_related(
             "assignment__task", "assignment__unit"
         )
-        if self.request.query_params.get("active") == "true":
-            queryset = queryset.active()
-        return queryset
 
     def perform(self, data):
         return services.list_assignment(

@@ -15,11 +15,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dispatch.bulletin import publish_bulletin
+from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Bulletin, BulletinStatus, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
 from tasks.choices import Role
 from tasks.models.people import role_of
-from tasks.services.errors import InvalidInput
 
 DRAFT_READERS = (Role.OFFICE, Role.LEADER, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,17 +40,11 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
+    filterset_class = NotificationFilterSet
     queryset = Notification.objects.none()  # the schema's type for <id>; get_queryset scopes to the caller
 
     def get_queryset(self):
-        queryset = Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
-        if self.action == "list":
-            unread = self.request.query_params.get("unread")
-            if unread not in (None, "", "true", "false"):
-                raise InvalidInput("unread 只能是 true 或 false", field="unread")
-            if unread:
-                queryset = queryset.filter(read_at__isnull=unread == "true")
-        return queryset
+        return Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):

@@ -260,7 +260,7 @@ class AssignmentFilterSet(FilterSet):
         label="搜索",
         max_length=100,
         method="search",
-        help_text="检索问题、目标、措施、责任人和单位名称",
+        help_text="检索任务的问题、整改目标、措施、责任单位、责任人及单位名称",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "问题、目标、措施、单位、责任人"}),
     )
     task = IntFilter(field_name="task__number", label="任务序号", help_text="任务序号 1–60")
@@ -333,7 +333,7 @@ class TaskFilterSet(FilterSet):
     status = ChoiceParamFilter(
         label="任务状态", choices=TaskStatus.choices, help_text="任务状态（由各责任单位台账汇总）"
     )
-    q = TextFilter(label="全文检索", method="search", help_text="检索问题、目标、措施和责任人")
+    q = TextFilter(label="全文检索", method="search", help_text="检索问题、整改目标、措施、责任单位和责任人")
 
     class Meta:
         model = Task

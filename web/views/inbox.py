@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Notification
 from tasks.models.people import role_of
 from web.access import OVERSIGHT_ROLES
@@ -20,17 +21,17 @@ def notifications():
 
 @login_required
 def inbox(request):
-    unread_only = request.GET.get("unread") == "true"
-    notes = notifications().filter(user=request.user).order_by("-created_at", "-id")
-    if unread_only:
-        notes = notes.filter(read_at__isnull=True)
-    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = notifications().filter(user=request.user).order_by("-created_at", "-id")
+    filters = NotificationFilterSet(request.GET or None, mine, request=request)
+    valid = not filters.is_bound or filters.is_valid()
+    page = Paginator(filters.qs if valid else mine.none(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "unread_only": unread_only,
+        "unread_only": valid and filters.is_bound and filters.form.cleaned_data.get("unread") is True,
+        "errors": [] if valid else [message for messages in filters.errors.values() for message in messages],
         "bulletin_workbooks": role_of(request.user) in OVERSIGHT_ROLES,
     }
-    return render(request, "web/inbox.html", context)
+    return render(request, "web/inbox.html", context, status=200 if valid else 400)
 
 
 @require_POST
