@@ -30,6 +30,10 @@ class SupervisionQuerySet(ScopedQuerySet):
     def active(self):
         return self.filter(lifted_at=None)
 
+    def active_for(self, assignment):
+        """The assignment's active listing, or None (at most one: ``one_active_listing``)."""
+        return self.active().filter(assignment=assignment).first()
+
 
 class ListedSupervision(models.Model):
     assignment = models.ForeignKey(

@@ -7,13 +7,12 @@ from django.db import transaction
 
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks import clock
-from tasks.choices import Status
 from tasks.models import Assignment
 from tasks.services import audit
 from tasks.services.checks import (
     not_after_today,
     not_before_today,
-    require_office,
+    require,
     required_date,
     required_text,
 )
@@ -30,14 +29,11 @@ CASE_FLOW = {
 @transaction.atomic
 def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> ListedSupervision:
     """挂牌督办: put an open assignment under listed supervision until it is lifted."""
-    require_office(actor, "挂牌督办")
+    require(actor, "list_supervision")
     reason = required_text(reason, "reason", "挂牌理由")
     deadline = not_before_today(required_date(deadline, "deadline", "督办期限"), "deadline", "督办期限")
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if assignment.status == Status.SIGNED_OFF:
-        raise InvalidTransition("已销号的台账不能挂牌督办")
-    if ListedSupervision.objects.filter(assignment=assignment, lifted_at=None).exists():
-        raise InvalidTransition("该台账已在挂牌督办中")
+    require(actor, "list_supervision", assignment, listing=ListedSupervision.objects.active_for(assignment))
     listing = ListedSupervision.objects.create(
         assignment=assignment, reason=reason, deadline=deadline, listed_by=actor
     )
@@ -55,12 +51,11 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
 
 @transaction.atomic
 def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
-    require_office(actor, "摘牌")
+    require(actor, "lift_supervision")
     listing = ListedSupervision.objects.select_for_update().filter(pk=listing_id).first()
     if listing is None:
         raise NotFound("挂牌督办记录不存在")
-    if listing.lifted_at is not None:
-        raise InvalidTransition("该挂牌督办已摘牌")
+    require(actor, "lift_supervision", listing.assignment, listing=listing)
     before = audit.snapshot(listing)
     listing.lifted_at, listing.lifted_by, listing.lift_note = clock.now(), actor, (note or "").strip()
     listing.save()
@@ -79,7 +74,7 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
 @transaction.atomic
 def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", assignments=()) -> Summons:
     """约谈: record a summons of a unit's officials, optionally naming the assignments concerned."""
-    require_office(actor, "约谈")
+    require(actor, "record_summons")
     held_on = not_after_today(required_date(held_on, "held_on", "约谈日期"), "held_on", "约谈日期")
     attendees = required_text(attendees, "attendees", "被约谈人")
     reason = required_text(reason, "reason", "约谈事由")
@@ -108,7 +103,7 @@ def refer_case(
     *, actor, unit, persons, summary, referred_on, referred_to="省纪委监委", assignment=None
 ) -> AccountabilityCase:
     """责任追究: refer a case to the discipline authorities."""
-    require_office(actor, "责任追究移交")
+    require(actor, "refer_case")
     if assignment is not None and assignment.unit_id != unit.pk:
         raise InvalidInput(f"台账 {assignment.pk} 不属于{unit.name}", field="assignment")
     case = AccountabilityCase.objects.create(
@@ -135,7 +130,7 @@ def refer_case(
 
 @transaction.atomic
 def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
-    require_office(actor, "责任追究办理")
+    require(actor, "update_case")
     case = AccountabilityCase.objects.select_for_update().filter(pk=case_id).first()
     if case is None:
         raise NotFound("责任追究记录不存在")
@@ -163,7 +158,7 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
 @transaction.atomic
 def add_leader_item(*, actor, task, leader_name, leader_title="", note="") -> LeaderLedItem:
     """领导领办: record that a named leader leads a task in person."""
-    require_office(actor, "领导领办登记")
+    require(actor, "add_leader_item")
     leader_name = required_text(leader_name, "leader_name", "领办领导").replace(" ", "")
     if LeaderLedItem.objects.filter(task=task, leader_name=leader_name).exists():
         raise InvalidInput(f"{leader_name} 已领办任务{task.number}", field="leader_name")

@@ -22,9 +22,9 @@ from django.db.models import Count
 from tasks import clock
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
-from tasks.models.people import role_of, unit_id_of
+from tasks.policy import STAFF, role_of, unit_id_of
 from tasks.services import ledger
-from tasks.services.accounts import STAFF_ROLES, create_user
+from tasks.services.accounts import create_user
 from tasks.weeks import parse_week
 
 DEMO_PASSWORD = "rectify-demo-2017"
@@ -312,7 +312,7 @@ def ensure_accounts() -> list:
             user is not None
             and role_of(user) == role
             and current_unit == unit
-            and user.is_staff == (role in STAFF_ROLES)
+            and user.is_staff == (role in STAFF)
         ):
             rows.append((username, Role(role).label, unit, "已存在"))
             continue

@@ -14,19 +14,16 @@ from dispatch.bulletin import publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
 from reports.models import WeeklySnapshot
 from tasks.admin.access import ReadOnlyAdmin
-from tasks.choices import Role
-from tasks.models.people import role_of, scope_by_unit
+from tasks.models.people import scope_by_unit
+from tasks.policy import ADMIN_READERS, OFFICE, OVERSIGHT, role_of
 from tasks.services.errors import LedgerError
-from tasks.services.transitions import OFFICE
-
-READERS = frozenset({Role.OFFICE, Role.ADMIN, Role.LEADER, Role.UNIT_LEADER})
 
 
 class DispatchAdmin(ReadOnlyAdmin):
     unit_path = "unit"
 
     def _reader(self, request) -> bool:
-        return role_of(request.user) in READERS
+        return role_of(request.user) in ADMIN_READERS
 
     def has_module_permission(self, request):
         return self._reader(request)
@@ -75,7 +72,7 @@ class BulletinAdmin(DispatchAdmin):
 
     def get_queryset(self, request):
         queryset = super(DispatchAdmin, self).get_queryset(request)
-        if role_of(request.user) in (Role.OFFICE, Role.ADMIN, Role.LEADER):
+        if role_of(request.user) in OVERSIGHT:
             return queryset
         return queryset.filter(status=BulletinStatus.PUBLISHED)
 

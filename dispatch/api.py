@@ -18,10 +18,8 @@ from dispatch.bulletin import publish_bulletin
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Bulletin, BulletinStatus, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
-from tasks.choices import Role
-from tasks.models.people import role_of
+from tasks.policy import OVERSIGHT, role_of
 
-DRAFT_READERS = (Role.OFFICE, Role.LEADER, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -85,7 +83,7 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         queryset = Bulletin.objects.select_related("published_by").order_by("-month")
-        if role_of(self.request.user) not in DRAFT_READERS:
+        if role_of(self.request.user) not in OVERSIGHT:
             queryset = queryset.filter(status=BulletinStatus.PUBLISHED)
         return queryset
 

@@ -18,12 +18,11 @@ from django.template.loader import render_to_string
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, Kind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
-from dispatch.periods import check_month_over
+from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
 from tasks import clock
-from tasks.models.people import role_of
 from tasks.services import audit
-from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
-from tasks.services.transitions import OFFICE
+from tasks.services.checks import require
+from tasks.services.errors import InvalidInput, InvalidTransition
 
 # Sent after the commit that published a bulletin, with ``bulletin_id``.
 bulletin_published = Signal()
@@ -64,8 +63,7 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
 
 def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
     """The office publishes a draft: audited; office and leaders are told after commit."""
-    if role_of(actor) not in OFFICE:
-        raise Forbidden("月通报由省督察办发布")
+    require(actor, "publish_bulletin")
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().filter(pk=bulletin.pk).first()
         if locked is None:

@@ -30,7 +30,8 @@ from django.db import transaction
 from dispatch.models import Notification
 from tasks import clock
 from tasks.choices import Role
-from tasks.models.people import UNIT_ROLES, Membership
+from tasks.models.people import Membership
+from tasks.policy import UNIT
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Delivery:
 def unit_recipients(unit_ids) -> dict[int, list[int]]:
     """Each unit's liaisons and unit leaders (active users), by unit id (one query)."""
     members = (
-        Membership.objects.filter(unit_id__in=list(unit_ids), role__in=list(UNIT_ROLES), user__is_active=True)
+        Membership.objects.filter(unit_id__in=list(unit_ids), role__in=list(UNIT), user__is_active=True)
         .order_by("unit_id", "user_id")
         .values_list("unit_id", "user_id")
     )

@@ -16,19 +16,16 @@ from reports.api import export_params, weekly_response
 from reports.models import WeeklyWorkbook
 from reports.upload import UploadRefused, process_upload
 from tasks.admin.access import ReadOnlyAdmin
-from tasks.choices import Role
 from tasks.models import Unit
-from tasks.models.people import role_of
+from tasks.policy import OVERSIGHT, role_of
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
-
-READERS = (Role.OFFICE, Role.ADMIN, Role.LEADER)
 
 
 @admin.register(WeeklyWorkbook)
 class WeeklyWorkbookAdmin(ReadOnlyAdmin):
     def _allowed(self, request) -> bool:
-        return role_of(request.user) in READERS
+        return role_of(request.user) in OVERSIGHT
 
     def has_module_permission(self, request):
         return self._allowed(request)

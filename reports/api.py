@@ -30,7 +30,7 @@ from reports.weekly import write_weekly_workbook
 from tasks.choices import Role
 from tasks.filtersets import FlagField, UnitField, read_param
 from tasks.models import Assignment
-from tasks.models.people import role_of
+from tasks.policy import role_of
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError, NotFound
 from tasks.weeks import BadWeek, parse_week, today, week_of
 

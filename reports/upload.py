@@ -38,7 +38,8 @@ from reports.rows import ledger_rows
 from reports.weekly import COL, LEDGER_HEADERS, LEDGER_SHEET
 from tasks.choices import Role
 from tasks.models import Assignment
-from tasks.models.people import role_of
+from tasks.policy import role_of
+from tasks.services.checks import ascii_int
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError
 from tasks.services.ledger import submit_report
 from tasks.weeks import BadWeek, parse_week
@@ -184,9 +185,9 @@ def _int_cell(value) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip().removesuffix("%").strip()
-        digits = text.removeprefix("-")
-        if digits.isascii() and digits.isdigit():  # "²" is a digit to isdigit() but not to int()
-            return int(text)
+        number = ascii_int(text.removeprefix("-"))
+        if number is not None:
+            return -number if text.startswith("-") else number
     return None
 
 

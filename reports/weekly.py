@@ -23,8 +23,8 @@ from openpyxl.utils import get_column_letter
 
 from reports.excel import TITLE_FONT, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
-from tasks.choices import Level, Role, Status, UnitKind
-from tasks.models.people import role_of
+from tasks.choices import Level, Status, UnitKind
+from tasks.policy import UNIT, role_of
 from tasks.weeks import parse_week, week_range
 from tasks.weeks import today as local_today
 
@@ -175,7 +175,7 @@ class WeekReport:
 def scope_label(user, unit=None) -> str:
     if unit is not None:
         return unit.name
-    if role_of(user) in (Role.LIAISON, Role.UNIT_LEADER):
+    if role_of(user) in UNIT:
         return user.membership.unit.name
     return "全部责任单位"
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tasks.choices import Role
 from tasks.models import Assignment, Membership
-from tasks.services.transitions import TABLE
+from tasks.policy import TABLE
 
 pytestmark = pytest.mark.django_db
 

@@ -5,17 +5,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from tasks.choices import Role
-from tasks.models.people import role_of
-
-OFFICE_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
-OVERSIGHT_ROLES = frozenset({Role.OFFICE, Role.ADMIN, Role.LEADER})
-UNIT_ROLES = frozenset({Role.LIAISON, Role.UNIT_LEADER})
-CHECKER_ROLES = frozenset({Role.UNIT_LEADER, Role.OFFICE, Role.ADMIN})
-ANY_ROLE = frozenset(Role.values)
+from tasks.policy import ANY, role_of
 
 
-def role_required(roles=ANY_ROLE):
+def role_required(roles=ANY):
     """Anonymous users go to the login page; a signed-in user without one of ``roles`` gets 403."""
 
     def decorator(view):

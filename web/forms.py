@@ -14,6 +14,7 @@ from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment
+from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError
 from tasks.weeks import BadWeek, parse_week, today, week_of
 
@@ -279,9 +280,10 @@ class SummonsForm(UnitForm):
     def clean_assignments(self):
         text = self.cleaned_data["assignments"].strip()
         parts = [part for part in TASK_NUMBERS.split(text) if part]
-        if not all(part.isascii() and part.isdigit() for part in parts):
+        numbers = [ascii_int(part) for part in parts]
+        if None in numbers:
             raise forms.ValidationError("任务序号应为数字，以逗号或空格分隔，如 3, 17")
-        return list(dict.fromkeys(int(part) for part in parts))
+        return list(dict.fromkeys(numbers))
 
     def clean(self):
         data = super().clean()

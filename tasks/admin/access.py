@@ -9,12 +9,9 @@ changes in the admin is a sign-off check, through the sign-off queue and the led
 from django.contrib import admin
 from django.db import transaction
 
-from tasks.choices import Role
-from tasks.models.people import role_of, scope_by_unit
+from tasks.models.people import scope_by_unit
+from tasks.policy import ADMIN_READERS, role_of
 from tasks.services import audit
-
-READER_ROLES = frozenset({Role.OFFICE, Role.ADMIN, Role.LEADER, Role.UNIT_LEADER})
-CHECKER_ROLES = frozenset({Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,7 +33,7 @@ class LedgerRecordAdmin(ReadOnlyAdmin):
     unit_path = "assignment__unit"
 
     def _reader(self, request) -> bool:
-        return role_of(request.user) in READER_ROLES
+        return role_of(request.user) in ADMIN_READERS
 
     def has_module_permission(self, request):
         return self._reader(request) or super().has_module_permission(request)

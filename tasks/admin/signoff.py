@@ -1,7 +1,7 @@
 """Sign-off in the admin: the queue of requests awaiting a check, the check itself, and the 销号单.
 
 The queue lists open requests the user may see (``Assignment.objects.visible_to``); the ones the
-user may act on now (``transitions.allowed_actions``) come first, with a link to the check page.
+user may act on now (``tasks.policy.can``) come first, with a link to the check page.
 A check goes through ``tasks.services.ledger.approve`` / ``reject`` with the assignment version
 the user looked at, so a refused or stale check changes nothing and says why in Chinese.
 An approved request is the 销号单, printable from the queue and from the request's own page.
@@ -14,15 +14,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from tasks.admin.access import CHECKER_ROLES, READER_ROLES, LedgerRecordAdmin
+from tasks.admin.access import LedgerRecordAdmin
 from tasks.choices import SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, SignOffRequest
-from tasks.models.people import role_of
+from tasks.policy import ADMIN_READERS, CHECKERS, OPEN_SIGNOFF, can, role_of
 from tasks.services import ledger
+from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError, NotFound
-from tasks.services.transitions import allowed_actions
 
-OPEN = (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
 CHECKS = ("approve", "reject")
 RECENT_SHEETS = 10
 STAGE_LABELS = {Status.SIGNOFF_REQUESTED: "单位审核（第一道）", Status.UNIT_VERIFIED: "督察办审核（第二道）"}
@@ -38,9 +37,9 @@ def _visible_requests(user):
 
 def _checks_for(signoff, user) -> list[str]:
     """The checks ``user`` may make on this request now: none unless it is the assignment's open request."""
-    if signoff.status not in OPEN:
+    if signoff.status not in OPEN_SIGNOFF:
         return []
-    return [action for action in allowed_actions(signoff.assignment, user) if action in CHECKS]
+    return [action for action in CHECKS if can(user, action, signoff.assignment)]
 
 
 @admin.register(SignOffRequest)
@@ -90,11 +89,12 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
 
     def queue_view(self, request):
         """Requests awaiting a check: the user's own to act on first, then the others they may see."""
-        if role_of(request.user) not in CHECKER_ROLES:
+        if role_of(request.user) not in CHECKERS:
             return self._refuse(request, "销号审核队列只对单位负责人、督察办和管理员开放", to="admin:index")
         open_requests = (
             _visible_requests(request.user)
-            .filter(status__in=OPEN, assignment__status__in=list(STAGE_LABELS))
+            .open()
+            .filter(assignment__status__in=list(STAGE_LABELS))
             .annotate(evidence_count=Count("evidence"))
             .order_by("requested_at", "pk")
         )
@@ -115,14 +115,14 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
 
     def check_view(self, request, pk):
         """GET: the request, its evidence and the check form. POST: approve or reject through the service."""
-        if role_of(request.user) not in CHECKER_ROLES:
+        if role_of(request.user) not in CHECKERS:
             return self._refuse(
                 request, "销号审核只由单位负责人（第一道）和督察办（第二道）办理", to="admin:index"
             )
         signoff = _visible_requests(request.user).filter(pk=pk).first()
         if signoff is None:
             return self._refuse(request, "销号申请不存在或无权查看")
-        if signoff.status not in OPEN or signoff.assignment.status not in STAGE_LABELS:
+        if signoff.status not in OPEN_SIGNOFF or signoff.assignment.status not in STAGE_LABELS:
             return self._refuse(request, f"该销号申请{signoff.get_status_display()}，无需再审核")
         opinion = ""
         status = 200
@@ -156,24 +156,22 @@ class SignOffRequestAdmin(LedgerRecordAdmin):
         decision = request.POST.get("decision")
         if decision not in CHECKS:
             raise LedgerError("请选择“通过”或“退回”")
-        version = request.POST.get("version", "")
-        if not (version.isascii() and version.isdigit()):  # "²".isdigit() is true, int("²") fails
+        version = ascii_int(request.POST.get("version", ""))
+        if version is None:
             raise LedgerError("缺少台账版本号，请刷新页面后重试")
         assignment = signoff.assignment
         name = f"任务{assignment.task.number} · {assignment.unit.name}"
         if decision == "reject":
-            ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=int(version))
+            ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=version)
             return f"已退回{name}的销号申请，台账回到“推进中”"
-        checked = ledger.approve(
-            assignment.pk, actor=request.user, opinion=opinion, expected_version=int(version)
-        )
+        checked = ledger.approve(assignment.pk, actor=request.user, opinion=opinion, expected_version=version)
         if checked.status == SignOffStatus.APPROVED:
             return f"{name}已销号，可在队列下方打印销号单"
         return f"{name}已通过单位审核，转督察办审核"
 
     def sheet_view(self, request, pk):
         """The 销号单 of an approved request: the record as the two checks left it, ready to print."""
-        if role_of(request.user) not in READER_ROLES:
+        if role_of(request.user) not in ADMIN_READERS:
             return self._refuse(request, "销号单只对督察办、单位负责人、领导和管理员开放", to="admin:index")
         signoff = (
             _visible_requests(request.user)

@@ -9,21 +9,15 @@ by the services in ``tasks.services.ledger``, which answer in Chinese.
 from django.urls import reverse
 from rest_framework import serializers
 
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.choices import Level
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
-from tasks.models.people import role_of
-from tasks.services.transitions import OFFICE, allowed_actions
+from tasks.policy import allowed_actions, open_signoff, pending_extension, pending_review
 from tasks.weeks import week_of
 
 SUMMARY_CHARS = 60
 
-# Table actions as the API names its endpoints; ``relapse`` happens through a review outcome.
-ENDPOINT_OF_ACTION = {
-    "report": "report",
-    "request_signoff": "signoff",
-    "approve": "approve",
-    "reject": "reject",
-}
+# Actions whose endpoint has another name (``tasks.policy.ASSIGNMENT_ACTIONS``); the others keep theirs.
+ENDPOINT_OF_ACTION = {"request_signoff": "signoff"}
 
 AUDIT_ACTION_LABELS = {
     "report": "报送进展（状态）",
@@ -61,46 +55,9 @@ def summary(text: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
-def pending(items, status):
-    return next((item for item in items if item.status == status), None)
-
-
-def pending_review(assignment):
-    return next((r for r in assignment.reviews.all() if r.outcome == ReviewOutcome.PENDING), None)
-
-
-def open_signoff(assignment):
-    return next(
-        (
-            s
-            for s in assignment.signoffs.all()
-            if s.status in (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
-        ),
-        None,
-    )
-
-
 def api_actions(assignment, user) -> list[str]:
-    """What the caller may do next, named like the endpoints (``reviews`` and ``extensions`` prefetched)."""
-    role = role_of(user)
-    names = [ENDPOINT_OF_ACTION[a] for a in allowed_actions(assignment, user) if a in ENDPOINT_OF_ACTION]
-    extension = pending(assignment.extensions.all(), ExtensionStatus.PENDING)
-    if (
-        role == Role.LIAISON
-        and assignment.status != Status.SIGNED_OFF
-        and assignment.effective_due_date
-        and extension is None
-    ):
-        names.append("request_extension")
-    if role in OFFICE:
-        review = pending_review(assignment)
-        if assignment.status == Status.SIGNED_OFF and review is None:
-            names.append("schedule_review")
-        if review is not None:
-            names.append("record_review")
-        if extension is not None:
-            names.append("decide_extension")
-    return names
+    """What the caller may do next (``tasks.policy.allowed_actions``), named like the endpoints."""
+    return [ENDPOINT_OF_ACTION.get(action, action) for action in allowed_actions(user, assignment)]
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -310,7 +267,7 @@ class AssignmentDetailSerializer(AssignmentListSerializer):
         return self._one(ReviewSerializer, pending_review(obj))
 
     def get_pending_extension(self, obj) -> dict | None:
-        return self._one(ExtensionSerializer, pending(obj.extensions.all(), ExtensionStatus.PENDING))
+        return self._one(ExtensionSerializer, pending_extension(obj))
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

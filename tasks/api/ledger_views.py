@@ -22,15 +22,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks.api import ledger_serializers as s
-from tasks.choices import ExtensionStatus, ReviewOutcome, Role
+from tasks.choices import ExtensionStatus, ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
-from tasks.models.people import role_of
+from tasks.policy import WRITERS, role_of
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
 
-WRITER_ROLES = frozenset({Role.LIAISON, Role.UNIT_LEADER, Role.OFFICE, Role.ADMIN})
 IF_MATCH_RE = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 IF_MATCH = OpenApiParameter(
@@ -48,7 +47,7 @@ class LedgerWrite(BasePermission):
     message = "领导及未分配角色的账号只能查看台账，不能修改"
 
     def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or role_of(request.user) in WRITER_ROLES
+        return request.method in SAFE_METHODS or role_of(request.user) in WRITERS
 
 
 def expected_version(request) -> int | None:

@@ -3,6 +3,7 @@
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 
+from tasks.services.checks import ascii_int
 from tasks.services.errors import InvalidInput, NotFound
 
 
@@ -15,16 +16,12 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param, "")
-        if (
-            raw
-            and raw not in self.last_page_strings
-            and not (raw.isascii() and raw.isdigit() and int(raw) >= 1)
-        ):
+        if raw and raw not in self.last_page_strings and (ascii_int(raw) or 0) < 1:
             raise InvalidInput(
                 f"页码无效：{self.page_query_param} 应为从 1 起的整数", field=self.page_query_param
             )
         size = request.query_params.get(self.page_size_query_param)
-        if size and not (size.isascii() and size.isdigit() and int(size) >= 1):
+        if size and (ascii_int(size) or 0) < 1:
             # Not silently ignored (and copied into the next link): a size above the maximum is capped, as documented.
             raise InvalidInput(
                 f"{self.page_size_query_param} 须为 1 到 {self.max_page_size} 的整数",

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from tasks import clock
 from tasks.choices import ExtensionStatus, Level, ReviewOutcome, SignOffStatus, Status
 from tasks.models.people import scope_by_unit
+from tasks.policy import OPEN_SIGNOFF
 from tasks.weeks import week_start
 
 YELLOW_DAYS = 30  # due within this many days turns an assignment yellow
@@ -182,6 +183,16 @@ class ProgressReport(models.Model):
         return f"{self.assignment} · {self.week}"
 
 
+class SignOffRequestQuerySet(models.QuerySet):
+    def open(self):
+        """Requests still awaiting a check (``tasks.policy.OPEN_SIGNOFF``); an assignment has at most one."""
+        return self.filter(status__in=OPEN_SIGNOFF)
+
+    def open_for(self, assignment):
+        """The assignment's open request, newest first (``tasks.policy.open_signoff`` reads the same from a prefetch)."""
+        return self.open().filter(assignment=assignment).order_by("-requested_at", "-pk").first()
+
+
 class SignOffRequest(models.Model):
     """A request to sign off (销号) and its two checks; once approved it is the 销号单."""
 
@@ -218,6 +229,8 @@ class SignOffRequest(models.Model):
     office_checked_at = models.DateTimeField("督察办审核时间", null=True, blank=True)
     office_opinion = models.TextField("督察办审核意见", blank=True)
     rejection_reason = models.TextField("退回理由", blank=True)
+
+    objects = SignOffRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "销号申请"

@@ -7,12 +7,11 @@ from django.db import transaction
 
 from tasks.choices import Role
 from tasks.models import Membership, Unit
-from tasks.models.people import UNIT_ROLES
+from tasks.policy import STAFF, UNIT
 from tasks.services import audit
 from tasks.services.errors import InvalidInput
 
 # The roles that act in the admin (unit leaders make the first check of a sign-off there).
-STAFF_ROLES = (Role.OFFICE, Role.ADMIN, Role.UNIT_LEADER)
 
 
 @transaction.atomic
@@ -36,9 +35,9 @@ def create_user(
         if unit_obj is None:
             raise InvalidInput(f"单位“{unit}”不存在", field="unit")
         unit = unit_obj
-    if role in UNIT_ROLES and unit is None:
+    if role in UNIT and unit is None:
         raise InvalidInput(f"{Role(role).label}须指定所属单位", field="unit")
-    if role not in UNIT_ROLES and unit is not None:
+    if role not in UNIT and unit is not None:
         raise InvalidInput(f"{Role(role).label}不属于某一单位，请勿指定单位", field="unit")
     User = get_user_model()
     user = User.objects.filter(username=username).first() or User(username=username)
@@ -65,7 +64,7 @@ def set_role(user, *, role: str, unit: Unit | None, actor=None) -> Membership:
     existing = Membership.objects.filter(user=user).first()
     before = audit.snapshot(existing) if existing else None
     membership, _ = Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
-    user.is_staff = role in STAFF_ROLES
+    user.is_staff = role in STAFF
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
     group, _ = Group.objects.get_or_create(name=Role(role).label)

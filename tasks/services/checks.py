@@ -1,4 +1,4 @@
-"""The input checks every service shares: text, dates against the ledger's today, the office's right.
+"""The input checks every service shares: text, numbers, dates against the ledger's today, the policy's answer.
 
 Each raises a ``LedgerError`` with a Chinese message naming the field, so the API and the pages
 answer 400 / 403 and nothing changes.
@@ -6,9 +6,8 @@ answer 400 / 403 and nothing changes.
 
 import datetime
 
-from tasks.models.people import role_of
-from tasks.services.errors import Forbidden, InvalidInput
-from tasks.services.transitions import OFFICE
+from tasks.policy import ROLE, STATE, UNSEEN, can
+from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from tasks.weeks import today
 
 NUL_MESSAGE = "不能包含空字符（\\x00）"
@@ -23,6 +22,18 @@ def check_no_nul(value, field: str, label: str = ""):
     if isinstance(value, str) and "\x00" in value:
         raise InvalidInput(f"{label}{NUL_MESSAGE}", field=field)
     return value
+
+
+def ascii_int(text) -> int | None:
+    """The whole number ``text`` writes in ASCII digits (``"17"``), or None for anything else.
+
+    The one digit check for text from outside (query parameters, form fields, posted versions,
+    sheet cells): ``str.isdigit`` also accepts "²", which ``int()`` refuses (a 500), and "٣",
+    which ``int()`` reads as 3.
+    """
+    if isinstance(text, str) and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def optional_text(text, field: str, label: str) -> str:
@@ -56,6 +67,15 @@ def not_after_today(value: datetime.date, field: str, label: str) -> datetime.da
     return value
 
 
-def require_office(actor, what: str) -> None:
-    if role_of(actor) not in OFFICE:
-        raise Forbidden(f"{what}由省督察办办理")
+ERROR_OF_REFUSAL = {ROLE: Forbidden, STATE: InvalidTransition, UNSEEN: NotFound}
+
+
+def require(actor, action: str, assignment=None, **facts) -> None:
+    """Refuse what ``tasks.policy.can`` refuses, with its reason: 403 (role), 400 (state), 404 (unit).
+
+    The services call it before reading their input (without an assignment: the role only) and
+    again on the locked row, so what they enforce is what the pages and the API offer.
+    """
+    decision = can(actor, action, assignment, **facts)
+    if not decision:
+        raise ERROR_OF_REFUSAL[decision.refusal](decision.reason)

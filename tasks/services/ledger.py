@@ -10,19 +10,18 @@ import datetime
 from django.db import transaction
 
 from tasks import clock
-from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
-from tasks.models.people import role_of
 from tasks.services import audit, evidence
 from tasks.services.checks import (
     not_before_today,
     optional_text,
-    require_office,
+    require,
     required_date,
     required_text,
 )
-from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
-from tasks.services.transitions import check_allowed, check_role, lock, transition
+from tasks.services.errors import InvalidInput, InvalidTransition
+from tasks.services.transitions import check_allowed, lock, transition
 from tasks.weeks import BadWeek, parse_week, today
 
 REVIEW_AFTER_DAYS = (
@@ -83,7 +82,7 @@ def submit_report(
     assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None
 ):
     """A liaison's weekly progress report; the first one starts the assignment."""
-    check_role("report", actor)
+    require(actor, "report")
     start = _check_week(week)
     percent = _check_percent(percent)
     text = required_text(text, "text", "本周进展")
@@ -116,7 +115,7 @@ def submit_report(
 
 
 def request_signoff(assignment_id, *, actor, summary, files=(), expected_version=None):
-    check_role("request_signoff", actor)
+    require(actor, "request_signoff")
     summary = required_text(summary, "summary", "整改情况说明")
     if not files:
         raise InvalidInput("申请销号须附至少一份佐证材料", field="evidence")
@@ -141,12 +140,7 @@ def request_signoff(assignment_id, *, actor, summary, files=(), expected_version
 
 
 def _open_request(assignment) -> SignOffRequest:
-    request = (
-        SignOffRequest.objects.select_for_update()
-        .filter(assignment=assignment, status__in=[SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED])
-        .order_by("-requested_at")
-        .first()
-    )
+    request = SignOffRequest.objects.select_for_update().open_for(assignment)
     if request is None:
         raise InvalidTransition("没有待审核的销号申请")
     return request
@@ -249,16 +243,13 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
 
 
 def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
-    require_office(actor, "安排回头看")
+    require(actor, "schedule_review")
     not_before_today(
         required_date(scheduled_for, "scheduled_for", "计划检查日期"), "scheduled_for", "回头看日期"
     )
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
-        if assignment.status != Status.SIGNED_OFF:
-            raise InvalidTransition("只能对已销号的台账安排回头看")
-        if assignment.reviews.filter(outcome=ReviewOutcome.PENDING).exists():
-            raise InvalidTransition("该台账已有未完成的回头看")
+        require(actor, "schedule_review", assignment)
         review = Review.objects.create(assignment=assignment, scheduled_for=scheduled_for, scheduled_by=actor)
         before = audit.snapshot(assignment, ["next_review_date"])
         assignment.next_review_date = scheduled_for
@@ -276,7 +267,7 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
 
 def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
     """Record a review's outcome; a relapse reopens the assignment."""
-    require_office(actor, "回头看结论")
+    require(actor, "record_review")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
         raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
     findings = optional_text(findings, "findings", "检查情况")
@@ -287,8 +278,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         if review is None:
             raise InvalidInput("回头看记录不存在", field="review")
         assignment = lock(review.assignment_id, actor=actor, expected_version=expected_version)
-        if review.outcome != ReviewOutcome.PENDING:
-            raise InvalidTransition("该回头看已有结论")
+        require(actor, "record_review", assignment, item=review)
         before = audit.snapshot(review)
         now = clock.now()
         review.outcome, review.findings = outcome, findings
@@ -328,22 +318,16 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
 
 
 def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
-    if role_of(actor) != Role.LIAISON:
-        raise Forbidden("延期申请由本单位联络员提出")
+    require(actor, "request_extension")
     reason = required_text(reason, "reason", "延期理由")
     if not isinstance(new_due_date, datetime.date):
         raise InvalidInput("请填写申请延期至的日期（YYYY-MM-DD）", field="new_due_date")
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
-        if assignment.status == Status.SIGNED_OFF:
-            raise InvalidTransition("已销号的台账不能申请延期")
+        require(actor, "request_extension", assignment)
         current_due = assignment.effective_due_date
-        if current_due is None:
-            raise InvalidTransition("长期坚持类任务没有完成期限，无需延期")
         if new_due_date <= current_due:
             raise InvalidInput(f"延期日期须晚于当前期限 {current_due:%Y-%m-%d}", field="new_due_date")
-        if assignment.extensions.filter(status=ExtensionStatus.PENDING).exists():
-            raise InvalidTransition("已有待审批的延期申请")
         extension = Extension.objects.create(
             assignment=assignment, new_due_date=new_due_date, reason=reason, requested_by=actor
         )
@@ -359,15 +343,14 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
 
 
 def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
-    require_office(actor, "延期审批")
+    require(actor, "decide_extension")
     note = optional_text(note, "note", "审批意见")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
             raise InvalidInput("延期申请不存在", field="extension")
         assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
-        if extension.status != ExtensionStatus.PENDING:
-            raise InvalidTransition("该延期申请已审批")
+        require(actor, "decide_extension", assignment, item=extension)
         before = audit.snapshot(extension)
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
         extension.decided_by, extension.decided_at = actor, clock.now()

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from dispatch.models import Notification
 from tasks.choices import Level, Role, Status
-from tasks.models.people import role_of
+from tasks.policy import role_of
 from tasks.weeks import week_of
 
 register = template.Library()

@@ -17,14 +17,13 @@ from django.views.decorators.http import require_POST
 
 from accountability import services as accountability
 from accountability.models import active_listing, with_active_listing
-from tasks.choices import ExtensionStatus, ReviewOutcome, Role, Status
 from tasks.models import Assignment, Evidence
+from tasks.policy import allowed_actions, can, pending_extension, pending_review
 from tasks.services import ledger
 from tasks.services.errors import LedgerError, NotFound, StaleVersion
-from tasks.services.transitions import allowed_actions
 from tasks.weeks import today
 from web import forms
-from web.access import OFFICE_ROLES, role_required
+from web.access import role_required
 from web.timeline import timeline, with_history
 from web.views.common import safe_next, scoped
 
@@ -38,47 +37,38 @@ def _load(request, pk):
     return get_object_or_404(queryset, pk=pk)
 
 
-def _pending(items, status):
-    return next((item for item in items if item.status == status), None)
-
-
-def _pending_review(assignment):
-    return next((r for r in assignment.reviews.all() if r.outcome == ReviewOutcome.PENDING), None)
+# The page's form for each action the policy allows (``tasks.policy.ASSIGNMENT_ACTIONS``).
+FORM_OF_ACTION = {
+    "report": "report",
+    "request_signoff": "signoff",
+    "request_extension": "extension",
+    "approve": "check",
+    "schedule_review": "schedule_review",
+    "record_review": "review_outcome",
+    "decide_extension": "extension_decision",
+    "list_supervision": "supervise",
+    "lift_supervision": "lift_supervision",
+}
 
 
 def _forms(assignment, request):
-    """The forms the user may use on the assignment as it stands, unbound."""
-    role, initial = request.role, {"version": assignment.version}
-    allowed = allowed_actions(assignment, request.user)
-    extension = _pending(assignment.extensions.all(), ExtensionStatus.PENDING)
+    """The forms the user may use on the assignment as it stands (``tasks.policy.allowed_actions``), unbound."""
+    initial = {"version": assignment.version}
     available = {}
-    if "report" in allowed:
-        available["report"] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
-    if "request_signoff" in allowed:
-        available["signoff"] = forms.SignOffForm(initial=initial)
-    if (
-        role == Role.LIAISON
-        and assignment.status != Status.SIGNED_OFF
-        and assignment.effective_due
-        and not extension
-    ):
-        available["extension"] = forms.ExtensionForm(initial=initial)
-    if "approve" in allowed:
-        available["check"] = forms.CheckForm(initial=initial)
-    if role in OFFICE_ROLES:
-        review = _pending_review(assignment)
-        if assignment.status == Status.SIGNED_OFF and review is None:
-            available["schedule_review"] = forms.ScheduleReviewForm(initial=initial)
-        if review is not None:
-            available["review_outcome"] = forms.ReviewOutcomeForm(initial={**initial, "review": review.pk})
-        if extension is not None:
-            available["extension_decision"] = forms.ExtensionDecisionForm(
-                initial={**initial, "extension": extension.pk}
+    for action in allowed_actions(request.user, assignment, listing=active_listing(assignment)):
+        name = FORM_OF_ACTION.get(action)
+        if name == "report":
+            available[name] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
+        elif name == "review_outcome":
+            available[name] = forms.ReviewOutcomeForm(
+                initial={**initial, "review": pending_review(assignment).pk}
             )
-        if active_listing(assignment) is not None:
-            available["lift_supervision"] = forms.LiftForm(initial=initial)
-        elif assignment.status != Status.SIGNED_OFF:
-            available["supervise"] = forms.SuperviseForm(initial=initial)
+        elif name == "extension_decision":
+            available[name] = forms.ExtensionDecisionForm(
+                initial={**initial, "extension": pending_extension(assignment).pk}
+            )
+        elif name is not None:
+            available[name] = ACTIONS[name][0](initial=initial)
     return available
 
 
@@ -91,8 +81,8 @@ def _render(request, assignment, bound=None, status=200):
         "task": assignment.task,
         "timeline": timeline(assignment),
         "forms": available,
-        "pending_review": _pending_review(assignment),
-        "pending_extension": _pending(assignment.extensions.all(), ExtensionStatus.PENDING),
+        "pending_review": pending_review(assignment),
+        "pending_extension": pending_extension(assignment),
         "listing": active_listing(assignment),
         "today": today(),
     }
@@ -174,7 +164,7 @@ def _shown(items, pk, pending, what):
 
 def _review_outcome(assignment, data, user):
     reviews = assignment.reviews.all()
-    review = _shown(reviews, data["review"], _pending_review(assignment), "回头看")
+    review = _shown(reviews, data["review"], pending_review(assignment), "回头看")
     ledger.record_review(
         review.pk,
         actor=user,
@@ -187,8 +177,7 @@ def _review_outcome(assignment, data, user):
 
 def _extension_decision(assignment, data, user):
     extensions = assignment.extensions.all()
-    pending = _pending(extensions, ExtensionStatus.PENDING)
-    extension = _shown(extensions, data["extension"], pending, "延期申请")
+    extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
     ledger.decide_extension(
         extension.pk,
         actor=user,
@@ -223,7 +212,8 @@ ACTIONS = {
     "supervise": (forms.SuperviseForm, _supervise),
     "lift_supervision": (forms.LiftForm, _lift_supervision),
 }
-OFFICE_ONLY = {"supervise": "挂牌督办由省督察办办理", "lift_supervision": "摘牌由省督察办办理"}
+# Refused by role before the form is read (the others are refused by their service, with the form).
+REFUSED_BEFORE_INPUT = {"supervise": "list_supervision", "lift_supervision": "lift_supervision"}
 
 
 @require_POST
@@ -232,8 +222,10 @@ def act(request, pk, action):
     if action not in ACTIONS:
         raise Http404("没有这项操作")
     assignment = _load(request, pk)
-    if action in OFFICE_ONLY and request.role not in OFFICE_ROLES:
-        raise PermissionDenied(OFFICE_ONLY[action])
+    if action in REFUSED_BEFORE_INPUT:
+        decision = can(request.user, REFUSED_BEFORE_INPUT[action])
+        if not decision:
+            raise PermissionDenied(decision.reason)
     form_class, handler = ACTIONS[action]
     extra = {"measures": assignment.task.measures.all()} if form_class is forms.ReportForm else {}
     form = form_class(request.POST, request.FILES, **extra)

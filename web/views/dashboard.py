@@ -6,14 +6,15 @@ from accountability.models import ListedSupervision
 from dispatch.models import Bulletin
 from tasks.choices import Level
 from tasks.models import Assignment
+from tasks.policy import OVERSIGHT
 from tasks.weeks import today, week_of
 from web import figures
-from web.access import OVERSIGHT_ROLES, role_required
+from web.access import role_required
 
 BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 
 
-@role_required(OVERSIGHT_ROLES)
+@role_required(OVERSIGHT)
 def dashboard(request):
     day = today()
     assignments = Assignment.objects.visible_to(request.user)

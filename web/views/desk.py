@@ -3,19 +3,18 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
+from tasks.policy import CHECKERS, OFFICE, UNIT, open_signoff
 from tasks.weeks import today, week_of
-from web.access import CHECKER_ROLES, OFFICE_ROLES, UNIT_ROLES, role_required
+from web.access import role_required
 from web.forms import WeeklyExcelForm
 from web.timeline import with_history
 from web.views.common import scoped
 
-OPEN_REQUEST = (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
 
-
-@role_required(UNIT_ROLES)
+@role_required(UNIT)
 def desk(request):
     """我的任务: the unit's assignments, the most urgent first, with what each one waits for."""
     day = today()
@@ -41,19 +40,19 @@ def desk(request):
 
 def _with_open_request(rows):
     for row in rows:
-        row.open_request = next((s for s in row.signoffs.all() if s.status in OPEN_REQUEST), None)
+        row.open_request = open_signoff(row)
         row.recent_reports = list(row.reports.all())[:3]
     return rows
 
 
-@role_required(CHECKER_ROLES)
+@role_required(CHECKERS)
 def queue(request):
     """Sign-off requests waiting for this user's check: first check for unit leaders, second for the office."""
     stage = Status.SIGNOFF_REQUESTED if request.role == Role.UNIT_LEADER else Status.UNIT_VERIFIED
     base = scoped(request).select_related("task__category", "unit")
     rows = _with_open_request(list(with_history(base.filter(status=stage)).order_by("updated_at")))
-    context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE_ROLES}
-    if request.role in OFFICE_ROLES:
+    context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE}
+    if request.role in OFFICE:
         context["first_check_waiting"] = base.filter(status=Status.SIGNOFF_REQUESTED).count()
         context["extensions"] = list(
             Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__in=base.values("pk"))
@@ -63,7 +62,7 @@ def queue(request):
     return render(request, "web/queue.html", context)
 
 
-@role_required(OFFICE_ROLES)
+@role_required(OFFICE)
 def reviews(request):
     """回头看: reviews waiting for an outcome, and signed-off assignments that have none scheduled."""
     day = today()

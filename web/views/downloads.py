@@ -12,7 +12,8 @@ from dispatch.figures import PUBLIC_FIELDS, public_bulletin
 from dispatch.models import Bulletin, BulletinStatus
 from reports.api import XLSX, weekly_response
 from reports.bulletin_xlsx import build_bulletin_workbook
-from web.access import OVERSIGHT_ROLES, role_required
+from tasks.policy import OVERSIGHT
+from web.access import role_required
 from web.forms import WeeklyExcelForm
 
 
@@ -41,7 +42,7 @@ def public_bulletin_xlsx(request, month):
     return bulletin_workbook_response(public_bulletin(bulletin))
 
 
-@role_required(OVERSIGHT_ROLES)
+@role_required(OVERSIGHT)
 def bulletin_xlsx(request, month):
     """The office's and leaders' copy: drafts too, every task."""
     bulletin = get_object_or_404(Bulletin.objects.only("id", "month", "data"), month=month)

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from tasks.choices import Role
-from tasks.models.people import role_of
+from tasks.policy import role_of
 
 LANDING = {
     Role.OFFICE: "dashboard",

@@ -8,8 +8,7 @@ from django.views.decorators.http import require_POST
 
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Notification
-from tasks.models.people import role_of
-from web.access import OVERSIGHT_ROLES
+from tasks.policy import OVERSIGHT, role_of
 from web.views.common import safe_next
 
 PAGE_SIZE = 30
@@ -29,7 +28,7 @@ def inbox(request):
         "page": page,
         "unread_only": valid and filters.is_bound and filters.form.cleaned_data.get("unread") is True,
         "errors": [] if valid else [message for messages in filters.errors.values() for message in messages],
-        "bulletin_workbooks": role_of(request.user) in OVERSIGHT_ROLES,
+        "bulletin_workbooks": role_of(request.user) in OVERSIGHT,
     }
     return render(request, "web/inbox.html", context, status=200 if valid else 400)
 

@@ -12,9 +12,10 @@ from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Task
+from tasks.policy import OFFICE, OVERSIGHT
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
-from web.access import OFFICE_ROLES, OVERSIGHT_ROLES, role_required
+from web.access import role_required
 from web.forms import LeaderItemForm, WeeklyExcelForm
 from web.timeline import timeline, with_history
 
@@ -26,7 +27,7 @@ def ledger(request):
     day = today()
     scoped = by_task(Assignment.objects.visible_to(request.user).with_level(day))
     filters = AssignmentFilterSet(request.GET or None, scoped, request=request)
-    if request.role not in OVERSIGHT_ROLES:
+    if request.role not in OVERSIGHT:
         del filters.filters["unit"]  # a liaison or unit leader sees one unit: no choice to make
     form = filters.form
     rows = filters.qs if not filters.is_bound or filters.is_valid() else scoped.none()
@@ -64,7 +65,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
         pk=pk,
     )
     rows = [(assignment, timeline(assignment)) for assignment in task.visible_assignments]
-    if leader_form is None and request.role in OFFICE_ROLES:
+    if leader_form is None and request.role in OFFICE:
         leader_form = LeaderItemForm()
     context = {"task": task, "rows": rows, "today": day, "leader_form": leader_form}
     return render(request, "web/task.html", context, status=status)
@@ -80,7 +81,7 @@ def task_page(request, pk: int):
 def add_leader_item(request, pk: int):
     """领导领办: the office records that a named leader leads the task in person."""
     task = get_object_or_404(Task, pk=pk)
-    if request.role not in OFFICE_ROLES:
+    if request.role not in OFFICE:
         raise PermissionDenied("领导领办登记由省督察办办理")
     form = LeaderItemForm(request.POST)
     if not form.is_valid():

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 from accountability import services
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Unit
+from tasks.policy import OFFICE
 from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
 from web import forms
-from web.access import OFFICE_ROLES, role_required
+from web.access import role_required
 
 RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
 OFFICE_ONLY = "督办问责由省督察办办理"
@@ -42,7 +43,7 @@ def _days_left(deadline, day) -> int:
 def _context(request, bound=None):
     """The page's four sections; ``bound`` is ``(kind, pk, form)`` for a form that failed, shown again with its errors."""
     day, user = today(), request.user
-    office = request.role in OFFICE_ROLES
+    office = request.role in OFFICE
     kind, bound_pk, bound_form = bound or (None, None, None)
     active = list(
         _listings(user).active().order_by("deadline", "assignment__task__number", "assignment__unit__name")
@@ -112,7 +113,7 @@ def supervision(request):
 
 
 def _office_only(request):
-    if request.role not in OFFICE_ROLES:
+    if request.role not in OFFICE:
         raise PermissionDenied(OFFICE_ONLY)
 
 
