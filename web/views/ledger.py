@@ -12,7 +12,7 @@ from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Task
-from tasks.policy import OFFICE, OVERSIGHT
+from tasks.policy import OVERSIGHT, can
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import role_required
@@ -65,7 +65,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
         pk=pk,
     )
     rows = [(assignment, timeline(assignment)) for assignment in task.visible_assignments]
-    if leader_form is None and request.role in OFFICE:
+    if leader_form is None and can(request.user, "add_leader_item"):
         leader_form = LeaderItemForm()
     context = {"task": task, "rows": rows, "today": day, "leader_form": leader_form}
     return render(request, "web/task.html", context, status=status)
@@ -81,8 +81,9 @@ def task_page(request, pk: int):
 def add_leader_item(request, pk: int):
     """领导领办: the office records that a named leader leads the task in person."""
     task = get_object_or_404(Task, pk=pk)
-    if request.role not in OFFICE:
-        raise PermissionDenied("领导领办登记由省督察办办理")
+    decision = can(request.user, "add_leader_item")
+    if not decision:
+        raise PermissionDenied(decision.reason)
     form = LeaderItemForm(request.POST)
     if not form.is_valid():
         return _task_page(request, pk, form, status=400)

@@ -20,14 +20,13 @@ from django.views.decorators.http import require_POST
 from accountability import services
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Unit
-from tasks.policy import OFFICE
+from tasks.policy import OFFICE, can
 from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
 from web import forms
 from web.access import role_required
 
 RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
-OFFICE_ONLY = "督办问责由省督察办办理"
 
 
 def _listings(user):
@@ -112,9 +111,11 @@ def supervision(request):
     return render(request, "web/supervision.html", _context(request))
 
 
-def _office_only(request):
-    if request.role not in OFFICE:
-        raise PermissionDenied(OFFICE_ONLY)
+def _refuse_unless(request, action):
+    """403 with the policy's reason before the form is read, for a user who may not take ``action``."""
+    decision = can(request.user, action)
+    if not decision:
+        raise PermissionDenied(decision.reason)
 
 
 def _submit(request, bound, call, anchor):
@@ -142,7 +143,7 @@ def _units():
 @role_required()
 def lift(request, pk):
     listing = get_object_or_404(ListedSupervision.objects.visible_to(request.user), pk=pk)
-    _office_only(request)
+    _refuse_unless(request, "lift_supervision")
 
     def call(data):
         services.lift_listing(listing.pk, actor=request.user, note=data["note"])
@@ -155,7 +156,7 @@ def lift(request, pk):
 @require_POST
 @role_required()
 def record_summons(request):
-    _office_only(request)
+    _refuse_unless(request, "record_summons")
 
     def call(data):
         services.record_summons(actor=request.user, **data)
@@ -169,7 +170,7 @@ def record_summons(request):
 @require_POST
 @role_required()
 def refer_case(request):
-    _office_only(request)
+    _refuse_unless(request, "refer_case")
 
     def call(data):
         services.refer_case(actor=request.user, **data)
@@ -182,7 +183,7 @@ def refer_case(request):
 @role_required()
 def case_status(request, pk):
     case = get_object_or_404(AccountabilityCase.objects.visible_to(request.user), pk=pk)
-    _office_only(request)
+    _refuse_unless(request, "update_case")
 
     def call(data):
         services.update_case(case.pk, actor=request.user, **data)
