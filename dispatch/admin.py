@@ -14,29 +14,13 @@ from dispatch.bulletin import publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
 from reports.models import WeeklySnapshot
 from tasks.admin.access import ReadOnlyAdmin
-from tasks.models.people import scope_by_unit
-from tasks.policy import ADMIN_READERS, OFFICE, OVERSIGHT, role_of
+from tasks.policy import OFFICE, OVERSIGHT, role_of
 from tasks.services.errors import LedgerError
 
 
-class DispatchAdmin(ReadOnlyAdmin):
-    unit_path = "unit"
-
-    def _reader(self, request) -> bool:
-        return role_of(request.user) in ADMIN_READERS
-
-    def has_module_permission(self, request):
-        return self._reader(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._reader(request)
-
-    def get_queryset(self, request):
-        return scope_by_unit(super().get_queryset(request), request.user, self.unit_path)
-
-
 @admin.register(Notification)
-class NotificationAdmin(DispatchAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
+    unit_path = "unit"
     list_display = ["subject", "kind", "period", "user", "unit", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind", "job", "period"]
     search_fields = ["subject", "user__username", "unit__name"]
@@ -45,8 +29,7 @@ class NotificationAdmin(DispatchAdmin):
 
 
 @admin.register(WeeklySnapshot)
-class WeeklySnapshotAdmin(DispatchAdmin):
-    unit_path = "assignment__unit"
+class WeeklySnapshotAdmin(ReadOnlyAdmin):
     list_display = ["week", "assignment", "status", "level", "percent", "effective_due", "last_report_week"]
     list_filter = ["week", "status", "level"]
     search_fields = ["assignment__unit__name"]
@@ -54,15 +37,15 @@ class WeeklySnapshotAdmin(DispatchAdmin):
 
 
 @admin.register(DeadlineWarning)
-class DeadlineWarningAdmin(DispatchAdmin):
-    unit_path = "assignment__unit"
+class DeadlineWarningAdmin(ReadOnlyAdmin):
     list_display = ["warned_on", "assignment", "key"]
     list_filter = ["warned_on"]
     list_select_related = ["assignment__task", "assignment__unit"]
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(DispatchAdmin):
+class BulletinAdmin(ReadOnlyAdmin):
+    unit_path = None  # the province's bulletin; unit leaders read the published ones
     list_display = ["month", "status", "created_at", "published_at", "published_by", "workbook"]
     list_filter = ["status"]
     list_select_related = ["published_by"]
@@ -71,7 +54,7 @@ class BulletinAdmin(DispatchAdmin):
     actions = ["publish"]
 
     def get_queryset(self, request):
-        queryset = super(DispatchAdmin, self).get_queryset(request)
+        queryset = super().get_queryset(request)
         if role_of(request.user) in OVERSIGHT:
             return queryset
         return queryset.filter(status=BulletinStatus.PUBLISHED)

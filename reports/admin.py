@@ -17,21 +17,15 @@ from reports.models import WeeklyWorkbook
 from reports.upload import UploadRefused, process_upload
 from tasks.admin.access import ReadOnlyAdmin
 from tasks.models import Unit
-from tasks.policy import OVERSIGHT, role_of
+from tasks.policy import OVERSIGHT
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 
 
 @admin.register(WeeklyWorkbook)
 class WeeklyWorkbookAdmin(ReadOnlyAdmin):
-    def _allowed(self, request) -> bool:
-        return role_of(request.user) in OVERSIGHT
-
-    def has_module_permission(self, request):
-        return self._allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._allowed(request)
+    readers = OVERSIGHT  # the office, leaders and administrators; a unit leader downloads from their desk
+    unit_path = None
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -54,12 +48,12 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "reports/admin_weekly.html", context, status=status)
 
     def page(self, request):
-        if not self._allowed(request):
+        if not self._reader(request):
             return self._refuse(request)
         return self._page(request)
 
     def download(self, request):
-        if not self._allowed(request):
+        if not self._reader(request):
             return self._refuse(request)
         try:
             week, unit = export_params(request.user, request.GET)
@@ -69,7 +63,7 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
         return weekly_response(request.user, week, unit)
 
     def check_upload(self, request):
-        if not self._allowed(request):
+        if not self._reader(request):
             return self._refuse(request)
         if request.method != "POST":
             return redirect(reverse("admin:reports_weeklyworkbook_changelist"))

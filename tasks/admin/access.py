@@ -1,9 +1,13 @@
-"""Who may do what in the admin, decided by the ledger role (``role_of``), not by Django permissions.
+"""Who may do what in the admin: one base class, ``LedgerAdmin``, with one access rule for every app.
 
-Office staff, administrators and unit leaders are staff (``accounts.create_user``); liaisons and
-leaders are not, so they never reach the admin. Ledger records are read-only here for everyone
-and scoped by unit: a unit leader sees their own unit's records only. The one thing a staff user
-changes in the admin is a sign-off check, through the sign-off queue and the ledger services.
+Reading is decided by the ledger role (``tasks.policy.role_of``), not by Django permissions: a role
+in ``readers`` (``tasks.policy.ADMIN_READERS`` unless an admin narrows it) opens the admin's pages,
+and its rows are scoped by unit through ``unit_path`` (a unit leader sees their own unit's records
+only). Office staff, administrators and unit leaders are staff (``accounts.create_user``); liaisons
+and leaders are not, so they never reach the admin. Records written by the services are read-only
+here for everyone (``ReadOnlyAdmin``); the plan's records may be edited by administrators, audited
+(``AuditedAdmin``). The one thing other staff change in the admin is a sign-off check, through the
+sign-off queue and the ledger services, and the office publishes bulletins.
 """
 
 from django.contrib import admin
@@ -14,8 +18,35 @@ from tasks.policy import ADMIN_READERS, role_of
 from tasks.services import audit
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only through the ledger services: viewable, never edited here."""
+class LedgerAdmin(admin.ModelAdmin):
+    """The base of every admin in the project: a role in ``readers`` reads, rows scoped by ``unit_path``.
+
+    ``unit_path`` names the unit a row belongs to (``"unit"``, ``"assignment__unit"``); None for
+    records of the plan that belong to no unit. Changing is left to ``ReadOnlyAdmin`` (never) and
+    ``AuditedAdmin`` (Django's permissions: administrators).
+    """
+
+    readers = ADMIN_READERS
+    unit_path: str | None = "assignment__unit"
+
+    def _reader(self, request) -> bool:
+        return role_of(request.user) in self.readers
+
+    def has_module_permission(self, request):
+        return self._reader(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._reader(request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.unit_path is None:
+            return queryset
+        return scope_by_unit(queryset, request.user, self.unit_path)
+
+
+class ReadOnlyAdmin(LedgerAdmin):
+    """Records written only through the services: viewable, never edited here."""
 
     def has_add_permission(self, request):
         return False
@@ -27,30 +58,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class LedgerRecordAdmin(ReadOnlyAdmin):
-    """Read-only ledger records for every staff role, scoped to the user's unit through ``unit_path``."""
-
-    unit_path = "assignment__unit"
-
-    def _reader(self, request) -> bool:
-        return role_of(request.user) in ADMIN_READERS
-
-    def has_module_permission(self, request):
-        return self._reader(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._reader(request) or super().has_view_permission(request, obj)
-
-    def get_queryset(self, request):
-        return scope_by_unit(super().get_queryset(request), request.user, self.unit_path)
-
-
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(LedgerAdmin):
     """An editable record whose every admin save and delete is written to the audit chain, before and after.
 
     The "before" is read from the database when the form is saved; the "after" once the related
     (many-to-many) fields are saved too, so a change of cooperating units shows in the entry.
+    Readers read it; adding, changing and deleting follow Django's permissions (administrators).
     """
+
+    unit_path = None
+
+    def has_view_permission(self, request, obj=None):
+        return self._reader(request) or self.has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tasks.admin.access import LedgerRecordAdmin
+from tasks.admin.access import LedgerAdmin, ReadOnlyAdmin
 from tasks.models import (
     Assignment,
     AuditEntry,
@@ -18,7 +18,7 @@ from tasks.services import accounts
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(LedgerRecordAdmin):
+class AssignmentAdmin(ReadOnlyAdmin):
     """Status, dates and percent change only through the services (reports, checks, extensions)."""
 
     unit_path = "unit"
@@ -57,7 +57,7 @@ class AssignmentAdmin(LedgerRecordAdmin):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(LedgerRecordAdmin):
+class ProgressReportAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "week", "percent", "author", "created_at"]
     list_filter = ["week", "assignment__task__category"]
     search_fields = ["text", "assignment__unit__name"]
@@ -65,7 +65,7 @@ class ProgressReportAdmin(LedgerRecordAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(LedgerRecordAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "assignment", "size", "content_type", "uploaded_by", "uploaded_at"]
     list_select_related = ["assignment__task", "assignment__unit", "uploaded_by"]
     fields = [
@@ -87,21 +87,21 @@ class EvidenceAdmin(LedgerRecordAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(LedgerRecordAdmin):
+class ReviewAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "scheduled_for", "outcome", "decided_by", "decided_at"]
     list_filter = ["outcome"]
     list_select_related = ["assignment__task", "assignment__unit", "decided_by"]
 
 
 @admin.register(Extension)
-class ExtensionAdmin(LedgerRecordAdmin):
+class ExtensionAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "new_due_date", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
     list_select_related = ["assignment__task", "assignment__unit", "requested_by", "decided_by"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(LedgerRecordAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "at", "actor", "action", "model", "object_id", "assignment"]
     list_filter = ["action", "model"]
     search_fields = ["object_id", "note"]
@@ -122,7 +122,9 @@ class AuditEntryAdmin(LedgerRecordAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(LedgerAdmin):
+    unit_path = "unit"
+
     list_display = ["user", "role", "unit"]
     list_filter = ["role", ("unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "unit__name"]

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from tasks.admin.access import LedgerRecordAdmin
+from tasks.admin.access import ReadOnlyAdmin
 from tasks.choices import SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, SignOffRequest
 from tasks.policy import ADMIN_READERS, CHECKERS, OPEN_SIGNOFF, can, role_of
@@ -43,7 +43,7 @@ def _checks_for(signoff, user) -> list[str]:
 
 
 @admin.register(SignOffRequest)
-class SignOffRequestAdmin(LedgerRecordAdmin):
+class SignOffRequestAdmin(ReadOnlyAdmin):
     list_display = [
         "assignment",
         "status",
