@@ -16,7 +16,7 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 
 from dispatch.figures import bulletin_data
-from dispatch.models import Bulletin, BulletinStatus, Kind
+from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
 from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
 from tasks import clock
@@ -57,7 +57,7 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
             Message(user_id, f"{month} 月通报草稿待发布", body)
             for user_id in office_recipients(leaders=False)
         ]
-        delivery = deliver("bulletin_draft", month, Kind.BULLETIN, messages)
+        delivery = deliver("bulletin_draft", month, NotificationKind.BULLETIN, messages)
     return bulletin, changed, delivery
 
 
@@ -123,4 +123,4 @@ def announce_bulletin(bulletin_id: int) -> Delivery:
         Message(user_id, f"{bulletin.month} 月通报已发布", body)
         for user_id in office_recipients(leaders=True)
     ]
-    return deliver("bulletin", bulletin.month, Kind.BULLETIN, messages)
+    return deliver("bulletin", bulletin.month, NotificationKind.BULLETIN, messages)

@@ -13,7 +13,9 @@ from django.db import models
 from tasks import clock
 
 
-class Kind(models.TextChoices):
+class NotificationKind(models.TextChoices):
+    """What a notification is about (the job that sent it)."""
+
     WEEKLY_DISPATCH = "weekly_dispatch", "周调度"
     REPORT_CHASER = "report_chaser", "催报"
     DEADLINE_WARNING = "deadline_warning", "到期预警"
@@ -40,7 +42,7 @@ class Notification(models.Model):
         related_name="+",
         verbose_name="责任单位",
     )
-    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
+    kind = models.CharField("类型", max_length=30, choices=NotificationKind.choices)
     job = models.CharField("作业", max_length=50, help_text="产生该消息的作业，如 weekly_dispatch")
     period = models.CharField("周期", max_length=20, help_text="如 2017-W36、2017-10、2017-09-04")
     subject = models.CharField("标题", max_length=200)

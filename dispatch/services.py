@@ -24,12 +24,11 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from dispatch.models import DeadlineWarning, Kind, Notification
+from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
@@ -55,11 +54,6 @@ class Result:
     warnings_created: int = 0
 
 
-def everyone():
-    """An unsaved superuser: the jobs read every unit's rows, as the office sees them."""
-    return get_user_model()(username="dispatch", is_superuser=True)
-
-
 def _unit_ids() -> dict[str, int]:
     return dict(Unit.objects.values_list("name", "id"))
 
@@ -67,7 +61,7 @@ def _unit_ids() -> dict[str, int]:
 def freeze_week(week: str) -> tuple[int, int]:
     """Store each assignment's state as the week ended; rows already frozen stay. (created, existing)."""
     _monday, sunday = week_range(week)
-    rows = list(ledger_rows(week, everyone(), today=sunday))
+    rows = list(ledger_rows(week, every_unit=True, today=sunday))
     new = [
         WeeklySnapshot(
             week=week,
@@ -112,7 +106,7 @@ def dispatch_weekly(week: str) -> Result:
     with transaction.atomic():
         result.snapshots_created, result.snapshots_existing = freeze_week(previous)
         by_unit = defaultdict(list)
-        for row in ledger_rows(week, everyone(), today=monday):
+        for row in ledger_rows(week, every_unit=True, today=monday):
             if row.is_open:
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()
@@ -136,7 +130,7 @@ def dispatch_weekly(week: str) -> Result:
             )
             messages += [Message(user_id, subject, body, unit_id) for user_id in recipients.get(unit_id, [])]
             result.units += 1
-        result.messages = deliver("weekly_dispatch", week, Kind.WEEKLY_DISPATCH, messages)
+        result.messages = deliver("weekly_dispatch", week, NotificationKind.WEEKLY_DISPATCH, messages)
     return result
 
 
@@ -175,7 +169,7 @@ def chase_reports(week: str) -> Result:
             )
             messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
             result.units += 1
-        result.messages = deliver("report_chaser", week, Kind.REPORT_CHASER, messages)
+        result.messages = deliver("report_chaser", week, NotificationKind.REPORT_CHASER, messages)
     return result
 
 
@@ -277,5 +271,5 @@ def warn_deadlines(day: datetime.date) -> Result:
             result.units += 1
         DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
         result.warnings_created = len(records)
-        result.messages = deliver("deadline_warning", period, Kind.DEADLINE_WARNING, messages)
+        result.messages = deliver("deadline_warning", period, NotificationKind.DEADLINE_WARNING, messages)
     return result

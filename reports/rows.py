@@ -1,7 +1,8 @@
 """The weekly report's rows: one per assignment, as the week saw it.
 
 ``ledger_rows(week, user)`` starts from ``Assignment.objects.visible_to(user)`` (the
-one unit-scoping rule) and ``with_level(today)`` (the one warning rule), and reads
+one unit-scoping rule; the dispatch jobs, acting for no user, ask ``every_unit=True`` for
+``Assignment.objects.unscoped()``) and ``with_level(today)`` (the one warning rule), and reads
 the database in chunks of ``CHUNK`` assignments with their task, category, unit,
 measures, officials, reports up to the week and the week's snapshots prefetched,
 so the number of queries does not depend on the number of rows within a chunk
@@ -114,9 +115,10 @@ def week_cutoff(week: str) -> datetime.datetime:
     return end_of(end)
 
 
-def scoped_assignments(user, *, today: datetime.date, unit=None):
-    """The assignments the user may see, with level and everything a row needs prefetched."""
-    queryset = Assignment.objects.visible_to(user).with_level(today)
+def scoped_assignments(user, *, today: datetime.date, unit=None, every_unit: bool = False):
+    """The assignments the user may see (``every_unit``: all, for a job), with level and everything a row needs prefetched."""
+    base = Assignment.objects.unscoped() if every_unit else Assignment.objects.visible_to(user)
+    queryset = base.with_level(today)
     if unit is not None:
         queryset = queryset.filter(unit=unit)
     return queryset.select_related("task__category", "unit").order_by("task__number", "unit__name", "pk")
@@ -138,7 +140,16 @@ def _prefetches(week: str):
     ]
 
 
-def ledger_rows(week: str, user, *, unit=None, today: datetime.date, ids=None, snapshots: bool = True):
+def ledger_rows(
+    week: str,
+    user=None,
+    *,
+    every_unit: bool = False,
+    unit=None,
+    today: datetime.date,
+    ids=None,
+    snapshots: bool = True,
+):
     """Yield a ``LedgerRow`` per visible assignment, in task then unit order.
 
     Queries per chunk of ``CHUNK`` rows: assignments, measures, officials, reports up
@@ -149,7 +160,7 @@ def ledger_rows(week: str, user, *, unit=None, today: datetime.date, ids=None, s
     past = end < today
     as_of = min(today, end)  # the level's reference date
     cutoff = week_cutoff(week) if past else None
-    queryset = scoped_assignments(user, today=as_of, unit=unit)
+    queryset = scoped_assignments(user, today=as_of, unit=unit, every_unit=every_unit)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     iterator = queryset.prefetch_related(*_prefetches(week)).iterator(chunk_size=CHUNK)

@@ -21,6 +21,11 @@ class AssignmentQuerySet(models.QuerySet):
         """The one place where unit scoping happens: every view, endpoint and export calls it."""
         return scope_by_unit(self, user, "unit")
 
+    def unscoped(self):
+        """Every unit's rows, for the jobs that act for the whole province and for no user (the
+        weekly snapshot, the dispatch); a request always starts from ``visible_to``."""
+        return self.all()
+
     def with_history(self):
         """Reports, sign-off requests, reviews and extensions (newest first) with their people and
         evidence, prefetched: a timeline for any number of rows in a fixed number of queries."""
