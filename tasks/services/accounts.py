@@ -11,8 +11,6 @@ from tasks.policy import STAFF, UNIT
 from tasks.services import audit
 from tasks.services.errors import InvalidInput
 
-# The roles that act in the admin (unit leaders make the first check of a sign-off there).
-
 
 @transaction.atomic
 def create_user(
