@@ -6,7 +6,7 @@ from django.shortcuts import render
 from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
-from tasks.policy import CHECKERS, OFFICE, UNIT, open_signoff
+from tasks.policy import CHECKERS, OFFICE, UNIT, can, open_signoff
 from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
@@ -32,7 +32,7 @@ def desk(request):
             if row.last_report_week_start and week_of(row.last_report_week_start) == week_of(day)
         ),
         "unit": rows[0].unit if rows else None,
-        "can_report": request.role == Role.LIAISON,
+        "can_report": bool(can(request.user, "report")),
         "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
     }
     return render(request, "web/desk.html", context)
