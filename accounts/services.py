@@ -7,7 +7,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from tasks.services import audit
-from tasks.services.checks import require_office
+from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, NotFound
 
 KINDS = {"username": "账户", "ip_address": "地址"}
@@ -46,7 +46,7 @@ def lockouts() -> list[dict]:
 @transaction.atomic
 def unlock(*, actor, kind: str, value: str) -> int:
     """The office lifts the lockout of one account or address (its failed attempts are forgotten), audited."""
-    require_office(actor, "解除登录锁定")
+    require(actor, "unlock_login")
     if kind not in KINDS:
         raise InvalidInput("请选择解锁账户或地址", field="kind")
     attempts = list(AccessAttempt.objects.select_for_update().filter(**{kind: value}))

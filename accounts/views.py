@@ -8,13 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from tasks.services.checks import require_office
+from tasks.services.checks import require
 from tasks.services.errors import Forbidden, LedgerError
 
 
 def _office_only(user):
     try:
-        require_office(user, "登录安全")
+        require(user, "read_lockouts")
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from None
 

@@ -114,6 +114,8 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "update_case": (OFFICE, "责任追究办理由省督察办办理"),
     "add_leader_item": (OFFICE, "领导领办登记由省督察办办理"),
     "publish_bulletin": (OFFICE, "月通报由省督察办发布"),
+    "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
+    "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``
