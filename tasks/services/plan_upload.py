@@ -23,12 +23,11 @@ from tasks.models import Plan, Unit
 from tasks.plan_parser import ParsedPlan, PlanFormatError
 from tasks.plan_sources import PlanFileError
 from tasks.plan_sources.reader import Limits, human_size
-from tasks.services.checks import require_office
+from tasks.services.checks import require
 from tasks.services.errors import InvalidInput
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 SUFFIXES = (".xlsx", ".docx", ".txt")
-WHAT = "导入整改方案"
 
 
 def limits() -> Limits:
@@ -87,7 +86,7 @@ def _staged_name(user, token: str, suffix: str) -> str:
 
 
 def preview(data: bytes, filename: str, *, user, year: int | None = None) -> Preview:
-    require_office(user, WHAT)
+    require(user, "import_plan")
     suffix = _suffix(filename)
     plan = _parse(data, filename, year)
     token = hashlib.sha256(data).hexdigest()
@@ -101,7 +100,7 @@ def preview(data: bytes, filename: str, *, user, year: int | None = None) -> Pre
 
 
 def confirm(token: str, filename: str, *, user, year: int | None = None) -> ImportResult:
-    require_office(user, WHAT)
+    require(user, "import_plan")
     token = (token or "").strip().lower()
     suffix = _suffix(filename)
     name = _staged_name(user, token, suffix)

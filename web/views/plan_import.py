@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reports.api import XLSX
 from tasks.plan_sources.columns import TEMPLATE_HEADERS
 from tasks.plan_sources.template import build_template
+from tasks.policy import OFFICE
 from tasks.services import plan_upload
 from tasks.services.errors import LedgerError
-from web.access import OFFICE_ROLES, role_required
+from web.access import role_required
 from web.forms import ServiceErrorForm
 
 TEMPLATE_NAME = "整改任务清单模板.xlsx"
@@ -65,7 +66,7 @@ def _page(request, form, *, status=200, preview=None, confirm_form=None, error="
     return render(request, "web/plan_import.html", context, status=status)
 
 
-@role_required(OFFICE_ROLES)
+@role_required(OFFICE)
 @require_http_methods(["GET", "POST"])
 def plan_import(request):
     """GET: the upload form. POST: the dry-run preview of the uploaded file."""
@@ -85,7 +86,7 @@ def plan_import(request):
     return _page(request, PlanUploadForm(), preview=preview, confirm_form=confirm_form)
 
 
-@role_required(OFFICE_ROLES)
+@role_required(OFFICE)
 @require_POST
 def plan_import_confirm(request):
     """Import the previewed file named by its token (once)."""
@@ -101,7 +102,7 @@ def plan_import_confirm(request):
     return redirect("plan-import")
 
 
-@role_required(OFFICE_ROLES)
+@role_required(OFFICE)
 @require_GET
 def plan_template(request):
     response = HttpResponse(build_template(), content_type=XLSX)
