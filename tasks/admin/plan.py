@@ -18,7 +18,8 @@ class OrganisationAdmin(AuditedAdmin):
     list_display = ["province", "office_name", "site_title"]
 
     def has_add_permission(self, request):
-        return not Organisation.objects.exists() and super().has_add_permission(request)
+        # The right first (no query for those who may not add), then the one row's existence.
+        return super().has_add_permission(request) and not Organisation.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
