@@ -12,6 +12,8 @@ from django.utils.safestring import mark_safe
 
 from dispatch.bulletin import publish_bulletin
 from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
+from outbox.admin import OutboxMessageAdmin
+from outbox.models import OutboxMessage
 from reports.models import WeeklySnapshot
 from tasks.admin.access import ReadOnlyAdmin
 from tasks.policy import OFFICE, OVERSIGHT, role_of
@@ -81,3 +83,14 @@ class BulletinAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{bulletin.month}：{exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{bulletin.month} 月通报已发布", messages.SUCCESS)
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(OutboxMessageAdmin):
+    """Messages waiting for the broker or a worker: the office and administrators see them and resend."""
+
+    def has_module_permission(self, request):
+        return role_of(request.user) in OFFICE
+
+    def has_view_permission(self, request, obj=None):
+        return role_of(request.user) in OFFICE

@@ -5,27 +5,24 @@
   publication. A month that has not ended yet (``tasks.weeks.today()``) is refused
   (``dispatch.periods.NotYet``). Once made, the figures are a record: a re-run leaves them
   (``refresh=True`` recomputes a draft, never a published bulletin).
-- ``publish_bulletin(bulletin, actor)``: the office's audited act. After the commit it sends
-  ``bulletin_published``; the Celery task module (``dispatch.tasks``, a leaf that imports this
-  one, never the reverse) listens and enqueues ``announce_bulletin``.
+- ``publish_bulletin(bulletin, actor)``: the office's audited act. In the same transaction it
+  writes the announcement to the outbox (``outbox.services.enqueue`` of the task
+  ``dispatch.announce_bulletin``, by name: ``dispatch.tasks`` stays a leaf), relayed after commit.
 - ``announce_bulletin(bulletin_id)``: office staff and leaders are told, once each.
 """
 
 from django.db import transaction
-from django.dispatch import Signal
 from django.template.loader import render_to_string
 
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
 from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
+from outbox.services import enqueue
 from tasks import clock
 from tasks.services import audit
 from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, InvalidTransition
-
-# Sent after the commit that published a bulletin, with ``bulletin_id``.
-bulletin_published = Signal()
 
 
 def render_html(month: str, data: dict) -> str:
@@ -62,7 +59,7 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
 
 
 def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
-    """The office publishes a draft: audited; office and leaders are told after commit."""
+    """The office publishes a draft: audited; office and leaders are told through the outbox after commit."""
     require(actor, "publish_bulletin")
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().filter(pk=bulletin.pk).first()
@@ -86,8 +83,7 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
             after=audit.snapshot(locked, fields),
             note=f"{locked.month} 月通报",
         )
-        pk = locked.pk
-        transaction.on_commit(lambda: bulletin_published.send(sender=Bulletin, bulletin_id=pk))
+        enqueue("dispatch.announce_bulletin", locked.pk, key=f"announce_bulletin:{locked.pk}")
     return locked
 
 

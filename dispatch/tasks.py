@@ -1,9 +1,9 @@
 """The Celery tasks: thin wrappers that take periods or ids and call the services.
 
 A leaf: this module imports the services, never the reverse. A service that needs a task
-after its commit sends a signal (``dispatch.bulletin.bulletin_published``) that a receiver
-here turns into ``.delay()``; ``DispatchConfig.ready`` imports this module, so the receiver
-is connected in every process (web, worker, commands).
+after its commit writes an outbox message naming it (``outbox.services.enqueue``), in its
+own transaction; the outbox relays it after commit and its sweep until the broker accepts.
+Tasks that outbox messages name are ``@consumer``: done once per message.
 
 Every task acknowledges late and is re-queued if its worker dies
 (``acks_late``/``reject_on_worker_lost``, also the app defaults), retries only
@@ -19,11 +19,10 @@ import smtplib
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
-from django.dispatch import receiver
 
 from dispatch import bulletin, services
-from dispatch.models import Bulletin
 from dispatch.periods import parse_day, previous_month
+from outbox.services import consumer
 from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
 from tasks.weeks import today, week_of
 
@@ -89,13 +88,8 @@ def make_bulletin_task(month: str | None = None):
 
 
 @shared_task(name="dispatch.announce_bulletin", **OPTIONS)
+@consumer
 def announce_bulletin_task(bulletin_id: int):
     """After publication: tell office and leaders. A bulletin deleted (or unpublished) meanwhile is skipped."""
     delivery = bulletin.announce_bulletin(bulletin_id)
     return {"bulletin": bulletin_id, "created": delivery.created, "existing": delivery.existing}
-
-
-@receiver(bulletin.bulletin_published, sender=Bulletin, dispatch_uid="dispatch.announce_on_publish")
-def _announce_on_publish(sender, bulletin_id: int, **kwargs):
-    """Sent after the publication commits: the announcement goes through the broker."""
-    announce_bulletin_task.delay(bulletin_id)

@@ -73,6 +73,15 @@ JOBS = [
         timedelta(days=28),
         timedelta(days=2),
     ),
+    # Relays every outbox message the broker has not accepted yet (outbox/services.py).
+    Job(
+        "outbox-sweep",
+        "outbox.sweep",
+        "OUTBOX_SWEEP_CRON",
+        "* * * * *",
+        timedelta(minutes=1),
+        timedelta(seconds=30),
+    ),
 ]
 
 

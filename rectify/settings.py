@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "outbox.apps.OutboxConfig",
     "tasks.apps.TasksConfig",
     "accountability.apps.AccountabilityConfig",
     "dispatch.apps.DispatchConfig",

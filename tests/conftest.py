@@ -200,3 +200,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def run_outbox():
+    """Run every outbox message not done yet in this process, as a worker would, until none is left.
+
+    Returns how many ran. A consumer's error propagates (the message stays not done, so a
+    second call is the task's retry).
+    """
+    from celery import current_app
+
+    from outbox.models import OutboxMessage
+
+    def run() -> int:
+        ran = 0
+        while message := OutboxMessage.objects.filter(done_at=None).order_by("id").first():
+            current_app.tasks[message.task](*message.args, outbox_id=message.pk, **message.kwargs)
+            ran += 1
+        return ran
+
+    return run

@@ -10,6 +10,7 @@ from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.figures import bulletin_data, public_data
 from dispatch.models import Bulletin, Notification
 from dispatch.periods import BadMonth
+from outbox.models import OutboxMessage
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, AuditEntry, Task
 from tasks.services import ledger
@@ -266,11 +267,19 @@ def test_publishing_is_the_offices_audited_act_and_announces_it(
         publish_bulletin(bulletin, liaison)
 
     with (
-        mock.patch("dispatch.tasks.announce_bulletin_task.delay") as enqueue,
+        mock.patch("outbox.services.current_app.send_task") as send_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
         published = publish_bulletin(bulletin, office)
-    enqueue.assert_called_once_with(bulletin.pk)
+    message = OutboxMessage.objects.get()
+    assert (message.task, message.args, message.sent_at is not None) == (
+        "dispatch.announce_bulletin",
+        [bulletin.pk],
+        True,
+    )
+    send_task.assert_called_once_with(
+        "dispatch.announce_bulletin", args=[bulletin.pk], kwargs={"outbox_id": message.pk}
+    )
     assert (published.status, published.published_by) == ("published", office)
     entry = AuditEntry.objects.get(action="publish_bulletin")
     assert (entry.actor, entry.before["status"], entry.after["status"]) == (office, "draft", "published")

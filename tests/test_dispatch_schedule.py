@@ -48,6 +48,7 @@ def test_the_app_runs_on_shanghai_time_with_the_projects_schedule():
         "report-chaser",
         "deadline-warnings",
         "monthly-bulletin",
+        "outbox-sweep",
     }
     assert {e["task"] for e in app.conf.beat_schedule.values()} <= set(app.tasks)
 
