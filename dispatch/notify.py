@@ -6,11 +6,12 @@ a redelivered task message or a second beat tick finds the rows there and create
 nothing (``bulk_create(ignore_conflicts=True)``; two concurrent runs meet at the
 unique index and one of them skips).
 
-Email goes out only after the transaction commits (``transaction.on_commit``), for
-every row of the job and period that has not been emailed yet, so a run that
-crashed after committing (or whose mail server failed) is completed by the retry.
-Each email is claimed with a compare-and-set update of ``emailed_at`` *before* it is
-sent: of two workers only one claims a message, and a retry never sends it again.
+Email goes out through the outbox (``outbox.services.enqueue``): a run that stores new
+rows writes, in the same transaction, a ``dispatch.send_emails`` message for its job and
+period, relayed to a worker after commit (and by the sweep while the broker is down).
+That task emails every row of the job and period not emailed yet, and is retried when
+the mail server fails, so a failure midway is completed by the retry. Each email is
+claimed with a compare-and-set update of ``emailed_at`` *before* it is sent: of two workers only one claims a message, and a retry never sends it again.
 A send that fails with an error releases the claim so the retry sends it; a worker
 killed between claim and send loses that one email (the inbox row stays). We chose
 at most once for email over at least once: a duplicate official notice is worse
@@ -28,6 +29,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from dispatch.models import Notification
+from outbox.services import enqueue
 from tasks import clock
 from tasks.choices import Role
 from tasks.models.people import Membership
@@ -47,6 +49,9 @@ def inbox_only() -> Iterator[None]:
         yield
     finally:
         _emailing.reset(token)
+
+
+EMAIL_TASK = "dispatch.send_emails"  # dispatch/tasks.py: send_pending(job, period)
 
 
 @dataclass
@@ -94,7 +99,7 @@ def office_recipients(*, leaders: bool) -> list[int]:
 
 
 def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delivery:
-    """Store the messages not stored yet for this job and period; email them after commit."""
+    """Store the messages not stored yet for this job and period; email them through the outbox."""
     with transaction.atomic():
         before = set(Notification.objects.filter(job=job, period=period).values_list("user_id", flat=True))
         new = [m for m in messages if m.user_id not in before]
@@ -114,8 +119,8 @@ def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delive
             ignore_conflicts=True,
         )
         after = Notification.objects.filter(job=job, period=period).count() if new else len(before)
-        if _emailing.get():
-            transaction.on_commit(lambda: send_pending(job, period))
+        if new and _emailing.get():
+            enqueue(EMAIL_TASK, job, period)
     wanted = {m.user_id for m in messages}
     return Delivery(created=after - len(before), existing=len(before & wanted))
 

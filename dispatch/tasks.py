@@ -20,7 +20,7 @@ import smtplib
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from dispatch import bulletin, services
+from dispatch import bulletin, notify, services
 from dispatch.periods import parse_day, previous_month
 from outbox.services import consumer
 from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
@@ -93,3 +93,10 @@ def announce_bulletin_task(bulletin_id: int):
     """After publication: tell office and leaders. A bulletin deleted (or unpublished) meanwhile is skipped."""
     delivery = bulletin.announce_bulletin(bulletin_id)
     return {"bulletin": bulletin_id, "created": delivery.created, "existing": delivery.existing}
+
+
+@shared_task(name="dispatch.send_emails", **OPTIONS)
+@consumer
+def send_emails_task(job: str, period: str):
+    """After a run stored messages: email those of the job and period not emailed yet (outbox)."""
+    return {"job": job, "period": period, "sent": notify.send_pending(job, period)}

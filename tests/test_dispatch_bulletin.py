@@ -244,10 +244,11 @@ def test_the_public_copy_is_the_whole_bulletin_when_every_task_is_public(october
 
 
 def test_a_bulletin_is_a_draft_with_an_html_body_until_the_office_publishes_it(
-    office, leader, mailoutbox, django_capture_on_commit_callbacks
+    office, leader, mailoutbox, django_capture_on_commit_callbacks, run_outbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
         bulletin, created, delivery = make_bulletin("2017-10")
+    run_outbox()
     assert created and bulletin.status == "draft" and bulletin.published_at is None
     assert "月通报（2017-10）" in bulletin.html and "晋中市" in bulletin.html
     assert [n.user for n in Notification.objects.filter(job="bulletin_draft")] == [office]
@@ -271,7 +272,7 @@ def test_publishing_is_the_offices_audited_act_and_announces_it(
         django_capture_on_commit_callbacks(execute=True),
     ):
         published = publish_bulletin(bulletin, office)
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(task="dispatch.announce_bulletin")
     assert (message.task, message.args, message.sent_at is not None) == (
         "dispatch.announce_bulletin",
         [bulletin.pk],

@@ -178,46 +178,54 @@ def test_measure_milestones_in_the_window_are_warned(liaison, due_soon):
 
 
 def test_email_goes_out_only_after_commit_and_once(
-    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks
+    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks, run_outbox
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.dispatch_weekly(WEEK)
-    assert mailoutbox == [] and callbacks
+    assert mailoutbox == [] and callbacks  # written to the outbox, relayed after commit
 
-    for callback in callbacks:
-        callback()
+    assert run_outbox() == 1  # the worker's send_emails
     assert sorted(m.to[0] for m in mailoutbox) == ["alice@example.gov.cn", "bob@example.gov.cn"]
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
         services.dispatch_weekly(WEEK)
+    run_outbox()
     assert len(mailoutbox) == 2
 
 
 def test_a_rolled_back_run_leaves_no_message_and_sends_no_email(
-    liaison, mailoutbox, django_capture_on_commit_callbacks
+    liaison, mailoutbox, django_capture_on_commit_callbacks, run_outbox
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         services.dispatch_weekly(WEEK)
         raise RuntimeError("crash before commit")
 
+    assert run_outbox() == 0
     assert not Notification.objects.exists() and not WeeklySnapshot.objects.exists() and mailoutbox == []
 
 
 def test_users_without_an_address_get_the_inbox_message_only(
-    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks
+    liaison, unit_leader, mailoutbox, django_capture_on_commit_callbacks, run_outbox
 ):
     type(unit_leader).objects.filter(pk=unit_leader.pk).update(email="")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.dispatch_weekly(WEEK)
+    run_outbox()
 
     assert [m.to for m in mailoutbox] == [["alice@example.gov.cn"]]
     assert Notification.objects.get(user=unit_leader).emailed_at is None
 
 
 def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resending(
-    liaison, unit_leader, outsider, outsider_leader, mailoutbox, django_capture_on_commit_callbacks
+    liaison,
+    unit_leader,
+    outsider,
+    outsider_leader,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    run_outbox,
 ):
     from django.core.mail import send_mail as real_send
 
@@ -230,12 +238,16 @@ def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resendin
         return real_send(*args, **kwargs)
 
     with mock.patch("dispatch.notify.send_mail", side_effect=flaky):
-        with pytest.raises(smtplib.SMTPServerDisconnected), django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True):
             services.dispatch_weekly(WEEK)
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            run_outbox()
         assert len(mailoutbox) == 1 and Notification.objects.filter(emailed_at__isnull=True).count() == 3
 
-        with django_capture_on_commit_callbacks(execute=True):  # the task's retry
+        assert run_outbox() == 1  # the send_emails task's retry
+        with django_capture_on_commit_callbacks(execute=True):  # a re-run of the job adds nothing
             assert services.dispatch_weekly(WEEK).messages.created == 0
+        assert run_outbox() == 0
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email for u in (liaison, unit_leader, outsider, outsider_leader)

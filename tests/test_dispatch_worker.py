@@ -10,6 +10,7 @@ the same task id coming round again.
 import datetime
 import smtplib
 import threading
+import time
 import uuid
 from unittest import mock
 
@@ -86,6 +87,16 @@ def through_broker(task, *args, times=1, task_id=None):
     return finished
 
 
+def wait_until_done(timeout=WAIT):
+    """Wait until the worker has finished every outbox message (the emails follow each job through it)."""
+    from outbox.models import OutboxMessage
+
+    deadline = time.monotonic() + timeout
+    while OutboxMessage.objects.filter(done_at=None).exists():
+        assert time.monotonic() < deadline, list(OutboxMessage.objects.filter(done_at=None).values())
+        time.sleep(0.2)
+
+
 def inbox(username, job):
     return list(
         Notification.objects.filter(user__username=username, job=job).values_list("subject", flat=True)
@@ -114,6 +125,7 @@ def test_each_job_reaches_the_right_units_through_the_broker_and_a_second_run_se
         and inbox("olga", "weekly_dispatch") == []
     )
     assert inbox("leo", "weekly_dispatch") == [] and Bulletin.objects.get().status == "draft"
+    wait_until_done()
     count, sent = Notification.objects.count(), len(mailoutbox)
     assert sent == count and Notification.objects.filter(emailed_at=None).count() == 0
 
@@ -121,12 +133,14 @@ def test_each_job_reaches_the_right_units_through_the_broker_and_a_second_run_se
     through_broker(tasks.chase_reports_task, WEEK)
     through_broker(tasks.warn_deadlines_task, "2017-09-04")
     through_broker(tasks.make_bulletin_task, "2017-10")
+    wait_until_done()
 
     assert (Notification.objects.count(), len(mailoutbox)) == (count, sent)
 
 
 def test_a_redelivered_message_yields_one_message_per_recipient(worker, mailoutbox):
     through_broker(tasks.dispatch_weekly_task, WEEK, times=2)
+    wait_until_done()
 
     per_user = {u: len(inbox(u, "weekly_dispatch")) for u in ("alice", "bob", "charlie", "dave")}
     assert per_user == {"alice": 1, "bob": 1, "charlie": 1, "dave": 1}
@@ -149,6 +163,7 @@ def test_a_worker_dying_midway_through_a_dispatch_is_retried_to_exactly_one_mess
         through_broker(tasks.dispatch_weekly_task, WEEK)
 
     assert len(made) > 4  # the first attempt stopped at the third recipient; the retry made them all
+    wait_until_done()
     per_user = {u: len(inbox(u, "weekly_dispatch")) for u in ("alice", "bob", "charlie", "dave")}
     assert per_user == {"alice": 1, "bob": 1, "charlie": 1, "dave": 1}
     assert len(mailoutbox) == 4
@@ -167,6 +182,7 @@ def test_a_mail_server_failure_after_commit_is_retried_without_sending_twice(wor
 
     with mock.patch("dispatch.notify.send_mail", side_effect=flaky):
         through_broker(tasks.chase_reports_task, WEEK)
+        wait_until_done()  # the emails: the send_emails task and its retry
 
     assert len(attempts) == 5  # four recipients, one of them tried twice
     assert sorted(m.to[0].split("@")[0] for m in mailoutbox) == ["alice", "bob", "charlie", "dave"]
@@ -193,8 +209,8 @@ def queued() -> int:
 
 def test_a_rolled_back_publication_enqueues_nothing(people):
     office = people["olga"]
-    app.control.purge()
     bulletin, _, _ = make_bulletin("2017-10")
+    app.control.purge()  # the draft's emails
 
     with pytest.raises(RuntimeError), transaction.atomic():
         publish_bulletin(bulletin, office)
