@@ -22,11 +22,12 @@ from datetime import timedelta
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from rectify.env import env_str
+from rectify.env import env_int, env_str
 
-# Retrying transient errors: exponential backoff with jitter, capped well below the
-# visibility timeout (default 3600 s, CELERY_VISIBILITY_TIMEOUT).
-RETRY_BACKOFF_MAX = 600
+# Retrying transient errors: exponential backoff with jitter, capped below the broker's
+# visibility timeout (default 300 s, CELERY_VISIBILITY_TIMEOUT): a retry waits at most
+# 2 minutes, and a job whose worker died is delivered again after 5 minutes.
+RETRY_BACKOFF_MAX = env_int("CELERY_RETRY_BACKOFF_MAX", 120)
 MAX_RETRIES = 5
 
 

@@ -204,7 +204,10 @@ SPECTACULAR_SETTINGS = {
 # bare machine runs worker and beat without Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or "filesystem://"
 _broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A job not acknowledged within the visibility timeout is delivered again (Redis): every
+# task acknowledges late, so a job whose worker died runs again after at most 5 minutes.
+# The jobs take seconds; the timeout must stay above the retry backoff cap (checked below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         {

@@ -126,6 +126,7 @@ def test_no_countdown_or_backoff_reaches_the_visibility_timeout():
         tasks.warn_deadlines_task,
         tasks.make_bulletin_task,
         tasks.announce_bulletin_task,
+        tasks.send_emails_task,
     ):
         assert task.retry_backoff_max < visibility and task.retry_jitter
         assert task.max_retries and task.acks_late and task.reject_on_worker_lost
@@ -192,7 +193,7 @@ def test_a_cron_that_never_fires_stops_the_start(monkeypatch):
         beat_schedule()
 
 
-@pytest.mark.parametrize("seconds", [300, RETRY_BACKOFF_MAX])
+@pytest.mark.parametrize("seconds", [RETRY_BACKOFF_MAX // 2, RETRY_BACKOFF_MAX])
 def test_a_visibility_timeout_not_above_the_backoff_cap_is_refused(seconds):
     with pytest.raises(ImproperlyConfigured, match="CELERY_VISIBILITY_TIMEOUT"):
         check_visibility_timeout(seconds, beat_schedule())
@@ -219,6 +220,26 @@ def test_the_settings_refuse_a_visibility_timeout_below_the_backoff_cap():
             timeout=60,
         )
 
-    refused = start("300")
+    refused = start(str(RETRY_BACKOFF_MAX))
     assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must be above" in refused.stderr
     assert start(str(RETRY_BACKOFF_MAX + 1)).returncode == 0
+
+
+def test_a_crashed_workers_job_is_delivered_again_within_minutes_by_default():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "CELERY_"))}
+    env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"  # not used: the settings are only read
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from rectify import settings as s; from dispatch.schedule import RETRY_BACKOFF_MAX as b;"
+            " print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], b)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    visibility, backoff = map(int, shown.stdout.split())
+    assert backoff < visibility <= 600  # minutes, not the hour of Redis's default
