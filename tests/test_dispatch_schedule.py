@@ -232,7 +232,7 @@ def test_a_crashed_workers_job_is_delivered_again_within_minutes_by_default():
         [
             sys.executable,
             "-c",
-            "from rectify import settings as s; from dispatch.schedule import RETRY_BACKOFF_MAX as b;"
+            "from rectify import settings as s; from rectify.schedule import RETRY_BACKOFF_MAX as b;"
             " print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], b)",
         ],
         cwd=ROOT,

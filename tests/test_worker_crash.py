@@ -21,9 +21,10 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from dispatch import tasks
-from dispatch.models import Notification, WeeklySnapshot
+from dispatch.models import Notification
 from outbox.models import OutboxMessage
 from rectify.celery import app
+from reports.models import WeeklySnapshot
 from tasks.models import Assignment
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
