@@ -5,6 +5,7 @@ environment through the typed helpers in ``rectify.env``; see docs/configuration
 """
 
 import datetime
+import hashlib
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +25,18 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (DEBUG=true allows a development key)."
         )
     SECRET_KEY = "development-only-key-never-use-in-production"
+
+# The audit chain's key (HMAC): kept outside the database so that whoever can write the tables
+# cannot recompute the chain after an edit. Required in production, like SECRET_KEY; with DEBUG
+# a key derived from SECRET_KEY. Checkpoints of the chain's head, signed with the same key, are
+# written under AUDIT_CHECKPOINT_DIR, a folder the database's owner cannot write (docs/security.md).
+AUDIT_KEY = env_str("AUDIT_KEY")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_KEY is not set. Set AUDIT_KEY in the environment (DEBUG=true derives a development key)."
+        )
+    AUDIT_KEY = hashlib.sha256(f"rectify-audit:{SECRET_KEY}".encode()).hexdigest()
 
 # The date the ledger treats as today (warning levels, the current week, the jobs'
 # periods). Unset in production; `make run` sets it to the demo's late-2017 week so the
@@ -64,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rectify.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by the lockout into the 429 page or JSON (accounts/lockout.py).
@@ -147,6 +161,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("AUDIT_KEY", "tests-only-audit-key")
 
 from rectify.settings import *  # noqa: F403
 from rectify.settings import VAR_DIR
@@ -16,3 +17,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = VAR_DIR / "test-media"
 ALLOWED_HOSTS = ["*"]
+AUDIT_CHECKPOINT_DIR = VAR_DIR / "test-audit-checkpoints"

@@ -1,6 +1,14 @@
-"""Append-only, hash-chained audit trail of every change to the ledger."""
+"""Append-only, hash-chained audit trail of every change to the ledger.
+
+Each entry's ``hash`` covers its content and the previous entry's hash. Entries written since
+scheme 2 are keyed: an HMAC-SHA256 with ``settings.AUDIT_KEY``, a secret kept outside the
+database, so whoever can write the tables cannot recompute the chain after an edit. Entries
+written before (scheme 1) keep their plain SHA-256, so a chain that existed before the key did
+still verifies; a scheme-1 entry after a scheme-2 one is refused (see ``services/audit.py``).
+"""
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -8,6 +16,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 GENESIS = "0" * 64
+
+LEGACY_SHA256 = 1  # plain SHA-256, before the audit key existed
+KEYED_HMAC = 2  # HMAC-SHA256 with settings.AUDIT_KEY
+
+
+def audit_key() -> bytes:
+    """The secret the chain is keyed with (``AUDIT_KEY``, from the environment, never stored in the database)."""
+    return settings.AUDIT_KEY.encode()
 
 
 class AuditEntry(models.Model):
@@ -36,6 +52,11 @@ class AuditEntry(models.Model):
     note = models.TextField("说明", blank=True)
     prev_hash = models.CharField("前一条摘要", max_length=64)
     hash = models.CharField("摘要", max_length=64, unique=True)
+    scheme = models.PositiveSmallIntegerField(
+        "摘要算法",
+        default=KEYED_HMAC,
+        choices=[(LEGACY_SHA256, "SHA-256（旧记录）"), (KEYED_HMAC, "HMAC-SHA256（密钥）")],
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "操作记录"
@@ -60,7 +81,9 @@ class AuditEntry(models.Model):
         canonical = json.dumps(
             payload, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")
         )
-        return hashlib.sha256((canonical).encode()).hexdigest()
+        if self.scheme == LEGACY_SHA256:
+            return hashlib.sha256(canonical.encode()).hexdigest()
+        return hmac.new(audit_key(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 class AuditHead(models.Model):

@@ -1,5 +1,12 @@
-"""Writing and verifying the hash-chained audit trail."""
+"""Writing and verifying the hash-chained audit trail.
 
+Entries are keyed with ``settings.AUDIT_KEY`` (``AuditEntry.compute_hash``); the checkpoints
+written outside the database and the rebuild of each assignment from the trail are in
+``tasks/services/audit_checks.py``.
+"""
+
+import contextlib
+import contextvars
 import datetime
 import json
 
@@ -9,7 +16,35 @@ from django.forms.models import model_to_dict
 
 from tasks import clock
 from tasks.models import AuditEntry, AuditHead
-from tasks.models.audit import GENESIS
+from tasks.models.audit import GENESIS, KEYED_HMAC, LEGACY_SHA256
+
+# The request being served, so that changes made through Django's own models (users, groups,
+# passwords; ``tasks/signals.py``) name the signed-in user who made them.
+_request = contextvars.ContextVar("audit_request", default=None)
+
+
+@contextlib.contextmanager
+def acting_request(request):
+    """Within the block, ``current_actor()`` is the request's user (set by ``rectify.middleware``)."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def current_actor():
+    request = _request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def short_code(entry: AuditEntry | None) -> str:
+    """The code printed on bulletins and 销号单: the entry's number and the start of its keyed hash.
+
+    It pins the chain as it stood when the document was made: re-hashing or cutting the chain
+    at or before that entry changes it (``verify_audit --code`` checks a printed code)."""
+    return f"{entry.pk}-{entry.hash[:10]}" if entry is not None else ""
 
 
 def snapshot(instance, fields=None) -> dict:
@@ -46,6 +81,7 @@ def record(
         after=after,
         note=note,
         prev_hash=head.last_hash,
+        scheme=KEYED_HMAC,
     )
     # Round-trip through JSON so the hash is computed on what the database stores.
     entry.before = json.loads(json.dumps(before, cls=DjangoJSONEncoder)) if before is not None else None
@@ -62,11 +98,17 @@ def verify_chain() -> tuple[int, AuditEntry | None, str]:
     """Walk the chain in order. Returns (entries checked, first broken entry or None, reason)."""
     prev = GENESIS
     count = 0
+    keyed = False
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.prev_hash != prev:
             return count, entry, "前一条摘要不符（记录被删除或插入）"
-        if entry.compute_hash() != entry.hash:
+        if entry.scheme == LEGACY_SHA256 and keyed:
+            # Old entries keep their plain SHA-256; one written after a keyed entry is a forgery
+            # that avoids the key.
+            return count, entry, "密钥摘要之后出现未加密钥的记录（记录被改写）"
+        if entry.scheme not in (LEGACY_SHA256, KEYED_HMAC) or entry.compute_hash() != entry.hash:
             return count, entry, "内容与摘要不符（记录被改动）"
+        keyed = keyed or entry.scheme == KEYED_HMAC
         prev = entry.hash
         count += 1
     head = AuditHead.objects.filter(pk=1).first()
