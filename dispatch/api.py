@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dispatch.bulletin import publish_bulletin
+from dispatch.bulletin import audit_code, publish_bulletin
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Bulletin, BulletinStatus, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
@@ -95,6 +95,6 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"])
     def xlsx(self, request, month=None):
         bulletin = self.get_object()
-        response = HttpResponse(build_bulletin_workbook(bulletin), content_type=XLSX)
+        response = HttpResponse(build_bulletin_workbook(bulletin, audit_code(bulletin)), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="bulletin-{bulletin.month}.xlsx"'
         return response

@@ -20,9 +20,24 @@ from dispatch.notify import Delivery, Message, deliver, office_recipients
 from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
 from outbox.services import enqueue
 from tasks import clock
+from tasks.models import AuditEntry
 from tasks.services import audit
 from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, InvalidTransition
+
+
+def audit_code(bulletin: Bulletin) -> str:
+    """The audit chain's head as the bulletin was published: the short code of its publish entry
+    (``audit.short_code``), printed on the page and the workbook; "" for a draft."""
+    entry = (
+        AuditEntry.objects.filter(
+            model=Bulletin._meta.label_lower, object_id=str(bulletin.pk), action="publish_bulletin"
+        )
+        .only("id", "hash")
+        .order_by("-id")
+        .first()
+    )
+    return audit.short_code(entry)
 
 
 def render_html(month: str, data: dict) -> str:

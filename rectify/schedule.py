@@ -83,6 +83,15 @@ JOBS = [
         timedelta(minutes=1),
         timedelta(seconds=30),
     ),
+    # The audit chain's head, signed, written outside the database (tasks/services/audit_checks.py).
+    Job(
+        "audit-checkpoint",
+        "tasks.audit_checkpoint",
+        "AUDIT_CHECKPOINT_CRON",
+        "17 * * * *",
+        timedelta(hours=1),
+        timedelta(minutes=30),
+    ),
 ]
 
 

@@ -43,8 +43,11 @@ def _counts(item: dict) -> list:
     return [item.get(key, 0) for key, _label in BUCKETS]
 
 
-def build_bulletin_workbook(bulletin) -> bytes:
-    """The bulletin's workbook as the bytes of an .xlsx file."""
+def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
+    """The bulletin's workbook as the bytes of an .xlsx file.
+
+    ``audit_code`` is the audit chain's head as the bulletin was published
+    (``dispatch.bulletin.audit_code``), printed on the overview sheet."""
     data = bulletin.data or {}
     month = data.get("month") or bulletin.month
     title = f"中央环保督察反馈问题整改情况月通报（{month}）"
@@ -52,7 +55,7 @@ def build_bulletin_workbook(bulletin) -> bytes:
     workbook.properties.title = title
     workbook.properties.creator = "整改台账"
 
-    _overview(workbook, data, title, month)
+    _overview(workbook, data, title, month, audit_code)
     _table(
         workbook,
         "分类统计",
@@ -130,7 +133,7 @@ def build_bulletin_workbook(bulletin) -> bytes:
     return stream.getvalue()
 
 
-def _overview(workbook, data: dict, title: str, month: str):
+def _overview(workbook, data: dict, title: str, month: str, audit_code: str = ""):
     sheet = SheetWriter(
         workbook,
         "概况",
@@ -147,6 +150,8 @@ def _overview(workbook, data: dict, title: str, month: str):
         ["text", "date", "center", "date"],
     )
     sheet.row(["通报月份", month], ["text", "center"])
+    if audit_code:
+        sheet.row(["操作记录校验码", audit_code], ["text", "text"])
     sheet.blank()
     previous = data.get("previous") or {}
     change = data.get("change") or {}

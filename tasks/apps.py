@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = "整改台账"
+
+    def ready(self):
+        from tasks import signals
+
+        signals.connect()

@@ -2,9 +2,12 @@
 chained by hashes so that ``verify_audit`` notices an entry changed in the database."""
 
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
 
 from tasks.models import Assignment, AuditEntry, AuditHead
 from tests.helpers import row
@@ -33,8 +36,12 @@ def trail(api, liaison, unit_leader, office, evidence_pdf):
 
 
 def verify():
+    return verify_with()
+
+
+def verify_with(*args):
     out = io.StringIO()
-    call_command("verify_audit", stdout=out)
+    call_command("verify_audit", *args, stdout=out)
     return out.getvalue()
 
 
@@ -60,7 +67,11 @@ def test_each_write_is_audited_with_actor_before_and_after(trail, liaison, unit_
 
 
 def test_an_intact_chain_passes(trail):
-    assert verify() == f"操作记录链完好：共 {AuditEntry.objects.count()} 条\n"
+    assert verify() == (
+        f"操作记录链完好：共 {AuditEntry.objects.count()} 条\n"
+        f"检查点：{settings.AUDIT_CHECKPOINT_DIR} 下尚无检查点\n"
+        "台账与操作记录一致\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,3 +148,260 @@ def test_an_entry_written_on_a_local_clock_still_verifies(liaison, monkeypatch):
     entry = AuditEntry.objects.latest("id")
     assert entry.at == shanghai.replace(microsecond=123000)
     assert "操作记录链完好" in verify()
+
+
+# The chain is keyed, checkpointed outside the database and compared with the ledger (issue 14).
+
+
+def forge(entries, *, scheme=None):
+    """What a database owner without AUDIT_KEY can do: rewrite entries and recompute every hash
+    after them in plain SHA-256, moving the head along."""
+    import hashlib
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    prev = (
+        AuditEntry.objects.filter(pk__lt=entries[0].pk).order_by("-id").values_list("hash", flat=True).first()
+    )
+    for entry in entries:
+        entry.prev_hash = prev or "0" * 64
+        if scheme is not None:
+            entry.scheme = scheme
+        payload = {
+            "prev": entry.prev_hash,
+            "at": entry.at.isoformat(),
+            "actor": entry.actor_id,
+            "action": entry.action,
+            "model": entry.model,
+            "object_id": str(entry.object_id),
+            "assignment": entry.assignment_id,
+            "before": entry.before,
+            "after": entry.after,
+            "note": entry.note,
+        }
+        canonical = json.dumps(
+            payload, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")
+        )
+        entry.hash = hashlib.sha256(canonical.encode()).hexdigest()
+        AuditEntry.objects.filter(pk=entry.pk).update(
+            prev_hash=entry.prev_hash, hash=entry.hash, scheme=entry.scheme, note=entry.note
+        )
+        prev = entry.hash
+    AuditHead.objects.update(last_hash=prev)
+
+
+def failure_of(*args) -> str:
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit", *args, stdout=out)
+    return str(failure.value)
+
+
+def test_an_edit_rehashed_without_the_key_is_named(trail):
+    entries = list(AuditEntry.objects.order_by("id"))
+    target = entries[-4]
+    target.note = "改过的意见"
+    forge(entries[-4:])
+    message = failure_of()
+    assert "内容与摘要不符（记录被改动）" in message and f"第一条损坏的记录：#{target.pk}（" in message
+
+
+def test_an_edit_rehashed_as_old_unkeyed_entries_is_named(trail):
+    """Marking the rewritten entries as written before the key existed does not avoid it."""
+    entries = list(AuditEntry.objects.order_by("id"))
+    target = entries[-3]
+    target.note = "改过的意见"
+    forge(entries[-3:], scheme=1)
+    message = failure_of()
+    assert "密钥摘要之后出现未加密钥的记录" in message and f"#{target.pk}（" in message
+
+
+def test_a_chain_written_before_the_key_still_verifies_and_goes_on_keyed(trail, liaison):
+    old = list(AuditEntry.objects.order_by("id"))
+    forge(old, scheme=1)  # as the migration leaves entries written before AUDIT_KEY
+    assert "操作记录链完好" in verify()
+    from tasks.services import ledger
+
+    ledger.submit_report(trail.pk, actor=liaison, week="2017-W41", text="巩固", percent=100)
+    first_keyed = AuditEntry.objects.filter(pk__gt=old[-1].pk).earliest("id")
+    assert first_keyed.scheme == 2 and first_keyed.prev_hash == AuditEntry.objects.get(pk=old[-1].pk).hash
+    assert "操作记录链完好" in verify()
+    AuditEntry.objects.filter(pk=old[2].pk).update(note="改过")
+    assert f"#{old[2].pk}（" in failure_of()
+
+
+def test_a_cut_tail_with_the_head_moved_back_is_caught_by_the_checkpoint(trail):
+    assert "已写入检查点" in verify_with("--checkpoint")
+    entries = list(AuditEntry.objects.order_by("id"))
+    cut = entries[-2:]
+    AuditEntry.objects.filter(pk__in=[e.pk for e in cut]).delete()
+    AuditHead.objects.update(last_hash=entries[-3].hash)
+    message = failure_of()
+    assert "操作记录链校验失败" not in message  # the chain alone looks whole
+    assert (
+        f"检查点 audit-{cut[-1].pk:012d}.json：检查点记录的第 {cut[-1].pk} 条已不存在，末尾记录被删除"
+        in message
+    )
+
+
+def test_a_chain_rehashed_from_its_start_is_caught_by_the_checkpoint(trail):
+    """Every entry rewritten as unkeyed: the chain is self-consistent, the checkpoint is not."""
+    verify_with("--checkpoint")
+    entries = list(AuditEntry.objects.order_by("id"))
+    entries[1].note = "改过"
+    forge(entries, scheme=1)
+    message = failure_of()
+    assert f"第 {entries[-1].pk} 条的摘要与检查点不符（此前的记录被改写并重算摘要）" in message
+
+
+def test_a_forged_checkpoint_file_is_refused(trail):
+    import json
+
+    path = Path(verify_with("--checkpoint").split("已写入检查点：")[1].strip())
+    stored = json.loads(path.read_text())
+    path.write_text(json.dumps({**stored, "count": stored["count"] - 2}))
+    assert f"检查点 {path.name}：签名不符（检查点文件被改动）" in failure_of()
+
+
+def test_the_hourly_job_writes_one_checkpoint_per_head(trail):
+    from tasks.tasks import audit_checkpoint
+
+    first = audit_checkpoint()
+    assert audit_checkpoint() == first  # the same head: the same file, once
+    assert [p.name for p in Path(settings.AUDIT_CHECKPOINT_DIR).iterdir()] == [Path(first).name]
+    assert "检查点：1 个，均与记录链相符" in verify()
+    assert settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]["task"] == "tasks.audit_checkpoint"
+
+
+@pytest.mark.parametrize(
+    ("sql", "field", "stored"),
+    [
+        ("status = 'in_progress'", "status", "'in_progress'"),
+        ("percent = 100", "percent", "100"),
+        ("due_date = '2030-01-01'", "due_date", "datetime.date(2030, 1, 1)"),
+    ],
+)
+def test_a_ledger_row_edited_in_sql_is_named(trail, sql, field, stored):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE tasks_assignment SET {sql} WHERE id = %s", [trail.pk])
+    message = failure_of()
+    assert "操作记录链校验失败" not in message
+    assert f"台账与操作记录不符：台账 #{trail.pk} 的 {field}：库中为 {stored}" in message
+
+
+def test_a_row_nobody_touched_edited_in_sql_is_named(plan):
+    from django.db import connection
+
+    untouched = row(5)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tasks_assignment SET status = 'signed_off' WHERE id = %s", [untouched.pk])
+    assert (
+        f"台账 #{untouched.pk} 的 status：库中为 'signed_off'，按操作记录应为 'not_started'" in failure_of()
+    )
+
+
+def test_the_printed_code_pins_the_chain(trail, office, client):
+    from dispatch.bulletin import make_bulletin, publish_bulletin
+    from tasks.services.audit import short_code
+
+    bulletin, _, _ = make_bulletin("2017-10")
+    publish_bulletin(bulletin, office)
+    code = short_code(AuditEntry.objects.get(action="publish_bulletin"))
+    page = client.get("/public/bulletins/2017-10/")
+    assert f'操作记录校验码：<span class="audit-code">{code}</span>' in page.content.decode()
+    workbook = load_workbook(io.BytesIO(client.get("/public/bulletins/2017-10/xlsx/").content))
+    assert ["操作记录校验码", code] in [[c for c in r if c is not None] for r in workbook["概况"].values]
+    assert f"校验码 {code} 与记录链相符" in verify_with("--code", code)
+
+    entries = list(AuditEntry.objects.order_by("id"))
+    entries[0].note = "改过"
+    forge(entries, scheme=1)
+    assert "第 {} 条记录的摘要与校验码不符".format(code.split("-")[0]) in failure_of("--code", code)
+
+
+def test_the_signoff_sheet_prints_the_code_of_its_last_entry(trail, office):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tasks.models import SignOffRequest
+    from tasks.services.audit import short_code
+
+    signoff = SignOffRequest.objects.get(assignment=trail)
+    final = AuditEntry.objects.filter(model="tasks.signoffrequest", object_id=str(signoff.pk)).latest("id")
+    client = Client()
+    client.force_login(office)
+    page = client.get(reverse("admin:tasks_signoffrequest_sheet", args=[signoff.pk])).content.decode()
+    assert f'操作记录校验码：<strong class="audit-code">{short_code(final)}</strong>' in page
+
+
+def test_verify_audit_reads_the_trail_in_chunks(plan):
+    """Peak memory is the same for 3,000 and 12,000 entries: nothing holds the whole trail."""
+    import tracemalloc
+
+    from django.utils import timezone
+
+    def grow_to(n):
+        """A valid keyed chain of n entries, written in bulk (as record() would, without its round trips)."""
+        a = row()
+        head = AuditHead.objects.get_or_create(pk=1)[0]
+        at = timezone.now().replace(microsecond=0)
+        batch = []
+        for _ in range(n - AuditEntry.objects.count()):
+            entry = AuditEntry(
+                at=at,
+                action="probe",
+                model="tasks.progressreport",
+                object_id="1",
+                assignment=a,
+                before=None,
+                after={"text": "x" * 200},
+                note="x",
+                prev_hash=head.last_hash,
+            )
+            entry.hash = head.last_hash = entry.compute_hash()
+            batch.append(entry)
+        AuditEntry.objects.bulk_create(batch, batch_size=1000)
+        head.save()
+
+    def peak():
+        tracemalloc.start()
+        verify()
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    grow_to(3000)
+    small = peak()
+    grow_to(12000)
+    large = peak()
+    assert large < small * 1.5, (small, large)
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    environ = {
+        k: v for k, v in os.environ.items() if k not in {"AUDIT_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    environ.update(SECRET_KEY="k" * 50, RECTIFY_VAR_DIR=str(root / "var"))
+
+    def start(**extra):
+        return subprocess.run(
+            [sys.executable, "-c", "import rectify.settings as s; print(len(s.AUDIT_KEY))"],
+            cwd=root,
+            env={**environ, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    refused = start(DEBUG="false")
+    assert refused.returncode != 0 and "AUDIT_KEY is not set" in refused.stderr
+    assert start(DEBUG="false", AUDIT_KEY="a" * 40).stdout.split() == ["40"]
+    assert start(DEBUG="true").stdout.split() == ["64"]  # derived from SECRET_KEY for development

@@ -49,6 +49,7 @@ def test_the_app_runs_on_shanghai_time_with_the_projects_schedule():
         "deadline-warnings",
         "monthly-bulletin",
         "outbox-sweep",
+        "audit-checkpoint",
     }
     assert {e["task"] for e in app.conf.beat_schedule.values()} <= set(app.tasks)
 

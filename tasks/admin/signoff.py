@@ -18,7 +18,7 @@ from tasks.admin.access import ReadOnlyAdmin
 from tasks.choices import SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, SignOffRequest
 from tasks.policy import ADMIN_READERS, CHECKERS, OPEN_SIGNOFF, can, role_of
-from tasks.services import ledger
+from tasks.services import audit, ledger
 from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError, NotFound
 
@@ -198,5 +198,6 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             measures=list(signoff.assignment.task.measures.order_by("number")),
             evidence=list(signoff.evidence.all()),
             final=final,
+            audit_code=audit.short_code(final),
         )
         return TemplateResponse(request, "admin/tasks/signoffrequest/sheet.html", context)

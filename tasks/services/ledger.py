@@ -254,11 +254,20 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
         before = audit.snapshot(assignment, ["next_review_date"])
         assignment.next_review_date = scheduled_for
         assignment.save(update_fields=["next_review_date", "updated_at"])
+        # The row's own change, so that the ledger can be rebuilt from the trail (verify_audit).
+        audit.record(
+            actor=actor,
+            action="next_review_date",
+            instance=assignment,
+            before=before,
+            after=audit.snapshot(assignment, ["next_review_date"]),
+            assignment=assignment,
+        )
         audit.record(
             actor=actor,
             action="schedule_review",
             instance=review,
-            before=before,
+            before=None,
             after=audit.snapshot(review),
             assignment=assignment,
         )

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 
+from dispatch.bulletin import audit_code
 from dispatch.figures import PUBLIC_FIELDS, public_bulletin
 from dispatch.models import Bulletin, BulletinStatus
 from reports.api import XLSX, weekly_response
@@ -27,7 +28,7 @@ def weekly_excel(request):
 
 
 def bulletin_workbook_response(bulletin) -> HttpResponse:
-    response = HttpResponse(build_bulletin_workbook(bulletin), content_type=XLSX)
+    response = HttpResponse(build_bulletin_workbook(bulletin, audit_code(bulletin)), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
         True, f"整改进展月通报-{bulletin.month}.xlsx"
     )

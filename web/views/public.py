@@ -9,6 +9,7 @@ the page shows, so nothing internal can slip into the template.
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from dispatch.bulletin import audit_code
 from dispatch.figures import PUBLIC_FIELDS
 from dispatch.figures import public_bulletin as public_copy
 from dispatch.models import Bulletin
@@ -57,4 +58,8 @@ def public(request):
 def public_bulletin(request, month):
     bulletin = get_object_or_404(Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status="published")
     shown = public_copy(bulletin)
-    return render(request, "web/public_bulletin.html", {"bulletin": shown, "data": shown.data})
+    return render(
+        request,
+        "web/public_bulletin.html",
+        {"bulletin": shown, "data": shown.data, "audit_code": audit_code(bulletin)},
+    )
