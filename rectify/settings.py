@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL, JSON nesting and the body-size limit, refused before anything reads the request.
+    "rectify.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,9 @@ WSGI_APPLICATION = "rectify.wsgi.application"
 ASGI_APPLICATION = "rectify.asgi.application"
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rectify.sqlite3'}")}
+# A persistent connection the database dropped (a restart, a failover) is tested at the start of
+# each request and replaced, instead of answering one 500 per stale connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # var/ is not in git; SQLite needs its folder
     # Several processes (web, worker, beat) share the file in development.
@@ -175,6 +180,8 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 EVIDENCE_EXTENSIONS = env_list(
     "EVIDENCE_EXTENSIONS", ["pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "zip"]
 )
+# The one limit of a request's body other than uploaded files, for forms and JSON alike
+# (rectify.middleware.InputGuardMiddleware applies it to JSON, which Django itself does not).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -24,3 +24,9 @@ urlpatterns = [
     path("", include("accounts.web_urls")),
     path("", include("web.urls")),
 ]
+
+# Django's own error answers: JSON under /api/, the pages in templates/ elsewhere (rectify/errors.py).
+handler400 = "rectify.errors.bad_request"
+handler403 = "rectify.errors.permission_denied"
+handler404 = "rectify.errors.not_found"
+handler500 = "rectify.errors.server_error"

@@ -32,7 +32,7 @@ from tasks.filtersets import FlagField, UnitField, read_param
 from tasks.models import Assignment
 from tasks.policy import role_of
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError, NotFound
-from tasks.weeks import BadWeek, parse_week, today, week_of
+from tasks.weeks import BadWeek, clean_week, today, week_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024  # a workbook larger than this is spooled to a temporary file
@@ -45,7 +45,7 @@ def export_params(user, params):
         raise Forbidden("无权导出周报表")
     week = (params.get("week") or "").strip() or week_of(today())
     try:
-        parse_week(week)
+        week = clean_week(week)
     except BadWeek as exc:
         raise InvalidInput(str(exc), field="week") from None
     unit = read_param(UnitField(param="unit", label="责任单位"), params)

@@ -42,7 +42,7 @@ from tasks.policy import role_of
 from tasks.services.checks import ascii_int
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError
 from tasks.services.ledger import submit_report
-from tasks.weeks import BadWeek, parse_week
+from tasks.weeks import BadWeek, clean_week
 from tasks.weeks import today as local_today
 
 MAX_BYTES = getattr(settings, "REPORTS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
@@ -251,9 +251,8 @@ def _parse_row(number: int, values) -> tuple[_Row, list[Problem]]:
         problems.append(
             _at(number, "版本", f"版本“{_text_cell(get('版本')) or '空'}”不正确（隐藏列，请勿改动）")
         )
-    week = _text_cell(get("报送周"))
     try:
-        parse_week(week)
+        week = clean_week(_text_cell(get("报送周")))
     except BadWeek as exc:
         week = None
         problems.append(_at(number, "报送周", f"{exc}（隐藏列，请勿改动）"))

@@ -1,14 +1,20 @@
-"""ISO reporting weeks (``2017-W36``) and local dates in Asia/Shanghai."""
+"""ISO reporting weeks (``2017-W36``) and local dates in Asia/Shanghai.
+
+``clean_week`` is the one parser of a week written by a person or a program: every entry point
+(the API, the pages, the Excel upload, the exports, the commands) stores and looks up the string it
+returns, so ``２０１７-W48`` typed with full-width digits is the week ``2017-W48`` everywhere.
+"""
 
 import datetime
 import re
+import unicodedata
 
 from django.conf import settings
 from django.utils import timezone
 
 from tasks import clock
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
 
 
 # The years a reporting week may fall in: the plan starts in 2017; far-off years are typos.
@@ -19,18 +25,33 @@ class BadWeek(ValueError):
     pass
 
 
-def parse_week(value: str) -> datetime.date:
-    """The Monday of an ISO week written ``YYYY-Www``; BadWeek for anything else."""
-    match = WEEK_RE.match((value or "").strip())
+def clean_week(value) -> str:
+    """The week as the ledger writes it (``2017-W48``); BadWeek for anything that is not one.
+
+    Full-width characters (``２０１７－Ｗ４８``) and a lower-case ``w`` are read as their plain
+    forms (Unicode NFKC); any other digit or character is refused."""
+    text = value if isinstance(value, str) else ""
+    canonical = unicodedata.normalize("NFKC", text).strip().upper()
+    start = parse_week(canonical, shown=text)
+    return week_of(start)
+
+
+def parse_week(value: str, *, shown: str | None = None) -> datetime.date:
+    """The Monday of an ISO week written exactly ``YYYY-Www`` (ASCII); BadWeek for anything else.
+
+    Input from people goes through ``clean_week`` first."""
+    value = value if isinstance(value, str) else ""
+    shown = value if shown is None else shown
+    match = WEEK_RE.match(value.strip())
     if not match:
-        raise BadWeek(f"报送周“{value}”格式不正确，应为如 2017-W36 的 ISO 周")
+        raise BadWeek(f"报送周“{shown}”格式不正确，应为如 2017-W36 的 ISO 周")
     year, week = int(match[1]), int(match[2])
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadWeek(f"报送周“{value}”超出可用范围（{FIRST_YEAR}—{LAST_YEAR} 年）")
+        raise BadWeek(f"报送周“{shown}”超出可用范围（{FIRST_YEAR}—{LAST_YEAR} 年）")
     try:
         return datetime.date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise BadWeek(f"报送周“{value}”不存在：{year} 年没有第 {week} 周") from None
+        raise BadWeek(f"报送周“{shown}”不存在：{year} 年没有第 {week} 周") from None
 
 
 def week_of(day: datetime.date) -> str:

@@ -16,7 +16,7 @@ from tasks.choices import ReviewOutcome
 from tasks.models import Assignment
 from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError
-from tasks.weeks import BadWeek, parse_week, today, week_of
+from tasks.weeks import BadWeek, clean_week, today, week_of
 
 STALE_PAGE = "页面已过期，请刷新后重试"
 
@@ -85,12 +85,10 @@ class WeeklyExcelForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_week(self):
-        week = self.cleaned_data["week"].strip()
         try:
-            parse_week(week)
+            return clean_week(self.cleaned_data["week"])
         except BadWeek as exc:
             raise forms.ValidationError(str(exc)) from None
-        return week
 
 
 class ReportForm(VersionedForm):

@@ -11,11 +11,24 @@ sign-off queue and the ledger services, and the office publishes bulletins.
 """
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 
 from tasks.models.people import scope_by_unit
 from tasks.policy import ADMIN_READERS, role_of
 from tasks.services import audit
+
+
+class BoundedChangeList(ChangeList):
+    """A date-hierarchy year, month or day out of range (``?created_at__year=9999&created_at__month=12``)
+    is a bad lookup, which the admin answers by reloading the list with ``?e=1``, not a 500."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class LedgerAdmin(admin.ModelAdmin):
@@ -37,6 +50,9 @@ class LedgerAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._reader(request)
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

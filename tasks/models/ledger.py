@@ -1,6 +1,8 @@
 """The ledger: one assignment per responsible unit and task, and what happens to it."""
 
 import datetime
+import os
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -158,7 +160,9 @@ class Assignment(models.Model):
 
 
 def evidence_path(instance, filename):
-    return f"evidence/{instance.assignment_id}/{datetime.date.today():%Y%m}/{filename}"
+    """Stored under a generated name (the user's, however long, is kept in ``original_name``)."""
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    return f"evidence/{instance.assignment_id}/{datetime.date.today():%Y%m}/{uuid.uuid4().hex}{extension}"
 
 
 class ProgressReport(models.Model):

@@ -45,6 +45,20 @@ def check_files(files) -> None:
         check_file(upload)
 
 
+NAME_CHARS = 200  # Evidence.original_name
+
+
+def display_name(name: str) -> str:
+    """The user's file name as shown and offered on download, shortened to fit with its extension kept.
+    The file itself is stored under a generated name (``tasks.models.ledger.evidence_path``)."""
+    name = os.path.basename(name or "")
+    if len(name) <= NAME_CHARS:
+        return name
+    stem, extension = os.path.splitext(name)
+    extension = extension[:10]
+    return stem[: NAME_CHARS - len(extension) - 1] + "…" + extension
+
+
 def store(files, *, assignment, actor, report=None, signoff=None) -> list[Evidence]:
     stored = []
     for upload in files:
@@ -54,7 +68,7 @@ def store(files, *, assignment, actor, report=None, signoff=None) -> list[Eviden
                 report=report,
                 signoff=signoff,
                 file=upload,
-                original_name=os.path.basename(upload.name)[:200],
+                original_name=display_name(upload.name),
                 size=upload.size,
                 content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
                 uploaded_by=actor,

@@ -22,7 +22,7 @@ from tasks.services.checks import (
 )
 from tasks.services.errors import InvalidInput, InvalidTransition
 from tasks.services.transitions import check_allowed, lock, transition
-from tasks.weeks import BadWeek, parse_week, today
+from tasks.weeks import BadWeek, clean_week, parse_week, today
 
 REVIEW_AFTER_DAYS = (
     90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
@@ -30,16 +30,18 @@ REVIEW_AFTER_DAYS = (
 EARLIEST_WEEK = datetime.date(2017, 7, 31)  # the plan's feedback date; no report before it
 
 
-def _check_week(week: str) -> datetime.date:
+def _check_week(week: str) -> tuple[str, datetime.date]:
+    """The week as the ledger writes it (``tasks.weeks.clean_week``) and its Monday."""
     try:
-        start = parse_week(week)
+        week = clean_week(week)
     except BadWeek as exc:
         raise InvalidInput(str(exc), field="week") from None
+    start = parse_week(week)
     if start < EARLIEST_WEEK - datetime.timedelta(days=7):
         raise InvalidInput(f"报送周 {week} 早于督察反馈（2017 年 7 月 30 日）", field="week")
     if start > today() + datetime.timedelta(days=7):
         raise InvalidInput(f"报送周 {week} 尚未到来", field="week")
-    return start
+    return week, start
 
 
 def _check_percent(percent) -> int:
@@ -83,7 +85,7 @@ def submit_report(
 ):
     """A liaison's weekly progress report; the first one starts the assignment."""
     require(actor, "report")
-    start = _check_week(week)
+    week, start = _check_week(week)
     percent = _check_percent(percent)
     text = required_text(text, "text", "本周进展")
     evidence.check_files(files)
@@ -96,7 +98,7 @@ def submit_report(
         assignment = transition(assignment.pk, "report", actor=actor, changes=changes)
         report = ProgressReport.objects.create(
             assignment=assignment,
-            week=week.strip(),
+            week=week,
             text=text,
             percent=percent,
             measure_notes=notes,

@@ -11,15 +11,14 @@ from django.core.management.base import CommandError
 
 from dispatch.periods import parse_day, parse_month
 from tasks.services.errors import InvalidInput
-from tasks.weeks import BadWeek, parse_week
+from tasks.weeks import BadWeek, clean_week
 
 
 def check_week(value: str) -> str:
     try:
-        parse_week(value)
+        return clean_week(value)
     except BadWeek as exc:
         raise CommandError(str(exc)) from None
-    return value.strip()
 
 
 def check_date(value: str) -> datetime.date:
