@@ -130,7 +130,8 @@ def test_an_account_made_by_add_user_is_in_the_chain(plan):
 
 def test_signing_in_writes_no_entry(liaison):
     mark = last_id()
-    Client().login(username="alice", password="correct-horse-battery")
+    response = Client().post("/login/", {"username": "alice", "password": "correct-horse-battery"})
+    assert response.status_code == 302 and "_auth_user_id" in response.client.session
     assert entries_since(mark) == []
 
 
