@@ -6,6 +6,6 @@ class TasksConfig(AppConfig):
     verbose_name = "整改台账"
 
     def ready(self):
-        from tasks import signals
+        from tasks import signals  # noqa: PLC0415 - the app registry must be ready first
 
         signals.connect()
