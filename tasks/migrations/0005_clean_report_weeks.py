@@ -16,7 +16,7 @@ def clean_weeks(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0003_auditentry_scheme"),
+        ("tasks", "0004_auditentry_scheme"),
     ]
 
     operations = [migrations.RunPython(clean_weeks, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0002_timestamps_from_the_ledger_clock"),
+        ("tasks", "0003_organisation"),
     ]
 
     operations = [
