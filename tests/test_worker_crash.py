@@ -105,7 +105,6 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_worker_which_complete
             until(lambda: waiting_on(table) == 1, "the first worker to reach the messages")
             os.kill(first.pid, signal.SIGKILL)  # the main process: with --pool=solo it runs the job
             first.wait(30)
-            killed_at = time.monotonic()
         assert first.returncode == -signal.SIGKILL
 
         second = start_worker("crash-second", tmp_path / "second.log")
@@ -116,7 +115,6 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_worker_which_complete
             ),
             "the second worker to complete the job",
         )
-        redelivered_after = time.monotonic() - killed_at
     finally:
         for worker in (first, second):
             if worker is not None:
@@ -130,4 +128,3 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_worker_which_complete
     first_log, second_log = (tmp_path / "first.log").read_text(), (tmp_path / "second.log").read_text()
     assert "messages created" not in first_log  # killed before its transaction committed
     assert "2017-W36: 4 messages created, 0 existed" in second_log, second_log
-    assert redelivered_after < VISIBILITY + 30
