@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
-from dispatch.periods import BadMonth, check_month_over, parse_month  # noqa: F401 - BadMonth: the bulletin's error
+from dispatch.periods import check_month_over
 from outbox.services import enqueue
 from tasks import clock
 from tasks.models import AuditEntry
