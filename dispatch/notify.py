@@ -31,9 +31,8 @@ from django.db import transaction
 from dispatch.models import Notification
 from outbox.services import enqueue
 from tasks import clock
-from tasks.choices import Role
 from tasks.models.people import Membership
-from tasks.policy import UNIT
+from tasks.policy import OFFICE_RECIPIENTS, OVERSIGHT_RECIPIENTS, UNIT
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ def unit_recipients(unit_ids) -> dict[int, list[int]]:
 
 def office_recipients(*, leaders: bool) -> list[int]:
     """Office staff, and leaders if asked (active users), by user id (one query)."""
-    roles = [Role.OFFICE, Role.LEADER] if leaders else [Role.OFFICE]
+    roles = list(OVERSIGHT_RECIPIENTS if leaders else OFFICE_RECIPIENTS)
     return list(
         Membership.objects.filter(role__in=roles, user__is_active=True)
         .order_by("user_id")

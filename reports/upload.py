@@ -38,7 +38,7 @@ from reports.rows import ledger_rows
 from reports.weekly import COL, LEDGER_HEADERS, LEDGER_SHEET
 from tasks.choices import Role
 from tasks.models import Assignment
-from tasks.policy import role_of
+from tasks.policy import can, role_of
 from tasks.services.checks import ascii_int
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError
 from tasks.services.ledger import submit_report
@@ -418,7 +418,8 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
     role = role_of(user)
     if role is None:
         raise Forbidden("无权上传周报表")
-    if role != Role.LIAISON and not dry_run:
+    may_file = bool(can(user, "report"))
+    if not may_file and not dry_run:
         raise Forbidden(f"进展由本单位联络员上传报送；您的角色（{Role(role).label}）只能预览核对")
     data = read_bytes(upload)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -433,7 +434,7 @@ def process_upload(upload, *, user, dry_run: bool) -> Outcome:
     week = rows[0].week
     with transaction.atomic():
         changes = _changes(rows, user, week)
-        if role == Role.LIAISON:
+        if may_file:
             _file_changes(changes, user)
         if dry_run:
             transaction.set_rollback(True)

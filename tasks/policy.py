@@ -22,6 +22,10 @@ STAFF = CHECKERS  # reach the Django admin (``is_staff``): those who check sign-
 ADMIN_READERS = OVERSIGHT | UNIT_LEADER  # read the admin's records (a unit leader their unit's)
 WRITERS = OFFICE | UNIT  # may write through the API; leaders only read
 ANY = frozenset(Role)
+# Who receives the office's own messages (bulletin drafts, published bulletins): its staff, and
+# the leaders when the message is for them too. Administrators run the site and are not told.
+OFFICE_RECIPIENTS = frozenset({Role.OFFICE})
+OVERSIGHT_RECIPIENTS = OFFICE_RECIPIENTS | {Role.LEADER}
 
 
 def role_of(user) -> str | None:
@@ -88,6 +92,14 @@ ROLE_HINT = {LIAISON: "本单位联络员", UNIT_LEADER: "本单位负责人", O
 
 def rule_for(status: str, action: str) -> Rule | None:
     return TABLE.get((status, action))
+
+
+def check_stage(role) -> str | None:
+    """The status whose sign-off requests ``role`` checks (the first check or the second), or None."""
+    return next(
+        (status for (status, action), rule in TABLE.items() if action == "approve" and role in rule.roles),
+        None,
+    )
 
 
 def _table_roles(action: str) -> frozenset:

@@ -211,14 +211,17 @@ def run_outbox():
     Returns how many ran. A consumer's error propagates (the message stays not done, so a
     second call is the task's retry).
     """
-    from celery import current_app
-
     from outbox.models import OutboxMessage
+    from rectify.celery import app
+
+    # A worker imports every app's tasks module at start; so does this fixture, so that a test
+    # file run on its own finds the tasks another file's imports would otherwise have registered.
+    app.loader.import_default_modules()
 
     def run() -> int:
         ran = 0
         while message := OutboxMessage.objects.filter(done_at=None).order_by("id").first():
-            current_app.tasks[message.task](*message.args, outbox_id=message.pk, **message.kwargs)
+            app.tasks[message.task](*message.args, outbox_id=message.pk, **message.kwargs)
             ran += 1
         return ran
 

@@ -289,3 +289,46 @@ def test_the_open_signoff_request_is_the_same_from_a_prefetch_and_from_the_datab
     prefetched = Assignment.objects.with_history().get(pk=a.pk)
     assert policy.open_signoff(prefetched).pk == SignOffRequest.objects.open_for(a).pk
     assert policy.open_signoff(prefetched).summary == "补充材料"
+
+
+def test_each_checker_checks_the_stage_the_state_table_gives_their_role():
+    from tasks.choices import Status
+    from tasks.policy import check_stage
+
+    assert check_stage(Role.UNIT_LEADER) == Status.SIGNOFF_REQUESTED
+    assert check_stage(Role.OFFICE) == check_stage(Role.ADMIN) == Status.UNIT_VERIFIED
+    assert check_stage(Role.LIAISON) is None and check_stage(Role.LEADER) is None
+
+
+# Modules that may name single roles: the policy itself, the choices, the people who are created
+# with a role (demo accounts, the account service), the landing page per role, and the migrations.
+NAMES_ROLES = {
+    "tasks/policy.py",
+    "tasks/choices.py",
+    "demo/ledger.py",
+    "tasks/services/accounts.py",
+    "web/views/home.py",
+}
+
+
+def test_no_module_outside_the_policy_compares_a_user_with_a_single_role():
+    """A role check is a question to the policy (a role set or ``can()``), never ``role == Role.X``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for app in ("tasks", "accountability", "accounts", "dispatch", "reports", "web", "outbox", "rectify"):
+        for path in (root / app).rglob("*.py"):
+            name = path.relative_to(root).as_posix()
+            if name in NAMES_ROLES or "/migrations/" in name:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Compare) and any(
+                    isinstance(side, ast.Attribute)
+                    and isinstance(side.value, ast.Name)
+                    and side.value.id == "Role"
+                    for side in (node.left, *node.comparators)
+                ):
+                    found.append(f"{name}:{node.lineno}")
+    assert found == []

@@ -3,10 +3,10 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Role, Status
+from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
-from tasks.policy import CHECKERS, OFFICE, UNIT, can, open_signoff
+from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, open_signoff
 from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
@@ -48,7 +48,7 @@ def _with_open_request(rows):
 @role_required(CHECKERS)
 def queue(request):
     """Sign-off requests waiting for this user's check: first check for unit leaders, second for the office."""
-    stage = Status.SIGNOFF_REQUESTED if request.role == Role.UNIT_LEADER else Status.UNIT_VERIFIED
+    stage = check_stage(request.role)
     base = scoped(request).select_related("task__category", "unit")
     rows = _with_open_request(list(with_history(base.filter(status=stage)).order_by("updated_at")))
     context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE}

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accountability import services
-from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
+from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Unit
 from tasks.policy import OFFICE, can
 from tasks.services.errors import LedgerError, NotFound
@@ -74,7 +74,7 @@ def _context(request, bound=None):
         .order_by("-referred_on", "-pk")
     )
     for case in cases:
-        if office and case.status != CaseStatus.CONCLUDED:
+        if office and services.CASE_FLOW[case.status]:  # a case that can still move on
             case.status_form = (
                 bound_form
                 if (kind, bound_pk) == ("case_status", case.pk)
