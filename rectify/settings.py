@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ledger of the Shanxi 2017 rectification plan: tasks, assignments, sign-off.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents its refusals (400, 401, 403, 404, 429; writes also 409, 412, 413, 415).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks.api.schema.document_errors",
+    ],
     # Several apps have a field named "status": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "AssignmentStatusEnum": "tasks.choices.Status",

@@ -41,8 +41,8 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = _reword(response.data)
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        first = next(iter(errors.values()), ["输入有误"])
-        first = first[0] if isinstance(first, list) and first else first
+        errors = {field: _messages(value) for field, value in errors.items()}
+        first = next((messages[0] for messages in errors.values() if messages), "输入有误")
         response.data = {"detail": f"输入有误：{first}", "errors": errors}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
@@ -72,3 +72,17 @@ def _reword(data):
     if isinstance(data, exceptions.ErrorDetail) and data.code in FIELD_MESSAGES:
         return exceptions.ErrorDetail(FIELD_MESSAGES[data.code], code=data.code)
     return data
+
+
+def _messages(value) -> list[str]:
+    """A field's errors as a flat list of sentences (the schema's ``Error``): the errors of a list's
+    items or of a nested object are named by their place (``第 2 项：…``, ``week：…``)."""
+    if isinstance(value, dict):
+        out = []
+        for key, inner in value.items():
+            place = f"第 {int(key) + 1} 项" if str(key).isdigit() else str(key)
+            out += [f"{place}：{message}" for message in _messages(inner)]
+        return out
+    if isinstance(value, list):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]

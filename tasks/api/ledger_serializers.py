@@ -171,7 +171,7 @@ class AssignmentListSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     level = serializers.CharField()
     level_label = serializers.SerializerMethodField()
-    effective_due = serializers.DateField()
+    effective_due = serializers.DateField(allow_null=True)  # none for 长期坚持 tasks
     last_report_week = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 

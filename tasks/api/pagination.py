@@ -14,6 +14,14 @@ class Pagination(PageNumberPagination):
     page_query_description = "页码，从 1 起（或 last）"
     page_size_query_description = "每页条数，默认 50，最多 200"
 
+    def get_schema_operation_parameters(self, view):
+        """The schema states the minimums: ``page`` from 1, ``page_size`` from 1 (above 200 it is capped)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param, "")
         if raw and raw not in self.last_page_strings and (ascii_int(raw) or 0) < 1:

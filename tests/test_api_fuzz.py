@@ -1,0 +1,96 @@
+"""The API against its own OpenAPI schema, fuzzed (schemathesis) over HTTP on the live server.
+
+For three callers — an office user, a liaison and an anonymous caller — every operation of the
+schema is called with generated parameters and bodies (valid and invalid), and every answer must
+be: no 5xx, a status code the schema documents for the operation, a documented content type, and
+a body that matches the documented schema (``tasks/api/schema.py`` documents the refusals).
+
+Bounded: ``FUZZ_EXAMPLES`` examples per operation and caller (default 6), derandomised, so a run
+is repeatable and takes a minute or two; ``FUZZ_EXAMPLES=200`` for a deeper local run.
+"""
+
+import json
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tasks.choices import Role
+from tests.conftest import PASSWORD
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Throttled and locked-out callers answer 429 (documented): the token endpoint is fuzzed like the rest,
+# with a throttle high enough that the other operations are reached with a valid token.
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return schemathesis.openapi.from_dict(json.loads(json.dumps(document, default=str)))
+
+
+@pytest.fixture
+def token_for(live_server, make_user):
+    import requests
+
+    def token(username, role, unit=None):
+        make_user(username, role, unit)
+        response = requests.post(
+            f"{live_server.url}/api/auth/token/",
+            json={"username": username, "password": PASSWORD},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    return token
+
+
+def fuzz(schema, base_url: str, headers: dict) -> list[str]:
+    """Every operation, ``EXAMPLES`` cases each; the failures, one line per operation."""
+    failures = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 30  # the whole API, not a part of it
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case):
+            response = case.call(base_url=base_url, headers=headers, timeout=30)
+            case.validate_response(response, checks=CHECKS)
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected: one run names every failing operation
+            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+    return failures
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [("olga", Role.OFFICE, None), ("alice", Role.LIAISON, "晋中市"), None],
+    ids=["office", "liaison", "anonymous"],
+)
+def test_no_answer_outside_the_schema_and_no_server_error(caller, schema, live_server, token_for, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "10000/min"}}
+    headers = {"Authorization": f"Token {token_for(*caller)}"} if caller else {}
+    failures = fuzz(schema, live_server.url, headers)
+    assert failures == [], "\n\n".join(failures)
