@@ -180,7 +180,7 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
 
     for pu in parsed.responsible_units:
         unit = unit_for(pu)
-        assignment, created = Assignment.objects.get_or_create(
+        assignment, created = Assignment.with_retired.get_or_create(  # a row the office retired stays retired
             task=task, unit=unit, defaults={"due_date": parsed.due_date}
         )
         if created:

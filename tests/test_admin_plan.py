@@ -26,6 +26,7 @@ def task_form(task, **changes):
         "category": task.category_id,
         "problem": task.problem,
         "goal": task.goal,
+        "units": [a.unit_id for a in task.assignments.all()],
         "responsible_text": task.responsible_text,
         "cooperating_text": task.cooperating_text,
         "cooperating_units": [u.pk for u in task.cooperating_units.all()],

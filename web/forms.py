@@ -12,8 +12,9 @@ from django import forms
 
 from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
-from tasks.choices import ReviewOutcome
-from tasks.models import Assignment
+from tasks.choices import DeadlineKind, ReviewOutcome
+from tasks.models import Assignment, Official, Unit
+from tasks.services import plan_edit
 from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError
 from tasks.weeks import BadWeek, clean_week, today, week_of
@@ -364,3 +365,85 @@ class LeaderItemForm(ServiceErrorForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "leader-%s")
         super().__init__(*args, **kwargs)
+
+
+class TaskEditForm(ServiceErrorForm):
+    """The office's correction of a task after import (``tasks.services.plan_edit.edit_task``)."""
+
+    problem = forms.CharField(
+        label="督察反馈问题", widget=forms.Textarea(attrs={"rows": 5}), max_length=20000
+    )
+    goal = forms.CharField(label="整改目标", widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    responsible_units = forms.ModelMultipleChoiceField(
+        label="责任单位",
+        queryset=Unit.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text="按住 Ctrl 多选。新增单位即为其建立台账；去掉的单位台账撤销，记录保留",
+        error_messages={
+            "required": "每项任务至少要有一个责任单位",
+            "invalid_choice": "请从列表中选择责任单位",
+        },
+    )
+    responsible_text = forms.CharField(label="责任单位（原文）", max_length=500, required=False)
+    cooperating_units = forms.ModelMultipleChoiceField(
+        label="配合单位",
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        error_messages={"invalid_choice": "请从列表中选择配合单位"},
+    )
+    officials = forms.ModelMultipleChoiceField(
+        label="责任人",
+        queryset=Official.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        error_messages={"invalid_choice": "请从列表中选择责任人"},
+    )
+    new_officials = forms.CharField(
+        label="新增责任人",
+        required=False,
+        max_length=500,
+        help_text="方案中尚未列出的责任人姓名，用“、”分隔",
+    )
+    deadline_text = forms.CharField(label="整改时限", max_length=300)
+    deadline_kind = forms.ChoiceField(label="时限类型", choices=DeadlineKind.choices)
+    due_date = forms.DateField(
+        label="完成期限",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="限期完成的任务必填；修改后未销号的台账随之调整（已批准的延期不变）",
+        error_messages={"invalid": "请按 年-月-日 填写日期"},
+    )
+    reason = forms.CharField(
+        label="修改原因",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="记入审计留痕，如“根据省政府办公厅 2017 年 11 月通知调整责任单位”",
+        error_messages={"required": "请写明修改原因"},
+    )
+
+    aliases = {"officials": "new_officials"}
+
+    def __init__(self, *args, task=None, **kwargs):
+        kwargs.setdefault("auto_id", "edit-%s")
+        if task is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "problem": task.problem,
+                "goal": task.goal,
+                "responsible_units": plan_edit.responsible_units(task),
+                "responsible_text": task.responsible_text,
+                "cooperating_units": list(task.cooperating_units.all()),
+                "officials": list(task.officials.all()),
+                "deadline_text": task.deadline_text,
+                "deadline_kind": task.deadline_kind,
+                "due_date": task.due_date,
+            }
+        super().__init__(*args, **kwargs)
+        units = Unit.objects.order_by("kind", "name")
+        self.fields["responsible_units"].queryset = units
+        self.fields["cooperating_units"].queryset = units
+        self.fields["officials"].queryset = Official.objects.select_related("unit").order_by("name")
+
+    def new_official_names(self) -> list[str]:
+        text = self.cleaned_data.get("new_officials", "")
+        return [name.strip() for name in re.split(r"[、，,；;\n]+", text) if name.strip()]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("ledger/", ledger.ledger, name="ledger"),
     path("ledger/weekly.xlsx", downloads.weekly_excel, name="weekly-excel"),
     path("tasks/<int:pk>/", ledger.task_page, name="task"),
+    path("tasks/<int:pk>/edit/", ledger.task_edit, name="task-edit"),
     path("tasks/<int:pk>/leader-items/", ledger.add_leader_item, name="task-leader-item"),
     path("assignments/<int:pk>/", assignment.assignment_page, name="assignment"),
     path("assignments/<int:pk>/<slug:action>/", assignment.act, name="assignment-act"),

@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from tasks.admin.access import AuditedAdmin
 from tasks.choices import TaskStatus
 from tasks.models import Assignment, Category, Measure, Official, Organisation, Plan, Task, Unit
+from tasks.services import plan_edit
 
 
 @admin.register(Plan)
@@ -77,6 +80,42 @@ class TaskStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() in TaskStatus.values else queryset
 
 
+class TaskAdminForm(forms.ModelForm):
+    """The task's form with its responsible units: each one a row of the ledger (assigned or retired on save)."""
+
+    units = forms.ModelMultipleChoiceField(
+        label="责任单位",
+        queryset=Unit.objects.order_by("kind", "name"),
+        widget=FilteredSelectMultiple("责任单位", is_stacked=False),
+        help_text="新增单位即为其建立台账；去掉的单位台账撤销，记录保留",
+        error_messages={"required": "每项任务至少要有一个责任单位"},
+    )
+
+    class Meta:
+        model = Task
+        fields = [  # the admin's fieldsets choose what is shown; these are what the form may save
+            "plan",
+            "number",
+            "category",
+            "problem",
+            "goal",
+            "responsible_text",
+            "cooperating_text",
+            "cooperating_units",
+            "officials_text",
+            "officials",
+            "deadline_text",
+            "due_date",
+            "deadline_kind",
+            "is_public",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["units"] = plan_edit.responsible_units(self.instance)
+
+
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
     list_display = [
@@ -106,6 +145,7 @@ class TaskAdmin(AuditedAdmin):
         "cooperating_text",
     ]
     filter_horizontal = ["cooperating_units", "officials"]
+    form = TaskAdminForm
     inlines = [MeasureInline, AssignmentInline]
     list_select_related = ["category"]
     fieldsets = [
@@ -114,6 +154,7 @@ class TaskAdmin(AuditedAdmin):
             "责任",
             {
                 "fields": [
+                    "units",
                     "responsible_text",
                     "cooperating_text",
                     "cooperating_units",
@@ -128,6 +169,15 @@ class TaskAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_status()
+
+    def save_related(self, request, form, formsets, change):
+        """The ledger follows the responsible units and the due date saved here, as on the edit page."""
+        super().save_related(request, form, formsets, change)
+        result = plan_edit.sync_assignments(
+            form.instance, form.cleaned_data["units"], actor=request.user, reason="管理后台修改任务"
+        )
+        if result.summary():
+            self.message_user(request, result.summary())
 
     @admin.display(description="整改状态", ordering="status")
     def status_label(self, obj):

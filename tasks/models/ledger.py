@@ -117,6 +117,13 @@ def level_on(day: datetime.date, *, status: str, effective_due, last_report_week
     return Level.GREEN.value
 
 
+class ActiveAssignmentManager(models.Manager.from_queryset(AssignmentQuerySet)):
+    """Every query of the ledger starts here, so a retired row is out of every list, figure and job."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(retired_at=None)
+
+
 class Assignment(models.Model):
     task = models.ForeignKey(
         "tasks.Task", on_delete=models.CASCADE, related_name="assignments", verbose_name="整改任务"
@@ -138,11 +145,20 @@ class Assignment(models.Model):
     signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
     next_review_date = models.DateField("下次回头看", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", default=clock.now, editable=False, blank=True)
+    retired_at = models.DateTimeField(
+        "撤销时间", null=True, blank=True, help_text="方案修改后该单位不再承担此任务；台账及其记录保留"
+    )
+    retired_reason = models.CharField("撤销原因", max_length=500, blank=True)
 
-    objects = AssignmentQuerySet.as_manager()
+    # The ledger: rows in force. A row retired by a plan edit (``tasks/services/plan_edit.py``) keeps
+    # its history and is read through ``with_retired`` (the task's edit page, the audit checks).
+    objects = ActiveAssignmentManager()
+    with_retired = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "台账（责任单位任务）"
+        default_manager_name = "objects"
+        base_manager_name = "with_retired"
         ordering = ["task__number", "unit__name"]
         constraints = [models.UniqueConstraint(fields=["task", "unit"], name="assignment_task_unit_unique")]
         indexes = [models.Index(fields=["status"]), models.Index(fields=["unit", "status"])]

@@ -158,7 +158,9 @@ def rebuild_differences():
     after_pk = 0
     while True:
         rows = list(
-            Assignment.objects.filter(pk__gt=after_pk).order_by("pk").values("pk", *AUDITED_FIELDS)[:CHUNK]
+            Assignment.with_retired.filter(pk__gt=after_pk)
+            .order_by("pk")
+            .values("pk", *AUDITED_FIELDS)[:CHUNK]
         )
         if not rows:
             return

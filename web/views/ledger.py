@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,10 +14,11 @@ from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Task
 from tasks.policy import OVERSIGHT, can
+from tasks.services import plan_edit
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import role_required
-from web.forms import LeaderItemForm, WeeklyExcelForm
+from web.forms import LeaderItemForm, TaskEditForm, WeeklyExcelForm
 from web.timeline import timeline, with_history
 
 PAGE_SIZE = 50
@@ -67,7 +69,13 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     rows = [(assignment, timeline(assignment)) for assignment in task.visible_assignments]
     if leader_form is None and can(request.user, "add_leader_item"):
         leader_form = LeaderItemForm()
-    context = {"task": task, "rows": rows, "today": day, "leader_form": leader_form}
+    context = {
+        "task": task,
+        "rows": rows,
+        "today": day,
+        "leader_form": leader_form,
+        "may_edit": bool(can(request.user, "edit_plan")),
+    }
     return render(request, "web/task.html", context, status=status)
 
 
@@ -94,3 +102,53 @@ def add_leader_item(request, pk: int):
         return _task_page(request, pk, form, status=error.status_code)
     messages.success(request, f"已登记：{item.leader_name} 领办任务{task.number}")
     return redirect(reverse("task", args=[task.pk]) + "#leader-items")
+
+
+@role_required()
+def task_edit(request, pk: int):
+    """The office corrects a task after import: texts, units (rows assigned or retired), officials, deadline."""
+    decision = can(request.user, "edit_plan")
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    task = get_object_or_404(Task.objects.select_related("category", "plan"), pk=pk)
+    retired = list(
+        Assignment.with_retired.filter(task=task)
+        .exclude(retired_at=None)
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+    if request.method != "POST":
+        form = TaskEditForm(task=task)
+        return render(request, "web/task_edit.html", {"task": task, "form": form, "retired": retired})
+    form = TaskEditForm(request.POST, task=task)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                officials = list(data["officials"]) + [
+                    plan_edit.new_official(name, None) for name in form.new_official_names()
+                ]
+                result = plan_edit.edit_task(
+                    task.pk,
+                    actor=request.user,
+                    reason=data["reason"],
+                    problem=data["problem"],
+                    goal=data["goal"],
+                    responsible_text=data["responsible_text"],
+                    deadline_text=data["deadline_text"],
+                    responsible_units=data["responsible_units"],
+                    cooperating_units=data["cooperating_units"],
+                    officials=officials,
+                    deadline_kind=data["deadline_kind"],
+                    due_date=data["due_date"],
+                )
+        except LedgerError as error:
+            form.show_error(error)
+            status = error.status_code
+        else:
+            messages.success(request, f"任务{task.number}已修改：{result.summary()}")
+            return redirect("task", pk=task.pk)
+    return render(
+        request, "web/task_edit.html", {"task": task, "form": form, "retired": retired}, status=status
+    )
