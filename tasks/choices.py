@@ -7,7 +7,14 @@ class UnitKind(models.TextChoices):
     CITY = "city", "地市"
     DEPARTMENT = "department", "省直部门"
     ENTERPRISE = "enterprise", "企业"
+    COUNTY = "county", "县（市、区）"
+    CITY_DEPARTMENT = "city_department", "市直部门"
     OTHER = "other", "其他"
+
+
+# The kinds that sit under a city (their parent), so a city can hand its share of a task down and
+# see it roll back up; the others sit directly under the province (no parent).
+UNDER_A_CITY = frozenset({UnitKind.COUNTY, UnitKind.CITY_DEPARTMENT})
 
 
 class DeadlineKind(models.TextChoices):

@@ -133,9 +133,13 @@ def _import_parsed(parsed: ParsedPlan, *, source_file: str, source_sha256: str) 
 
     def unit_for(parsed_unit) -> Unit:
         if parsed_unit.name not in units:
-            units[parsed_unit.name] = _upsert(
-                result, "单位", Unit, {"name": parsed_unit.name}, {"kind": parsed_unit.kind}
+            # A unit the office registered keeps the kind and place the office gave it.
+            unit, created = Unit.objects.get_or_create(
+                name=parsed_unit.name, defaults={"kind": parsed_unit.kind}
             )
+            if created:
+                result.bump("单位", True)
+            units[parsed_unit.name] = unit
         return units[parsed_unit.name]
 
     for parsed_task in parsed.tasks:

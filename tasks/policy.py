@@ -130,6 +130,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
     "import_plan": (OFFICE, "导入整改方案由省督察办办理"),
     "edit_plan": (OFFICE, "修改整改任务由省督察办办理"),
+    "manage_units": (OFFICE, "单位登记由省督察办办理"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``

@@ -12,7 +12,7 @@ from django import forms
 
 from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
-from tasks.choices import DeadlineKind, ReviewOutcome
+from tasks.choices import DeadlineKind, ReviewOutcome, UnitKind
 from tasks.models import Assignment, Official, Unit
 from tasks.services import plan_edit
 from tasks.services.checks import ascii_int
@@ -447,3 +447,28 @@ class TaskEditForm(ServiceErrorForm):
     def new_official_names(self) -> list[str]:
         text = self.cleaned_data.get("new_officials", "")
         return [name.strip() for name in re.split(r"[、，,；;\n]+", text) if name.strip()]
+
+
+class UnitForm(ServiceErrorForm):
+    """单位登记 (``tasks.services.units.add_unit``)."""
+
+    name = forms.CharField(
+        label="单位名称",
+        max_length=100,
+        help_text="写全称，如“太原市小店区”“省生态环境厅”",
+        error_messages=_required("单位名称"),
+    )
+    kind = forms.ChoiceField(label="单位类型", choices=UnitKind.choices)
+    parent = forms.ModelChoiceField(
+        label="上级单位",
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label="（直属本省）",
+        help_text="县（市、区）和市直部门选所属的市",
+        error_messages={"invalid_choice": "请从列表中选择上级单位"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "unit-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Unit.objects.filter(kind=UnitKind.CITY).order_by("name")

@@ -12,6 +12,7 @@ from web.views import (
     plan_import,
     public,
     supervision,
+    units,
 )
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("supervision/summons/", supervision.record_summons, name="supervision-summons"),
     path("supervision/cases/", supervision.refer_case, name="supervision-case"),
     path("supervision/cases/<int:pk>/status/", supervision.case_status, name="supervision-case-status"),
+    path("units/", units.units, name="units"),
     path("plans/import/", plan_import.plan_import, name="plan-import"),
     path("plans/import/confirm/", plan_import.plan_import_confirm, name="plan-import-confirm"),
     path("plans/template.xlsx", plan_import.plan_template, name="plan-template"),

@@ -43,6 +43,15 @@ class Category(models.Model):
 class Unit(models.Model):
     name = models.CharField("单位名称", max_length=100, unique=True)
     kind = models.CharField("单位类型", max_length=20, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="上级单位",
+        help_text="县（市、区）和市直部门填所属的市；地市、省直部门和企业直属本省，不填",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"
