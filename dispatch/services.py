@@ -106,8 +106,9 @@ def dispatch_weekly(week: str) -> Result:
     with transaction.atomic():
         result.snapshots_created, result.snapshots_existing = freeze_week(previous)
         by_unit = defaultdict(list)
+        closed = set(Assignment.objects.exclude(task__plan__closed_at=None).values_list("pk", flat=True))
         for row in ledger_rows(week, every_unit=True, today=monday):
-            if row.is_open:
+            if row.is_open and row.assignment_id not in closed:  # a closed (归档) plan is out of the dispatch
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()
         recipients = unit_recipients(unit_ids[name] for name in by_unit)
@@ -142,7 +143,8 @@ def chase_reports(week: str) -> Result:
     result = Result(period=week)
     with transaction.atomic():
         missing = (
-            Assignment.objects.with_level(wednesday)
+            Assignment.objects.in_open_plans()
+            .with_level(wednesday)
             .exclude(status=Status.SIGNED_OFF)
             .exclude(reports__week=week)
             .select_related("task", "unit")
@@ -185,7 +187,10 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
     and measure milestones from ``day`` to ``day`` + 7, for open assignments."""
     horizon = day + datetime.timedelta(days=WARN_DAYS)
     open_ = (
-        Assignment.objects.with_level(day).exclude(status=Status.SIGNED_OFF).select_related("task", "unit")
+        Assignment.objects.in_open_plans()
+        .with_level(day)
+        .exclude(status=Status.SIGNED_OFF)
+        .select_related("task", "unit")
     )
     found = []
     for a in open_.filter(effective_due__lte=horizon).order_by("task__number", "unit__name"):

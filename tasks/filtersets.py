@@ -19,7 +19,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.choices import BaseChoiceIterator
 
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
-from tasks.models import Assignment, Category, Task, Unit
+from tasks.models import Assignment, Category, Plan, Task, Unit
 from tasks.services.checks import check_no_nul
 from tasks.services.errors import InvalidInput
 from tasks.weeks import today
@@ -195,6 +195,12 @@ def unit_choices():
     return BLANK + [(unit.pk, unit.name) for unit in units]
 
 
+def plan_choices():
+    return BLANK + [
+        (plan.pk, plan.title + ("（已归档）" if plan.closed_at else "")) for plan in Plan.objects.all()
+    ]
+
+
 def category_choices():
     return BLANK + [(c.number, f"{c.number}. {c.title}") for c in Category.objects.order_by("number")]
 
@@ -263,6 +269,12 @@ class AssignmentFilterSet(FilterSet):
         help_text="检索任务的问题、整改目标、措施、责任单位、责任人及单位名称",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "问题、目标、措施、单位、责任人"}),
     )
+    plan = IntFilter(
+        field_name="task__plan",
+        label="整改方案",
+        help_text="整改方案 id（有多个方案时按方案筛选）",
+        widget=forms.Select(choices=LazyChoices(plan_choices)),
+    )
     task = IntFilter(field_name="task__number", label="任务序号", help_text="任务序号 1–60")
     category = IntFilter(
         field_name="task__category__number",
@@ -324,6 +336,7 @@ def tasks_overdue(queryset, name, value):
 class TaskFilterSet(FilterSet):
     """The plan's tasks. The queryset carries each task's ``status`` (``with_status``)."""
 
+    plan = IntFilter(field_name="plan", label="整改方案", help_text="整改方案 id")
     category = IntFilter(field_name="category__number", label="问题类别", help_text="问题类别序号 1–4")
     unit = UnitFilter(field_name="assignments__unit", label="责任单位", help_text="责任单位 id 或名称")
     deadline_kind = ChoiceParamFilter(label="时限类型", choices=DeadlineKind.choices)

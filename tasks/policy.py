@@ -131,6 +131,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "import_plan": (OFFICE, "导入整改方案由省督察办办理"),
     "edit_plan": (OFFICE, "修改整改任务由省督察办办理"),
     "manage_units": (OFFICE, "单位登记由省督察办办理"),
+    "close_plan": (OFFICE, "整改方案归档由省督察办办理"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``
@@ -193,8 +194,24 @@ def open_signoff(assignment):
 OPEN_SIGNOFF = (SignOffStatus.PENDING, SignOffStatus.UNIT_VERIFIED)
 
 
+PLAN_CLOSED = "该整改方案已归档，台账只读"
+
+
+def plan_closed(assignment) -> bool:
+    """Whether the row's plan is closed (归档), read from the row's loaded task and plan.
+
+    Costs no query: without ``select_related("task__plan")`` it answers False, and the write is
+    refused when the service locks the row (``tasks.services.transitions.lock`` loads the plan).
+    """
+    task = assignment._state.fields_cache.get("task")
+    plan = task._state.fields_cache.get("plan") if task is not None else None
+    return plan is not None and plan.closed_at is not None
+
+
 def _state(action: str, assignment, role, listing, item) -> Decision:
     """The assignment's side of ``can``: the table, or the rule of an action outside it."""
+    if plan_closed(assignment):
+        return _refuse(STATE, PLAN_CLOSED)
     status = assignment.status
     if action in ACTION_LABELS:
         rule = rule_for(status, action)

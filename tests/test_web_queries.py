@@ -76,21 +76,23 @@ def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
     assert few == many
 
 
-def test_it_shows_the_dashboard_in_thirteen_queries(office, busy, django_assert_num_queries):
+def test_it_shows_the_dashboard_in_fourteen_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
-    # session, user, membership (role), then one each: totals, by category, by unit, warning levels,
+    # session, user, membership (role), the plans (for the plan selector), then one each: totals, by
+    # category, by unit, warning levels,
     # active and overdue listed supervisions (挂牌督办), overdue list (top 20), units without this week's
     # report, sign-off times for the chart, the latest bulletins; the inbox count.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get("/dashboard/")
     assert response.context["totals"]["signed_off"] == 2
 
 
-def test_it_shows_a_ledger_page_in_eight_queries(office, busy, django_assert_num_queries):
+def test_it_shows_a_ledger_page_in_nine_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
-    # session, user, membership; categories and units for the filter form; the count; the page's rows
+    # session, user, membership; how many plans (the plan filter shows when there are several);
+    # categories and units for the filter form; the count; the page's rows
     # (with task, category and unit joined, and the 挂牌督办 badge as an EXISTS subquery); the inbox count.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get("/ledger/?sort=urgency")
     assert len(response.context["page"].object_list) == 50
 

@@ -472,3 +472,14 @@ class UnitForm(ServiceErrorForm):
         kwargs.setdefault("auto_id", "unit-%s")
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = Unit.objects.filter(kind=UnitKind.CITY).order_by("name")
+
+
+class PlanCloseForm(ServiceErrorForm):
+    """归档 or 恢复 a plan (``tasks.services.plans``)."""
+
+    reason = forms.CharField(
+        label="说明",
+        max_length=500,
+        help_text="记入审计留痕，如“整改任务全部销号，经省委同意归档”",
+        error_messages=_required("说明"),
+    )

@@ -100,7 +100,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = (
             Assignment.objects.visible_to(self.request.user)
             .with_level(today())
-            .select_related("task__category", "unit")
+            .select_related("task__category", "task__plan", "unit")
             .order_by("task__number", "unit__name", "id")
         )
         if self.action == "list":

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.choices import TaskStatus
@@ -49,7 +50,7 @@ class TaskOfficialSerializer(serializers.ModelSerializer):
 class TaskSerializer(serializers.ModelSerializer):
     category = CategorySerializer(read_only=True)
     measures = MeasureSerializer(many=True, read_only=True)
-    responsible_units = UnitSerializer(many=True, read_only=True)
+    responsible_units = serializers.SerializerMethodField()
     cooperating_units = UnitSerializer(many=True, read_only=True)
     officials = TaskOfficialSerializer(many=True, read_only=True)
     assignments = serializers.SerializerMethodField()
@@ -62,6 +63,7 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = [
             "id",
+            "plan",
             "number",
             "category",
             "problem",
@@ -78,6 +80,11 @@ class TaskSerializer(serializers.ModelSerializer):
             "status_label",
             "assignments",
         ]
+
+    @extend_schema_field(UnitSerializer(many=True))
+    def get_responsible_units(self, task):
+        """The units whose rows of the task are in force (``rows_in_force``, prefetched by the view)."""
+        return UnitSerializer([row.unit for row in task.rows_in_force], many=True).data
 
     def get_status_label(self, task) -> str:
         # ``status`` is annotated by ``Task.objects.with_status()``.

@@ -21,7 +21,12 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("category")
             .prefetch_related(
                 "measures",
-                "responsible_units",
+                # The responsible units are the rows in force (a unit a plan edit took off is not one).
+                Prefetch(
+                    "assignments",
+                    queryset=Assignment.objects.select_related("unit").order_by("unit__kind", "unit__name"),
+                    to_attr="rows_in_force",
+                ),
                 "cooperating_units",
                 Prefetch("officials", queryset=Official.objects.select_related("unit")),
                 Prefetch("assignments", queryset=visible, to_attr="visible_assignments"),

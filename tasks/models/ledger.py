@@ -28,6 +28,10 @@ class AssignmentQuerySet(models.QuerySet):
         weekly snapshot, the dispatch); a request always starts from ``visible_to``."""
         return self.all()
 
+    def in_open_plans(self):
+        """Rows of plans not closed (归档): what the weekly dispatch, the chaser and the warnings act on."""
+        return self.filter(task__plan__closed_at=None)
+
     def with_history(self):
         """Reports, sign-off requests, reviews and extensions (newest first) with their people and
         evidence, prefetched: a timeline for any number of rows in a fixed number of queries."""

@@ -15,9 +15,14 @@ class Plan(models.Model):
     source_file = models.CharField("来源文件", max_length=300, blank=True)
     source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True)
     imported_at = models.DateTimeField("导入时间", default=clock.now, editable=False, blank=True)
+    closed_at = models.DateTimeField(
+        "归档时间", null=True, blank=True, help_text="归档后台账只读，不再进入周调度"
+    )
+    closed_reason = models.CharField("归档说明", max_length=500, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "整改方案"
+        ordering = ["imported_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["title"], name="plan_title_unique")]
 
     def __str__(self):

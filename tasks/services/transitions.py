@@ -8,10 +8,10 @@ writes the audit entry in the caller's transaction.
 from django.db import transaction
 
 from tasks.models import Assignment
-from tasks.policy import Rule, rule_for
+from tasks.policy import PLAN_CLOSED, Rule, rule_for
 from tasks.services import audit
 from tasks.services.checks import require
-from tasks.services.errors import NotFound, StaleVersion
+from tasks.services.errors import InvalidTransition, NotFound, StaleVersion
 
 AUDITED_FIELDS = [
     "status",
@@ -34,11 +34,13 @@ def lock(assignment_id, *, actor, expected_version: int | None = None) -> Assign
         assignment = (
             Assignment.objects.visible_to(actor)
             .select_for_update(of=("self",))
-            .select_related("task", "unit")
+            .select_related("task__plan", "unit")
             .get(pk=assignment_id)
         )
     except (Assignment.DoesNotExist, ValueError, TypeError):
         raise NotFound("台账不存在或无权查看") from None
+    if assignment.task.plan.closed_at is not None:  # every write of a row passes here
+        raise InvalidTransition(PLAN_CLOSED)
     if expected_version is not None and assignment.version != expected_version:
         raise StaleVersion(
             f"台账已被他人修改（当前版本 {assignment.version}，提交版本 {expected_version}），请刷新后重试"

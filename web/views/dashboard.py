@@ -5,7 +5,7 @@ from django.shortcuts import render
 from accountability.models import ListedSupervision
 from dispatch.models import Bulletin
 from tasks.choices import Level
-from tasks.models import Assignment
+from tasks.models import Assignment, Plan
 from tasks.policy import OVERSIGHT
 from tasks.weeks import today, week_of
 from web import figures
@@ -18,8 +18,14 @@ BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 def dashboard(request):
     day = today()
     assignments = Assignment.objects.visible_to(request.user)
+    plans = list(Plan.objects.only("id", "title", "closed_at"))
+    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
+    if plan is not None:  # one plan's figures (?plan=<id>, from the plans page)
+        assignments = assignments.filter(task__plan=plan)
     levels = figures.level_counts(assignments, day)
     context = {
+        "plans": plans if len(plans) > 1 else [],
+        "plan": plan,
         "today": day,
         "week": week_of(day),
         "totals": figures.totals(assignments, day),

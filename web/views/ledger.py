@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
-from tasks.models import Assignment, Official, Task
+from tasks.models import Assignment, Official, Plan, Task
 from tasks.policy import OVERSIGHT, can
 from tasks.services import plan_edit
 from tasks.services.errors import LedgerError
@@ -31,9 +31,14 @@ def ledger(request):
     filters = AssignmentFilterSet(request.GET or None, scoped, request=request)
     if request.role not in OVERSIGHT:
         del filters.filters["unit"]  # a liaison or unit leader sees one unit: no choice to make
+    several_plans = Plan.objects.count() > 1  # which plan a row belongs to, once there is a choice
+    if not several_plans:
+        del filters.filters["plan"]
     form = filters.form
     rows = filters.qs if not filters.is_bound or filters.is_valid() else scoped.none()
-    rows = rows.select_related("task__category", "unit").annotate(listed=is_listed())  # the 挂牌督办 badge
+    rows = rows.select_related("task__category", "task__plan", "unit").annotate(
+        listed=is_listed()
+    )  # 挂牌督办
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -44,6 +49,7 @@ def ledger(request):
         "week": week_of(day),
         "today": day,
         "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
+        "several_plans": several_plans,
     }
     return render(request, "web/ledger.html", context, status=400 if form.errors else 200)
 

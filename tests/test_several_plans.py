@@ -1,0 +1,141 @@
+"""Several plans side by side (issue 11, item 4): a small 回头看 plan of 5 tasks naming no persons
+imports beside the Shanxi plan; units in both are the same units; scoping, filters, the dispatch and
+the bulletin handle both plans; closing (归档) a plan makes it read-only and takes it out of the dispatch."""
+
+import re
+
+import pytest
+
+from dispatch import services as dispatch
+from dispatch.figures import bulletin_data
+from dispatch.models import Notification
+from tasks.importer import import_parsed, parse_file
+from tasks.models import Assignment, AuditEntry, Plan, Task
+from tasks.services import ledger, plans
+from tasks.services.errors import InvalidTransition
+from tests.helpers import client_for
+from tests.plan_files import make_xlsx
+
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+
+TITLE = "山西省中央环保督察整改“回头看”方案"
+ROWS = [
+    (
+        n,
+        "回头看发现的问题",
+        f"回头看问题{n}：整改不到位",
+        f"回头看目标{n}",
+        "1.全面复查\n2.建立长效机制",
+        unit,
+        "",
+        "",
+        deadline,
+        "",
+    )
+    for n, unit, deadline in [
+        (1, "晋中市", "2018年6月底前"),
+        (2, "晋中市、临汾市", "2018年9月底前"),
+        (3, "省发改委", "立行立改，长期坚持"),
+        (4, "临汾市", "2018年12月底前"),
+        (5, "晋中市", "2018年3月底前"),
+    ]
+]
+
+
+@pytest.fixture
+def second(plan) -> Plan:
+    data = make_xlsx(ROWS, title=TITLE)
+    import_parsed(parse_file(data, "回头看清单.xlsx", year=2018), source_file="回头看清单.xlsx")
+    return Plan.objects.get(title=TITLE)
+
+
+def rows_of(plan, unit="晋中市"):
+    return Assignment.objects.filter(task__plan=plan, unit__name=unit)
+
+
+def test_a_second_plan_imports_beside_the_first_and_shares_its_units(plan, second):
+    assert Task.objects.filter(plan=plan).count() == 60 and Task.objects.filter(plan=second).count() == 5
+    # Task numbers are unique within a plan: both plans have a task 1.
+    assert Task.objects.filter(number=1).count() == 2
+    jinzhong_rows = Assignment.objects.filter(unit__name="晋中市")
+    assert {r.task.plan_id for r in jinzhong_rows} == {plan.pk, second.pk}
+    assert jinzhong_rows.values("unit_id").distinct().count() == 1  # one 晋中市
+    assert not second.tasks.exclude(officials_text="").exists()  # a plan naming no persons
+
+
+def test_a_liaison_sees_the_units_rows_of_both_plans_and_filters_by_plan(liaison, second, plan):
+    api = client_for(liaison)
+    every = api.get("/api/assignments/?page_size=200").json()
+    assert every["count"] == rows_of(plan).count() + rows_of(second).count()
+    one = api.get(f"/api/assignments/?plan={second.pk}").json()
+    assert one["count"] == 3 and {r["task"]["number"] for r in one["results"]} == {1, 2, 5}
+    tasks = api.get(f"/api/tasks/?plan={second.pk}").json()
+    assert tasks["count"] == 5 and {t["plan"] for t in tasks["results"]} == {second.pk}
+    page = client_for(liaison).get(f"/ledger/?plan={second.pk}").content.decode()
+    assert "回头看问题1" in page and "任务17" not in page
+    assert TITLE[:15] in page  # the plan a row belongs to, once there are several
+
+
+def test_the_bulletin_counts_the_rows_of_both_plans(second):
+    data = bulletin_data("2017-11")
+    assert data["totals"]["total"] == Assignment.objects.count()
+
+
+def dispatched_rows(body: str) -> int:
+    return int(re.search(r"须逐项报送以下 (\d+) 项", body).group(1))
+
+
+def test_closing_a_plan_takes_it_out_of_the_dispatch_and_makes_its_rows_read_only(
+    office, liaison, second, plan
+):
+    dispatch.dispatch_weekly("2017-W47")
+    open_count = dispatched_rows(Notification.objects.get(user=liaison, period="2017-W47").body)
+    assert open_count == rows_of(plan).count() + rows_of(second).count()
+
+    plans.close_plan(second.pk, actor=office, reason="回头看整改全部完成")
+    entry = AuditEntry.objects.get(action="close_plan")
+    assert (entry.before["closed_at"], entry.note) == (None, "回头看整改全部完成")
+    dispatch.dispatch_weekly("2017-W48")
+    closed_count = dispatched_rows(Notification.objects.get(user=liaison, period="2017-W48").body)
+    assert closed_count == rows_of(plan).count()
+
+    row = rows_of(second).order_by("pk").first()
+    with pytest.raises(InvalidTransition, match="已归档"):
+        ledger.submit_report(row.pk, actor=liaison, week="2017-W48", text="已复查", percent=20)
+    api = client_for(liaison)
+    answer = api.post(
+        f"/api/assignments/{row.pk}/reports/", {"week": "2017-W48", "text": "已复查", "percent": 20}
+    )
+    assert answer.status_code == 400 and "已归档" in answer.json()["detail"]
+    assert api.get(f"/api/assignments/{row.pk}/").json()["allowed_actions"] == []
+    assert rows_of(second).filter(reports__isnull=False).count() == 0
+    # Still readable, and the Shanxi rows are untouched by the closing.
+    assert api.get(f"/api/assignments/?plan={second.pk}").json()["count"] == 3
+    shanxi_row = rows_of(plan).order_by("pk").first()
+    ledger.submit_report(shanxi_row.pk, actor=liaison, week="2017-W48", text="正常推进", percent=20)
+
+    plans.reopen_plan(second.pk, actor=office, reason="回头看发现反弹，重新整改")
+    ledger.submit_report(row.pk, actor=liaison, week="2017-W48", text="已复查", percent=20)
+
+
+def test_the_plans_page_closes_a_plan_for_the_office_only(office, liaison, leader, second):
+    page = client_for(office).get("/plans/").content.decode()
+    assert TITLE in page and "归档方案" in page
+    bad = client_for(office).post(f"/plans/{second.pk}/close/", {f"p{second.pk}-reason": ""})
+    assert bad.status_code == 400 and "请填写说明" in bad.content.decode()
+    assert Plan.objects.get(pk=second.pk).closed_at is None
+    done = client_for(office).post(
+        f"/plans/{second.pk}/close/", {f"p{second.pk}-reason": "整改全部完成"}, follow=True
+    )
+    assert "已归档" in done.content.decode() and Plan.objects.get(pk=second.pk).closed_at is not None
+    assert client_for(liaison).get("/plans/").status_code == 403
+    assert (
+        client_for(leader).post(f"/plans/{second.pk}/reopen/", {f"p{second.pk}-reason": "试试"}).status_code
+        == 403
+    )
+    assert "归档方案" not in client_for(leader).get("/plans/").content.decode()
+
+
+def test_the_dashboard_shows_one_plan_when_asked(office, second):
+    page = client_for(office).get(f"/dashboard/?plan={second.pk}")
+    assert page.status_code == 200 and TITLE in page.content.decode()
