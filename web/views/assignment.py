@@ -31,7 +31,9 @@ from web.views.common import safe_next, scoped
 def _load(request, pk):
     queryset = with_active_listing(
         with_history(
-            scoped(request).select_related("task__category", "task__plan", "unit").prefetch_related("task__measures")
+            scoped(request)
+            .select_related("task__category", "task__plan", "unit")
+            .prefetch_related("task__measures")
         )
     )
     return get_object_or_404(queryset, pk=pk)
