@@ -109,13 +109,15 @@ def bulletin_data(month: str) -> dict:
     weeks = month_weeks(start, end)
     mondays = [history.start_of(parse_week(week)) for week in weeks]
     assignments = list(
-        Assignment.objects.select_related("task__category", "unit").order_by("task__number", "unit__name")
+        Assignment.objects.select_related("task__category", "task__plan", "unit").order_by(
+            "task__plan_id", "task__number", "unit__name"
+        )
     )
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
     day_after = end + datetime.timedelta(
         days=1
     )  # the level on the 1st: red once the deadline passed in the month
-    totals, categories, units = _counts(), {}, {}
+    totals, categories, units, plans = _counts(), {}, {}, {}
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
@@ -128,12 +130,18 @@ def bulletin_data(month: str) -> dict:
             last_report_week_start=state.last_report_week_start,
         )
         bucket = _bucket(state, level)
-        category = categories.setdefault(
-            a.task.category.number,
-            {"number": a.task.category.number, "title": a.task.category.title, **_counts()},
+        plan = plans.setdefault(a.task.plan_id, {"plan": a.task.plan.title, **_counts()})
+        category = categories.setdefault(  # each plan numbers its own categories
+            (a.task.plan_id, a.task.category.number),
+            {
+                "number": a.task.category.number,
+                "title": a.task.category.title,
+                "plan": a.task.plan.title,
+                **_counts(),
+            },
         )
         unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
-        for counts in (totals, category, unit):
+        for counts in (totals, category, unit, plan):
             counts["total"] += 1
             counts[bucket] += 1
         if state.due_date and state.due_date <= end:
@@ -144,6 +152,7 @@ def bulletin_data(month: str) -> dict:
             overdue.append(
                 {
                     "task_number": a.task.number,
+                    "plan": a.task.plan.title,
                     "unit": a.unit.name,
                     "due_date": _iso(state.due_date),
                     "effective_due": _iso(state.effective_due),
@@ -174,7 +183,8 @@ def bulletin_data(month: str) -> dict:
         "start": start.isoformat(),
         "end": end.isoformat(),
         "totals": totals,
-        "by_category": [categories[number] for number in sorted(categories)],
+        "by_category": [categories[key] for key in sorted(categories)],
+        "by_plan": [plans[pk] for pk in sorted(plans)],  # the plans side by side (one when there is one)
         "by_unit": by_unit,
         "overdue": overdue,
         "missed_reports": _missed_reports(assignments, dict(zip(weeks, at_mondays))),

@@ -61,7 +61,7 @@ def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
         "分类统计",
         title,
         [Column("序号", 6, "center"), Column("问题类别", 44), *BUCKET_COLUMNS],
-        [[c.get("number"), c.get("title"), *_counts(c)] for c in data.get("by_category", [])],
+        [[c.get("number"), _category_title(c, data), *_counts(c)] for c in data.get("by_category", [])],
     )
     _table(
         workbook,
@@ -167,3 +167,9 @@ def _table(workbook, name: str, title: str, columns: list[Column], rows: list[li
     for values in rows:
         sheet.row(values)
     sheet.close_filter(sheet.rows_written + 1)
+
+
+def _category_title(category: dict, data: dict) -> str:
+    """A category's title, named with its plan when several plans stand side by side."""
+    several = len(data.get("by_plan", [])) > 1
+    return f"{category.get('plan')} · {category.get('title')}" if several else category.get("title")

@@ -139,3 +139,18 @@ def test_the_plans_page_closes_a_plan_for_the_office_only(office, liaison, leade
 def test_the_dashboard_shows_one_plan_when_asked(office, second):
     page = client_for(office).get(f"/dashboard/?plan={second.pk}")
     assert page.status_code == 200 and TITLE in page.content.decode()
+
+
+def test_the_bulletin_keeps_each_plans_categories_apart_and_totals_each_plan(second):
+    data = bulletin_data("2017-11")
+    titles = {(c["plan"], c["number"]) for c in data["by_category"]}
+    assert (TITLE, 1) in titles and any(plan != TITLE and number == 1 for plan, number in titles)
+    by_plan = {p["plan"]: p["total"] for p in data["by_plan"]}
+    assert by_plan[TITLE] == Assignment.objects.filter(task__plan=second).count() == 6
+    assert sum(by_plan.values()) == data["totals"]["total"]
+
+
+def test_the_dashboards_category_links_name_the_plan(office, second):
+    page = client_for(office).get("/dashboard/")
+    queries = {row["query"] for row in page.context["by_category"]}
+    assert f"plan={second.pk}&category=1" in queries

@@ -65,16 +65,17 @@ def totals(assignments, today) -> dict:
 
 def by_category(assignments, today) -> list[dict]:
     rows = (
-        assignments.values("task__category__number", "task__category__title")
+        assignments.values("task__plan_id", "task__category__number", "task__category__title")
         .annotate(**bucket_counts(today))
-        .order_by("task__category__number")
+        .order_by("task__plan_id", "task__category__number")
     )
     return [
         _with_share(
             {
                 **row,
                 "name": f"{row['task__category__number']}. {row['task__category__title']}",
-                "query": f"category={row['task__category__number']}",
+                # each plan numbers its own categories: the link names the plan too
+                "query": f"plan={row['task__plan_id']}&category={row['task__category__number']}",
             }
         )
         for row in rows
