@@ -154,3 +154,10 @@ def test_the_dashboards_category_links_name_the_plan(office, second):
     page = client_for(office).get("/dashboard/")
     queries = {row["query"] for row in page.context["by_category"]}
     assert f"plan={second.pk}&category=1" in queries
+
+
+def test_the_public_page_shows_one_plan_or_both_each_named(client, second):
+    both = client.get("/public/").content.decode()
+    assert "回头看问题1" in both and TITLE in both and "全部方案" in both
+    one = client.get(f"/public/?plan={second.pk}").content.decode()
+    assert "回头看问题1" in one and "晋中市左权县鑫源热电" not in one

@@ -14,7 +14,7 @@ from dispatch.figures import PUBLIC_FIELDS
 from dispatch.figures import public_bulletin as public_copy
 from dispatch.models import Bulletin
 from tasks.choices import Status, TaskStatus
-from tasks.models import Assignment, Task
+from tasks.models import Assignment, Plan, Task
 
 PUBLIC_STATUS = {
     Status.NOT_STARTED: "未启动",
@@ -27,14 +27,29 @@ PUBLIC_STATUS = {
 
 
 def public(request):
+    plans = list(Plan.objects.only("id", "title"))
+    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
     units = Assignment.objects.select_related("unit").only("id", "task_id", "status", "percent", "unit__name")
-    tasks = list(
+    shown = (
         Task.objects.filter(is_public=True)
-        .with_status()  # the one roll-up rule (signed off only when every unit is)
-        .select_related("category")
-        .only("id", "number", "problem", "goal", "deadline_text", "category__number", "category__title")
+        if plan is None
+        else Task.objects.filter(is_public=True, plan=plan)
+    )
+    tasks = list(
+        shown.with_status()  # the one roll-up rule (signed off only when every unit is)
+        .select_related("category", "plan")
+        .only(
+            "id",
+            "number",
+            "problem",
+            "goal",
+            "deadline_text",
+            "category__number",
+            "category__title",
+            "plan__title",
+        )
         .prefetch_related(Prefetch("assignments", queryset=units.order_by("unit__name")))
-        .order_by("category__number", "number")
+        .order_by("plan_id", "category__number", "number")
     )
     signed = total = 0
     for task in tasks:
@@ -46,6 +61,8 @@ def public(request):
         Bulletin.objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
     )
     context = {
+        "plans": plans if len(plans) > 1 else [],
+        "plan": plan,
         "tasks": tasks,
         "signed": signed,
         "total": total,
