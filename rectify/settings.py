@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -187,8 +186,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an anonymous caller gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first, so an anonymous caller gets 401 with a WWW-Authenticate header. Tokens expire
+        # and are revoked (accounts/authentication.py, docs/security.md); only their hash is stored.
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -201,6 +201,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tasks.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# How long an API token from POST /api/auth/token/ stays valid (it is revoked sooner on a password,
+# role or unit change and on signing out).
+API_TOKEN_LIFETIME_HOURS = env_int("API_TOKEN_LIFETIME_HOURS", 12)
+if API_TOKEN_LIFETIME_HOURS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_LIFETIME_HOURS must be at least 1, not {API_TOKEN_LIFETIME_HOURS}")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rectify 整改台账 API",
