@@ -90,7 +90,7 @@ def test_a_token_expires_after_its_lifetime(liaison, settings):
         assert calling(obtain()).status_code == 200  # signing in again gives a fresh one
 
 
-def test_the_lifetime_comes_from_the_environment(monkeypatch):
+def test_the_lifetime_comes_from_the_environment():
     import subprocess
     import sys
 
@@ -285,3 +285,31 @@ def test_the_admin_shows_a_token_by_prefix_never_its_key_or_hash(office, liaison
     assert b'name="prefix"' not in change.content  # read-only: no input to edit
     assert client.get("/admin/accounts/apitoken/add/").status_code == 403
     assert client_for(liaison).get("/admin/accounts/apitoken/").status_code == 302  # not staff
+
+
+def test_the_migration_carries_drf_tokens_over_hashed_and_empties_their_table(liaison):
+    """DRF's plaintext tokens (``authtoken_token``, left in place) become expiring ApiTokens."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("accounts.migrations.0001_api_tokens")
+    key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id integer, created timestamp with time zone)"
+        )
+        cursor.execute(
+            "INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, liaison.pk, "2017-10-01T10:00:00+08:00"]
+        )
+    with connection.schema_editor() as editor:
+        migration.carry_over_drf_tokens(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM authtoken_token")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("DROP TABLE authtoken_token")
+    token = ApiToken.objects.get()
+    assert token.user == liaison and token.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert token.prefix == key[:8] and token.state == "active"
+    assert calling(key).status_code == 200  # the program keeps working until the lifetime ends
