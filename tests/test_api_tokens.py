@@ -313,3 +313,18 @@ def test_the_migration_carries_drf_tokens_over_hashed_and_empties_their_table(li
     assert token.user == liaison and token.key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert token.prefix == key[:8] and token.state == "active"
     assert calling(key).status_code == 200  # the program keeps working until the lifetime ends
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_the_account_security_page_takes_a_fixed_number_of_queries(liaison, count):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(count):
+        obtain("alice")
+    client = client_for(liaison)
+    client.get("/account/security/")  # the organisation is read once per process
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/account/security/")
+    assert response.content.decode().count("撤销</button>") == count
+    assert len(captured) == 5, [q["sql"] for q in captured]  # session, user, role, unread count, tokens
