@@ -308,7 +308,7 @@ SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
 PERMISSIONS_POLICY = env_str(
     "PERMISSIONS_POLICY",
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
-    "payment=(), usb=(), interest-cohort=()",
+    "payment=(), usb=()",
 )
 
 # Content-Security-Policy (django-csp 4): scripts and styles from our own static files only, no
