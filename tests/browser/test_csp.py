@@ -5,6 +5,7 @@ button (a static script now) still prints."""
 import pytest
 
 from tests.browser.conftest import log_in
+from tests.helpers import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +24,17 @@ def watch(page) -> list[str]:
         " console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI))"
     )
     return violations
+
+
+def test_a_liaisons_pages_break_no_policy(open_page, plan, liaison):
+    page = open_page()
+    violations = watch(page)
+    log_in(page, "alice")
+    for url in ("/desk/", "/inbox/", f"/assignments/{row().pk}/", "/supervision/"):
+        response = page.goto(url)
+        assert response.status == 200, url
+        page.wait_for_load_state("networkidle")
+    assert violations == []
 
 
 def test_no_page_breaks_the_policy_and_the_bars_still_draw(open_page, plan, office):
@@ -80,7 +92,6 @@ def people_signed_off(plan, liaison, unit_leader, office):
 
     from tasks.models import SignOffRequest
     from tasks.services import ledger
-    from tests.helpers import row
 
     a = row()
     ledger.submit_report(a.pk, actor=liaison, week="2017-W41", text="完成整改", percent=100)
