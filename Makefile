@@ -31,6 +31,14 @@ demo: migrate
 run: demo
 	RECTIFY_TODAY=$(DEMO_TODAY) $(PY) manage.py runserver_with_worker $(HOST):$(PORT)
 
+# The production processes together on PostgreSQL and Redis: gunicorn, a Celery worker and beat
+# (rectify/serve.py: migrate, collectstatic, then supervise the three; Ctrl-C stops them). Always
+# DEBUG=false; `make serve ENV_FILE=deploy/production.env` reads the production profile, and
+# SECRET_KEY, AUDIT_KEY, DATABASE_URL, ALLOWED_HOSTS come from the environment.
+ENV_FILE ?=
+serve: install
+	DEBUG=false $(PY) -m rectify.serve $(if $(ENV_FILE),--env-file $(ENV_FILE)) --host $(HOST) --port $(PORT)
+
 test: install
 	$(PY) -m pytest
 

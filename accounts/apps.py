@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = "账户与令牌"
+
+    def ready(self):
+        from accounts import signals  # noqa: PLC0415 - the app registry must be ready first
+
+        signals.connect()

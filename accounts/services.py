@@ -7,7 +7,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from tasks.services import audit
-from tasks.services.checks import require
+from tasks.services.checks import check_no_nul, require
 from tasks.services.errors import InvalidInput, NotFound
 
 KINDS = {"username": "账户", "ip_address": "地址"}
@@ -49,6 +49,7 @@ def unlock(*, actor, kind: str, value: str) -> int:
     require(actor, "unlock_login")
     if kind not in KINDS:
         raise InvalidInput("请选择解锁账户或地址", field="kind")
+    check_no_nul(value, "value", KINDS[kind])
     attempts = list(AccessAttempt.objects.select_for_update().filter(**{kind: value}))
     if not attempts:
         raise NotFound(f"{KINDS[kind]}“{value}”没有失败的登录记录，无需解锁")

@@ -4,6 +4,7 @@ import json
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db import DataError
 
 from rectify import errors
 from tasks.services.audit import acting_request
@@ -29,9 +30,12 @@ class InputGuardMiddleware:
 
     - a NUL character anywhere in the path, or in the query string of a page or the admin
       (PostgreSQL cannot compare or store it; an address or an admin filter holding one crashed
-      the query). The API's parameters and every body field are refused by their own check,
+      the query). The API's parameters and the body fields are refused by their own check,
       naming the field (``tasks.services.checks.check_no_nul``, used by the API's filters, the
-      forms and the services): those answers are more precise than this one could be;
+      forms and the services): those answers are more precise than this one could be. So a
+      body is only read here, any field at any depth of a JSON or form body: if a NUL in it
+      still reaches the database (a field no check covers), the driver's refusal becomes this
+      400 naming the field (``process_exception``), not a 500;
     - a JSON body nested deeper than ``MAX_JSON_DEPTH`` (a deeper one exhausted the parser);
     - a body other than a multipart upload above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413): the one
       limit for JSON and forms alike, which Django applies to forms only. Uploaded files have
@@ -68,24 +72,53 @@ class InputGuardMiddleware:
         if limit is not None and length > limit:
             return 413, f"提交的内容超过 {limit // (1024 * 1024)} MB 上限"
         if content_type == "application/json" or content_type.endswith("+json"):
-            return self.check_json(request.body)
+            return self.check_json(request)
         return None
 
-    def check_json(self, body: bytes):
+    def check_json(self, request):
         too_deep = 400, f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层"
+        body = request.body
         try:
             data = json.loads(body) if body.strip() else None
         except RecursionError:
             return too_deep
         except ValueError:
             return None  # malformed JSON: the API's parser answers it (400 in Chinese)
-        stack = [(data, 1)]
+        stack = [(data, 1, "")]
+        nul_fields = []
         while stack:
-            value, depth = stack.pop()
+            value, depth, where = stack.pop()
             if isinstance(value, (dict, list)):
                 if depth > MAX_JSON_DEPTH:
                     return too_deep
-                stack.extend(
-                    (item, depth + 1) for item in (value.values() if isinstance(value, dict) else value)
-                )
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for key, item in items:
+                    name = f"{where}.{key}" if where else str(key)
+                    if isinstance(key, str) and NUL in key:
+                        nul_fields.append(name)
+                    stack.append((item, depth + 1, name))
+            elif isinstance(value, str) and NUL in value:
+                nul_fields.append(where or "（整个请求体）")
+        request.nul_fields = sorted(nul_fields)
         return None
+
+    def process_exception(self, request, exception):
+        """A NUL no field check caught, refused by the database driver: a 400 naming the field."""
+        if not is_nul_refusal(exception):
+            return None
+        fields = getattr(request, "nul_fields", None)
+        if fields is None and hasattr(request, "_post"):  # a form the view (or the CSRF check) has read
+            fields = sorted(
+                {key for key, values in request._post.lists() if NUL in key or any(NUL in v for v in values)}
+            )
+        fields = [name.replace(NUL, "\\x00") for name in fields or []]
+        where = f"字段 {'、'.join(fields)} " if fields else ""
+        return errors.refuse(request, f"{where}含有空字符（\\x00），已拒绝".lstrip(), 400)
+
+
+def is_nul_refusal(exception) -> bool:
+    """PostgreSQL's drivers refuse a NUL in text (``ValueError``) and ``\\u0000`` in JSON (``DataError``)."""
+    text = str(exception)
+    if isinstance(exception, ValueError) and "NUL (0x00)" in text:
+        return True
+    return isinstance(exception, DataError) and ("\\u0000" in text or "0x00" in text)

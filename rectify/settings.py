@@ -53,9 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -72,6 +72,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /static/ with DEBUG false too (before anything that reads the session or the database).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     # NUL, JSON nesting and the body-size limit, refused before anything reads the request.
     "rectify.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "rectify.middleware.AuditActorMiddleware",
+    # Cache-Control: no-store on private answers, and the Permissions-Policy header.
+    "rectify.headers.PrivacyHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by the lockout into the 429 page or JSON (accounts/lockout.py).
@@ -187,8 +192,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an anonymous caller gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first, so an anonymous caller gets 401 with a WWW-Authenticate header. Tokens expire
+        # and are revoked (accounts/authentication.py, docs/security.md); only their hash is stored.
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -202,6 +208,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# How long an API token from POST /api/auth/token/ stays valid (it is revoked sooner on a password,
+# role or unit change and on signing out).
+API_TOKEN_LIFETIME_HOURS = env_int("API_TOKEN_LIFETIME_HOURS", 12)
+if API_TOKEN_LIFETIME_HOURS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_LIFETIME_HOURS must be at least 1, not {API_TOKEN_LIFETIME_HOURS}")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rectify 整改台账 API",
     "DESCRIPTION": "Ledger of the Shanxi 2017 rectification plan: tasks, assignments, sign-off.",
@@ -211,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tasks.api.schema.document_errors",
+    ],
+    # The schema and its docs describe every endpoint: signed-in callers only, unless DEBUG.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
     ],
     # Several apps have a field named "status": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
@@ -267,10 +283,62 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_HTTPONLY = False
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- The production profile (docs/security.md#headers-and-the-production-profile) --------------
+# Every security setting comes from the environment; deploy/production.env is the documented set
+# with which `manage.py check --deploy` prints nothing (tests/test_production_profile.py).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the pages' forms carry the token; no script reads the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# SECURE_COOKIES (the first release's switch) still sets both cookie flags at once.
+_secure_cookies = env_bool("SECURE_COOKIES", False) and not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _secure_cookies)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _secure_cookies)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # a working day
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env_str("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+# Behind a TLS-terminating proxy: the header it sets and the value meaning HTTPS, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Only set it if the proxy always overwrites that header.
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be two items: HEADER,value (HTTP_X_FORWARDED_PROTO,https)"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
+# Features no page uses, refused to every page and anything it might embed (rectify/headers.py).
+PERMISSIONS_POLICY = env_str(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()",
+)
+
+# Content-Security-Policy (django-csp 4): scripts and styles from our own static files only, no
+# inline script, style element or style attribute anywhere (templates use classes of site.css).
+_csp_self = ["'self'"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": _csp_self,
+        "script-src": _csp_self,
+        "style-src": _csp_self,
+        "img-src": [*_csp_self, "data:"],
+        "font-src": _csp_self,
+        "connect-src": _csp_self,
+        "object-src": ["'none'"],
+        "base-uri": _csp_self,
+        "form-action": _csp_self,
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("CSP_UPGRADE_INSECURE_REQUESTS", False):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+_csp_report_uri = env_str("CSP_REPORT_URI")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = _csp_report_uri
+
+# /static/ is served by WhiteNoise from STATIC_ROOT (`collectstatic`; `make serve` runs it), with
+# DEBUG false too; with DEBUG it reads the apps' static folders directly.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)

@@ -18,3 +18,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = VAR_DIR / "test-media"
 ALLOWED_HOSTS = ["*"]
 AUDIT_CHECKPOINT_DIR = VAR_DIR / "test-audit-checkpoints"
+# /static/ from the apps' folders: the suite never runs collectstatic.
+WHITENOISE_USE_FINDERS = True

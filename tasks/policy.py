@@ -128,6 +128,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "publish_bulletin": (OFFICE, "月通报由省督察办发布"),
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
     "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
+    "manage_tokens": (OFFICE, "他人的 API 令牌由省督察办管理"),  # list and revoke anyone's (own: everyone)
     "import_plan": (OFFICE, "导入整改方案由省督察办办理"),
     "edit_plan": (OFFICE, "修改整改任务由省督察办办理"),
     "manage_units": (OFFICE, "单位登记由省督察办办理"),

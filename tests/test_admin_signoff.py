@@ -1,5 +1,7 @@
 """The admin's sign-off queue, its checks through the ledger services, and the printable 销号单."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -153,9 +155,12 @@ def test_the_offices_approval_signs_off_and_the_sheet_prints_the_record(liaison,
         "bob",
         "olga",
         final.hash,
-        "@media print",
+        "/static/web/sheet.css",  # its print layout (@media print), a static file for the CSP
     ]:
         assert expected in page, expected
+    assert "@media print" in (Path(__file__).parent.parent / "static/web/sheet.css").read_text(
+        encoding="utf-8"
+    )
     for measure in a.task.measures.all():
         assert measure.text in page
 

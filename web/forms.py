@@ -77,7 +77,7 @@ class WeeklyExcelForm(forms.Form):
     week = forms.CharField(
         label="报送周",
         help_text="ISO 周，如 2017-W36",
-        widget=forms.TextInput(attrs={"size": 9, "style": "width: 7em"}),
+        widget=forms.TextInput(attrs={"size": 9, "class": "w-week"}),
         error_messages={"required": "请填写报送周，如 2017-W36"},
     )
 

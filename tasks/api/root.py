@@ -21,6 +21,8 @@ AREAS = [
     ("reports-weekly", "reports-weekly", None),
     ("reports-weekly-import", "reports-weekly-import", None),
     ("auth-token", "api-token", None),
+    ("auth-tokens", "api-token-item-list", None),
+    ("auth-logout", "api-logout", None),
     ("schema", "schema", None),
     ("docs", "api-docs", None),
 ]
