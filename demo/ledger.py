@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count
 
+from demo.background import BACKGROUND_LIAISONS, background_reports
 from tasks import clock
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
@@ -41,6 +42,8 @@ ACCOUNTS = [
     ("fgw", Role.LIAISON, "省发改委", "孙丽"),
     ("fgw_lead", Role.UNIT_LEADER, "省发改委", "周涛"),
 ]
+# The background's liaisons report on their cities' rows (``demo.background``).
+ACCOUNTS += [(username, Role.LIAISON, unit, name) for unit, (username, name) in BACKGROUND_LIAISONS.items()]
 LIAISONS = {"晋中市": "jinzhong", "临汾市": "linfen", "省发改委": "fgw"}
 UNIT_LEADERS = {"晋中市": "jinzhong_lead", "临汾市": "linfen_lead", "省发改委": "fgw_lead"}
 OFFICE_USER = "office"
@@ -329,25 +332,37 @@ def ensure_accounts() -> list:
 
 
 def _demo_ledger_exists() -> bool:
-    return ProgressReport.objects.filter(author__username__in=LIAISONS.values()).exists()
+    return ProgressReport.objects.filter(author__username__in=[a[0] for a in ACCOUNTS]).exists()
 
 
 def build_ledger() -> str:
     """Carry the stories through the services, all steps in time order, in one transaction."""
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[a[0] for a in ACCOUNTS])}
+    stories = [
+        *STORIES,
+        *(
+            Story(
+                task,
+                unit,
+                Status.IN_PROGRESS,
+                tuple(Step(w(week), "report", percent, text) for week, percent, text in steps),
+            )
+            for task, unit, steps in background_reports()
+        ),
+    ]
     assignments = {
         (a.task.number, a.unit.name): a.pk
         for a in Assignment.objects.select_related("task", "unit").filter(
-            unit__name__in=LIAISONS, task__number__in=[s.task for s in STORIES]
+            unit__name__in=[*LIAISONS, *BACKGROUND_LIAISONS], task__number__in={s.task for s in stories}
         )
     }
-    missing = [f"任务{s.task}·{s.unit}" for s in STORIES if (s.task, s.unit) not in assignments]
+    missing = [f"任务{s.task}·{s.unit}" for s in stories if (s.task, s.unit) not in assignments]
     if missing:
         raise ValueError(f"方案中找不到演示所需的台账：{'、'.join(missing)}")
     timeline = sorted(
         (
             (moment_of(step), i, j, story, step)
-            for i, story in enumerate(STORIES)
+            for i, story in enumerate(stories)
             for j, step in enumerate(story.steps)
         ),
         key=lambda item: item[:3],
@@ -358,7 +373,7 @@ def build_ledger() -> str:
                 _apply(story, step, assignments[(story.task, story.unit)], users)
         wrong = [
             f"任务{s.task}·{s.unit}"
-            for s in STORIES
+            for s in stories
             if Assignment.objects.get(pk=assignments[(s.task, s.unit)]).status != s.outcome
         ]
         if wrong:
@@ -367,8 +382,8 @@ def build_ledger() -> str:
 
 
 def _apply(story: Story, step: Step, assignment_id: int, users: dict):
-    liaison = users[LIAISONS[story.unit]]
-    unit_leader = users[UNIT_LEADERS[story.unit]]
+    liaison = users[LIAISONS[story.unit] if story.unit in LIAISONS else BACKGROUND_LIAISONS[story.unit][0]]
+    unit_leader = users.get(UNIT_LEADERS.get(story.unit))
     office = users[OFFICE_USER]
     files = _files(story, step)
     kind = step.kind

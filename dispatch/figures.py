@@ -9,10 +9,10 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
 - ``month``, ``start``, ``end`` (ISO dates of the month);
 - ``totals`` and, per category and per unit, counts ``total``, ``signed_off``,
   ``on_track``, ``overdue``, ``reopened``. Every assignment is in exactly one bucket,
-  by its state at the month's end, in this order: signed off; overdue (its effective
-  deadline, with the extensions approved by then, passed by the month's end:
-  ``level_on`` red on the 1st of the next month); reopened after a relapse;
-  otherwise on track;
+  by its state at the month's end, judged on the 1st of the next month by the one bucket
+  rule (``tasks.models.levels.bucket_on``, the dashboard's too): signed off; overdue (its
+  effective deadline, with the extensions approved by then, passed by the month's end,
+  reopened or not); reopened after a relapse; otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
   ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
@@ -50,13 +50,13 @@ from django.utils import timezone
 
 from dispatch.models import Bulletin
 from dispatch.periods import parse_month, previous_month
-from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
+from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
-from tasks.models.ledger import level_on
+from tasks.models.levels import bucket_on
 from tasks.services import history
 from tasks.weeks import parse_week, week_of
 
-BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")
+BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")  # the counts' keys
 TASK_LISTS = ("overdue", "newly_signed_off", "newly_reopened")  # the entries that name a task
 
 
@@ -76,16 +76,6 @@ def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
 
 # The assignment fields the bulletin reads as they were at the month's end (and each week's start).
 STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
-
-
-def _bucket(state: history.State, level: str) -> str:
-    if state.status == Status.SIGNED_OFF:
-        return "signed_off"
-    if level == Level.RED:
-        return "overdue"
-    if state.status == Status.REOPENED:
-        return "reopened"
-    return "on_track"
 
 
 def _counts() -> dict:
@@ -114,22 +104,14 @@ def bulletin_data(month: str) -> dict:
         )
     )
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
-    day_after = end + datetime.timedelta(
-        days=1
-    )  # the level on the 1st: red once the deadline passed in the month
+    day_after = end + datetime.timedelta(days=1)  # judged on the 1st: overdue once the deadline passed
     totals, categories, units, plans = _counts(), {}, {}, {}
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
     for a in assignments:
         state = history.state_of(a, at_end.get(a.pk, {}))
-        level = level_on(
-            day_after,
-            status=state.status,
-            effective_due=state.effective_due,
-            last_report_week_start=state.last_report_week_start,
-        )
-        bucket = _bucket(state, level)
+        bucket = bucket_on(day_after, status=state.status, effective_due=state.effective_due)
         plan = plans.setdefault(a.task.plan_id, {"plan": a.task.plan.title, **_counts()})
         category = categories.setdefault(  # each plan numbers its own categories
             (a.task.plan_id, a.task.category.number),

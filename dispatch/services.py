@@ -33,13 +33,17 @@ from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
-from tasks.choices import Level, Status
+from tasks.choices import LEVEL_TITLES, Level, Status
 from tasks.models import Assignment, Measure, Unit
 from tasks.weeks import week_of, week_range
 
 WARN_DAYS = 7  # deadlines this close are warned about
 
-LEVEL_WORDS = {Level.RED: "红色预警（已逾期）", Level.YELLOW: "黄色预警", Level.GREEN: "绿色"}
+
+def level_words(level: str, reason: str) -> str:
+    """A row's light and its reason as the messages write it: 红色预警（已 3 周未报送）."""
+    title = LEVEL_TITLES[Level(level)]
+    return f"{title}（{reason}）" if reason and reason != title else title
 
 
 @dataclass
@@ -68,6 +72,7 @@ def freeze_week(week: str) -> tuple[int, int]:
             assignment_id=r.assignment_id,
             status=r.status,
             level=r.level,
+            level_reason=r.level_reason[:200],
             percent=r.percent,
             due_date=r.due_date,
             effective_due=r.effective_due,
@@ -84,11 +89,16 @@ def freeze_week(week: str) -> tuple[int, int]:
 def _weekly_line(row) -> str:
     due = row.effective_due.isoformat() if row.effective_due else row.deadline_text
     last = row.last_report_week or "尚未报送"
-    line = f"任务{row.task_number}：{row.status_label}，{LEVEL_WORDS[row.level]}，整改时限 {due}，最近报送 {last}，完成 {row.percent}%"
-    if row.level == Level.RED:
+    line = (
+        f"任务{row.task_number}：{row.status_label}，{level_words(row.level, row.level_reason)}，"
+        f"整改时限 {due}，最近报送 {last}，完成 {row.percent}%"
+    )
+    if row.is_overdue:
         line += "。本周须说明逾期原因、补救措施和新的完成时间，或申请延期"
     elif row.last_report_week is None:
         line += "。本周须报送启动情况和工作安排"
+    elif row.level == Level.RED:
+        line += "。本周须报送进展，说明未按时报送或进度滞后的原因和补救措施"
     return line
 
 
@@ -116,9 +126,12 @@ def dispatch_weekly(week: str) -> Result:
         messages = []
         for unit, rows in sorted(by_unit.items()):
             unit_id = unit_ids[unit]
+            late = sum(1 for r in rows if r.is_overdue)
             red = sum(1 for r in rows if r.level == Level.RED)
+            flags = [f"{late} 项逾期"] if late else []
+            flags += [f"{red} 项红色预警"] if red else []
             subject = f"{week} 周调度：{unit}本周须报送 {len(rows)} 项整改进展" + (
-                f"（{red} 项逾期）" if red else ""
+                f"（{'，'.join(flags)}）" if flags else ""
             )
             body = "\n".join(
                 [
@@ -163,7 +176,7 @@ def chase_reports(week: str) -> Result:
                     f"{unit.name}：截至本周三，以下 {len(assignments)} 项台账尚未报送 {week} 的整改进展，请于本周内报送。",
                     f"任务序号：{numbers}",
                     *(
-                        f"任务{a.task.number}：{LEVEL_WORDS[a.level]}，整改时限 "
+                        f"任务{a.task.number}：{level_words(a.level, a.level_reason)}，整改时限 "
                         f"{a.effective_due.isoformat() if a.effective_due else a.task.deadline_text}"
                         for a in assignments
                     ),
@@ -195,7 +208,7 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
     found = []
     for a in open_.filter(effective_due__lte=horizon).order_by("task__number", "unit__name"):
         due = a.effective_due
-        if a.level == Level.RED:
+        if due < day:
             found.append(
                 _Deadline(
                     a,

@@ -43,6 +43,15 @@ if not AUDIT_KEY:
 # demo ledger is seen as it stood then rather than everything overdue years later.
 RECTIFY_TODAY = env_date("RECTIFY_TODAY")
 
+# The warning levels' thresholds (tasks/models/levels.py, docs/ledger.md#warning-levels): red after
+# this many reporting weeks without a report; yellow when due within this many days and below the
+# expected progress; reports owed and progress expected from this date (the plan's feedback week).
+LEVEL_RED_WEEKS = env_int("LEVEL_RED_WEEKS", 2)
+LEVEL_YELLOW_DAYS = env_int("LEVEL_YELLOW_DAYS", 30)
+LEVEL_START = env_date("LEVEL_START") or datetime.date(2017, 7, 31)
+if LEVEL_RED_WEEKS < 1 or LEVEL_YELLOW_DAYS < 0:
+    raise ImproperlyConfigured("LEVEL_RED_WEEKS must be at least 1 and LEVEL_YELLOW_DAYS at least 0")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

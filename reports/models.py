@@ -28,6 +28,7 @@ class WeeklySnapshot(models.Model):
     )
     status = models.CharField("状态", max_length=20, choices=Status.choices)
     level = models.CharField("预警", max_length=10, choices=Level.choices)
+    level_reason = models.CharField("预警原因", max_length=200, blank=True, default="")
     percent = models.PositiveSmallIntegerField("完成比例")
     due_date = models.DateField("原定时限", null=True, blank=True)
     effective_due = models.DateField("整改时限", null=True, blank=True)

@@ -38,7 +38,7 @@ from django.utils import timezone
 from reports.models import WeeklySnapshot
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
-from tasks.models.ledger import level_on
+from tasks.models.levels import bucket_on, judge, passed_milestone
 from tasks.services.history import end_of, state_as_of, state_of
 from tasks.weeks import parse_week, week_range
 
@@ -80,6 +80,8 @@ class LedgerRow:
     last_report_week: str | None
     reported_this_week: bool
     source: Source = Source.LIVE
+    level_reason: str = ""  # why the row has its level (``tasks.models.levels``)
+    as_of: datetime.date | None = None  # the day the level and the bucket are judged on
 
     @property
     def from_snapshot(self) -> bool:
@@ -94,8 +96,13 @@ class LedgerRow:
         return Level(self.level).label
 
     @property
+    def bucket(self) -> str:
+        """signed_off, overdue, reopened or on_track on the row's day (``levels.bucket_on``, the one rule)."""
+        return bucket_on(self.as_of, status=self.status, effective_due=self.effective_due)
+
+    @property
     def is_overdue(self) -> bool:
-        return self.level == Level.RED
+        return self.bucket == "overdue"
 
     @property
     def is_open(self) -> bool:
@@ -133,7 +140,7 @@ def _prefetches(week: str):
     return [
         Prefetch(
             "task__measures",
-            queryset=Measure.objects.only("id", "task_id", "number", "text").order_by("number"),
+            queryset=Measure.objects.only("id", "task_id", "number", "text", "milestones").order_by("number"),
         ),
         Prefetch("task__officials", queryset=Official.objects.only("id", "name", "unit_id").order_by("name")),
         Prefetch("reports", queryset=reports, to_attr="reports_to_week"),
@@ -176,11 +183,11 @@ def ledger_rows(
         for assignment in chunk:
             snapshot = frozen.get(assignment.pk)
             if snapshot is not None:
-                yield build_row(assignment, week, snapshot)
+                yield build_row(assignment, week, snapshot, day=as_of)
             elif past:
                 yield build_row(assignment, week, as_of=(as_of, rebuilt.get(assignment.pk, {})))
             else:
-                yield build_row(assignment, week)
+                yield build_row(assignment, week, day=as_of)
 
 
 def _officials(assignment) -> str:
@@ -195,10 +202,16 @@ def _measures(task) -> str:
 
 
 def build_row(
-    assignment, week: str, snapshot=None, *, as_of: tuple[datetime.date, dict] | None = None
+    assignment,
+    week: str,
+    snapshot=None,
+    *,
+    as_of: tuple[datetime.date, dict] | None = None,
+    day: datetime.date | None = None,
 ) -> LedgerRow:
     """The row of ``assignment`` for ``week``: from its snapshot, from its state ``as_of``
-    (the week's last day and the fields that differed then), or live."""
+    (the week's last day and the fields that differed then), or live (judged on ``day``, the
+    day of the queryset's ``with_level``)."""
     task = assignment.task
     reports = assignment.reports_to_week  # newest first, none after the week
     this_week = [r for r in reports if r.week == week]
@@ -228,11 +241,14 @@ def build_row(
         signed_off_on=signed_off_on,
         last_report_week=reports[0].week if reports else None,
         reported_this_week=bool(this_week),
+        level_reason=assignment.level_reason,
+        as_of=assignment.level_day if day is None else day,
     )
     if snapshot is not None:
         row.source = Source.SNAPSHOT
         row.status = snapshot.status
-        row.level = snapshot.level
+        row.level = Level.SIGNED_OFF.value if snapshot.status == Status.SIGNED_OFF else snapshot.level
+        row.level_reason = snapshot.level_reason or ("已销号" if row.level == Level.SIGNED_OFF else "")
         row.percent = snapshot.percent
         row.due_date = snapshot.due_date
         row.effective_due = snapshot.effective_due
@@ -249,9 +265,8 @@ def build_row(
 def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> None:
     """Set the row to the state of the assignment at the end of ``day`` (the week's last day).
 
-    ``then`` holds the fields that differed then (from ``state_as_of``). The level is
-    the database's (``with_level(day)``) unless the status, the deadline or the last
-    report week differed; then it is evaluated on that state.
+    ``then`` holds the fields that differed then (from ``state_as_of``). The level and its
+    reason are judged on that state (``levels.judge``, the twin of ``with_level(day)``).
     """
     row.source = Source.AS_OF
     state = state_of(assignment, then)  # the one rebuild, shared with the monthly bulletin
@@ -262,12 +277,13 @@ def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> 
         row.percent = state.percent
     # Reports are kept by week: the last one up to the week says when it was last reported.
     last_report = parse_week(row.last_report_week) if row.last_report_week else None
-    changed = (row.status, row.effective_due, last_report) != (
-        assignment.status,
-        assignment.effective_due,
-        assignment.last_report_week_start,
-    )
-    if changed:
-        row.level = level_on(
-            day, status=row.status, effective_due=row.effective_due, last_report_week_start=last_report
-        )
+    milestones = [m for measure in assignment.task.measures.all() for m in measure.milestones or []]
+    judgement = judge(
+        day,
+        status=row.status,
+        effective_due=row.effective_due,
+        last_report_week_start=last_report,
+        percent=row.percent,
+        milestone=passed_milestone(day, milestones),
+    )  # the same rule as the database's ``with_level(day)``, on the state of that day
+    row.level, row.level_reason, row.as_of = judgement.level, judgement.reason, day

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from reports.excel import TITLE_FONT, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
 from tasks.choices import Level, Status, UnitKind
+from tasks.models.levels import rule_text
 from tasks.policy import UNIT, role_of
 from tasks.weeks import parse_week, week_range
 from tasks.weeks import today as local_today
@@ -47,6 +48,7 @@ LEDGER_COLUMNS = [
     Column("完成比例", 8, "pct_int"),
     Column("状态", 10, "center"),
     Column("预警", 6, "center"),
+    Column("预警原因", 24),
     Column("销号日期", 12, "date"),
     Column("台账编号", 9, "int", hidden=True),
     Column("版本", 6, "int", hidden=True),
@@ -83,7 +85,7 @@ SUMMARY_HEADERS = [
     *[s.label for s in SUMMARY_STATUS],
     "红色预警",
     "黄色预警",
-    "绿色预警",
+    "绿色",
     "到期应完成",
     "按期完成",
     "按期完成率",
@@ -241,6 +243,7 @@ def _write_ledger_row(sheet: SheetWriter, row: LedgerRow, week: str):
         row.percent,
         row.status_label,
         None,
+        row.level_reason,
         row.signed_off_on,
         row.assignment_id,
         row.version,
@@ -305,6 +308,7 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
     sheet.row(["统计范围", report.scope], ["text", "center"])
     sheet.row(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")], ["text", "center"])
     sheet.row(["数据口径", source_note(report)])
+    sheet.row(["预警规则", rule_text()])
     sheet.row([INSTRUCTIONS])
     sheet.blank()
 

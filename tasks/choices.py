@@ -41,9 +41,21 @@ class TaskStatus(models.TextChoices):
 
 
 class Level(models.TextChoices):
+    """A row's warning level (``tasks.models.levels``): a colour for an open row, 已销号 for a closed one."""
+
     RED = "red", "红"
     YELLOW = "yellow", "黄"
     GREEN = "green", "绿"
+    SIGNED_OFF = "signed_off", "已销号"
+
+
+# How the pages, workbooks and messages name a level in full.
+LEVEL_TITLES = {
+    Level.RED: "红色预警",
+    Level.YELLOW: "黄色预警",
+    Level.GREEN: "绿色（正常推进）",
+    Level.SIGNED_OFF: "已销号",
+}
 
 
 class Role(models.TextChoices):

@@ -224,7 +224,8 @@ class FilterSet(django_filters.FilterSet):
 LEVEL_RANK = Case(
     When(level=Level.RED.value, then=Value(0)),
     When(level=Level.YELLOW.value, then=Value(1)),
-    default=Value(2),
+    When(level=Level.GREEN.value, then=Value(2)),
+    default=Value(3),
     output_field=IntegerField(),
 )
 
@@ -249,7 +250,7 @@ def by_task(assignments):
 
 
 def by_urgency(assignments):
-    """Red first, then yellow, then green; nearest deadline first within a level. Needs ``with_level``."""
+    """Red first, then yellow, then green, signed off last; nearest deadline first within a level. Needs ``with_level``."""
     return assignments.order_by(*SORTS["urgency"][1])
 
 

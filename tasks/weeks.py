@@ -59,6 +59,19 @@ def week_of(day: datetime.date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def week_title(week: str) -> str:
+    """A reporting week as the pages and workbooks name it: ``第48周（11月27日—12月3日）``.
+
+    ISO codes (``2017-W48``) stay in URLs, the API and the files' cells that are read back; anything
+    that is not a week is shown as it is."""
+    try:
+        start = parse_week(week)
+    except BadWeek:
+        return week if isinstance(week, str) else ""
+    end = start + datetime.timedelta(days=6)
+    return f"第{start.isocalendar()[1]}周（{start.month}月{start.day}日—{end.month}月{end.day}日）"
+
+
 def week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 

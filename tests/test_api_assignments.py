@@ -53,6 +53,7 @@ def test_the_office_lists_every_assignment_in_pages(api, office):
         "status_label",
         "level",
         "level_label",
+        "level_reason",
         "version",
         "due_date",
         "effective_due",
@@ -106,23 +107,31 @@ def test_it_filters_by_level_and_overdue(api, office, worked):
     red = results(api(office), "level=red")
     yellow = results(api(office), "level=yellow")
     green = results(api(office), "level=green")
-    assert red["count"] + yellow["count"] + green["count"] == everything
+    signed = results(api(office), "level=signed_off")
+    assert red["count"] + yellow["count"] + green["count"] + signed["count"] == everything
     assert {r["level"] for r in red["results"]} == {"red"}
-    # Signed off is green whatever its date; every open dated row is long past due.
-    assert worked["signed"].pk in {r["id"] for r in green["results"]}
-    expected_red = Assignment.objects.overdue(today()).count()
-    assert red["count"] == expected_red > 0
+    # Signed off is 已销号, not a colour, whatever its date.
+    assert [r["id"] for r in signed["results"]] == [worked["signed"].pk]
+    assert signed["results"][0]["level_label"] == "已销号"
+    expected_overdue = Assignment.objects.overdue(today()).count()
     overdue = results(api(office), "overdue=true")
-    assert {r["id"] for r in overdue["results"]} == {r["id"] for r in red["results"]}
-    assert results(api(office), "overdue=false")["count"] == everything - expected_red
+    assert overdue["count"] == expected_overdue > 0
+    # Every overdue row is red, and says so; red also holds rows red for another reason.
+    assert results(api(office), "overdue=true&level=red")["count"] == expected_overdue
+    assert all(r["level_reason"].startswith("已逾期") for r in overdue["results"])
+    assert results(api(office), "overdue=false")["count"] == everything - expected_overdue
 
 
 def test_filters_combine(api, office):
-    body = results(api(office), "unit=晋中市&category=1&level=red")
+    body = results(api(office), "unit=晋中市&category=1&level=red&overdue=true")
     expected = (
         Assignment.objects.overdue(today()).filter(unit__name="晋中市", task__category__number=1).count()
     )
     assert body["count"] == expected > 0
+    red = Assignment.objects.with_level(today()).filter(
+        unit__name="晋中市", task__category__number=1, level="red"
+    )
+    assert results(api(office), "unit=晋中市&category=1&level=red")["count"] == red.count() >= expected
 
 
 @pytest.mark.parametrize(
@@ -166,7 +175,9 @@ def test_the_detail_has_the_whole_story_and_an_etag(api, worked, unit_leader):
         and body["version"] == Assignment.objects.get(pk=a.pk).version
     )
     assert body["task"]["number"] == 17 and body["task"]["deadline_text"]
-    assert body["status_label"] == "已销号" and body["level"] == "green" and body["level_label"] == "绿"
+    assert (
+        body["status_label"] == "已销号" and body["level"] == "signed_off" and body["level_label"] == "已销号"
+    )
     assert body["last_report"]["week"] == "2017-W40" and body["last_report"]["author"] == "alice"
     assert body["open_signoff"] is None and body["signoffs"][0]["status"] == "approved"
     assert body["pending_review"]["scheduled_for"] == "2018-03-01"

@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from reports.rows import level_on
 from reports.weekly import LEDGER_HEADERS, SUMMARY_HEADERS, write_weekly_workbook
 from tasks.choices import Level, Role, Status
 from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment
+from tasks.models.ledger import level_on
 from tasks.services import ledger
 from tasks.weeks import week_range
 
@@ -106,7 +106,7 @@ def test_a_deadline_after_the_week_is_not_overdue_in_that_week(story, office):
     workbook = export(office, PAST)
     row = ledger_row(workbook, later)
 
-    assert row["预警"] == "黄"  # due within 30 days of the week's end
+    assert (row["预警"], row["预警原因"]) == ("黄", "距完成时限 13 天，进度 30%（应达 79%）")
     assert (17, "晋中市") not in overdue_days(workbook)
     assert all(days >= 0 for days in overdue_days(workbook).values())
 
@@ -123,7 +123,9 @@ def test_the_overdue_sheet_of_a_past_week_holds_exactly_what_was_overdue_then(st
 def test_the_summary_of_a_past_week_counts_the_state_as_the_week_ended(story, office):
     early, later, _alice = story
     _start, end = week_range(PAST)
-    red_then = Assignment.objects.filter(due_date__lt=end).count()
+    # The live ledger judged on the week's last day, but for ``early``: then open and overdue, now signed off.
+    red_now = Assignment.objects.with_level(end).filter(level=Level.RED)
+    red_then = red_now.count() + 1
 
     lines = summary(export(office, PAST))
     totals = counts(lines["合计"])
@@ -135,7 +137,7 @@ def test_the_summary_of_a_past_week_counts_the_state_as_the_week_ended(story, of
     assert (unit["已销号"], unit["推进中"], unit["红色预警"]) == (
         0,
         1,
-        Assignment.objects.filter(unit=early.unit, due_date__lt=end).count(),
+        red_now.filter(unit=early.unit).count() + 1,
     )
     assert totals["按期完成"] == 0
     assert "本周无调度快照" in lines["数据口径"][1] and "按操作记录还原" in lines["数据口径"][1]
@@ -148,10 +150,11 @@ def test_the_current_week_shows_the_live_ledger(story, office):
     signed = ledger_row(workbook, early)
     overdue = overdue_days(workbook)
 
-    assert (signed["状态"], signed["销号日期"], signed["预警"]) == (
+    assert (signed["状态"], signed["销号日期"], signed["预警"], signed["预警原因"]) == (
         "已销号",
         datetime.datetime(2017, 10, 18),
-        "绿",
+        "已销号",
+        "已销号",
     )
     assert (early.task.number, early.unit.name) not in overdue
     assert ledger_row(workbook, later)["预警"] == "红"

@@ -178,7 +178,7 @@ def test_an_unknown_row_is_refused(api, liaison, filled):
     workbook, row = filled
     put(workbook, row, "台账编号", 987654)
 
-    refused(api, liaison, as_file(workbook), "O", row, "台账编号 987654 不存在")
+    refused(api, liaison, as_file(workbook), "P", row, "台账编号 987654 不存在")
 
 
 def test_a_row_changed_since_download_is_refused_as_stale(api, liaison, filled):
@@ -186,7 +186,7 @@ def test_a_row_changed_since_download_is_refused_as_stale(api, liaison, filled):
     task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
     ledger.submit_report(task3.pk, actor=liaison, week=WEEK, text="网页上先报了", percent=30)
 
-    refused(api, liaison, as_file(workbook), "P", row, "下载后已被修改（下载时版本 1，当前版本 2）")
+    refused(api, liaison, as_file(workbook), "Q", row, "下载后已被修改（下载时版本 1，当前版本 2）")
 
 
 def test_a_stale_but_untouched_row_is_skipped(api, liaison, office, filled):
@@ -267,7 +267,7 @@ def test_every_problem_is_listed_and_a_good_row_is_not_applied_beside_a_bad_one(
     put(workbook, other + 1, "台账编号", "abc")
 
     body = refused(api, liaison, as_file(workbook), "K", other, "超出 0–100")
-    assert [(p["row"], p["column"]) for p in body["problems"]] == [(other, "K"), (other + 1, "O")]
+    assert [(p["row"], p["column"]) for p in body["problems"]] == [(other, "K"), (other + 1, "P")]
 
 
 def test_a_refusal_by_the_ledger_midway_rolls_back_the_rows_already_filed(api, liaison, filled, monkeypatch):
@@ -426,7 +426,7 @@ def test_a_sheet_of_a_week_the_dispatch_froze_is_refused_at_its_week_cell(api, l
     first = 2  # the sheet's first ledger row
     freeze_week(WEEK)
 
-    body = refused(api, liaison, as_file(workbook), "Q", first, "2017-W36 已于周调度时冻结")
+    body = refused(api, liaison, as_file(workbook), "R", first, "2017-W36 已于周调度时冻结")
     assert "请下载本周的表格报送" in body["detail"]
     assert send(api, liaison, as_file(workbook), dry_run=True).status_code == 400  # the preview says so too
 
@@ -480,7 +480,7 @@ def test_cell_problems_and_unknown_or_foreign_rows_are_reported_together(api, li
 
     assert [(p["row"], p["column"]) for p in body["problems"]] == [
         (row, "K"),
-        (row + 1, "O"),
+        (row + 1, "P"),
         (row + 2, "F"),
         (row + 2, "K"),
     ]
@@ -495,6 +495,6 @@ def test_a_frozen_week_is_reported_beside_the_sheets_other_problems(api, liaison
     put(workbook, row, "完成比例", 120)
     freeze_week(WEEK)
 
-    body = refused(api, liaison, as_file(workbook), "Q", 2, "已于周调度时冻结")
+    body = refused(api, liaison, as_file(workbook), "R", 2, "已于周调度时冻结")
 
     assert (row, "K") in [(p["row"], p["column"]) for p in body["problems"]]

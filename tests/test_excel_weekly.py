@@ -52,7 +52,7 @@ def test_it_writes_one_ledger_row_per_assignment_under_the_issue_headers(office)
     workbook = export(office)
 
     header = [cell.value for cell in workbook["整改台账"][1]]
-    assert header[:14] == [
+    assert header[:15] == [
         "序号",
         "问题类别",
         "督察反馈问题",
@@ -66,6 +66,7 @@ def test_it_writes_one_ledger_row_per_assignment_under_the_issue_headers(office)
         "完成比例",
         "状态",
         "预警",
+        "预警原因",
         "销号日期",
     ]
     assert len(ledger_rows(workbook)) == Assignment.objects.count() == 215
@@ -89,7 +90,7 @@ def test_it_hides_the_row_stamp_columns(office):
     workbook = export(office)
     sheet = workbook["整改台账"]
 
-    assert [sheet.column_dimensions[c].hidden for c in "OPQ"] == [True, True, True]
+    assert [sheet.column_dimensions[c].hidden for c in "PQR"] == [True, True, True]
     assert not sheet.column_dimensions["K"].hidden
     row = ledger_rows(workbook)[0]
     assignment = Assignment.objects.get(pk=row["台账编号"])
@@ -100,7 +101,7 @@ def test_it_freezes_the_header_filters_wraps_and_prints_landscape_a3_with_titles
     sheet = export(office)["整改台账"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Q216"
+    assert sheet.auto_filter.ref == "A1:R216"
     assert sheet.print_title_rows == "$1:$1"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.paperSize == 8  # A3
@@ -120,11 +121,18 @@ def test_it_writes_dates_as_dates_and_percentages_as_numbers(liaison):
 
 
 def test_it_fills_the_warning_cell_red_yellow_or_green(liaison):
-    report(liaison, 3, "晋中市")  # reported this week, due 2017-12-31: green
+    report(liaison, 3, "晋中市")  # reported this week, due 2017-12-31, ahead of the expected 25 %: green
+    report(liaison, 1, "晋中市", week="2017-W34")  # last week (W35) missing: yellow
     workbook = export(liaison, today=datetime.date(2017, 9, 6))
     green = ledger_cells(workbook, 3, "晋中市")["预警"]
-    yellow = ledger_cells(workbook, 1, "晋中市")["预警"]  # never reported
+    yellow = ledger_cells(workbook, 1, "晋中市")["预警"]
     red = ledger_cells(export(liaison, week="2018-W01", today=datetime.date(2018, 1, 2)), 3, "晋中市")["预警"]
+    reasons = (
+        ledger_cells(workbook, 1, "晋中市")["预警原因"],
+        ledger_cells(workbook, 17, "晋中市")["预警原因"],
+    )
+
+    assert [r.value for r in reasons] == ["上周（第35周（8月28日—9月3日））未报送", "已 5 周未报送，尚无报送"]
 
     assert (green.value, green.fill.fgColor.rgb[-6:]) == ("绿", LEVEL_FILLS["green"].fgColor.rgb[-6:])
     assert (yellow.value, yellow.fill.fgColor.rgb[-6:]) == ("黄", LEVEL_FILLS["yellow"].fgColor.rgb[-6:])
@@ -248,8 +256,8 @@ def test_the_overdue_sheet_lists_red_rows_with_days_overdue(liaison):
         0,
         None,
     )
-    red = sum(1 for r in ledger_rows(workbook) if r["预警"] == "红")
-    assert len(rows) == red
+    overdue = [r for r in ledger_rows(workbook) if r["预警原因"].startswith("已逾期")]
+    assert len(rows) == len(overdue) and all(r["预警"] == "红" for r in overdue)
 
 
 def test_the_missing_sheet_lists_units_without_the_weeks_report(office, liaison):

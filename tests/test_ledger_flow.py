@@ -209,7 +209,7 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
         later,
         later,
     )
-    assert body["level"] != "red" and body["version"] == before["version"] + 1
+    assert not body["level_reason"].startswith("已逾期") and body["version"] == before["version"] + 1
     assert body["extensions"][0]["status"] == "approved" and body["extensions"][0]["decided_by"] == "olga"
     overdue = ok(olga.get("/api/assignments/?overdue=true&unit=晋中市&task=3"))
     assert overdue["count"] == 0
@@ -238,5 +238,6 @@ def test_a_refused_extension_leaves_the_deadline_alone(signed_in, liaison, offic
         "refused",
         "理由不充分",
     )
-    assert body["level"] == "red" and body["pending_extension"] is None
+    assert body["level"] == "red" and body["level_reason"].startswith("已逾期")
+    assert body["pending_extension"] is None
     assert ok(olga.get("/api/assignments/?overdue=true&unit=晋中市&task=3"))["count"] == 1

@@ -184,8 +184,10 @@ def test_it_filters_the_ledger_by_each_field(office, liaison):
         count("deadline_kind=immediate_ongoing")
         == Assignment.objects.filter(task__deadline_kind="immediate_ongoing").count()
     )
-    assert count("level=red") + count("level=yellow") + count("level=green") == total
-    assert count("overdue=on") == count("level=red")
+    assert (
+        count("level=red") + count("level=yellow") + count("level=green") + count("level=signed_off") == total
+    )
+    assert count("overdue=on") == count("overdue=on&level=red") == Assignment.objects.overdue(today()).count()
     assert count("q=晋中市") >= Assignment.objects.filter(unit__name="晋中市").count()
     problem_word = row.task.problem[5:12]
     assert row in client.get(f"/ledger/?q={problem_word}").context["page"].object_list
@@ -248,7 +250,9 @@ def test_it_shows_the_dashboard_figures(office, liaison, unit_leader):
     assert jinzhong["signed_off"] == 1
     assert context["chart"].cumulative[-1] == 1
     assert all(a.status != Status.SIGNED_OFF for a in context["overdue"])
-    assert sum(n for _, n in context["levels"]) == totals["total"]
+    assert (
+        sum(n for _, n in context["levels"]) == totals["total"] - totals["signed_off"]
+    )  # lights of open rows
 
 
 def test_it_hides_internal_notes_evidence_and_names_from_the_public(liaison, unit_leader, office):

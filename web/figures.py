@@ -2,16 +2,14 @@
 
 Every function takes a queryset the caller has already scoped with
 ``Assignment.objects.visible_to(user)``, so a figure never shows more than its
-reader may see. The four buckets partition the assignments:
+reader may see. The four buckets partition the assignments by the one bucket rule
+(``tasks.models.levels.bucket_filters``, whose Python twin ``bucket_on`` the monthly
+bulletin, the public page and the workbooks use), first match:
 
 - signed off (已销号): status signed_off;
-- reopened (问题反弹): status reopened (a review found a relapse);
-- overdue (逾期): neither, and past the effective (possibly extended) due date;
+- overdue (逾期): past the effective (possibly extended) due date, reopened or not;
+- reopened (问题反弹): status reopened (a review found a relapse), within its deadline;
 - on track (按计划推进): the rest.
-
-These are the same buckets as the monthly bulletin's (dispatch app). When
-``tasks/services/stats.py`` lands with the shared statistics, these helpers are the
-place to switch over.
 """
 
 import datetime
@@ -21,27 +19,22 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from tasks.choices import Level, Status
+from tasks.models.levels import bucket_filters
 from tasks.weeks import week_of, week_start
 
 SIGNED_OFF = Q(status=Status.SIGNED_OFF)
-REOPENED = Q(status=Status.REOPENED)
 
 
 def overdue_q(today: datetime.date) -> Q:
-    """Open, not reopened, and past the effective due date (the same rule as ``Assignment.objects.overdue``)."""
-    past_due = Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
-    return ~SIGNED_OFF & ~REOPENED & past_due
+    """The overdue bucket: open and past the effective due date (``Assignment.objects.overdue``)."""
+    return bucket_filters(today)["overdue"]
 
 
 def bucket_counts(today: datetime.date) -> dict:
     """Keyword arguments for ``annotate``/``aggregate``: the four buckets and the total."""
-    overdue = overdue_q(today)
     return {
         "total": Count("id"),
-        "signed_off": Count("id", filter=SIGNED_OFF),
-        "reopened": Count("id", filter=REOPENED),
-        "overdue": Count("id", filter=overdue),
-        "on_track": Count("id", filter=~SIGNED_OFF & ~REOPENED & ~overdue),
+        **{name: Count("id", filter=q) for name, q in bucket_filters(today).items()},
     }
 
 

@@ -171,6 +171,9 @@ class AssignmentListSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     level = serializers.CharField()
     level_label = serializers.SerializerMethodField()
+    level_reason = serializers.CharField(
+        read_only=True, help_text="预警原因，如“已 3 周未报送”“里程碑 2017-10-31 已过，进度 30%（应达 60%）”"
+    )
     effective_due = serializers.DateField(allow_null=True)  # none for 长期坚持 tasks
     last_report_week = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
@@ -185,6 +188,7 @@ class AssignmentListSerializer(serializers.ModelSerializer):
             "status_label",
             "level",
             "level_label",
+            "level_reason",
             "version",
             "due_date",
             "extended_due_date",

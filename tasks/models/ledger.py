@@ -6,16 +6,13 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from tasks import clock
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, SignOffStatus, Status
+from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
+from tasks.models import levels
 from tasks.models.people import scope_by_unit
 from tasks.policy import OPEN_SIGNOFF
-from tasks.weeks import week_start
-
-YELLOW_DAYS = 30  # due within this many days turns an assignment yellow
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -68,32 +65,15 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
     def with_level(self, today: datetime.date):
-        """Annotate ``effective_due`` and the warning ``level`` (red/yellow/green).
+        """Annotate ``effective_due``, the latest passed ``milestone``, the warning ``level``
+        (red/yellow/green, or signed_off) and ``level_day``; ``level_reason`` then names the reason.
 
-        red: past the effective due date and not signed off;
-        yellow: due within 30 days, or no report in this reporting week nor the one before;
-        green: otherwise (and always once signed off).
+        The rule is ``tasks.models.levels`` (its SQL half; ``judge`` is the Python half).
         """
-        stale_before = week_start(today) - datetime.timedelta(days=7)
-        open_ = ~Q(status=Status.SIGNED_OFF)
-        return self.annotate(
-            effective_due=Coalesce(F("extended_due_date"), F("due_date")),
-        ).annotate(
-            level=Case(
-                When(open_ & Q(effective_due__lt=today), then=Value(Level.RED.value)),
-                When(
-                    open_
-                    & (
-                        Q(effective_due__lte=today + datetime.timedelta(days=YELLOW_DAYS))
-                        | Q(last_report_week_start__isnull=True)
-                        | Q(last_report_week_start__lt=stale_before)
-                    ),
-                    then=Value(Level.YELLOW.value),
-                ),
-                default=Value(Level.GREEN.value),
-                output_field=models.CharField(),
-            )
-        )
+        queryset = self
+        for step in levels.level_annotations(today):
+            queryset = queryset.annotate(**step)
+        return queryset
 
     def overdue(self, today: datetime.date):
         return self.exclude(status=Status.SIGNED_OFF).filter(
@@ -101,24 +81,28 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
 
-def level_on(day: datetime.date, *, status: str, effective_due, last_report_week_start) -> str:
+def level_on(
+    day: datetime.date,
+    *,
+    status: str,
+    effective_due,
+    last_report_week_start,
+    percent: int = 0,
+    milestone: datetime.date | None = None,
+) -> str:
     """The warning level on ``day`` of a state that is not in the database (as it was at a past moment).
 
-    The same rule as ``AssignmentQuerySet.with_level`` (which lists use, in SQL); a test
-    (tests/test_excel_past_weeks.py) holds the two together.
+    ``levels.judge``'s level: the same rule as ``AssignmentQuerySet.with_level`` (which lists use, in
+    SQL); tests (tests/test_levels.py, tests/test_excel_past_weeks.py) hold the two together.
     """
-    if status == Status.SIGNED_OFF:
-        return Level.GREEN.value
-    if effective_due is not None and effective_due < day:
-        return Level.RED.value
-    stale_before = week_start(day) - datetime.timedelta(days=7)
-    if (
-        (effective_due is not None and effective_due <= day + datetime.timedelta(days=YELLOW_DAYS))
-        or last_report_week_start is None
-        or last_report_week_start < stale_before
-    ):
-        return Level.YELLOW.value
-    return Level.GREEN.value
+    return levels.judge(
+        day,
+        status=status,
+        effective_due=effective_due,
+        last_report_week_start=last_report_week_start,
+        percent=percent,
+        milestone=milestone,
+    ).level
 
 
 class ActiveAssignmentManager(models.Manager.from_queryset(AssignmentQuerySet)):
@@ -177,6 +161,16 @@ class Assignment(models.Model):
     @property
     def effective_due_date(self):
         return self.extended_due_date or self.due_date
+
+    @property
+    def judgement(self) -> "levels.Judgement":
+        """The level and its reason, for a row read through ``with_level``."""
+        return levels.judgement_of(self)
+
+    @property
+    def level_reason(self) -> str:
+        """Why the row has its light ("已 3 周未报送", "里程碑 2017-10-31 已过…"); needs ``with_level``."""
+        return self.judgement.reason
 
 
 def evidence_path(instance, filename):

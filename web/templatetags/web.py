@@ -7,9 +7,10 @@ from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import mark_safe
 
 from dispatch.models import Notification
-from tasks.choices import Level, Role, Status
+from tasks.choices import LEVEL_TITLES, Level, Role, Status
+from tasks.models.levels import rule_lines
 from tasks.policy import role_of
-from tasks.weeks import week_of
+from tasks.weeks import week_of, week_title
 
 register = template.Library()
 
@@ -26,8 +27,21 @@ def role_label(user) -> str:
 
 
 @register.inclusion_tag("web/_level.html")
-def level_badge(level):
-    return {"level": level, "label": Level(level).label + "色预警" if level else ""}
+def level_badge(level, reason=""):
+    """A row's light, its reason (``Assignment.level_reason``) as the tooltip and, for screen readers, in words."""
+    return {"level": level, "label": LEVEL_TITLES[Level(level)] if level else "", "reason": reason}
+
+
+@register.filter
+def level_title(level) -> str:
+    """A level's full name (红色预警, 黄色预警, 绿色（正常推进）, 已销号)."""
+    return LEVEL_TITLES[Level(level)] if level else ""
+
+
+@register.inclusion_tag("web/_level_legend.html")
+def level_legend():
+    """The warning rule in words, shown on every page with lights."""
+    return {"rules": rule_lines()}
 
 
 @register.inclusion_tag("web/_status.html")
@@ -47,6 +61,14 @@ def unread_count(user) -> int:
 def iso_week(day) -> str:
     """A date's ISO week, ``2017-W36``; empty for no date."""
     return week_of(day) if day else ""
+
+
+@register.filter
+def week_name(value) -> str:
+    """A reporting week as people read it, ``第48周（11月27日—12月3日）``, from an ISO week or a date."""
+    if not value:
+        return ""
+    return week_title(value if isinstance(value, str) else week_of(value))
 
 
 # A path on this site written in a message, e.g. "/ledger/weekly.xlsx?week=2017-W48": starts a line

@@ -32,7 +32,7 @@ def dashboard(request):
         "by_category": figures.by_category(assignments, day),
         "by_unit": figures.by_unit(assignments, day),
         "listings": figures.listing_counts(ListedSupervision.objects.visible_to(request.user), day),
-        "levels": [(level, levels[level.value]) for level in Level],
+        "levels": [(level, levels[level.value]) for level in Level if level != Level.SIGNED_OFF],
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
