@@ -41,7 +41,7 @@ def _report_events(assignment):
         yield Event(
             report.created_at,
             "report",
-            f"报送进展 · {report.week} · 完成 {report.percent}%",
+            f"报送进展 · {report.week} · 完成 {report.percent}%" + ("（迟报）" if report.late else ""),
             person(report.author),
             report.text,
             notes,

@@ -91,7 +91,17 @@ class ReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgressReport
-        fields = ["id", "week", "text", "percent", "measure_notes", "author", "created_at", "evidence"]
+        fields = [
+            "id",
+            "week",
+            "text",
+            "percent",
+            "measure_notes",
+            "author",
+            "created_at",
+            "late",
+            "evidence",
+        ]
 
 
 class SignOffSerializer(serializers.ModelSerializer):

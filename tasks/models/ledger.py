@@ -179,6 +179,9 @@ class ProgressReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
     )
     created_at = models.DateTimeField("报送时间", default=clock.now, editable=False, blank=True)
+    late = models.BooleanField(
+        "迟报", default=False, help_text="报送的是上周之前的周：照收，但不计入按期报送"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"

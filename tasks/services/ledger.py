@@ -22,7 +22,7 @@ from tasks.services.checks import (
 )
 from tasks.services.errors import InvalidInput, InvalidTransition
 from tasks.services.transitions import check_allowed, lock, transition
-from tasks.weeks import BadWeek, clean_week, parse_week, today
+from tasks.weeks import BadWeek, clean_week, parse_week, today, week_start
 
 REVIEW_AFTER_DAYS = (
     90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
@@ -42,6 +42,11 @@ def _check_week(week: str) -> tuple[str, datetime.date]:
     if start > today() + datetime.timedelta(days=7):
         raise InvalidInput(f"报送周 {week} 尚未到来", field="week")
     return week, start
+
+
+def is_late(start: datetime.date) -> bool:
+    """迟报: a report for a week before last week (the ledger's today, ``tasks.clock``) is accepted but marked."""
+    return start < week_start(today()) - datetime.timedelta(days=7)
 
 
 def _check_percent(percent) -> int:
@@ -103,6 +108,7 @@ def submit_report(
             percent=percent,
             measure_notes=notes,
             author=actor,
+            late=is_late(start),
         )
         evidence.store(files, assignment=assignment, actor=actor, report=report)
         audit.record(
