@@ -69,6 +69,7 @@ class Step:
     text: str = ""
     date: datetime.date | None = None
     evidence: bool = False
+    drop_reason: str = ""  # 进度回调说明: a report below the last one's percentage needs it
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ class Story:
     steps: tuple[Step, ...] = field(default_factory=tuple)
 
 
-def reports(weeks, percents, work, evidence_every=4):
-    """Weekly reports ``work`` over ``weeks`` (2017 ISO week numbers) with rising ``percents``."""
+def reports(weeks, percents, work, evidence_every=4, drop_reason=""):
+    """Weekly reports ``work`` over ``weeks`` (2017 ISO week numbers) with rising ``percents``;
+    ``drop_reason`` explains the first one if it is below the report before it."""
     return tuple(
         Step(
             f"2017-W{week:02d}",
@@ -90,6 +92,7 @@ def reports(weeks, percents, work, evidence_every=4):
             percent=percent,
             text=f"{work}，截至本周累计完成 {percent}%。",
             evidence=(i % evidence_every == evidence_every - 1),
+            drop_reason=drop_reason if i == 0 else "",
         )
         for i, (week, percent) in enumerate(zip(weeks, percents, strict=True))
     )
@@ -172,7 +175,12 @@ STORIES = [
                 "unit_no",
                 text="佐证照片未覆盖全部料场，灵石县 9 处渣场缺少验收记录，请补齐后重新申请。",
             ),
-            *reports([47, 48], [92, 95], "补充灵石县渣场验收记录"),
+            *reports(
+                [47, 48],
+                [92, 95],
+                "补充灵石县渣场验收记录",
+                drop_reason="单位审核退回：灵石县 9 处渣场缺少验收记录，完成比例相应下调",
+            ),
         ),
     ),
     Story(
@@ -381,6 +389,7 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
             percent=step.percent,
             measure_notes={"1": step.text},
             files=files,
+            drop_reason=step.drop_reason,
         )
     elif kind == "request":
         ledger.request_signoff(assignment_id, actor=liaison, summary=step.text, files=files)

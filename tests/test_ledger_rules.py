@@ -7,12 +7,29 @@ for W46 or earlier is 迟报.
 import pytest
 
 from dispatch.figures import bulletin_data
-from tasks.models import Assignment, ProgressReport
+from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
+from tasks.services.errors import InvalidInput
 from tasks.services.reporting import reporting_by_unit
 from tests.helpers import client_for, on, row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+
+
+def ledger_state(assignment):
+    """What a refusal must leave as it was: the row and the counts of every ledger record."""
+    return (
+        Assignment.objects.filter(pk=assignment.pk)
+        .values(
+            "status", "version", "percent", "last_report_week_start", "extended_due_date", "next_review_date"
+        )
+        .get(),
+        ProgressReport.objects.count(),
+        SignOffRequest.objects.count(),
+        Review.objects.count(),
+        Extension.objects.count(),
+        AuditEntry.objects.count(),
+    )
 
 
 # --- 迟报: a report for a week before last week ---------------------------------------------
@@ -55,3 +72,55 @@ def test_the_on_time_reporting_rate_is_counted_per_unit_on_the_dashboard_and_in_
     assert (unit["reports"], unit["late_reports"], unit["reporting_rate"]) == (4, 2, 0.5)
     other = next(u for u in bulletin_data("2017-11")["by_unit"] if u["unit"] == "临汾市")
     assert (other["reports"], other["reporting_rate"]) == (0, None)
+
+
+# --- a percentage below the last report's needs an explanation ------------------------------
+
+
+def test_a_lower_percentage_without_an_explanation_is_refused_and_with_one_accepted(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match="完成比例由上次报送的 45% 降为 5%，请填写进度回调说明"):
+        ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="返工", percent=5)
+    assert ledger_state(a) == before
+    report = ledger.submit_report(
+        a.pk, actor=liaison, week="2017-W48", text="返工", percent=5, drop_reason="验收发现问题，部分工程返工"
+    )
+    assert (report.drop_reason, row().percent) == ("验收发现问题，部分工程返工", 5)
+    # the same or a higher percentage needs nothing
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="继续", percent=5)
+
+
+def test_the_api_refuses_a_drop_without_an_explanation_in_chinese(liaison, api):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    client = api(liaison)
+    before = ledger_state(a)
+    response = client.post(
+        f"/api/assignments/{a.pk}/reports/", {"week": "2017-W48", "text": "返工", "percent": "5"}
+    )
+    assert response.status_code == 400
+    assert "请填写进度回调说明" in response.json()["detail"]
+    assert ledger_state(a) == before
+    response = client.post(
+        f"/api/assignments/{a.pk}/reports/",
+        {"week": "2017-W48", "text": "返工", "percent": "5", "drop_reason": "验收发现问题返工"},
+    )
+    assert response.status_code == 201
+    assert response.json()["reports"][0]["drop_reason"] == "验收发现问题返工"
+
+
+def test_the_page_shows_the_refusal_next_to_the_explanation_and_the_timeline_keeps_it(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    client = client_for(liaison)
+    data = {"week": "2017-W48", "text": "返工", "percent": "5", "version": row().version}
+    before = ledger_state(a)
+    response = client.post(f"/assignments/{a.pk}/report/", data)
+    assert response.status_code == 400
+    assert "请填写进度回调说明" in response.context["forms"]["report"].errors["drop_reason"][0]
+    assert ledger_state(a) == before
+    response = client.post(f"/assignments/{a.pk}/report/", {**data, "drop_reason": "验收发现问题返工"})
+    assert response.status_code == 302
+    assert "进度回调说明：验收发现问题返工" in client.get(f"/assignments/{a.pk}/").content.decode()

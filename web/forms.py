@@ -98,6 +98,12 @@ class ReportForm(VersionedForm):
     percent = forms.IntegerField(
         label="完成比例（%）", widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"})
     )
+    drop_reason = forms.CharField(
+        label="进度回调说明",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="完成比例低于上次报送时必填，说明原因",
+    )
     evidence = MultipleFileField(
         label="佐证材料", required=False, help_text="可多选；pdf、图片、Office 文档或 zip"
     )

@@ -38,6 +38,8 @@ def _report_events(assignment):
             (f"措施{number}", note)
             for number, note in sorted(report.measure_notes.items(), key=lambda kv: int(kv[0]))
         ]
+        if report.drop_reason:
+            notes.insert(0, ("进度回调说明", report.drop_reason))
         yield Event(
             report.created_at,
             "report",

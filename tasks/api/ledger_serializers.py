@@ -100,6 +100,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "author",
             "created_at",
             "late",
+            "drop_reason",
             "evidence",
         ]
 
@@ -320,6 +321,7 @@ class ReportInput(serializers.Serializer):
     text = text_field(help_text="本周进展")
     percent = text_field(help_text="完成比例 0–100")
     measure_notes = serializers.JSONField(required=False, default=dict, help_text='{"措施序号": "进展"}')
+    drop_reason = text_field(help_text="进度回调说明：完成比例低于上次报送时必填")
     evidence = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="佐证材料（multipart）"
     )

@@ -156,6 +156,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                 percent=data["percent"],
                 measure_notes=data["measure_notes"],
                 files=data.get("evidence", []),
+                drop_reason=data["drop_reason"],
                 expected_version=version,
             )
 

@@ -182,6 +182,7 @@ class ProgressReport(models.Model):
     late = models.BooleanField(
         "迟报", default=False, help_text="报送的是上周之前的周：照收，但不计入按期报送"
     )
+    drop_reason = models.TextField("进度回调说明", blank=True, help_text="完成比例低于上次报送时必填")
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"

@@ -86,16 +86,35 @@ def _check_measure_notes(notes, task) -> dict:
 
 
 def submit_report(
-    assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None
+    assignment_id,
+    *,
+    actor,
+    week,
+    text,
+    percent,
+    measure_notes=None,
+    files=(),
+    drop_reason="",
+    expected_version=None,
 ):
-    """A liaison's weekly progress report; the first one starts the assignment."""
+    """A liaison's weekly progress report; the first one starts the assignment.
+
+    A percentage below the assignment's (the last report's, or 0 after a reopening) needs
+    ``drop_reason`` (进度回调说明).
+    """
     require(actor, "report")
     week, start = _check_week(week)
     percent = _check_percent(percent)
     text = required_text(text, "text", "本周进展")
+    drop_reason = optional_text(drop_reason, "drop_reason", "进度回调说明")
     evidence.check_files(files)
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        if percent < assignment.percent and not drop_reason:
+            raise InvalidInput(
+                f"完成比例由上次报送的 {assignment.percent}% 降为 {percent}%，请填写进度回调说明",
+                field="drop_reason",
+            )
         notes = _check_measure_notes(measure_notes, assignment.task)
         changes = {"percent": percent}
         if assignment.last_report_week_start is None or start > assignment.last_report_week_start:
@@ -109,6 +128,7 @@ def submit_report(
             measure_notes=notes,
             author=actor,
             late=is_late(start),
+            drop_reason=drop_reason,
         )
         evidence.store(files, assignment=assignment, actor=actor, report=report)
         audit.record(

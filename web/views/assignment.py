@@ -103,6 +103,7 @@ def _report(assignment, data, user):
         percent=data["percent"],
         measure_notes=data["measure_notes"],
         files=data["evidence"],
+        drop_reason=data["drop_reason"],
         expected_version=data["version"],
     )
     return "进展已报送"
