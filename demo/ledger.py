@@ -405,7 +405,9 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
     elif kind == "extend":
         ledger.request_extension(assignment_id, actor=liaison, new_due_date=step.date, reason=step.text)
     elif kind == "decide_extension":
+        # The unit's leader agrees first, then the office approves.
         extension = Extension.objects.get(assignment_id=assignment_id, status=ExtensionStatus.PENDING)
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True, note="同意，报省督察办审批。")
         ledger.decide_extension(extension.pk, actor=office, approve=True, note=step.text)
     else:
         raise ValueError(f"unknown demo step {kind}")

@@ -54,7 +54,8 @@ class ReviewOutcome(models.TextChoices):
 
 
 class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", "待审批"
+    PENDING = "pending", "待单位审核"  # the unit's leader decides first
+    UNIT_APPROVED = "unit_approved", "待督察办审批"  # then the office
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "未批准"
 

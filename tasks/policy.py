@@ -104,7 +104,7 @@ def _table_refusal(action: str) -> str:
 ROLES: dict[str, tuple[frozenset, str]] = {
     **{action: (_table_roles(action), _table_refusal(action)) for action in ACTION_LABELS},
     "request_extension": (LIAISON, "延期申请由本单位联络员提出"),
-    "decide_extension": (OFFICE, "延期审批由省督察办办理"),
+    "decide_extension": (CHECKERS, "延期申请由本单位负责人审核、省督察办审批"),
     "schedule_review": (OFFICE, "安排回头看由省督察办办理"),
     "record_review": (OFFICE, "回头看结论由省督察办办理"),
     "list_supervision": (OFFICE, "挂牌督办由省督察办办理"),
@@ -156,9 +156,19 @@ def _refuse(refusal: str, reason: str) -> Decision:
     return Decision(False, reason, refusal)
 
 
+# An extension request is open while it waits for the unit's leader, then for the office.
+OPEN_EXTENSION = (ExtensionStatus.PENDING, ExtensionStatus.UNIT_APPROVED)
+# Who decides an open extension request at each stage, and what anyone else is told (403).
+EXTENSION_STAGE = {
+    ExtensionStatus.PENDING: (UNIT_LEADER, "延期申请须先由本单位负责人审核"),
+    ExtensionStatus.UNIT_APPROVED: (OFFICE, "单位负责人已审核，延期申请待省督察办审批"),
+}
+
+
 def pending_extension(assignment):
-    """The assignment's extension request awaiting the office, or None (reads a prefetch if there is one)."""
-    return next((e for e in assignment.extensions.all() if e.status == ExtensionStatus.PENDING), None)
+    """The assignment's open extension request (awaiting the unit's leader or the office), or None
+    (reads a prefetch if there is one)."""
+    return next((e for e in assignment.extensions.all() if e.status in OPEN_EXTENSION), None)
 
 
 def pending_review(assignment):
@@ -199,8 +209,11 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
         return ALLOW
     if action == "decide_extension":
         extension = pending_extension(assignment) if item is None else item
-        if extension is None or extension.status != ExtensionStatus.PENDING:
+        if extension is None or extension.status not in OPEN_EXTENSION:
             return _refuse(STATE, "该延期申请已审批")
+        roles, refusal = EXTENSION_STAGE[extension.status]
+        if role not in roles:
+            return _refuse(ROLE, refusal)
         return ALLOW
     if action == "schedule_review":
         if status != S.SIGNED_OFF:

@@ -33,7 +33,10 @@ def worked(liaison, unit_leader, office, evidence_pdf):
     ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     ledger.submit_report(row(3).pk, actor=liaison, week="2017-W41", text="推进", percent=40)
     ledger.request_extension(
-        row(5).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年施工"
+        row(5).pk,
+        actor=liaison,
+        new_due_date=row(5).effective_due_date + datetime.timedelta(days=180),
+        reason="跨年施工，冬季无法浇筑混凝土",
     )
     return {"signed": signed, "reported": row(3), "extending": row(5)}
 
@@ -62,14 +65,17 @@ def test_the_office_lists_every_assignment_in_pages(api, office):
     }
 
 
-def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, office):
+def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, unit_leader, office):
     rows = {r["id"]: r for r in results(api(liaison))["results"]}
     assert rows[worked["reported"].pk]["allowed_actions"] == ["report", "signoff", "request_extension"]
     assert rows[worked["signed"].pk]["allowed_actions"] == ["report"]
     assert rows[worked["extending"].pk]["allowed_actions"] == ["report"]  # one extension request at a time
+    # the extension request waits for the unit's leader, then the office
+    rows = {r["id"]: r for r in results(api(unit_leader))["results"]}
+    assert rows[worked["extending"].pk]["allowed_actions"] == ["decide_extension"]
     rows = {r["id"]: r for r in results(api(office))["results"]}
     assert rows[worked["signed"].pk]["allowed_actions"] == ["record_review"]
-    assert rows[worked["extending"].pk]["allowed_actions"] == ["decide_extension"]
+    assert rows[worked["extending"].pk]["allowed_actions"] == []
     assert rows[worked["reported"].pk]["allowed_actions"] == []
 
 

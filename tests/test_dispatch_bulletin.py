@@ -61,8 +61,12 @@ def october(liaison, unit_leader, outsider, outsider_leader, office):
     with on("2017-10-05"):
         review = ledger.schedule_review(d.pk, actor=office, scheduled_for=datetime.date(2017, 10, 12))
         extension = ledger.request_extension(
-            e.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+            e.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2017, 12, 31),
+            reason="工程量大，年内难以全部完成",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     with on("2017-10-12"):
         ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")

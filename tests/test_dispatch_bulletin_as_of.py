@@ -33,8 +33,12 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
 
     with on("2017-10-05"):
         extension = ledger.request_extension(
-            w.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="汛期"
+            w.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2018, 3, 31),
+            reason="汛期河道施工受限，需顺延工期",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(y, liaison, unit_leader, office, "2017-10-10")
     with on("2017-11-01", 9):
@@ -44,8 +48,12 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
         review = ledger.schedule_review(y.pk, actor=office, scheduled_for=datetime.date(2017, 11, 10))
     with on("2017-11-05"):
         extension = ledger.request_extension(
-            z.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+            z.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2017, 12, 31),
+            reason="工程量大，年内难以全部完成",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(x, liaison, unit_leader, office, "2017-11-08")
     with on("2017-11-10"):

@@ -4,12 +4,14 @@ The ledger's today is pinned on 2017-12-01 (a Friday of 2017-W48): last week is 
 for W46 or earlier is 迟报.
 """
 
+import datetime
+
 import pytest
 
 from dispatch.figures import bulletin_data
 from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
-from tasks.services.errors import InvalidInput
+from tasks.services.errors import InvalidInput, LedgerError
 from tasks.services.reporting import reporting_by_unit
 from tests.helpers import client_for, on, row
 
@@ -124,3 +126,83 @@ def test_the_page_shows_the_refusal_next_to_the_explanation_and_the_timeline_kee
     response = client.post(f"/assignments/{a.pk}/report/", {**data, "drop_reason": "验收发现问题返工"})
     assert response.status_code == 302
     assert "进度回调说明：验收发现问题返工" in client.get(f"/assignments/{a.pk}/").content.decode()
+
+
+# --- extensions: the unit's leader first, then the office ------------------------------------
+
+REASON = "雨季无法施工，需待雨季结束后继续"
+
+
+def test_an_extension_goes_to_the_unit_leader_then_the_office(liaison, unit_leader, office, outsider_leader):
+    a = row()
+    later = a.due_date + datetime.timedelta(days=90)
+    extension = ledger.request_extension(a.pk, actor=liaison, new_due_date=later, reason=REASON)
+    assert extension.status == "pending" and extension.get_status_display() == "待单位审核"
+    for user, status in ((office, 403), (outsider_leader, 404)):  # not yet the office's; not dave's unit
+        before = ledger_state(a)
+        with pytest.raises(LedgerError) as refused:
+            ledger.decide_extension(extension.pk, actor=user, approve=True)
+        assert refused.value.status_code == status
+        assert ledger_state(a) == before
+    extension = ledger.decide_extension(extension.pk, actor=unit_leader, approve=True, note="同意上报")
+    assert (extension.status, extension.unit_decided_by, extension.unit_note) == (
+        "unit_approved",
+        unit_leader,
+        "同意上报",
+    )
+    assert row().extended_due_date is None and ledger.extension_message(extension) == (
+        "单位负责人已同意延期申请，已报省督察办审批"
+    )
+    with pytest.raises(LedgerError) as again:  # the unit leader has decided; the office decides now
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
+    assert again.value.status_code == 403 and "待省督察办审批" in again.value.message
+    extension = ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
+    assert (extension.status, row().extended_due_date, row().due_date) == ("approved", later, a.due_date)
+    assert ledger.extension_message(extension) == f"省督察办已批准延期至 {later:%Y-%m-%d}"
+    actions = list(AuditEntry.objects.filter(model="tasks.extension").values_list("action", flat=True))
+    assert actions == ["request_extension", "decide_extension", "decide_extension"]
+
+
+@pytest.mark.parametrize("stage", ["unit", "office"])
+def test_refusing_an_extension_needs_a_reason_and_the_message_names_the_decision(
+    liaison, unit_leader, office, stage
+):
+    a = row()
+    extension = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=30), reason=REASON
+    )
+    decider = unit_leader
+    if stage == "office":
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
+        decider = office
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match="不批准延期须写明理由"):
+        ledger.decide_extension(extension.pk, actor=decider, approve=False, note="  ")
+    assert ledger_state(a) == before
+    extension = ledger.decide_extension(extension.pk, actor=decider, approve=False, note="理由不充分")
+    assert extension.status == "refused" and row().extended_due_date is None
+    who = "省督察办" if stage == "office" else "单位负责人"
+    assert ledger.extension_message(extension) == f"{who}未批准延期申请"
+
+
+def test_the_span_and_the_reason_length_are_settings(liaison, settings):
+    a = row()
+    settings.EXTENSION_MAX_DAYS, settings.EXTENSION_REASON_MIN_CHARS = 30, 4
+    with pytest.raises(InvalidInput, match=r"不能晚于当前期限后 30 天（2017-10-30）"):
+        ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2017, 10, 31), reason=REASON)
+    extension = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=datetime.date(2017, 10, 30), reason="雨季停工"
+    )
+    assert extension.new_due_date == datetime.date(2017, 10, 30)
+
+
+def test_a_thirteen_year_extension_called_test_is_refused_by_the_api(liaison, api):
+    a = row()
+    before = ledger_state(a)
+    for body, message in (
+        ({"new_due_date": "2030-12-31", "reason": REASON}, "延期日期不能晚于当前期限后 365 天"),
+        ({"new_due_date": "2018-03-31", "reason": "测试"}, "延期理由过于简略"),
+    ):
+        response = api(liaison).post(f"/api/assignments/{a.pk}/extensions/", body, format="json")
+        assert response.status_code == 400 and message in response.json()["detail"]
+    assert ledger_state(a) == before

@@ -59,6 +59,11 @@ def _signed_off(a, people):
     ledger.approve(a.pk, actor=people["office"], opinion="同意销号")
 
 
+def LATER(a):
+    """A date an extension may ask for: within ``EXTENSION_MAX_DAYS`` of the current deadline."""
+    return a.effective_due_date + datetime.timedelta(days=120)
+
+
 def _review_pending(a, people):
     _signed_off(a, people)
     ledger.schedule_review(a.pk, actor=people["office"], scheduled_for=D(2018, 3, 1))
@@ -72,7 +77,14 @@ def _reopened(a, people):
 
 def _extension_pending(a, people):
     _report(a, people)
-    ledger.request_extension(a.pk, actor=people["liaison"], new_due_date=D(2019, 6, 30), reason="雨季")
+    ledger.request_extension(
+        a.pk, actor=people["liaison"], new_due_date=LATER(a), reason="雨季无法施工，需待雨季结束后继续"
+    )
+
+
+def _extension_unit_approved(a, people):
+    _extension_pending(a, people)
+    ledger.decide_extension(a.extensions.get().pk, actor=people["unit_leader"], approve=True)
 
 
 def _listed(a, people):
@@ -89,6 +101,7 @@ STATES = {
     "review_pending": _review_pending,
     "reopened": _reopened,
     "extension_pending": _extension_pending,
+    "extension_unit_approved": _extension_unit_approved,
     "listed": _listed,
 }
 
@@ -112,7 +125,13 @@ EXPECTED = {
     "signed_off": {"liaison": {"report"}, "office": {"schedule_review"}},
     "review_pending": {"liaison": {"report"}, "office": {"record_review"}},
     "reopened": {"liaison": {"report", "request_extension"}, "office": {"list_supervision"}},
+    # An extension request goes to the unit's leader first, then to the office.
     "extension_pending": {
+        "liaison": {"report", "request_signoff"},
+        "unit_leader": {"decide_extension"},
+        "office": {"list_supervision"},
+    },
+    "extension_unit_approved": {
         "liaison": {"report", "request_signoff"},
         "office": {"decide_extension", "list_supervision"},
     },
@@ -149,7 +168,7 @@ def _service_call(action, a, user):
         "approve": lambda: ledger.approve(a.pk, actor=user, opinion="同意"),
         "reject": lambda: ledger.reject(a.pk, actor=user, reason="材料不足"),
         "request_extension": lambda: ledger.request_extension(
-            a.pk, actor=user, new_due_date=D(2020, 12, 31), reason="工期"
+            a.pk, actor=user, new_due_date=LATER(a), reason="工期紧张，冬季无法施工需顺延"
         ),
         "schedule_review": lambda: ledger.schedule_review(a.pk, actor=user, scheduled_for=D(2018, 6, 1)),
         "record_review": lambda: ledger.record_review(
@@ -244,10 +263,12 @@ def test_a_refusal_carries_the_policy_reason_the_service_raises(liaison, office,
     decision = policy.can(leader, "request_extension", a)
     assert not decision and decision.refusal == policy.ROLE
     with pytest.raises(LedgerError) as refused:
-        ledger.request_extension(a.pk, actor=leader, new_due_date=D(2019, 1, 1), reason="x")
+        ledger.request_extension(a.pk, actor=leader, new_due_date=LATER(a), reason="x")
     assert (refused.value.status_code, refused.value.message) == (403, decision.reason)
 
-    ledger.request_extension(a.pk, actor=liaison, new_due_date=D(2019, 1, 1), reason="雨季")
+    ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=LATER(a), reason="雨季无法施工，需待雨季结束后继续"
+    )
     decision = policy.can(liaison, "request_extension", row())
     assert (bool(decision), decision.refusal, decision.reason) == (
         False,
@@ -255,7 +276,9 @@ def test_a_refusal_carries_the_policy_reason_the_service_raises(liaison, office,
         "已有待审批的延期申请",
     )
     with pytest.raises(LedgerError) as refused:
-        ledger.request_extension(a.pk, actor=liaison, new_due_date=D(2019, 6, 1), reason="再延")
+        ledger.request_extension(
+            a.pk, actor=liaison, new_due_date=LATER(a), reason="雨季延长，需再次顺延工期"
+        )
     assert (refused.value.status_code, refused.value.message) == (400, decision.reason)
 
 

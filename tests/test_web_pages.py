@@ -153,7 +153,7 @@ def test_it_shows_the_task_with_measures_officials_and_a_timeline(liaison, offic
         row.pk,
         actor=liaison,
         new_due_date=row.due_date.replace(year=row.due_date.year + 1),
-        reason="冬季停工",
+        reason="冬季停工，需待来年开春继续施工",
     )
     body = client_for(office).get(f"/tasks/{row.task_id}/").content.decode()
     task = row.task

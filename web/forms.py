@@ -139,7 +139,11 @@ class SignOffForm(VersionedForm):
 class ExtensionForm(VersionedForm):
     id_prefix = "extension"
     new_due_date = forms.DateField(label="申请延期至", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="延期理由", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="延期理由",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明不能按期完成的原因和下一步安排；先报本单位负责人审核，再报省督察办审批",
+    )
 
 
 class CheckForm(VersionedForm):
@@ -184,7 +188,9 @@ class ExtensionDecisionForm(VersionedForm):
     decision = forms.ChoiceField(
         label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")], widget=forms.RadioSelect
     )
-    note = forms.CharField(label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="不批准时必填"
+    )
 
 
 # 督办问责: the office's forms for accountability/services.py. The services check the role, the texts

@@ -108,7 +108,17 @@ def _extension_events(assignment):
             person(extension.requested_by),
             extension.reason,
         )
-        if extension.status != ExtensionStatus.PENDING:
+        if extension.unit_decided_at:
+            yield Event(
+                extension.unit_decided_at,
+                "extension",
+                "单位负责人同意延期申请"
+                if extension.decided_at or extension.status != ExtensionStatus.REFUSED
+                else "单位负责人未同意延期申请",
+                person(extension.unit_decided_by),
+                extension.unit_note,
+            )
+        if extension.decided_at:
             yield Event(
                 extension.decided_at,
                 "extension",

@@ -22,10 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks.api import ledger_serializers as s
-from tasks.choices import ExtensionStatus, ReviewOutcome
+from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
-from tasks.policy import WRITERS, role_of
+from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
@@ -85,7 +85,7 @@ def with_pending(assignments):
     """For the list: only the pending review and extension of each row, which is all ``allowed_actions`` reads."""
     return assignments.prefetch_related(
         Prefetch("reviews", queryset=Review.objects.filter(outcome=ReviewOutcome.PENDING)),
-        Prefetch("extensions", queryset=Extension.objects.filter(status=ExtensionStatus.PENDING)),
+        Prefetch("extensions", queryset=Extension.objects.filter(status__in=OPEN_EXTENSION)),
     )
 
 
@@ -261,7 +261,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/decide")
     def decide_extension(self, request, pk=None, extension_id=None):
-        """The office approves or refuses an extension request."""
+        """The unit's leader, then the office, approve or refuse an extension request (refusing needs ``note``)."""
 
         def perform(pk, data, version):
             extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")

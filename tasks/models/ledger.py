@@ -340,6 +340,16 @@ class Extension(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
     requested_at = models.DateTimeField("申请时间", default=clock.now, editable=False, blank=True)
+    unit_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="单位审核人",
+    )
+    unit_decided_at = models.DateTimeField("单位审核时间", null=True, blank=True)
+    unit_note = models.TextField("单位审核意见", blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

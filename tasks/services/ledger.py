@@ -7,6 +7,7 @@ audit trail. A refused request raises a ``LedgerError`` and changes nothing.
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from tasks import clock
@@ -354,9 +355,24 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
     return review
 
 
-def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
-    require(actor, "request_extension")
+def _check_extension_reason(reason) -> str:
     reason = required_text(reason, "reason", "延期理由")
+    least = settings.EXTENSION_REASON_MIN_CHARS
+    if len("".join(reason.split())) < least:
+        raise InvalidInput(
+            f"延期理由过于简略（至少 {least} 个字），请写明不能按期完成的原因和下一步安排", field="reason"
+        )
+    return reason
+
+
+def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
+    """A liaison asks for a later deadline: the unit's leader decides first, then the office.
+
+    The date must be later than the current (effective) deadline and at most
+    ``settings.EXTENSION_MAX_DAYS`` beyond it; the reason at least ``EXTENSION_REASON_MIN_CHARS`` characters.
+    """
+    require(actor, "request_extension")
+    reason = _check_extension_reason(reason)
     if not isinstance(new_due_date, datetime.date):
         raise InvalidInput("请填写申请延期至的日期（YYYY-MM-DD）", field="new_due_date")
     with transaction.atomic():
@@ -365,6 +381,12 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
         current_due = assignment.effective_due_date
         if new_due_date <= current_due:
             raise InvalidInput(f"延期日期须晚于当前期限 {current_due:%Y-%m-%d}", field="new_due_date")
+        latest = current_due + datetime.timedelta(days=settings.EXTENSION_MAX_DAYS)
+        if new_due_date > latest:
+            raise InvalidInput(
+                f"延期日期不能晚于当前期限后 {settings.EXTENSION_MAX_DAYS} 天（{latest:%Y-%m-%d}）",
+                field="new_due_date",
+            )
         extension = Extension.objects.create(
             assignment=assignment, new_due_date=new_due_date, reason=reason, requested_by=actor
         )
@@ -380,8 +402,15 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
 
 
 def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
+    """The unit's leader, then the office, decide an extension request; refusing needs a reason.
+
+    The unit leader's approval sends the request on to the office (待督察办审批); the office's
+    approval sets the assignment's ``extended_due_date``. A refusal at either stage closes it.
+    """
     require(actor, "decide_extension")
     note = optional_text(note, "note", "审批意见")
+    if not approve and not note:
+        raise InvalidInput("不批准延期须写明理由", field="note")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
@@ -389,9 +418,14 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
         assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
         require(actor, "decide_extension", assignment, item=extension)
         before = audit.snapshot(extension)
-        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
-        extension.decided_by, extension.decided_at = actor, clock.now()
-        extension.decision_note = note
+        now = clock.now()
+        unit_stage = extension.status == ExtensionStatus.PENDING
+        if unit_stage:
+            extension.unit_decided_by, extension.unit_decided_at, extension.unit_note = actor, now, note
+            extension.status = ExtensionStatus.UNIT_APPROVED if approve else ExtensionStatus.REFUSED
+        else:
+            extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
+            extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
         extension.save()
         audit.record(
             actor=actor,
@@ -400,9 +434,9 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
             before=before,
             after=audit.snapshot(extension),
             assignment=assignment,
-            note=extension.decision_note,
+            note=note,
         )
-        if approve:
+        if extension.status == ExtensionStatus.APPROVED:
             before_a = audit.snapshot(assignment, ["extended_due_date", "version"])
             assignment.extended_due_date = extension.new_due_date
             assignment.version += 1
@@ -416,3 +450,13 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
                 assignment=assignment,
             )
     return extension
+
+
+def extension_message(extension) -> str:
+    """What the decision was, in the words the pages show after it."""
+    if extension.status == ExtensionStatus.UNIT_APPROVED:
+        return "单位负责人已同意延期申请，已报省督察办审批"
+    if extension.status == ExtensionStatus.APPROVED:
+        return f"省督察办已批准延期至 {extension.new_due_date:%Y-%m-%d}"
+    who = "省督察办" if extension.decided_at else "单位负责人"
+    return f"{who}未批准延期申请"

@@ -128,7 +128,7 @@ def _extension(assignment, data, user):
         reason=data["reason"],
         expected_version=data["version"],
     )
-    return "延期申请已提交，等待省督察办审批"
+    return "延期申请已提交，等待本单位负责人审核"
 
 
 def _check(assignment, data, user):
@@ -179,14 +179,14 @@ def _review_outcome(assignment, data, user):
 def _extension_decision(assignment, data, user):
     extensions = assignment.extensions.all()
     extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
-    ledger.decide_extension(
+    extension = ledger.decide_extension(
         extension.pk,
         actor=user,
         approve=data["decision"] == "approve",
         note=data["note"],
         expected_version=data["version"],
     )
-    return "延期申请已审批"
+    return ledger.extension_message(extension)
 
 
 def _supervise(assignment, data, user):

@@ -54,11 +54,13 @@ def queue(request):
     context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE}
     if request.role in OFFICE:
         context["first_check_waiting"] = base.filter(status=Status.SIGNOFF_REQUESTED).count()
-        context["extensions"] = list(
-            Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__in=base.values("pk"))
-            .select_related("assignment__task", "assignment__unit", "requested_by")
-            .order_by("requested_at")
-        )
+    # Extension requests at this user's stage: the unit leader's first, then the office's.
+    stage = ExtensionStatus.PENDING if request.role == Role.UNIT_LEADER else ExtensionStatus.UNIT_APPROVED
+    context["extensions"] = list(
+        Extension.objects.filter(status=stage, assignment__in=base.values("pk"))
+        .select_related("assignment__task", "assignment__unit", "requested_by")
+        .order_by("requested_at")
+    )
     return render(request, "web/queue.html", context)
 
 
