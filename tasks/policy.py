@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.weeks import today
 
 # The role sets. A user has one role (``role_of``); superusers are ADMIN.
 OFFICE = frozenset({Role.OFFICE, Role.ADMIN})  # act for the provincial office (省督察办)
@@ -107,6 +108,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "decide_extension": (CHECKERS, "延期申请由本单位负责人审核、省督察办审批"),
     "schedule_review": (OFFICE, "安排回头看由省督察办办理"),
     "record_review": (OFFICE, "回头看结论由省督察办办理"),
+    "advance_review": (OFFICE, "提前回头看由省督察办办理"),
     "list_supervision": (OFFICE, "挂牌督办由省督察办办理"),
     "lift_supervision": (OFFICE, "摘牌由省督察办办理"),
     "record_summons": (OFFICE, "约谈由省督察办办理"),
@@ -129,6 +131,7 @@ ASSIGNMENT_ACTIONS = (
     "request_extension",
     "schedule_review",
     "record_review",
+    "advance_review",
     "decide_extension",
     "list_supervision",
     "lift_supervision",
@@ -225,6 +228,18 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
         review = pending_review(assignment) if item is None else item
         if review is None or review.outcome != ReviewOutcome.PENDING:
             return _refuse(STATE, "该回头看已有结论")
+        if review.scheduled_for > today():
+            return _refuse(
+                STATE,
+                f"回头看计划于 {review.scheduled_for:%Y-%m-%d} 进行，届时方可记录结论；如需提前检查，请先提前回头看",
+            )
+        return ALLOW
+    if action == "advance_review":
+        review = pending_review(assignment) if item is None else item
+        if review is None or review.outcome != ReviewOutcome.PENDING:
+            return _refuse(STATE, "该回头看已有结论")
+        if review.scheduled_for <= today():
+            return _refuse(STATE, "回头看已到计划日期，无需提前")
         return ALLOW
     if action == "list_supervision":
         if status == S.SIGNED_OFF:
@@ -249,7 +264,9 @@ def can(user, action: str, assignment=None, *, listing=NOT_READ, item=None) -> D
     the table's actions the state first: "not in this state" before "not your role").
     ``listing`` is the assignment's active listed supervision (``accountability.models.active_listing``)
     for ``list_supervision`` and ``lift_supervision``; ``item`` the extension request or review
-    being decided (``decide_extension``, ``record_review``; the pending one when not given).
+    being decided (``decide_extension``, ``record_review``, ``advance_review``; the pending one when
+    not given). A review's outcome is recorded on or after its date; before it, the office may bring
+    it forward (``advance_review``).
     """
     role = role_of(user)
     roles, refusal = ROLES[action]

@@ -30,7 +30,7 @@ def worked(liaison, unit_leader, office, evidence_pdf):
     ledger.request_signoff(signed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(signed.pk, actor=unit_leader)
     ledger.approve(signed.pk, actor=office)
-    ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))  # due today
     ledger.submit_report(row(3).pk, actor=liaison, week="2017-W41", text="推进", percent=40)
     ledger.request_extension(
         row(5).pk,
@@ -175,7 +175,7 @@ def test_the_detail_has_the_whole_story_and_an_etag(api, worked, unit_leader):
     assert body["status_label"] == "已销号" and body["level"] == "green" and body["level_label"] == "绿"
     assert body["last_report"]["week"] == "2017-W40" and body["last_report"]["author"] == "alice"
     assert body["open_signoff"] is None and body["signoffs"][0]["status"] == "approved"
-    assert body["pending_review"]["scheduled_for"] == "2018-03-01"
+    assert body["pending_review"]["scheduled_for"] == "2017-12-01"
     assert len(body["evidence"]) == 2
     assert {e["report"] is not None for e in body["evidence"]} == {True, False}
     assert all(e["url"].endswith(f"/api/evidence/{e['id']}/") for e in body["evidence"])

@@ -92,7 +92,9 @@ def stages(liaison, unit_leader, office, evidence_pdf):
     ledger.request_signoff(reviewed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(reviewed.pk, actor=unit_leader)
     ledger.approve(reviewed.pk, actor=office)
-    review = ledger.schedule_review(reviewed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    review = ledger.schedule_review(
+        reviewed.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1)
+    )  # due today
     extending = row(3)
     extension = ledger.request_extension(
         extending.pk,

@@ -5,8 +5,11 @@ for W46 or earlier is 迟报.
 """
 
 import datetime
+import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from dispatch.figures import bulletin_data
 from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Review, SignOffRequest
@@ -206,3 +209,87 @@ def test_a_thirteen_year_extension_called_test_is_refused_by_the_api(liaison, ap
         response = api(liaison).post(f"/api/assignments/{a.pk}/extensions/", body, format="json")
         assert response.status_code == 400 and message in response.json()["detail"]
     assert ledger_state(a) == before
+
+
+# --- a look-back outcome on or after the review's date; bringing a review forward -------------
+
+
+def signed_off(liaison, unit_leader, office, number=17):
+    a = row(number)
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    return row(number)
+
+
+def pdf():
+    return SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 x", content_type="application/pdf")
+
+
+def test_an_outcome_before_the_reviews_date_is_refused_until_the_office_brings_it_forward(
+    liaison, unit_leader, office
+):
+    a = signed_off(liaison, unit_leader, office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    before = ledger_state(a)
+    with pytest.raises(LedgerError) as early:
+        ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="又有散煤")
+    assert early.value.status_code == 400
+    assert (
+        early.value.message == "回头看计划于 2018-03-01 进行，届时方可记录结论；如需提前检查，请先提前回头看"
+    )
+    assert ledger_state(a) == before
+    for date, message in (
+        (datetime.date(2017, 11, 30), "不能早于今天"),
+        (datetime.date(2018, 3, 1), "须早于原计划日期 2018-03-01"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            ledger.advance_review(review.pk, actor=office, scheduled_for=date, reason="群众举报")
+    with pytest.raises(InvalidInput, match="请填写提前理由"):
+        ledger.advance_review(review.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1), reason="")
+    with pytest.raises(LedgerError) as role:
+        ledger.advance_review(review.pk, actor=liaison, scheduled_for=datetime.date(2017, 12, 1), reason="x")
+    assert role.value.status_code == 403
+    assert ledger_state(a) == before
+
+    ledger.advance_review(
+        review.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1), reason="群众举报"
+    )
+    review.refresh_from_db()
+    assert review.scheduled_for == row().next_review_date == datetime.date(2017, 12, 1)
+    entry = AuditEntry.objects.filter(action="advance_review").get()
+    assert (entry.before["scheduled_for"], entry.after["scheduled_for"], entry.note) == (
+        "2018-03-01",
+        "2017-12-01",
+        "群众举报",
+    )
+    ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="又有散煤")
+    assert row().status == "reopened"
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_api_and_the_page_bring_a_review_forward(liaison, unit_leader, office, api):
+    a = signed_off(liaison, unit_leader, office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    a = row()
+    early = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/", {"outcome": "holds"}, format="json"
+    )
+    assert early.status_code == 400 and "届时方可记录结论" in early.json()["detail"]
+    assert "advance_review" in api(office).get(f"/api/assignments/{a.pk}/").json()["allowed_actions"]
+    page = client_for(office).get(f"/assignments/{a.pk}/")
+    assert "advance_review" in page.context["forms"] and "review_outcome" not in page.context["forms"]
+    response = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/advance/",
+        {"scheduled_for": "2017-12-20", "reason": "群众举报反弹"},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["pending_review"]["scheduled_for"] == "2017-12-20"
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/advance_review/",
+        {"review": review.pk, "scheduled_for": "2017-12-01", "reason": "提前检查", "version": row().version},
+        follow=True,
+    )
+    assert "回头看已提前至 2017-12-01" in response.content.decode()
+    assert "review_outcome" in response.context["forms"]

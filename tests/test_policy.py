@@ -69,8 +69,13 @@ def _review_pending(a, people):
     ledger.schedule_review(a.pk, actor=people["office"], scheduled_for=D(2018, 3, 1))
 
 
+def _review_due(a, people):
+    _signed_off(a, people)
+    ledger.schedule_review(a.pk, actor=people["office"], scheduled_for=D(2017, 12, 1))  # today
+
+
 def _reopened(a, people):
-    _review_pending(a, people)
+    _review_due(a, people)
     review = a.reviews.get()
     ledger.record_review(review.pk, actor=people["office"], outcome="relapsed", findings="问题反弹")
 
@@ -99,6 +104,7 @@ STATES = {
     "unit_verified": _unit_verified,
     "signed_off": _signed_off,
     "review_pending": _review_pending,
+    "review_due": _review_due,
     "reopened": _reopened,
     "extension_pending": _extension_pending,
     "extension_unit_approved": _extension_unit_approved,
@@ -123,7 +129,9 @@ EXPECTED = {
         "office": {"approve", "reject", "list_supervision"},
     },
     "signed_off": {"liaison": {"report"}, "office": {"schedule_review"}},
-    "review_pending": {"liaison": {"report"}, "office": {"record_review"}},
+    # an outcome on or after the review's date; before it, the office may bring the review forward
+    "review_pending": {"liaison": {"report"}, "office": {"advance_review"}},
+    "review_due": {"liaison": {"report"}, "office": {"record_review"}},
     "reopened": {"liaison": {"report", "request_extension"}, "office": {"list_supervision"}},
     # An extension request goes to the unit's leader first, then to the office.
     "extension_pending": {
@@ -152,6 +160,7 @@ FORM_ACTIONS = {
     "check": {"approve", "reject"},
     "schedule_review": {"schedule_review"},
     "review_outcome": {"record_review"},
+    "advance_review": {"advance_review"},
     "extension_decision": {"decide_extension"},
     "supervise": {"list_supervision"},
     "lift_supervision": {"lift_supervision"},
@@ -173,6 +182,9 @@ def _service_call(action, a, user):
         "schedule_review": lambda: ledger.schedule_review(a.pk, actor=user, scheduled_for=D(2018, 6, 1)),
         "record_review": lambda: ledger.record_review(
             review.pk if review else 0, actor=user, outcome="holds", findings="巩固"
+        ),
+        "advance_review": lambda: ledger.advance_review(
+            review.pk if review else 0, actor=user, scheduled_for=D(2017, 12, 20), reason="提前检查"
         ),
         "decide_extension": lambda: ledger.decide_extension(
             extension.pk if extension else 0, actor=user, approve=True

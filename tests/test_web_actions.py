@@ -231,7 +231,7 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     ledger.approve(a.pk, actor=office)
     a.refresh_from_db()
     assert [x.pk for x in client_for(office).get("/reviews/").context["unscheduled"]] == [a.pk]
-    response = post(office, a, "schedule_review", {"scheduled_for": "2018-03-01", "next": "/reviews/"})
+    response = post(office, a, "schedule_review", {"scheduled_for": "2017-12-01", "next": "/reviews/"})
     assert response.status_code == 302 and response["Location"] == "/reviews/"
     review = a.reviews.get()
     assert client_for(office).get("/reviews/").context["pending"] == [review]
@@ -370,7 +370,7 @@ def signed_off(liaison, unit_leader, office):
 
 def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison, unit_leader, office):
     a = signed_off(liaison, unit_leader, office)
-    first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))
     page = client_for(office).get("/reviews/").content.decode()
     old_form = {
         "review": hidden(page, "review"),

@@ -162,6 +162,15 @@ class ScheduleReviewForm(VersionedForm):
     scheduled_for = forms.DateField(label="计划检查日期", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class AdvanceReviewForm(VersionedForm):
+    """提前回头看: the pending review the page showed (its id travels with the form), a new date, a reason."""
+
+    id_prefix = "advance"
+    review = forms.IntegerField(widget=forms.HiddenInput)
+    scheduled_for = forms.DateField(label="提前至", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="提前理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ReviewOutcomeForm(VersionedForm):
     """The outcome of the pending review the page showed: its id travels with the form."""
 

@@ -348,6 +348,13 @@ class ScheduleReviewInput(serializers.Serializer):
     )
 
 
+class AdvanceReviewInput(serializers.Serializer):
+    scheduled_for = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="提前后的检查日期 YYYY-MM-DD"
+    )
+    reason = text_field(help_text="提前理由")
+
+
 class ReviewOutcomeInput(serializers.Serializer):
     outcome = text_field(help_text="holds 或 relapsed")
     findings = text_field(help_text="检查情况；反弹时必填")

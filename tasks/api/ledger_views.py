@@ -239,6 +239,28 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return self._act(request, s.ReviewOutcomeInput, perform)
 
     @extend_schema(
+        request=s.AdvanceReviewInput,
+        parameters=[IF_MATCH],
+        responses=s.AssignmentDetailSerializer,
+        operation_id="assignments_review_advance",
+    )
+    @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)/advance")
+    def advance_review(self, request, pk=None, review_id=None):
+        """The office brings a pending review forward (提前回头看), with a reason; recorded in the trail."""
+
+        def perform(pk, data, version):
+            review = child_of(Review, review_id, pk, "该台账没有这次回头看")
+            ledger.advance_review(
+                review,
+                actor=request.user,
+                scheduled_for=data["scheduled_for"],
+                reason=data["reason"],
+                expected_version=version,
+            )
+
+        return self._act(request, s.AdvanceReviewInput, perform)
+
+    @extend_schema(
         request=s.ExtensionInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer}
     )
     @action(detail=True, methods=["post"])

@@ -303,6 +303,52 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
     return review
 
 
+def advance_review(review_id, *, actor, scheduled_for, reason, expected_version=None) -> Review:
+    """The office brings a pending look-back review forward (提前回头看): a date from today on, before
+    the planned one, with a reason; the review's and the assignment's dates change, audited."""
+    require(actor, "advance_review")
+    scheduled_for = not_before_today(
+        required_date(scheduled_for, "scheduled_for", "提前后的检查日期"), "scheduled_for", "提前后的检查日期"
+    )
+    reason = required_text(reason, "reason", "提前理由")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(pk=review_id).first()
+        if review is None:
+            raise InvalidInput("回头看记录不存在", field="review")
+        assignment = lock(review.assignment_id, actor=actor, expected_version=expected_version)
+        require(actor, "advance_review", assignment, item=review)
+        if scheduled_for >= review.scheduled_for:
+            raise InvalidInput(
+                f"提前后的日期须早于原计划日期 {review.scheduled_for:%Y-%m-%d}", field="scheduled_for"
+            )
+        before = audit.snapshot(review)
+        review.scheduled_for = scheduled_for
+        review.save(update_fields=["scheduled_for"])
+        audit.record(
+            actor=actor,
+            action="advance_review",
+            instance=review,
+            before=before,
+            after=audit.snapshot(review),
+            assignment=assignment,
+            note=reason,
+        )
+        before_row = audit.snapshot(assignment, ["next_review_date", "version"])
+        assignment.next_review_date = scheduled_for
+        assignment.version += 1
+        assignment.save(update_fields=["next_review_date", "version", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="next_review_date",
+            instance=assignment,
+            before=before_row,
+            after=audit.snapshot(assignment, ["next_review_date", "version"]),
+            assignment=assignment,
+            note=reason,
+        )
+    return review
+
+
 def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
     """Record a review's outcome; a relapse reopens the assignment."""
     require(actor, "record_review")

@@ -45,6 +45,7 @@ FORM_OF_ACTION = {
     "approve": "check",
     "schedule_review": "schedule_review",
     "record_review": "review_outcome",
+    "advance_review": "advance_review",
     "decide_extension": "extension_decision",
     "list_supervision": "supervise",
     "lift_supervision": "lift_supervision",
@@ -59,10 +60,8 @@ def _forms(assignment, request):
         name = FORM_OF_ACTION.get(action)
         if name == "report":
             available[name] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
-        elif name == "review_outcome":
-            available[name] = forms.ReviewOutcomeForm(
-                initial={**initial, "review": pending_review(assignment).pk}
-            )
+        elif name in ("review_outcome", "advance_review"):
+            available[name] = ACTIONS[name][0](initial={**initial, "review": pending_review(assignment).pk})
         elif name == "extension_decision":
             available[name] = forms.ExtensionDecisionForm(
                 initial={**initial, "extension": pending_extension(assignment).pk}
@@ -176,6 +175,18 @@ def _review_outcome(assignment, data, user):
     return "回头看结论已记录"
 
 
+def _advance_review(assignment, data, user):
+    review = _shown(assignment.reviews.all(), data["review"], pending_review(assignment), "回头看")
+    review = ledger.advance_review(
+        review.pk,
+        actor=user,
+        scheduled_for=data["scheduled_for"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return f"回头看已提前至 {review.scheduled_for:%Y-%m-%d}"
+
+
 def _extension_decision(assignment, data, user):
     extensions = assignment.extensions.all()
     extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
@@ -209,6 +220,7 @@ ACTIONS = {
     "check": (forms.CheckForm, _check),
     "schedule_review": (forms.ScheduleReviewForm, _schedule_review),
     "review_outcome": (forms.ReviewOutcomeForm, _review_outcome),
+    "advance_review": (forms.AdvanceReviewForm, _advance_review),
     "extension_decision": (forms.ExtensionDecisionForm, _extension_decision),
     "supervise": (forms.SuperviseForm, _supervise),
     "lift_supervision": (forms.LiftForm, _lift_supervision),
