@@ -11,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from accountability import services as accountability
+from accountability.models import ListedSupervision
 from dispatch.figures import bulletin_data
 from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import ledger
@@ -293,3 +295,52 @@ def test_the_api_and_the_page_bring_a_review_forward(liaison, unit_leader, offic
     )
     assert "回头看已提前至 2017-12-01" in response.content.decode()
     assert "review_outcome" in response.context["forms"]
+
+
+# --- signing off a listed row lifts its listing ---------------------------------------------
+
+
+def test_signing_off_a_listed_row_lifts_its_listing_in_the_same_transaction(liaison, unit_leader, office):
+    a = row()
+    listing = accountability.list_assignment(
+        a, actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31)
+    )
+    signed_off(liaison, unit_leader, office)
+    listing.refresh_from_db()
+    assert (listing.lifted_by, listing.lift_note) == (office, "台账已销号，自动摘牌")
+    assert listing.lifted_at is not None
+    entry = AuditEntry.objects.filter(action="lift_supervision").get()
+    assert (entry.actor, entry.assignment_id, entry.after["lift_note"]) == (
+        office,
+        a.pk,
+        "台账已销号，自动摘牌",
+    )
+    # the check and the lift are one change: the lift entry follows the approval's
+    last = list(AuditEntry.objects.filter(assignment=a).order_by("-id").values_list("action", flat=True)[:3])
+    assert last == ["lift_supervision", "check_signoff", "approve"]
+    page = client_for(office).get("/supervision/").content.decode()
+    assert "最近摘牌的 1 项" in page and "台账已销号，自动摘牌" in page
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_failing_lift_rolls_the_sign_off_back(liaison, unit_leader, office, monkeypatch):
+    a = row()
+    accountability.list_assignment(a, actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31))
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    before = ledger_state(a)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("lift failed")
+
+    monkeypatch.setattr("accountability.services._lift", broken)
+    with pytest.raises(RuntimeError):
+        ledger.approve(a.pk, actor=office)
+    assert ledger_state(a) == before and row().status == "unit_verified"
+    assert ListedSupervision.objects.active().filter(assignment=a).exists()
+
+
+def test_signing_off_a_row_that_is_not_listed_lifts_nothing(liaison, unit_leader, office):
+    signed_off(liaison, unit_leader, office)
+    assert not AuditEntry.objects.filter(action="lift_supervision").exists()

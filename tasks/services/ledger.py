@@ -13,7 +13,7 @@ from django.db import transaction
 from tasks import clock
 from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
-from tasks.services import audit, evidence
+from tasks.services import audit, evidence, hooks
 from tasks.services.checks import (
     not_before_today,
     optional_text,
@@ -213,6 +213,9 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             assignment=current,
             note=opinion,
         )
+        if request.status == SignOffStatus.APPROVED:
+            # In this transaction: a listed row's listing is lifted (accountability's receiver).
+            hooks.signed_off.send(sender=SignOffRequest, assignment=assignment, actor=actor, request=request)
     return request
 
 
