@@ -98,6 +98,9 @@ def reports(weeks, percents, work, evidence_every=4, drop_reason=""):
     )
 
 
+RELAPSE_REQUIREMENTS = "立即封堵恢复直排的排污口，查明责任，2018 年 1 月底前整改到位并报送佐证。"
+
+
 def w(number):
     return f"2017-W{number:02d}"
 
@@ -134,7 +137,12 @@ STORIES = [
             Step(w(42), "unit_ok", text="同意提请销号。"),
             Step(w(43), "office_ok", text="材料齐全，同意销号，列入回头看。"),
             Step(w(44), "review", date=datetime.date(2017, 11, 14)),
-            Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。"),
+            Step(
+                w(46),
+                "outcome",
+                text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。",
+                date=datetime.date(2018, 1, 31),
+            ),
         ),
     ),
     Story(
@@ -401,7 +409,14 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
         ledger.schedule_review(assignment_id, actor=office, scheduled_for=step.date)
     elif kind == "outcome":
         review = Review.objects.get(assignment_id=assignment_id, outcome=ReviewOutcome.PENDING)
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings=step.text)
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings=step.text,
+            requirements=RELAPSE_REQUIREMENTS,
+            new_due_date=step.date,
+        )
     elif kind == "extend":
         ledger.request_extension(assignment_id, actor=liaison, new_due_date=step.date, reason=step.text)
     elif kind == "decide_extension":

@@ -269,13 +269,21 @@ def test_the_detail_runs_the_same_queries_for_a_short_and_a_long_story(
     for _ in range(2):
         ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf(), evidence_pdf()])
         ledger.reject(long.pk, actor=unit_leader, reason="不全")
+    ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
+    ledger.approve(long.pk, actor=unit_leader)
+    ledger.approve(long.pk, actor=office)
+    for day in (1, 2):  # two reviews, the first holding
+        review = ledger.schedule_review(long.pk, actor=office, scheduled_for=datetime.date(2017, 12, day))
+        if day == 1:
+            ledger.record_review(review.pk, actor=office, outcome="holds")
     client = api(office)
     # 1 the row (task, category, unit joined), 2 measures, 3 reports (authors joined), 4 their evidence,
     # 5 sign-off requests (requester and checkers joined), 6 their evidence, 7 reviews, 8 extensions,
-    # 9 all evidence of the row (uploaders joined).
-    with django_assert_num_queries(9):
+    # 9 the reviews' evidence (a relapse's), 10 all evidence of the row (uploaders joined).
+    with django_assert_num_queries(10):
         short = client.get(f"/api/assignments/{worked['signed'].pk}/").json()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         told = client.get(f"/api/assignments/{long.pk}/").json()
     assert (len(short["reports"]), len(short["signoffs"]), len(short["evidence"])) == (1, 1, 2)
-    assert (len(told["reports"]), len(told["signoffs"]), len(told["evidence"])) == (4, 2, 8)
+    assert (len(told["reports"]), len(told["signoffs"]), len(told["evidence"])) == (4, 3, 9)
+    assert (len(short["reviews"]), len(told["reviews"])) == (1, 2)

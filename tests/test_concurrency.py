@@ -119,7 +119,12 @@ WRITES = [
     ("bob", "first", "approve", {"opinion": "同意"}),
     ("bob", "first", "reject", {"reason": "不全"}),
     ("olga", "signed", "reviews", {"scheduled_for": "2018-06-01"}),
-    ("olga", "reviewed", "reviews/{review}", {"outcome": "relapsed", "findings": "反弹"}),
+    (
+        "olga",
+        "reviewed",
+        "reviews/{review}",
+        {"outcome": "relapsed", "findings": "反弹", "requirements": "限期整改", "new_due_date": "2018-03-31"},
+    ),
     (
         "alice",
         "started",

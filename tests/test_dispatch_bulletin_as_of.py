@@ -57,7 +57,14 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(x, liaison, unit_leader, office, "2017-11-08")
     with on("2017-11-10"):
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings="问题反弹",
+            requirements="限期整改到位，报送整改情况",
+            new_due_date=datetime.date(2017, 11, 20),  # past again by the month's end
+        )
     with on("2017-11-20"):
         late, _, _ = make_bulletin("2017-10")
     return {"on_time": on_time, "late": late.data, "x": x, "y": y, "z": z, "w": w}

@@ -13,6 +13,7 @@ import pytest
 
 from tasks.choices import Status
 from tasks.models import AuditEntry
+from tasks.weeks import today
 from tests.conftest import PASSWORD
 from tests.helpers import row
 
@@ -130,7 +131,14 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert review["scheduled_for"] == "2018-03-01" and body["next_review_date"] == "2018-03-01"
     body = ok(
         olga.post(
-            url(a, f"reviews/{review['id']}"), {"outcome": "relapsed", "findings": "问题反弹"}, format="json"
+            url(a, f"reviews/{review['id']}"),
+            {
+                "outcome": "relapsed",
+                "findings": "问题反弹",
+                "requirements": "限期整改到位",
+                "new_due_date": (today() + datetime.timedelta(days=90)).isoformat(),
+            },
+            format="json",
         )
     )
     assert (body["status"], body["status_label"]) == ("reopened", "已重新打开")

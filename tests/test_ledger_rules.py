@@ -225,8 +225,8 @@ def signed_off(liaison, unit_leader, office, number=17):
     return row(number)
 
 
-def pdf():
-    return SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 x", content_type="application/pdf")
+def pdf(name="佐证.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4 x", content_type="application/pdf")
 
 
 def test_an_outcome_before_the_reviews_date_is_refused_until_the_office_brings_it_forward(
@@ -236,7 +236,7 @@ def test_an_outcome_before_the_reviews_date_is_refused_until_the_office_brings_i
     review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     before = ledger_state(a)
     with pytest.raises(LedgerError) as early:
-        ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="又有散煤")
+        ledger.record_review(review.pk, actor=office, outcome="holds")
     assert early.value.status_code == 400
     assert (
         early.value.message == "回头看计划于 2018-03-01 进行，届时方可记录结论；如需提前检查，请先提前回头看"
@@ -266,7 +266,14 @@ def test_an_outcome_before_the_reviews_date_is_refused_until_the_office_brings_i
         "2017-12-01",
         "群众举报",
     )
-    ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="又有散煤")
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="又有散煤",
+        requirements="一个月内清零",
+        new_due_date=datetime.date(2017, 12, 31),
+    )
     assert row().status == "reopened"
     call_command("verify_audit", stdout=io.StringIO())
 
@@ -344,3 +351,98 @@ def test_a_failing_lift_rolls_the_sign_off_back(liaison, unit_leader, office, mo
 def test_signing_off_a_row_that_is_not_listed_lifts_nothing(liaison, unit_leader, office):
     signed_off(liaison, unit_leader, office)
     assert not AuditEntry.objects.filter(action="lift_supervision").exists()
+
+
+# --- a reopening carries 整改要求, a new deadline and evidence, and resets the percentage ------
+
+
+def png(name="现场照片.png"):
+    return SimpleUploadedFile(name, b"\x89PNG\r\n\x1a\n" + b"0" * 16, content_type="image/png")
+
+
+def due_review(liaison, unit_leader, office):
+    a = signed_off(liaison, unit_leader, office)
+    return a, ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"requirements": "", "new_due_date": datetime.date(2018, 1, 31)}, "问题反弹须提出整改要求"),
+        ({"requirements": "限期整改", "new_due_date": None}, "请填写重新整改期限"),
+        (
+            {"requirements": "限期整改", "new_due_date": datetime.date(2017, 11, 30)},
+            "重新整改期限不能早于今天",
+        ),
+    ],
+)
+def test_a_relapse_without_requirements_or_a_deadline_is_refused(
+    liaison, unit_leader, office, fields, message
+):
+    a, review = due_review(liaison, unit_leader, office)
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match=message):
+        ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="排污口恢复直排", **fields)
+    assert ledger_state(a) == before
+
+
+def test_a_relapse_reopens_with_requirements_a_new_deadline_evidence_and_zero_percent(
+    liaison, unit_leader, office
+):
+    a, review = due_review(liaison, unit_leader, office)
+    assert row().percent == 100
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="排污口恢复直排",
+        requirements="立即封堵，一个月内整改到位",
+        new_due_date=datetime.date(2018, 1, 31),
+        files=[png(), pdf("检查记录.pdf")],
+    )
+    a = row()
+    assert (a.status, a.percent, a.due_date, a.extended_due_date) == (
+        "reopened",
+        0,
+        row().due_date,
+        datetime.date(2018, 1, 31),
+    )
+    review.refresh_from_db()
+    assert (review.requirements, review.new_due_date) == (
+        "立即封堵，一个月内整改到位",
+        datetime.date(2018, 1, 31),
+    )
+    assert sorted(review.evidence.values_list("original_name", flat=True)) == ["检查记录.pdf", "现场照片.png"]
+    # the liaison's next report starts again from 0: any percentage, no explanation needed
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="重新整改", percent=20)
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_api_and_the_page_take_a_relapse_with_its_photos(liaison, unit_leader, office, api):
+    a, review = due_review(liaison, unit_leader, office)
+    refused = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/",
+        {"outcome": "relapsed", "findings": "反弹"},
+        format="json",
+    )
+    assert refused.status_code == 400 and refused.json()["detail"] == "问题反弹须提出整改要求"
+    page = client_for(office).post(
+        f"/assignments/{a.pk}/review_outcome/",
+        {
+            "review": review.pk,
+            "version": row().version,
+            "outcome": "relapsed",
+            "findings": "排污口恢复直排",
+            "requirements": "立即封堵",
+            "new_due_date": "2018-01-31",
+            "evidence": [png()],
+        },
+        follow=True,
+    )
+    body = page.content.decode()
+    assert "问题反弹，已重新整改，期限 2018-01-31" in body
+    assert "整改要求：立即封堵" in body and "现场照片.png" in body
+    detail = api(office).get(f"/api/assignments/{a.pk}/").json()
+    assert detail["reviews"][0]["requirements"] == "立即封堵"
+    assert [e["name"] for e in detail["reviews"][0]["evidence"]] == ["现场照片.png"]
+    assert (detail["percent"], detail["effective_due"]) == (0, "2018-01-31")

@@ -77,7 +77,14 @@ def _review_due(a, people):
 def _reopened(a, people):
     _review_due(a, people)
     review = a.reviews.get()
-    ledger.record_review(review.pk, actor=people["office"], outcome="relapsed", findings="问题反弹")
+    ledger.record_review(
+        review.pk,
+        actor=people["office"],
+        outcome="relapsed",
+        findings="问题反弹",
+        requirements="限期整改到位，报送整改情况",
+        new_due_date=D(2018, 3, 31),
+    )
 
 
 def _extension_pending(a, people):

@@ -241,7 +241,16 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     )
     assert no_findings.status_code == 400 and "问题反弹须写明检查情况" in no_findings.content.decode()
     relapsed = post(
-        office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": "又有散煤"}
+        office,
+        a,
+        "review_outcome",
+        {
+            "review": review.pk,
+            "outcome": "relapsed",
+            "findings": "又有散煤",
+            "requirements": "一个月内清零",
+            "new_due_date": "2017-12-31",
+        },
     )
     assert relapsed.status_code == 302
     review.refresh_from_db()
@@ -377,6 +386,8 @@ def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison
         "version": hidden(page, "version"),
         "outcome": "relapsed",
         "findings": "又有散煤",
+        "requirements": "一个月内清零",
+        "new_due_date": "2017-12-31",
     }
     assert old_form["review"] == str(first.pk)
     ledger.record_review(first.pk, actor=office, outcome="holds")

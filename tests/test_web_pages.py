@@ -321,7 +321,14 @@ def test_the_charts_running_total_is_what_is_signed_off_now(office, liaison, uni
     for row in (first, second):
         sign_off(row, liaison, unit_leader, office)
     review = ledger.schedule_review(first.pk, actor=office, scheduled_for=today())
-    ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="问题反弹")
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="问题反弹",
+        requirements="限期整改到位，报送整改情况",
+        new_due_date=today(),
+    )
     response = client_for(office).get("/dashboard/")
     signed = response.context["totals"]["signed_off"]
     assert signed == 1

@@ -187,6 +187,19 @@ class ReviewOutcomeForm(VersionedForm):
     findings = forms.CharField(
         label="检查情况", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="问题反弹时必填"
     )
+    requirements = forms.CharField(
+        label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="问题反弹时必填"
+    )
+    new_due_date = forms.DateField(
+        label="重新整改期限",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="问题反弹时必填",
+        error_messages={"invalid": "重新整改期限格式不正确，应为 YYYY-MM-DD"},
+    )
+    evidence = MultipleFileField(
+        label="反弹佐证（照片、文件）", required=False, help_text="可多选；pdf、图片、Office 文档或 zip"
+    )
 
 
 class ExtensionDecisionForm(VersionedForm):

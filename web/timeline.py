@@ -8,6 +8,7 @@ prefetched rows.
 from dataclasses import dataclass, field
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
+from tasks.models.ledger import review_evidence
 
 
 def with_history(assignments):
@@ -90,12 +91,20 @@ def _review_events(assignment):
             person(review.scheduled_by),
         )
         if review.outcome != ReviewOutcome.PENDING:
+            details = []
+            if review.requirements:
+                details.append(("整改要求", review.requirements))
+            if review.new_due_date:
+                details.append(("重新整改期限", f"{review.new_due_date:%Y-%m-%d}"))
             yield Event(
                 review.decided_at,
                 "review",
-                f"回头看结论：{review.get_outcome_display()}",
+                f"回头看结论：{review.get_outcome_display()}"
+                + ("，重新整改" if review.outcome == ReviewOutcome.RELAPSED else ""),
                 person(review.decided_by),
                 review.findings,
+                details,
+                review_evidence(review),
             )
 
 

@@ -217,14 +217,15 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return self._act(request, s.ScheduleReviewInput, perform, created=True)
 
     @extend_schema(
-        request=s.ReviewOutcomeInput,
+        request={"multipart/form-data": s.ReviewOutcomeInput, "application/json": s.ReviewOutcomeInput},
         parameters=[IF_MATCH],
         responses=s.AssignmentDetailSerializer,
         operation_id="assignments_review_outcome",
     )
     @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)")
     def review_outcome(self, request, pk=None, review_id=None):
-        """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
+        """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment
+        with 整改要求, a new deadline and optional evidence files (multipart ``evidence``)."""
 
         def perform(pk, data, version):
             review = child_of(Review, review_id, pk, "该台账没有这次回头看")
@@ -233,6 +234,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user,
                 outcome=data["outcome"],
                 findings=data["findings"],
+                requirements=data["requirements"],
+                new_due_date=data["new_due_date"],
+                files=data.get("evidence", []),
                 expected_version=version,
             )
 

@@ -55,6 +55,15 @@ class AssignmentQuerySet(models.QuerySet):
                     "-scheduled_for", "-id"
                 ),
             ),
+            # A relapse's evidence, read back per review by ``review_evidence``: one query for every
+            # row, so the count does not depend on whether a row has reviews.
+            models.Prefetch(
+                "evidence",
+                queryset=Evidence.objects.filter(review__isnull=False)
+                .select_related("uploaded_by")
+                .order_by("uploaded_at", "id"),
+                to_attr="relapse_evidence",
+            ),
             models.Prefetch(
                 "extensions",
                 queryset=Extension.objects.select_related("requested_by", "decided_by").order_by(
@@ -95,6 +104,11 @@ class AssignmentQuerySet(models.QuerySet):
         return self.exclude(status=Status.SIGNED_OFF).filter(
             Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
         )
+
+
+def review_evidence(review) -> list:
+    """The evidence of a review (a relapse's photos and files) from ``with_history``'s prefetch."""
+    return [e for e in getattr(review.assignment, "relapse_evidence", ()) if e.review_id == review.pk]
 
 
 def level_on(day: datetime.date, *, status: str, effective_due, last_report_week_start) -> str:
@@ -254,7 +268,7 @@ class SignOffRequest(models.Model):
 
 
 class Evidence(models.Model):
-    """A file attached to a progress report or a sign-off request."""
+    """A file attached to a progress report, a sign-off request or a look-back review (问题反弹的佐证)."""
 
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="evidence", verbose_name="台账"
@@ -274,6 +288,14 @@ class Evidence(models.Model):
         blank=True,
         related_name="evidence",
         verbose_name="销号申请",
+    )
+    review = models.ForeignKey(
+        "tasks.Review",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name="回头看",
     )
     file = models.FileField("文件", upload_to=evidence_path)
     original_name = models.CharField("文件名", max_length=200)
@@ -307,6 +329,8 @@ class Review(models.Model):
         "结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
     )
     findings = models.TextField("检查情况", blank=True)
+    requirements = models.TextField("整改要求", blank=True, help_text="问题反弹时督察办提出")
+    new_due_date = models.DateField("重新整改期限", null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -352,14 +352,40 @@ def advance_review(review_id, *, actor, scheduled_for, reason, expected_version=
     return review
 
 
-def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
-    """Record a review's outcome; a relapse reopens the assignment."""
+def record_review(
+    review_id,
+    *,
+    actor,
+    outcome,
+    findings="",
+    requirements="",
+    new_due_date=None,
+    files=(),
+    expected_version=None,
+) -> Review:
+    """Record a review's outcome; a relapse (问题反弹) reopens the assignment.
+
+    A relapse carries the findings, the office's 整改要求 (``requirements``) and a new deadline
+    (``new_due_date``, from today on: the row's ``extended_due_date``; the plan's ``due_date``
+    stays), resets the percentage to 0, and may carry photos and files as evidence of the relapse.
+    """
     require(actor, "record_review")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
         raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
     findings = optional_text(findings, "findings", "检查情况")
-    if outcome == ReviewOutcome.RELAPSED and not findings:
-        raise InvalidInput("问题反弹须写明检查情况", field="findings")
+    requirements = optional_text(requirements, "requirements", "整改要求")
+    relapsed = outcome == ReviewOutcome.RELAPSED
+    if relapsed:
+        if not findings:
+            raise InvalidInput("问题反弹须写明检查情况", field="findings")
+        if not requirements:
+            raise InvalidInput("问题反弹须提出整改要求", field="requirements")
+        not_before_today(
+            required_date(new_due_date, "new_due_date", "重新整改期限"), "new_due_date", "重新整改期限"
+        )
+        evidence.check_files(files)
+    elif files or requirements or new_due_date:
+        raise InvalidInput("整改要求、重新整改期限和佐证材料仅在问题反弹时填写", field="outcome")
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:
@@ -369,12 +395,13 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         before = audit.snapshot(review)
         now = clock.now()
         review.outcome, review.findings = outcome, findings
+        review.requirements, review.new_due_date = requirements, new_due_date if relapsed else None
         review.decided_by, review.decided_at = actor, now
         review.save()
-        if outcome == ReviewOutcome.RELAPSED:
-            transition(
-                assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None}
-            )
+        if relapsed:
+            changes = {"next_review_date": None, "percent": 0, "extended_due_date": new_due_date}
+            transition(assignment.pk, "relapse", actor=actor, note=findings, changes=changes)
+            evidence.store(files, assignment=assignment, actor=actor, review=review)
         else:
             # 长期坚持: the work goes on, so does the watch; any other row is done with reviews for now.
             before_row = audit.snapshot(assignment, ["next_review_date"])

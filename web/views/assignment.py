@@ -165,14 +165,19 @@ def _shown(items, pk, pending, what):
 def _review_outcome(assignment, data, user):
     reviews = assignment.reviews.all()
     review = _shown(reviews, data["review"], pending_review(assignment), "回头看")
-    ledger.record_review(
+    review = ledger.record_review(
         review.pk,
         actor=user,
         outcome=data["outcome"],
         findings=data["findings"],
+        requirements=data["requirements"],
+        new_due_date=data["new_due_date"],
+        files=data["evidence"],
         expected_version=data["version"],
     )
-    return "回头看结论已记录"
+    if review.outcome == "relapsed":
+        return f"问题反弹，已重新整改，期限 {review.new_due_date:%Y-%m-%d}"
+    return "回头看结论已记录：整改成效巩固"
 
 
 def _advance_review(assignment, data, user):
