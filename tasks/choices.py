@@ -58,6 +58,7 @@ class ExtensionStatus(models.TextChoices):
     UNIT_APPROVED = "unit_approved", "待督察办审批"  # then the office
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 class SignOffStatus(models.TextChoices):
@@ -65,3 +66,4 @@ class SignOffStatus(models.TextChoices):
     UNIT_VERIFIED = "unit_verified", "待督察办审核"
     APPROVED = "approved", "已销号"
     REJECTED = "rejected", "已退回"
+    WITHDRAWN = "withdrawn", "已撤回"

@@ -74,6 +74,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     (S.UNIT_VERIFIED, "approve"): Rule(S.SIGNED_OFF, OFFICE, "督察办审核销号"),
     (S.UNIT_VERIFIED, "reject"): Rule(S.IN_PROGRESS, OFFICE, "督察办审核退回"),
     (S.SIGNED_OFF, "relapse"): Rule(S.REOPENED, OFFICE, "回头看发现反弹，重新打开"),
+    (S.SIGNOFF_REQUESTED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
+    (S.UNIT_VERIFIED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
 }
 
 ACTION_LABELS = {
@@ -82,6 +84,7 @@ ACTION_LABELS = {
     "approve": "审核通过",
     "reject": "审核退回",
     "relapse": "重新打开",
+    "withdraw_signoff": "撤回销号申请",
 }
 
 ROLE_HINT = {LIAISON: "本单位联络员", UNIT_LEADER: "本单位负责人", OFFICE: "省督察办"}
@@ -105,6 +108,7 @@ def _table_refusal(action: str) -> str:
 ROLES: dict[str, tuple[frozenset, str]] = {
     **{action: (_table_roles(action), _table_refusal(action)) for action in ACTION_LABELS},
     "request_extension": (LIAISON, "延期申请由本单位联络员提出"),
+    "withdraw_extension": (LIAISON, "延期申请由本单位联络员撤回"),
     "decide_extension": (CHECKERS, "延期申请由本单位负责人审核、省督察办审批"),
     "schedule_review": (OFFICE, "安排回头看由省督察办办理"),
     "record_review": (OFFICE, "回头看结论由省督察办办理"),
@@ -126,9 +130,11 @@ ROLES: dict[str, tuple[frozenset, str]] = {
 ASSIGNMENT_ACTIONS = (
     "report",
     "request_signoff",
+    "withdraw_signoff",
     "approve",
     "reject",
     "request_extension",
+    "withdraw_extension",
     "schedule_review",
     "record_review",
     "advance_review",
@@ -209,6 +215,11 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
             return _refuse(STATE, "长期坚持类任务没有完成期限，无需延期")
         if pending_extension(assignment) is not None:
             return _refuse(STATE, "已有待审批的延期申请")
+        return ALLOW
+    if action == "withdraw_extension":
+        extension = pending_extension(assignment) if item is None else item
+        if extension is None or extension.status not in OPEN_EXTENSION:
+            return _refuse(STATE, "没有可撤回的延期申请（已审批或已撤回）")
         return ALLOW
     if action == "decide_extension":
         extension = pending_extension(assignment) if item is None else item

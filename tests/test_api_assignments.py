@@ -69,7 +69,8 @@ def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, unit_
     rows = {r["id"]: r for r in results(api(liaison))["results"]}
     assert rows[worked["reported"].pk]["allowed_actions"] == ["report", "signoff", "request_extension"]
     assert rows[worked["signed"].pk]["allowed_actions"] == ["report"]
-    assert rows[worked["extending"].pk]["allowed_actions"] == ["report"]  # one extension request at a time
+    # one extension request at a time, which the liaison may withdraw
+    assert rows[worked["extending"].pk]["allowed_actions"] == ["report", "withdraw_extension"]
     # the extension request waits for the unit's leader, then the office
     rows = {r["id"]: r for r in results(api(unit_leader))["results"]}
     assert rows[worked["extending"].pk]["allowed_actions"] == ["decide_extension"]

@@ -446,3 +446,67 @@ def test_the_api_and_the_page_take_a_relapse_with_its_photos(liaison, unit_leade
     assert detail["reviews"][0]["requirements"] == "立即封堵"
     assert [e["name"] for e in detail["reviews"][0]["evidence"]] == ["现场照片.png"]
     assert (detail["percent"], detail["effective_due"]) == (0, "2018-01-31")
+
+
+# --- item 4: a liaison withdraws a pending sign-off or extension request ---------------------
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_a_liaison_withdraws_an_open_sign_off_request(liaison, unit_leader, office, checked):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    request = ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    if checked:
+        ledger.approve(a.pk, actor=unit_leader)
+    with pytest.raises(LedgerError) as refused:
+        ledger.withdraw_signoff(a.pk, actor=unit_leader)
+    assert refused.value.status_code == 403
+    ledger.withdraw_signoff(a.pk, actor=liaison, reason="佐证材料需补充")
+    request.refresh_from_db()
+    assert (request.status, request.get_status_display(), request.withdrawn_by) == (
+        "withdrawn",
+        "已撤回",
+        liaison,
+    )
+    assert row().status == "in_progress"
+    assert SignOffRequest.objects.count() == 1  # kept, never deleted
+    assert list(
+        AuditEntry.objects.filter(action__startswith="withdraw").values_list("action", flat=True)
+    ) == [
+        "withdraw_signoff",
+        "withdraw_signoff",
+    ]  # the row's transition and the request's change
+    with pytest.raises(LedgerError) as again:
+        ledger.withdraw_signoff(a.pk, actor=liaison)
+    assert again.value.status_code == 400
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_liaison_withdraws_an_extension_request_through_the_api_and_the_page(liaison, unit_leader, api):
+    a = row()
+    first = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=30), reason=REASON
+    )
+    response = api(liaison).post(
+        f"/api/assignments/{a.pk}/extensions/{first.pk}/withdraw/", {}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["pending_extension"] is None
+    first.refresh_from_db()
+    assert first.status == "withdrawn"
+    again = api(liaison).post(f"/api/assignments/{a.pk}/extensions/{first.pk}/withdraw/", {}, format="json")
+    assert again.status_code == 400 and "没有可撤回的延期申请" in again.json()["detail"]
+    second = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=60), reason=REASON
+    )
+    ledger.decide_extension(second.pk, actor=unit_leader, approve=True)  # still open: at the office
+    page = client_for(liaison).get(f"/assignments/{a.pk}/")
+    assert "withdraw_extension" in page.context["forms"]
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/withdraw_extension/",
+        {"extension": second.pk, "version": row().version, "reason": "工期可以保证"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "延期申请已撤回" in body and "撤回延期申请" in body
+    second.refresh_from_db()
+    assert (second.status, second.withdraw_reason) == ("withdrawn", "工期可以保证")

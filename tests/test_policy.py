@@ -127,12 +127,12 @@ EXPECTED = {
         "office": {"list_supervision"},
     },
     "signoff_requested": {
-        "liaison": {"report", "request_extension"},
+        "liaison": {"report", "request_extension", "withdraw_signoff"},
         "unit_leader": {"approve", "reject"},
         "office": {"list_supervision"},
     },
     "unit_verified": {
-        "liaison": {"report", "request_extension"},
+        "liaison": {"report", "request_extension", "withdraw_signoff"},
         "office": {"approve", "reject", "list_supervision"},
     },
     "signed_off": {"liaison": {"report"}, "office": {"schedule_review"}},
@@ -142,12 +142,12 @@ EXPECTED = {
     "reopened": {"liaison": {"report", "request_extension"}, "office": {"list_supervision"}},
     # An extension request goes to the unit's leader first, then to the office.
     "extension_pending": {
-        "liaison": {"report", "request_signoff"},
+        "liaison": {"report", "request_signoff", "withdraw_extension"},
         "unit_leader": {"decide_extension"},
         "office": {"list_supervision"},
     },
     "extension_unit_approved": {
-        "liaison": {"report", "request_signoff"},
+        "liaison": {"report", "request_signoff", "withdraw_extension"},
         "office": {"decide_extension", "list_supervision"},
     },
     "listed": {
@@ -163,6 +163,8 @@ ENDPOINT_ACTION = {"signoff": "request_signoff"}
 FORM_ACTIONS = {
     "report": {"report"},
     "signoff": {"request_signoff"},
+    "withdraw_signoff": {"withdraw_signoff"},
+    "withdraw_extension": {"withdraw_extension"},
     "extension": {"request_extension"},
     "check": {"approve", "reject"},
     "schedule_review": {"schedule_review"},
@@ -182,6 +184,8 @@ def _service_call(action, a, user):
         "report": lambda: ledger.submit_report(a.pk, actor=user, week="2017-W48", text="进展", percent=70),
         "request_signoff": lambda: ledger.request_signoff(a.pk, actor=user, summary="完成", files=[pdf()]),
         "approve": lambda: ledger.approve(a.pk, actor=user, opinion="同意"),
+        "withdraw_signoff": lambda: ledger.withdraw_signoff(a.pk, actor=user),
+        "withdraw_extension": lambda: ledger.withdraw_extension(extension.pk if extension else 0, actor=user),
         "reject": lambda: ledger.reject(a.pk, actor=user, reason="材料不足"),
         "request_extension": lambda: ledger.request_extension(
             a.pk, actor=user, new_due_date=LATER(a), reason="工期紧张，冬季无法施工需顺延"

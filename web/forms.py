@@ -146,6 +146,19 @@ class ExtensionForm(VersionedForm):
     )
 
 
+class WithdrawSignoffForm(VersionedForm):
+    id_prefix = "withdraw-signoff"
+    reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawExtensionForm(VersionedForm):
+    """Withdraws the open extension request the page showed: its id travels with the form."""
+
+    id_prefix = "withdraw-extension"
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class CheckForm(VersionedForm):
     id_prefix = "check"
     decision = forms.ChoiceField(

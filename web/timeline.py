@@ -71,6 +71,14 @@ def _signoff_events(assignment):
                 person(request.unit_checked_by),
                 request.unit_opinion,
             )
+        if request.withdrawn_at:
+            yield Event(
+                request.withdrawn_at,
+                "signoff",
+                "撤回销号申请",
+                person(request.withdrawn_by),
+                request.withdraw_reason,
+            )
         if request.office_checked_at:
             passed = request.status == SignOffStatus.APPROVED
             yield Event(
@@ -117,6 +125,14 @@ def _extension_events(assignment):
             person(extension.requested_by),
             extension.reason,
         )
+        if extension.withdrawn_at:
+            yield Event(
+                extension.withdrawn_at,
+                "extension",
+                "撤回延期申请",
+                person(extension.withdrawn_by),
+                extension.withdraw_reason,
+            )
         if extension.unit_decided_at:
             yield Event(
                 extension.unit_decided_at,

@@ -348,6 +348,10 @@ class SignOffInput(serializers.Serializer):
     )
 
 
+class WithdrawInput(serializers.Serializer):
+    reason = text_field(help_text="撤回说明（选填）")
+
+
 class ApproveInput(serializers.Serializer):
     opinion = text_field(help_text="审核意见")
 

@@ -182,6 +182,29 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
         return self._act(request, s.SignOffInput, perform, created=True)
 
+    @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="signoff/withdraw")
+    def withdraw_signoff(self, request, pk=None):
+        """The liaison withdraws the open sign-off request (已撤回); the row goes back to 推进中."""
+
+        def perform(pk, data, version):
+            ledger.withdraw_signoff(pk, actor=request.user, reason=data["reason"], expected_version=version)
+
+        return self._act(request, s.WithdrawInput, perform)
+
+    @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/withdraw")
+    def withdraw_extension(self, request, pk=None, extension_id=None):
+        """The liaison withdraws an extension request not yet decided (已撤回)."""
+
+        def perform(pk, data, version):
+            extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")
+            ledger.withdraw_extension(
+                extension, actor=request.user, reason=data["reason"], expected_version=version
+            )
+
+        return self._act(request, s.WithdrawInput, perform)
+
     @extend_schema(request=s.ApproveInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):

@@ -44,7 +44,7 @@ class AssignmentQuerySet(models.QuerySet):
             models.Prefetch(
                 "signoffs",
                 queryset=SignOffRequest.objects.select_related(
-                    "requested_by", "unit_checked_by", "office_checked_by"
+                    "requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"
                 )
                 .prefetch_related(evidence)
                 .order_by("-requested_at", "-id"),
@@ -66,9 +66,9 @@ class AssignmentQuerySet(models.QuerySet):
             ),
             models.Prefetch(
                 "extensions",
-                queryset=Extension.objects.select_related("requested_by", "decided_by").order_by(
-                    "-requested_at", "-id"
-                ),
+                queryset=Extension.objects.select_related(
+                    "requested_by", "unit_decided_by", "decided_by", "withdrawn_by"
+                ).order_by("-requested_at", "-id"),
             ),
         )
 
@@ -256,6 +256,16 @@ class SignOffRequest(models.Model):
     office_checked_at = models.DateTimeField("督察办审核时间", null=True, blank=True)
     office_opinion = models.TextField("督察办审核意见", blank=True)
     rejection_reason = models.TextField("退回理由", blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="撤回人",
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回说明", blank=True)
 
     objects = SignOffRequestQuerySet.as_manager()
 
@@ -384,6 +394,16 @@ class Extension(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="撤回人",
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回说明", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "延期申请"

@@ -274,6 +274,65 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
     return request
 
 
+def withdraw_signoff(assignment_id, *, actor, reason="", expected_version=None) -> SignOffRequest:
+    """The liaison withdraws the open sign-off request (at either check): 已撤回, the row back to 推进中."""
+    require(actor, "withdraw_signoff")
+    reason = optional_text(reason, "reason", "撤回说明")
+    with transaction.atomic():
+        current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        check_allowed(current, "withdraw_signoff", actor)
+        request = _open_request(current)
+        before = audit.snapshot(request)
+        transition(current.pk, "withdraw_signoff", actor=actor, note=reason)
+        request.status, request.withdrawn_by, request.withdrawn_at = (
+            SignOffStatus.WITHDRAWN,
+            actor,
+            clock.now(),
+        )
+        request.withdraw_reason = reason
+        request.save()
+        audit.record(
+            actor=actor,
+            action="withdraw_signoff",
+            instance=request,
+            before=before,
+            after=audit.snapshot(request),
+            assignment=current,
+            note=reason,
+        )
+    return request
+
+
+def withdraw_extension(extension_id, *, actor, reason="", expected_version=None) -> Extension:
+    """The liaison withdraws an extension request still waiting for the unit's leader or the office."""
+    require(actor, "withdraw_extension")
+    reason = optional_text(reason, "reason", "撤回说明")
+    with transaction.atomic():
+        extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
+        if extension is None:
+            raise InvalidInput("延期申请不存在", field="extension")
+        assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
+        require(actor, "withdraw_extension", assignment, item=extension)
+        before = audit.snapshot(extension)
+        extension.status, extension.withdrawn_by, extension.withdrawn_at = (
+            ExtensionStatus.WITHDRAWN,
+            actor,
+            clock.now(),
+        )
+        extension.withdraw_reason = reason
+        extension.save()
+        audit.record(
+            actor=actor,
+            action="withdraw_extension",
+            instance=extension,
+            before=before,
+            after=audit.snapshot(extension),
+            assignment=assignment,
+            note=reason,
+        )
+    return extension
+
+
 def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
     require(actor, "schedule_review")
     not_before_today(

@@ -41,6 +41,8 @@ def _load(request, pk):
 FORM_OF_ACTION = {
     "report": "report",
     "request_signoff": "signoff",
+    "withdraw_signoff": "withdraw_signoff",
+    "withdraw_extension": "withdraw_extension",
     "request_extension": "extension",
     "approve": "check",
     "schedule_review": "schedule_review",
@@ -62,6 +64,10 @@ def _forms(assignment, request):
             available[name] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
         elif name in ("review_outcome", "advance_review"):
             available[name] = ACTIONS[name][0](initial={**initial, "review": pending_review(assignment).pk})
+        elif name == "withdraw_extension":
+            available[name] = forms.WithdrawExtensionForm(
+                initial={**initial, "extension": pending_extension(assignment).pk}
+            )
         elif name == "extension_decision":
             available[name] = forms.ExtensionDecisionForm(
                 initial={**initial, "extension": pending_extension(assignment).pk}
@@ -128,6 +134,22 @@ def _extension(assignment, data, user):
         expected_version=data["version"],
     )
     return "延期申请已提交，等待本单位负责人审核"
+
+
+def _withdraw_signoff(assignment, data, user):
+    ledger.withdraw_signoff(
+        assignment.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return "销号申请已撤回"
+
+
+def _withdraw_extension(assignment, data, user):
+    extensions = assignment.extensions.all()
+    extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
+    ledger.withdraw_extension(
+        extension.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return "延期申请已撤回"
 
 
 def _check(assignment, data, user):
@@ -221,6 +243,8 @@ def _lift_supervision(assignment, data, user):
 ACTIONS = {
     "report": (forms.ReportForm, _report),
     "signoff": (forms.SignOffForm, _signoff),
+    "withdraw_signoff": (forms.WithdrawSignoffForm, _withdraw_signoff),
+    "withdraw_extension": (forms.WithdrawExtensionForm, _withdraw_extension),
     "extension": (forms.ExtensionForm, _extension),
     "check": (forms.CheckForm, _check),
     "schedule_review": (forms.ScheduleReviewForm, _schedule_review),
