@@ -56,8 +56,24 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
     if listing is None:
         raise NotFound("挂牌督办记录不存在")
     require(actor, "lift_supervision", listing.assignment, listing=listing)
+    return _lift(listing, actor, (note or "").strip())
+
+
+SIGNED_OFF_NOTE = "台账已销号，自动摘牌"
+
+
+def lift_on_signoff(sender, *, assignment, actor, request, **kwargs) -> ListedSupervision | None:
+    """Receiver of ``tasks.services.hooks.signed_off``: signing a listed row off lifts its listing,
+    in the sign-off's transaction, audited as the office user's ``lift_supervision``."""
+    listing = ListedSupervision.objects.select_for_update().active().filter(assignment=assignment).first()
+    if listing is None:
+        return None
+    return _lift(listing, actor, SIGNED_OFF_NOTE)
+
+
+def _lift(listing, actor, note: str) -> ListedSupervision:
     before = audit.snapshot(listing)
-    listing.lifted_at, listing.lifted_by, listing.lift_note = clock.now(), actor, (note or "").strip()
+    listing.lifted_at, listing.lifted_by, listing.lift_note = clock.now(), actor, note
     listing.save()
     audit.record(
         actor=actor,

@@ -72,6 +72,7 @@ class Step:
     text: str = ""
     date: datetime.date | None = None
     evidence: bool = False
+    drop_reason: str = ""  # 进度回调说明: a report below the last one's percentage needs it
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ class Story:
     steps: tuple[Step, ...] = field(default_factory=tuple)
 
 
-def reports(weeks, percents, work, evidence_every=4):
-    """Weekly reports ``work`` over ``weeks`` (2017 ISO week numbers) with rising ``percents``."""
+def reports(weeks, percents, work, evidence_every=4, drop_reason=""):
+    """Weekly reports ``work`` over ``weeks`` (2017 ISO week numbers) with rising ``percents``;
+    ``drop_reason`` explains the first one if it is below the report before it."""
     return tuple(
         Step(
             f"2017-W{week:02d}",
@@ -93,9 +95,13 @@ def reports(weeks, percents, work, evidence_every=4):
             percent=percent,
             text=f"{work}，截至本周累计完成 {percent}%。",
             evidence=(i % evidence_every == evidence_every - 1),
+            drop_reason=drop_reason if i == 0 else "",
         )
         for i, (week, percent) in enumerate(zip(weeks, percents, strict=True))
     )
+
+
+RELAPSE_REQUIREMENTS = "立即封堵恢复直排的排污口，查明责任，2018 年 1 月底前整改到位并报送佐证。"
 
 
 def w(number):
@@ -133,8 +139,13 @@ STORIES = [
             ),
             Step(w(42), "unit_ok", text="同意提请销号。"),
             Step(w(43), "office_ok", text="材料齐全，同意销号，列入回头看。"),
-            Step(w(44), "review", date=datetime.date(2017, 11, 15)),
-            Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。"),
+            Step(w(44), "review", date=datetime.date(2017, 11, 14)),
+            Step(
+                w(46),
+                "outcome",
+                text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。",
+                date=datetime.date(2018, 1, 31),
+            ),
         ),
     ),
     Story(
@@ -175,7 +186,12 @@ STORIES = [
                 "unit_no",
                 text="佐证照片未覆盖全部料场，灵石县 9 处渣场缺少验收记录，请补齐后重新申请。",
             ),
-            *reports([47, 48], [92, 95], "补充灵石县渣场验收记录"),
+            *reports(
+                [47, 48],
+                [92, 95],
+                "补充灵石县渣场验收记录",
+                drop_reason="单位审核退回：灵石县 9 处渣场缺少验收记录，完成比例相应下调",
+            ),
         ),
     ),
     Story(
@@ -396,6 +412,7 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
             percent=step.percent,
             measure_notes={"1": step.text},
             files=files,
+            drop_reason=step.drop_reason,
         )
     elif kind == "request":
         ledger.request_signoff(assignment_id, actor=liaison, summary=step.text, files=files)
@@ -407,11 +424,20 @@ def _apply(story: Story, step: Step, assignment_id: int, users: dict):
         ledger.schedule_review(assignment_id, actor=office, scheduled_for=step.date)
     elif kind == "outcome":
         review = Review.objects.get(assignment_id=assignment_id, outcome=ReviewOutcome.PENDING)
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings=step.text)
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings=step.text,
+            requirements=RELAPSE_REQUIREMENTS,
+            new_due_date=step.date,
+        )
     elif kind == "extend":
         ledger.request_extension(assignment_id, actor=liaison, new_due_date=step.date, reason=step.text)
     elif kind == "decide_extension":
+        # The unit's leader agrees first, then the office approves.
         extension = Extension.objects.get(assignment_id=assignment_id, status=ExtensionStatus.PENDING)
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True, note="同意，报省督察办审批。")
         ledger.decide_extension(extension.pk, actor=office, approve=True, note=step.text)
     else:
         raise ValueError(f"unknown demo step {kind}")

@@ -17,7 +17,9 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
   ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
   overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
-  rate, listed last and shown "—");
+  rate, listed last and shown "—"), and the unit's on-time reporting (按期报送,
+  ``tasks.services.reporting``) over the reports for the month's weeks submitted by its end:
+  ``reports``, ``late_reports`` (迟报) and ``reporting_rate`` (``None`` without a report);
 - ``overdue``: the overdue assignments (task_number, unit, due_date, effective_due, status);
 - ``missed_reports``: units that left an open assignment unreported in a week of the
   month (the ISO weeks ending in the month), with those ``weeks``;
@@ -53,7 +55,7 @@ from dispatch.periods import parse_month, previous_month
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
 from tasks.models.levels import bucket_on
-from tasks.services import history
+from tasks.services import history, reporting
 from tasks.weeks import parse_week, week_of
 
 BUCKETS = ("total", "signed_off", "on_track", "overdue", "reopened")  # the counts' keys
@@ -90,9 +92,10 @@ def _event(request_or_review, at) -> dict:
 def bulletin_data(month: str) -> dict:
     """The month's figures as the ledger stood at the month's end, whenever they are computed.
 
-    Six queries, whatever the size of the ledger: assignments, the audit entries since
+    Seven queries, whatever the size of the ledger: assignments, the audit entries since
     the month's first reporting week (each assignment's state at the month's end and at
-    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports.
+    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
+    the units' on-time reporting.
     """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
@@ -142,8 +145,13 @@ def bulletin_data(month: str) -> dict:
                 }
             )
 
+    unit_ids = {a.unit.name: a.unit_id for a in assignments}
+    reported = reporting.reporting_by_unit(Assignment.objects.all(), weeks=weeks, before=until)
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
+        figures = reported.get(unit_ids[name], {"reports": 0, "late": 0, "rate": None})
+        unit["reports"], unit["late_reports"] = figures["reports"], figures["late"]
+        unit["reporting_rate"] = figures["rate"]
     by_unit = rank_units(units.values())
 
     signed = (

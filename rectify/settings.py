@@ -194,6 +194,10 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 EVIDENCE_EXTENSIONS = env_list(
     "EVIDENCE_EXTENSIONS", ["pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "zip"]
 )
+# Deadline extensions (延期申请): the new date at most this many days beyond the current deadline,
+# and a reason of at least this many characters (whitespace not counted).
+EXTENSION_MAX_DAYS = env_int("EXTENSION_MAX_DAYS", 365)
+EXTENSION_REASON_MIN_CHARS = env_int("EXTENSION_REASON_MIN_CHARS", 10)
 # The one limit of a request's body other than uploaded files, for forms and JSON alike
 # (rectify.middleware.InputGuardMiddleware applies it to JSON, which Django itself does not).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

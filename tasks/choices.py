@@ -73,9 +73,11 @@ class ReviewOutcome(models.TextChoices):
 
 
 class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", "待审批"
+    PENDING = "pending", "待单位审核"  # the unit's leader decides first
+    UNIT_APPROVED = "unit_approved", "待督察办审批"  # then the office
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 class SignOffStatus(models.TextChoices):
@@ -83,3 +85,4 @@ class SignOffStatus(models.TextChoices):
     UNIT_VERIFIED = "unit_verified", "待督察办审核"
     APPROVED = "approved", "已销号"
     REJECTED = "rejected", "已退回"
+    WITHDRAWN = "withdrawn", "已撤回"

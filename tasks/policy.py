@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
+from tasks.weeks import today
 
 # The role sets. A user has one role (``role_of``); superusers are ADMIN.
 OFFICE = frozenset({Role.OFFICE, Role.ADMIN})  # act for the provincial office (省督察办)
@@ -77,6 +78,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     (S.UNIT_VERIFIED, "approve"): Rule(S.SIGNED_OFF, OFFICE, "督察办审核销号"),
     (S.UNIT_VERIFIED, "reject"): Rule(S.IN_PROGRESS, OFFICE, "督察办审核退回"),
     (S.SIGNED_OFF, "relapse"): Rule(S.REOPENED, OFFICE, "回头看发现反弹，重新打开"),
+    (S.SIGNOFF_REQUESTED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
+    (S.UNIT_VERIFIED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
 }
 
 ACTION_LABELS = {
@@ -85,6 +88,7 @@ ACTION_LABELS = {
     "approve": "审核通过",
     "reject": "审核退回",
     "relapse": "重新打开",
+    "withdraw_signoff": "撤回销号申请",
 }
 
 ROLE_HINT = {LIAISON: "本单位联络员", UNIT_LEADER: "本单位负责人", OFFICE: "省督察办"}
@@ -116,9 +120,11 @@ def _table_refusal(action: str) -> str:
 ROLES: dict[str, tuple[frozenset, str]] = {
     **{action: (_table_roles(action), _table_refusal(action)) for action in ACTION_LABELS},
     "request_extension": (LIAISON, "延期申请由本单位联络员提出"),
-    "decide_extension": (OFFICE, "延期审批由省督察办办理"),
+    "withdraw_extension": (LIAISON, "延期申请由本单位联络员撤回"),
+    "decide_extension": (CHECKERS, "延期申请由本单位负责人审核、省督察办审批"),
     "schedule_review": (OFFICE, "安排回头看由省督察办办理"),
     "record_review": (OFFICE, "回头看结论由省督察办办理"),
+    "advance_review": (OFFICE, "提前回头看由省督察办办理"),
     "list_supervision": (OFFICE, "挂牌督办由省督察办办理"),
     "lift_supervision": (OFFICE, "摘牌由省督察办办理"),
     "record_summons": (OFFICE, "约谈由省督察办办理"),
@@ -140,11 +146,14 @@ ROLES: dict[str, tuple[frozenset, str]] = {
 ASSIGNMENT_ACTIONS = (
     "report",
     "request_signoff",
+    "withdraw_signoff",
     "approve",
     "reject",
     "request_extension",
+    "withdraw_extension",
     "schedule_review",
     "record_review",
+    "advance_review",
     "decide_extension",
     "list_supervision",
     "lift_supervision",
@@ -172,9 +181,24 @@ def _refuse(refusal: str, reason: str) -> Decision:
     return Decision(False, reason, refusal)
 
 
+# An extension request is open while it waits for the unit's leader, then for the office.
+OPEN_EXTENSION = (ExtensionStatus.PENDING, ExtensionStatus.UNIT_APPROVED)
+# Who decides an open extension request at each stage, and what anyone else is told (403).
+EXTENSION_STAGE = {
+    ExtensionStatus.PENDING: (UNIT_LEADER, "延期申请须先由本单位负责人审核"),
+    ExtensionStatus.UNIT_APPROVED: (OFFICE, "单位负责人已审核，延期申请待省督察办审批"),
+}
+
+
+def extension_stage(role) -> str | None:
+    """The extension requests' status whose decision ``role`` takes (the unit leader's first, the office's second)."""
+    return next((status for status, (roles, _why) in EXTENSION_STAGE.items() if role in roles), None)
+
+
 def pending_extension(assignment):
-    """The assignment's extension request awaiting the office, or None (reads a prefetch if there is one)."""
-    return next((e for e in assignment.extensions.all() if e.status == ExtensionStatus.PENDING), None)
+    """The assignment's open extension request (awaiting the unit's leader or the office), or None
+    (reads a prefetch if there is one)."""
+    return next((e for e in assignment.extensions.all() if e.status in OPEN_EXTENSION), None)
 
 
 def pending_review(assignment):
@@ -229,10 +253,18 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
         if pending_extension(assignment) is not None:
             return _refuse(STATE, "已有待审批的延期申请")
         return ALLOW
+    if action == "withdraw_extension":
+        extension = pending_extension(assignment) if item is None else item
+        if extension is None or extension.status not in OPEN_EXTENSION:
+            return _refuse(STATE, "没有可撤回的延期申请（已审批或已撤回）")
+        return ALLOW
     if action == "decide_extension":
         extension = pending_extension(assignment) if item is None else item
-        if extension is None or extension.status != ExtensionStatus.PENDING:
+        if extension is None or extension.status not in OPEN_EXTENSION:
             return _refuse(STATE, "该延期申请已审批")
+        roles, refusal = EXTENSION_STAGE[extension.status]
+        if role not in roles:
+            return _refuse(ROLE, refusal)
         return ALLOW
     if action == "schedule_review":
         if status != S.SIGNED_OFF:
@@ -244,6 +276,18 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
         review = pending_review(assignment) if item is None else item
         if review is None or review.outcome != ReviewOutcome.PENDING:
             return _refuse(STATE, "该回头看已有结论")
+        if review.scheduled_for > today():
+            return _refuse(
+                STATE,
+                f"回头看计划于 {review.scheduled_for:%Y-%m-%d} 进行，届时方可记录结论；如需提前检查，请先提前回头看",
+            )
+        return ALLOW
+    if action == "advance_review":
+        review = pending_review(assignment) if item is None else item
+        if review is None or review.outcome != ReviewOutcome.PENDING:
+            return _refuse(STATE, "该回头看已有结论")
+        if review.scheduled_for <= today():
+            return _refuse(STATE, "回头看已到计划日期，无需提前")
         return ALLOW
     if action == "list_supervision":
         if status == S.SIGNED_OFF:
@@ -268,7 +312,9 @@ def can(user, action: str, assignment=None, *, listing=NOT_READ, item=None) -> D
     the table's actions the state first: "not in this state" before "not your role").
     ``listing`` is the assignment's active listed supervision (``accountability.models.active_listing``)
     for ``list_supervision`` and ``lift_supervision``; ``item`` the extension request or review
-    being decided (``decide_extension``, ``record_review``; the pending one when not given).
+    being decided (``decide_extension``, ``record_review``, ``advance_review``; the pending one when
+    not given). A review's outcome is recorded on or after its date; before it, the office may bring
+    it forward (``advance_review``).
     """
     role = role_of(user)
     roles, refusal = ROLES[action]

@@ -30,10 +30,13 @@ def worked(liaison, unit_leader, office, evidence_pdf):
     ledger.request_signoff(signed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(signed.pk, actor=unit_leader)
     ledger.approve(signed.pk, actor=office)
-    ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))  # due today
     ledger.submit_report(row(3).pk, actor=liaison, week="2017-W41", text="推进", percent=40)
     ledger.request_extension(
-        row(5).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年施工"
+        row(5).pk,
+        actor=liaison,
+        new_due_date=row(5).effective_due_date + datetime.timedelta(days=180),
+        reason="跨年施工，冬季无法浇筑混凝土",
     )
     return {"signed": signed, "reported": row(3), "extending": row(5)}
 
@@ -63,14 +66,18 @@ def test_the_office_lists_every_assignment_in_pages(api, office):
     }
 
 
-def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, office):
+def test_a_list_row_says_what_the_caller_may_do_next(api, worked, liaison, unit_leader, office):
     rows = {r["id"]: r for r in results(api(liaison))["results"]}
     assert rows[worked["reported"].pk]["allowed_actions"] == ["report", "signoff", "request_extension"]
     assert rows[worked["signed"].pk]["allowed_actions"] == ["report"]
-    assert rows[worked["extending"].pk]["allowed_actions"] == ["report"]  # one extension request at a time
+    # one extension request at a time, which the liaison may withdraw
+    assert rows[worked["extending"].pk]["allowed_actions"] == ["report", "withdraw_extension"]
+    # the extension request waits for the unit's leader, then the office
+    rows = {r["id"]: r for r in results(api(unit_leader))["results"]}
+    assert rows[worked["extending"].pk]["allowed_actions"] == ["decide_extension"]
     rows = {r["id"]: r for r in results(api(office))["results"]}
     assert rows[worked["signed"].pk]["allowed_actions"] == ["record_review"]
-    assert rows[worked["extending"].pk]["allowed_actions"] == ["decide_extension"]
+    assert rows[worked["extending"].pk]["allowed_actions"] == []
     assert rows[worked["reported"].pk]["allowed_actions"] == []
 
 
@@ -180,7 +187,7 @@ def test_the_detail_has_the_whole_story_and_an_etag(api, worked, unit_leader):
     )
     assert body["last_report"]["week"] == "2017-W40" and body["last_report"]["author"] == "alice"
     assert body["open_signoff"] is None and body["signoffs"][0]["status"] == "approved"
-    assert body["pending_review"]["scheduled_for"] == "2018-03-01"
+    assert body["pending_review"]["scheduled_for"] == "2017-12-01"
     assert len(body["evidence"]) == 2
     assert {e["report"] is not None for e in body["evidence"]} == {True, False}
     assert all(e["url"].endswith(f"/api/evidence/{e['id']}/") for e in body["evidence"])
@@ -274,13 +281,21 @@ def test_the_detail_runs_the_same_queries_for_a_short_and_a_long_story(
     for _ in range(2):
         ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf(), evidence_pdf()])
         ledger.reject(long.pk, actor=unit_leader, reason="不全")
+    ledger.request_signoff(long.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
+    ledger.approve(long.pk, actor=unit_leader)
+    ledger.approve(long.pk, actor=office)
+    for day in (1, 2):  # two reviews, the first holding
+        review = ledger.schedule_review(long.pk, actor=office, scheduled_for=datetime.date(2017, 12, day))
+        if day == 1:
+            ledger.record_review(review.pk, actor=office, outcome="holds")
     client = api(office)
     # 1 the row (task, category, unit joined), 2 measures, 3 reports (authors joined), 4 their evidence,
     # 5 sign-off requests (requester and checkers joined), 6 their evidence, 7 reviews, 8 extensions,
-    # 9 all evidence of the row (uploaders joined).
-    with django_assert_num_queries(9):
+    # 9 the reviews' evidence (a relapse's), 10 all evidence of the row (uploaders joined).
+    with django_assert_num_queries(10):
         short = client.get(f"/api/assignments/{worked['signed'].pk}/").json()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         told = client.get(f"/api/assignments/{long.pk}/").json()
     assert (len(short["reports"]), len(short["signoffs"]), len(short["evidence"])) == (1, 1, 2)
-    assert (len(told["reports"]), len(told["signoffs"]), len(told["evidence"])) == (4, 2, 8)
+    assert (len(told["reports"]), len(told["signoffs"]), len(told["evidence"])) == (4, 3, 9)
+    assert (len(short["reviews"]), len(told["reviews"])) == (1, 2)

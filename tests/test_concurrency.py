@@ -92,10 +92,15 @@ def stages(liaison, unit_leader, office, evidence_pdf):
     ledger.request_signoff(reviewed.pk, actor=liaison, summary="到位", files=[evidence_pdf()])
     ledger.approve(reviewed.pk, actor=unit_leader)
     ledger.approve(reviewed.pk, actor=office)
-    review = ledger.schedule_review(reviewed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    review = ledger.schedule_review(
+        reviewed.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1)
+    )  # due today
     extending = row(3)
     extension = ledger.request_extension(
-        extending.pk, actor=liaison, new_due_date=datetime.date(2030, 1, 1), reason="x"
+        extending.pk,
+        actor=liaison,
+        new_due_date=extending.effective_due_date + datetime.timedelta(days=90),
+        reason="冬季停工，需待来年开春后继续施工",
     )
     return {
         "started": row(17),
@@ -114,9 +119,19 @@ WRITES = [
     ("bob", "first", "approve", {"opinion": "同意"}),
     ("bob", "first", "reject", {"reason": "不全"}),
     ("olga", "signed", "reviews", {"scheduled_for": "2018-06-01"}),
-    ("olga", "reviewed", "reviews/{review}", {"outcome": "relapsed", "findings": "反弹"}),
-    ("alice", "started", "extensions", {"new_due_date": "2031-01-01", "reason": "x"}),
-    ("olga", "extending", "extensions/{extension}/decide", {"approve": True}),
+    (
+        "olga",
+        "reviewed",
+        "reviews/{review}",
+        {"outcome": "relapsed", "findings": "反弹", "requirements": "限期整改", "new_due_date": "2018-03-31"},
+    ),
+    (
+        "alice",
+        "started",
+        "extensions",
+        {"new_due_date": "2018-06-30", "reason": "跨年施工，冬季无法浇筑混凝土"},
+    ),
+    ("bob", "extending", "extensions/{extension}/decide", {"approve": True}),
 ]
 
 

@@ -61,11 +61,22 @@ def october(liaison, unit_leader, outsider, outsider_leader, office):
     with on("2017-10-05"):
         review = ledger.schedule_review(d.pk, actor=office, scheduled_for=datetime.date(2017, 10, 12))
         extension = ledger.request_extension(
-            e.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+            e.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2017, 12, 31),
+            reason="工程量大，年内难以全部完成",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     with on("2017-10-12"):
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings="问题反弹",
+            requirements="限期整改到位，报送整改情况",
+            new_due_date=datetime.date(2018, 6, 30),
+        )
     sign_off(a, liaison, unit_leader, office, "2017-10-18")
     sign_off(b, liaison, unit_leader, office, "2017-10-25")
     with on("2017-11-01", 9):

@@ -33,8 +33,12 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
 
     with on("2017-10-05"):
         extension = ledger.request_extension(
-            w.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="汛期"
+            w.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2018, 3, 31),
+            reason="汛期河道施工受限，需顺延工期",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(y, liaison, unit_leader, office, "2017-10-10")
     with on("2017-11-01", 9):
@@ -44,12 +48,23 @@ def later_events(liaison, unit_leader, outsider, outsider_leader, office):
         review = ledger.schedule_review(y.pk, actor=office, scheduled_for=datetime.date(2017, 11, 10))
     with on("2017-11-05"):
         extension = ledger.request_extension(
-            z.pk, actor=outsider, new_due_date=datetime.date(2017, 12, 31), reason="工程量大"
+            z.pk,
+            actor=outsider,
+            new_due_date=datetime.date(2017, 12, 31),
+            reason="工程量大，年内难以全部完成",
         )
+        ledger.decide_extension(extension.pk, actor=outsider_leader, approve=True)
         ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
     sign_off(x, liaison, unit_leader, office, "2017-11-08")
     with on("2017-11-10"):
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings="问题反弹",
+            requirements="限期整改到位，报送整改情况",
+            new_due_date=datetime.date(2017, 11, 20),  # past again by the month's end
+        )
     with on("2017-11-20"):
         late, _, _ = make_bulletin("2017-10")
     return {"on_time": on_time, "late": late.data, "x": x, "y": y, "z": z, "w": w}
@@ -93,17 +108,18 @@ def test_the_on_time_rate_and_missed_reports_are_those_of_the_months_end(later_e
     assert Assignment.objects.get(pk=y.pk).status == "reopened"
 
 
-def test_the_bulletin_runs_six_queries_whatever_the_ledger_holds(
+def test_the_bulletin_runs_seven_queries_whatever_the_ledger_holds(
     liaison, unit_leader, office, django_assert_num_queries
 ):
-    # assignments, audit entries since the first week, approvals, relapses, previous bulletin, reports
-    with django_assert_num_queries(6):
+    # assignments, audit entries since the first week, approvals, relapses, previous bulletin, reports,
+    # the units' on-time reporting
+    with django_assert_num_queries(7):
         bulletin_data("2017-10")
     for n, assignment in enumerate(dated("晋中市", 3)):
         sign_off(assignment, liaison, unit_leader, office, f"2017-10-1{n}")
     with on("2017-11-01"):
         make_bulletin("2017-10")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         bulletin_data("2017-11")  # more audit entries, a previous bulletin
 
 

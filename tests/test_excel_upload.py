@@ -189,14 +189,18 @@ def test_a_row_changed_since_download_is_refused_as_stale(api, liaison, filled):
     refused(api, liaison, as_file(workbook), "Q", row, "下载后已被修改（下载时版本 1，当前版本 2）")
 
 
-def test_a_stale_but_untouched_row_is_skipped(api, liaison, office, filled):
+def test_a_stale_but_untouched_row_is_skipped(api, liaison, unit_leader, office, filled):
     workbook, _row = filled
     other = (
         Assignment.objects.filter(unit__name="晋中市", due_date__isnull=False).exclude(task__number=3).first()
     )
     extension = ledger.request_extension(
-        other.pk, actor=liaison, new_due_date=datetime.date(2019, 6, 30), reason="工程量大"
+        other.pk,
+        actor=liaison,
+        new_due_date=other.effective_due_date + datetime.timedelta(days=200),
+        reason="工程量大，年内难以全部完成",
     )
+    ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
     ledger.decide_extension(
         extension.pk, actor=office, approve=True
     )  # bumps the version, not the row's values

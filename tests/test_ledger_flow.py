@@ -13,6 +13,7 @@ import pytest
 
 from tasks.choices import Status
 from tasks.models import AuditEntry
+from tasks.weeks import today
 from tests.conftest import PASSWORD
 from tests.helpers import row
 
@@ -130,7 +131,14 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert review["scheduled_for"] == "2018-03-01" and body["next_review_date"] == "2018-03-01"
     body = ok(
         olga.post(
-            url(a, f"reviews/{review['id']}"), {"outcome": "relapsed", "findings": "问题反弹"}, format="json"
+            url(a, f"reviews/{review['id']}"),
+            {
+                "outcome": "relapsed",
+                "findings": "问题反弹",
+                "requirements": "限期整改到位",
+                "new_due_date": (today() + datetime.timedelta(days=90)).isoformat(),
+            },
+            format="json",
         )
     )
     assert (body["status"], body["status_label"]) == ("reopened", "已重新打开")
@@ -170,11 +178,12 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
     assert history["count"] == AuditEntry.objects.filter(assignment=a).count()
 
 
+@pytest.mark.today(datetime.date(2018, 1, 15))
 def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_original(
-    signed_in, liaison, office
+    signed_in, liaison, unit_leader, office
 ):
     a = row(3)
-    alice, olga = signed_in(liaison), signed_in(office)
+    alice, bob, olga = signed_in(liaison), signed_in(unit_leader), signed_in(office)
     before = ok(alice.get(url(a)))
     assert (before["due_date"], before["effective_due"], before["level"]) == (
         "2017-12-31",
@@ -182,7 +191,7 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
         "red",
     )
     assert "request_extension" in before["allowed_actions"]
-    later = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
+    later = "2018-06-30"
 
     body = ok(
         alice.post(
@@ -197,6 +206,21 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
         "pending",
     )
     assert body["effective_due"] == "2017-12-31" and "request_extension" not in body["allowed_actions"]
+    # The unit's leader decides first; the office cannot yet.
+    assert "decide_extension" not in ok(olga.get(url(a)))["allowed_actions"]
+    assert "decide_extension" in ok(bob.get(url(a)))["allowed_actions"]
+    early = olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": True}, format="json")
+    assert early.status_code == 403 and "须先由本单位负责人审核" in early.json()["detail"]
+    body = ok(
+        bob.post(
+            url(a, f"extensions/{extension['id']}/decide"),
+            {"approve": True, "note": "同意上报"},
+            format="json",
+        )
+    )
+    assert body["pending_extension"]["status"] == "unit_approved"
+    assert body["pending_extension"]["status_label"] == "待督察办审批"
+    assert body["effective_due"] == "2017-12-31"
     assert "decide_extension" in ok(olga.get(url(a)))["allowed_actions"]
 
     body = ok(
@@ -215,16 +239,21 @@ def test_an_approved_extension_moves_the_effective_deadline_and_keeps_the_origin
     assert overdue["count"] == 0
 
 
-def test_a_refused_extension_leaves_the_deadline_alone(signed_in, liaison, office):
+def test_a_refused_extension_leaves_the_deadline_alone(signed_in, liaison, unit_leader, office):
     a = row(3)
-    alice, olga = signed_in(liaison), signed_in(office)
+    alice, bob, olga = signed_in(liaison), signed_in(unit_leader), signed_in(office)
     body = ok(
         alice.post(
-            url(a, "extensions"), {"new_due_date": "2018-06-30", "reason": "资金未到位"}, format="json"
+            url(a, "extensions"),
+            {"new_due_date": "2018-06-30", "reason": "省级配套资金未到位，工程无法按期开工"},
+            format="json",
         ),
         201,
     )
     extension = body["pending_extension"]
+    ok(bob.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": True}, format="json"))
+    nameless = olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": "false"})
+    assert nameless.status_code == 400 and nameless.json()["detail"] == "不批准延期须写明理由"
 
     body = ok(
         olga.post(url(a, f"extensions/{extension['id']}/decide"), {"approve": "false", "note": "理由不充分"})

@@ -97,7 +97,14 @@ def test_a_review_that_holds_schedules_the_next_one_and_a_relapse_opens_a_new_ph
     )
 
     with at(D(2018, 4, 25)):
-        ledger.record_review(pending(a)[0].pk, actor=office, outcome="relapsed", findings="盗伐反弹")
+        ledger.record_review(
+            pending(a)[0].pk,
+            actor=office,
+            outcome="relapsed",
+            findings="盗伐反弹",
+            requirements="限期整改到位，报送整改情况",
+            new_due_date=D(2018, 6, 30),
+        )
         assert (row(51).status, row(51).next_review_date, pending(a)) == (Status.REOPENED, None, [])
     again = signed_off(51, D(2018, 5, 30), liaison, unit_leader, office)
 

@@ -264,13 +264,23 @@ def test_a_review_of_another_assignment_is_not_found(api, office, signed, liaiso
     assert Review.objects.get(pk=review.pk).outcome == "pending"
 
 
+REASON = "跨年施工，冬季无法浇筑混凝土"
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"reason": "跨年施工"}, "请填写申请延期至的日期"),
-        ({"new_due_date": "2017-13-01", "reason": "跨年施工"}, "日期格式错误"),
-        ({"new_due_date": "2017-09-01", "reason": "跨年施工"}, "延期日期须晚于当前期限 2017-09-30"),
-        ({"new_due_date": "2030-01-01", "reason": ""}, "请填写延期理由"),
+        ({"reason": REASON}, "请填写申请延期至的日期"),
+        ({"new_due_date": "2017-13-01", "reason": REASON}, "日期格式错误"),
+        ({"new_due_date": "2017-09-01", "reason": REASON}, "延期日期须晚于当前期限 2017-09-30"),
+        ({"new_due_date": "2018-01-01", "reason": ""}, "请填写延期理由"),
+        # at most EXTENSION_MAX_DAYS (365) beyond the current deadline, and a reason of real length
+        (
+            {"new_due_date": "2030-09-30", "reason": REASON},
+            "延期日期不能晚于当前期限后 365 天（2018-09-30）",
+        ),
+        ({"new_due_date": "2018-01-01", "reason": "测试"}, "延期理由过于简略（至少 10 个字）"),
+        ({"new_due_date": "2018-01-01", "reason": "测 试 测 试 测 试 测 试 x"}, "延期理由过于简略"),
     ],
 )
 def test_a_bad_extension_request_is_refused(api, liaison, data, message):
@@ -286,7 +296,10 @@ def test_a_bad_extension_request_is_refused(api, liaison, data, message):
 )
 def test_an_extension_decision_must_say_yes_or_no(api, liaison, office, data, message):
     extension = ledger.request_extension(
-        row().pk, actor=liaison, new_due_date=row().due_date.replace(year=2030), reason="跨年施工"
+        row().pk,
+        actor=liaison,
+        new_due_date=row().due_date + datetime.timedelta(days=300),
+        reason="跨年施工，冬季无法浇筑混凝土",
     )
     refused(api(office), row(), f"extensions/{extension.pk}/decide", data, message)
     assert Extension.objects.get(pk=extension.pk).status == "pending"
@@ -312,7 +325,10 @@ def test_the_wrong_role_is_told_so_before_its_input_is_read(api, office, started
 def waiting(liaison, unit_leader, office, started):
     """Task 17 of 晋中市 awaiting the unit's check, with a pending extension request."""
     ledger.request_extension(
-        started.pk, actor=liaison, new_due_date=started.due_date.replace(year=2030), reason="跨年"
+        started.pk,
+        actor=liaison,
+        new_due_date=started.due_date + datetime.timedelta(days=300),
+        reason="跨年施工，冬季无法浇筑混凝土",
     )
     ledger.request_signoff(started.pk, actor=liaison, summary="到位", files=[pdf()])
     return row()

@@ -32,7 +32,10 @@ def scene(liaison, unit_leader, office, evidence_pdf):
     ledger.approve(signed.pk, actor=office)
     review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
     extension = ledger.request_extension(
-        row(3).pk, actor=liaison, new_due_date=datetime.date(2030, 6, 30), reason="跨年"
+        row(3).pk,
+        actor=liaison,
+        new_due_date=row(3).effective_due_date + datetime.timedelta(days=180),
+        reason="跨年施工，冬季无法浇筑混凝土",
     )
     for number in (37, 42):
         a = row(number)
@@ -74,7 +77,7 @@ WRITES = {
     ),
     "request_extension": (
         lambda s: f"/api/assignments/{s['first_check']}/extensions/",
-        {"new_due_date": "2031-01-01", "reason": "x"},
+        {"new_due_date": "2018-06-30", "reason": "跨年施工，冬季无法浇筑混凝土"},
     ),
     "decide_extension": (
         lambda s: f"/api/assignments/{s['extending']}/extensions/{s['extension']}/decide/",
@@ -164,7 +167,8 @@ def test_the_leader_gets_403_with_a_reason(api, scene, leader, endpoint):
         ("bob", "review_outcome", "由省督察办办理"),
         ("olga", "request_extension", "由本单位联络员提出"),
         ("bob", "request_extension", "由本单位联络员提出"),
-        ("alice", "decide_extension", "由省督察办办理"),
+        ("alice", "decide_extension", "由本单位负责人审核、省督察办审批"),
+        ("olga", "decide_extension", "须先由本单位负责人审核"),  # the unit's leader decides first
     ],
 )
 def test_the_wrong_role_for_the_state_gets_403(api, scene, users, who, endpoint, message):

@@ -59,20 +59,44 @@ def _signed_off(a, people):
     ledger.approve(a.pk, actor=people["office"], opinion="同意销号")
 
 
+def LATER(a):
+    """A date an extension may ask for: within ``EXTENSION_MAX_DAYS`` of the current deadline."""
+    return a.effective_due_date + datetime.timedelta(days=120)
+
+
 def _review_pending(a, people):
     _signed_off(a, people)
     ledger.schedule_review(a.pk, actor=people["office"], scheduled_for=D(2018, 3, 1))
 
 
+def _review_due(a, people):
+    _signed_off(a, people)
+    ledger.schedule_review(a.pk, actor=people["office"], scheduled_for=D(2017, 12, 1))  # today
+
+
 def _reopened(a, people):
-    _review_pending(a, people)
+    _review_due(a, people)
     review = a.reviews.get()
-    ledger.record_review(review.pk, actor=people["office"], outcome="relapsed", findings="问题反弹")
+    ledger.record_review(
+        review.pk,
+        actor=people["office"],
+        outcome="relapsed",
+        findings="问题反弹",
+        requirements="限期整改到位，报送整改情况",
+        new_due_date=D(2018, 3, 31),
+    )
 
 
 def _extension_pending(a, people):
     _report(a, people)
-    ledger.request_extension(a.pk, actor=people["liaison"], new_due_date=D(2019, 6, 30), reason="雨季")
+    ledger.request_extension(
+        a.pk, actor=people["liaison"], new_due_date=LATER(a), reason="雨季无法施工，需待雨季结束后继续"
+    )
+
+
+def _extension_unit_approved(a, people):
+    _extension_pending(a, people)
+    ledger.decide_extension(a.extensions.get().pk, actor=people["unit_leader"], approve=True)
 
 
 def _listed(a, people):
@@ -87,8 +111,10 @@ STATES = {
     "unit_verified": _unit_verified,
     "signed_off": _signed_off,
     "review_pending": _review_pending,
+    "review_due": _review_due,
     "reopened": _reopened,
     "extension_pending": _extension_pending,
+    "extension_unit_approved": _extension_unit_approved,
     "listed": _listed,
 }
 
@@ -101,19 +127,27 @@ EXPECTED = {
         "office": {"list_supervision"},
     },
     "signoff_requested": {
-        "liaison": {"report", "request_extension"},
+        "liaison": {"report", "request_extension", "withdraw_signoff"},
         "unit_leader": {"approve", "reject"},
         "office": {"list_supervision"},
     },
     "unit_verified": {
-        "liaison": {"report", "request_extension"},
+        "liaison": {"report", "request_extension", "withdraw_signoff"},
         "office": {"approve", "reject", "list_supervision"},
     },
     "signed_off": {"liaison": {"report"}, "office": {"schedule_review"}},
-    "review_pending": {"liaison": {"report"}, "office": {"record_review"}},
+    # an outcome on or after the review's date; before it, the office may bring the review forward
+    "review_pending": {"liaison": {"report"}, "office": {"advance_review"}},
+    "review_due": {"liaison": {"report"}, "office": {"record_review"}},
     "reopened": {"liaison": {"report", "request_extension"}, "office": {"list_supervision"}},
+    # An extension request goes to the unit's leader first, then to the office.
     "extension_pending": {
-        "liaison": {"report", "request_signoff"},
+        "liaison": {"report", "request_signoff", "withdraw_extension"},
+        "unit_leader": {"decide_extension"},
+        "office": {"list_supervision"},
+    },
+    "extension_unit_approved": {
+        "liaison": {"report", "request_signoff", "withdraw_extension"},
         "office": {"decide_extension", "list_supervision"},
     },
     "listed": {
@@ -129,10 +163,13 @@ ENDPOINT_ACTION = {"signoff": "request_signoff"}
 FORM_ACTIONS = {
     "report": {"report"},
     "signoff": {"request_signoff"},
+    "withdraw_signoff": {"withdraw_signoff"},
+    "withdraw_extension": {"withdraw_extension"},
     "extension": {"request_extension"},
     "check": {"approve", "reject"},
     "schedule_review": {"schedule_review"},
     "review_outcome": {"record_review"},
+    "advance_review": {"advance_review"},
     "extension_decision": {"decide_extension"},
     "supervise": {"list_supervision"},
     "lift_supervision": {"lift_supervision"},
@@ -147,13 +184,18 @@ def _service_call(action, a, user):
         "report": lambda: ledger.submit_report(a.pk, actor=user, week="2017-W48", text="进展", percent=70),
         "request_signoff": lambda: ledger.request_signoff(a.pk, actor=user, summary="完成", files=[pdf()]),
         "approve": lambda: ledger.approve(a.pk, actor=user, opinion="同意"),
+        "withdraw_signoff": lambda: ledger.withdraw_signoff(a.pk, actor=user),
+        "withdraw_extension": lambda: ledger.withdraw_extension(extension.pk if extension else 0, actor=user),
         "reject": lambda: ledger.reject(a.pk, actor=user, reason="材料不足"),
         "request_extension": lambda: ledger.request_extension(
-            a.pk, actor=user, new_due_date=D(2020, 12, 31), reason="工期"
+            a.pk, actor=user, new_due_date=LATER(a), reason="工期紧张，冬季无法施工需顺延"
         ),
         "schedule_review": lambda: ledger.schedule_review(a.pk, actor=user, scheduled_for=D(2018, 6, 1)),
         "record_review": lambda: ledger.record_review(
             review.pk if review else 0, actor=user, outcome="holds", findings="巩固"
+        ),
+        "advance_review": lambda: ledger.advance_review(
+            review.pk if review else 0, actor=user, scheduled_for=D(2017, 12, 20), reason="提前检查"
         ),
         "decide_extension": lambda: ledger.decide_extension(
             extension.pk if extension else 0, actor=user, approve=True
@@ -244,10 +286,12 @@ def test_a_refusal_carries_the_policy_reason_the_service_raises(liaison, office,
     decision = policy.can(leader, "request_extension", a)
     assert not decision and decision.refusal == policy.ROLE
     with pytest.raises(LedgerError) as refused:
-        ledger.request_extension(a.pk, actor=leader, new_due_date=D(2019, 1, 1), reason="x")
+        ledger.request_extension(a.pk, actor=leader, new_due_date=LATER(a), reason="x")
     assert (refused.value.status_code, refused.value.message) == (403, decision.reason)
 
-    ledger.request_extension(a.pk, actor=liaison, new_due_date=D(2019, 1, 1), reason="雨季")
+    ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=LATER(a), reason="雨季无法施工，需待雨季结束后继续"
+    )
     decision = policy.can(liaison, "request_extension", row())
     assert (bool(decision), decision.refusal, decision.reason) == (
         False,
@@ -255,7 +299,9 @@ def test_a_refusal_carries_the_policy_reason_the_service_raises(liaison, office,
         "已有待审批的延期申请",
     )
     with pytest.raises(LedgerError) as refused:
-        ledger.request_extension(a.pk, actor=liaison, new_due_date=D(2019, 6, 1), reason="再延")
+        ledger.request_extension(
+            a.pk, actor=liaison, new_due_date=LATER(a), reason="雨季延长，需再次顺延工期"
+        )
     assert (refused.value.status_code, refused.value.message) == (400, decision.reason)
 
 

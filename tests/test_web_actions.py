@@ -175,25 +175,49 @@ def test_it_answers_404_to_an_unknown_action(liaison):
     assert post(liaison, row(), "explode", {}).status_code == 404
 
 
-def test_it_takes_an_extension_request_and_the_offices_decision(liaison, office):
+def test_it_takes_an_extension_request_the_unit_leaders_and_the_offices_decision(
+    liaison, unit_leader, office
+):
     a = row()
     later = a.due_date + datetime.timedelta(days=90)
-    early = post(liaison, a, "extension", {"new_due_date": a.due_date.isoformat(), "reason": "雨季"})
+    reason = "雨季无法施工，需待雨季结束后继续"
+    early = post(liaison, a, "extension", {"new_due_date": a.due_date.isoformat(), "reason": reason})
     assert early.status_code == 400 and "延期日期须晚于当前期限" in early.content.decode()
-    assert (
-        post(liaison, a, "extension", {"new_due_date": later.isoformat(), "reason": "雨季"}).status_code
-        == 302
+    short = post(liaison, a, "extension", {"new_due_date": later.isoformat(), "reason": "雨季"})
+    assert short.status_code == 400 and "延期理由过于简略" in short.content.decode()
+    sent = client_for(liaison).post(
+        f"/assignments/{a.pk}/extension/", {"new_due_date": later.isoformat(), "reason": reason}, follow=True
     )
+    assert "延期申请已提交，等待本单位负责人审核" in sent.content.decode()
     extension = a.extensions.get()
+    # The unit's leader first: the office's queue does not hold it yet.
+    assert client_for(office).get("/queue/").context["extensions"] == []
+    queue = client_for(unit_leader).get("/queue/")
+    assert [e.pk for e in queue.context["extensions"]] == [extension.pk]
+    a.refresh_from_db()
+    agreed = client_for(unit_leader).post(
+        f"/assignments/{a.pk}/extension_decision/",
+        {"extension": extension.pk, "decision": "approve", "version": a.version, "next": "/queue/"},
+        follow=True,
+    )
+    assert "单位负责人已同意延期申请，已报省督察办审批" in agreed.content.decode()
     queue = client_for(office).get("/queue/")
     assert [e.pk for e in queue.context["extensions"]] == [extension.pk]
-    response = post(
-        office,
-        a,
-        "extension_decision",
-        {"extension": extension.pk, "decision": "approve", "note": "同意", "next": "/queue/"},
+    a.refresh_from_db()
+    nameless = post(office, a, "extension_decision", {"extension": extension.pk, "decision": "refuse"})
+    assert nameless.status_code == 400 and "不批准延期须写明理由" in nameless.content.decode()
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/extension_decision/",
+        {
+            "extension": extension.pk,
+            "decision": "approve",
+            "note": "同意",
+            "version": a.version,
+            "next": "/queue/",
+        },
+        follow=True,
     )
-    assert response.status_code == 302
+    assert f"省督察办已批准延期至 {later:%Y-%m-%d}" in response.content.decode()
     extension.refresh_from_db()
     a.refresh_from_db()
     assert extension.status == ExtensionStatus.APPROVED and a.extended_due_date == later
@@ -207,7 +231,7 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     ledger.approve(a.pk, actor=office)
     a.refresh_from_db()
     assert [x.pk for x in client_for(office).get("/reviews/").context["unscheduled"]] == [a.pk]
-    response = post(office, a, "schedule_review", {"scheduled_for": "2018-03-01", "next": "/reviews/"})
+    response = post(office, a, "schedule_review", {"scheduled_for": "2017-12-01", "next": "/reviews/"})
     assert response.status_code == 302 and response["Location"] == "/reviews/"
     review = a.reviews.get()
     assert client_for(office).get("/reviews/").context["pending"] == [review]
@@ -217,7 +241,16 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     )
     assert no_findings.status_code == 400 and "问题反弹须写明检查情况" in no_findings.content.decode()
     relapsed = post(
-        office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": "又有散煤"}
+        office,
+        a,
+        "review_outcome",
+        {
+            "review": review.pk,
+            "outcome": "relapsed",
+            "findings": "又有散煤",
+            "requirements": "一个月内清零",
+            "new_due_date": "2017-12-31",
+        },
     )
     assert relapsed.status_code == 302
     review.refresh_from_db()
@@ -259,11 +292,15 @@ def hidden(page: str, name: str) -> str:
     return match.group(1)
 
 
-def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, office):
+def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, unit_leader, office):
     a = row()
     first = ledger.request_extension(
-        a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+        a.pk,
+        actor=liaison,
+        new_due_date=datetime.date(2018, 3, 31),
+        reason="雨季无法施工，需待雨季结束后继续",
     )
+    ledger.decide_extension(first.pk, actor=unit_leader, approve=True)
     page = client_for(office).get("/queue/").content.decode()  # the office opens the queue ...
     old_form = {
         "extension": hidden(page, "extension"),
@@ -277,7 +314,7 @@ def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, offi
         first.pk, actor=office, approve=False, note="理由不足"
     )  # ... someone else refuses it
     newer = ledger.request_extension(
-        a.pk, actor=liaison, new_due_date=datetime.date(2020, 12, 31), reason="再延"
+        a.pk, actor=liaison, new_due_date=datetime.date(2018, 6, 30), reason="雨季延长，需再次顺延工期"
     )
     audit_before = AuditEntry.objects.count()
     response = client_for(office).post(f"/assignments/{a.pk}/extension_decision/", old_form)
@@ -287,13 +324,12 @@ def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, offi
     a.refresh_from_db()
     assert newer.status == ExtensionStatus.PENDING and a.extended_due_date is None
     assert AuditEntry.objects.count() == audit_before
-    # the assignment page's form carries the pending request's id, and deciding it works
-    page = client_for(office).get(f"/assignments/{a.pk}/").content.decode()
+    # the assignment page's form carries the pending request's id (for the unit's leader, who decides
+    # it first), and deciding it works
+    page = client_for(unit_leader).get(f"/assignments/{a.pk}/").content.decode()
     assert hidden(page, "extension") == str(newer.pk)
-    assert (
-        post(office, a, "extension_decision", {"extension": newer.pk, "decision": "refuse"}).status_code
-        == 302
-    )
+    refused = {"extension": newer.pk, "decision": "refuse", "note": "理由不充分"}
+    assert post(unit_leader, a, "extension_decision", refused).status_code == 302
     newer.refresh_from_db()
     assert newer.status == ExtensionStatus.REFUSED
 
@@ -301,11 +337,17 @@ def test_an_old_queue_page_cannot_decide_a_newer_extension_request(liaison, offi
 def test_an_extension_decision_needs_the_pending_id_and_a_current_version(liaison, office, outsider):
     a = row()
     extension = ledger.request_extension(
-        a.pk, actor=liaison, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+        a.pk,
+        actor=liaison,
+        new_due_date=datetime.date(2018, 3, 31),
+        reason="雨季无法施工，需待雨季结束后继续",
     )
     other = Assignment.objects.filter(unit__name="临汾市", due_date__isnull=False).first()
     foreign = ledger.request_extension(
-        other.pk, actor=outsider, new_due_date=datetime.date(2018, 3, 31), reason="雨季"
+        other.pk,
+        actor=outsider,
+        new_due_date=datetime.date(2018, 3, 31),
+        reason="雨季无法施工，需待雨季结束后继续",
     )
     missing = post(office, a, "extension_decision", {"decision": "approve"})
     assert missing.status_code == 400 and "页面已过期，请刷新后重试" in missing.content.decode()
@@ -337,13 +379,15 @@ def signed_off(liaison, unit_leader, office):
 
 def test_an_old_reviews_page_cannot_record_an_outcome_for_a_newer_review(liaison, unit_leader, office):
     a = signed_off(liaison, unit_leader, office)
-    first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    first = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))
     page = client_for(office).get("/reviews/").content.decode()
     old_form = {
         "review": hidden(page, "review"),
         "version": hidden(page, "version"),
         "outcome": "relapsed",
         "findings": "又有散煤",
+        "requirements": "一个月内清零",
+        "new_due_date": "2017-12-31",
     }
     assert old_form["review"] == str(first.pk)
     ledger.record_review(first.pk, actor=office, outcome="holds")

@@ -153,7 +153,7 @@ def test_it_shows_the_task_with_measures_officials_and_a_timeline(liaison, offic
         row.pk,
         actor=liaison,
         new_due_date=row.due_date.replace(year=row.due_date.year + 1),
-        reason="冬季停工",
+        reason="冬季停工，需待来年开春继续施工",
     )
     body = client_for(office).get(f"/tasks/{row.task_id}/").content.decode()
     task = row.task
@@ -325,7 +325,14 @@ def test_the_charts_running_total_is_what_is_signed_off_now(office, liaison, uni
     for row in (first, second):
         sign_off(row, liaison, unit_leader, office)
     review = ledger.schedule_review(first.pk, actor=office, scheduled_for=today())
-    ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="问题反弹")
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="问题反弹",
+        requirements="限期整改到位，报送整改情况",
+        new_due_date=today(),
+    )
     response = client_for(office).get("/dashboard/")
     signed = response.context["totals"]["signed_off"]
     assert signed == 1

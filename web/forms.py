@@ -99,6 +99,12 @@ class ReportForm(VersionedForm):
     percent = forms.IntegerField(
         label="完成比例（%）", widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"})
     )
+    drop_reason = forms.CharField(
+        label="进度回调说明",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="完成比例低于上次报送时必填，说明原因",
+    )
     evidence = MultipleFileField(
         label="佐证材料", required=False, help_text="可多选；pdf、图片、Office 文档或 zip"
     )
@@ -134,7 +140,24 @@ class SignOffForm(VersionedForm):
 class ExtensionForm(VersionedForm):
     id_prefix = "extension"
     new_due_date = forms.DateField(label="申请延期至", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="延期理由", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="延期理由",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明不能按期完成的原因和下一步安排；先报本单位负责人审核，再报省督察办审批",
+    )
+
+
+class WithdrawSignoffForm(VersionedForm):
+    id_prefix = "withdraw-signoff"
+    reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawExtensionForm(VersionedForm):
+    """Withdraws the open extension request the page showed: its id travels with the form."""
+
+    id_prefix = "withdraw-extension"
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CheckForm(VersionedForm):
@@ -153,6 +176,15 @@ class ScheduleReviewForm(VersionedForm):
     scheduled_for = forms.DateField(label="计划检查日期", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class AdvanceReviewForm(VersionedForm):
+    """提前回头看: the pending review the page showed (its id travels with the form), a new date, a reason."""
+
+    id_prefix = "advance"
+    review = forms.IntegerField(widget=forms.HiddenInput)
+    scheduled_for = forms.DateField(label="提前至", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="提前理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ReviewOutcomeForm(VersionedForm):
     """The outcome of the pending review the page showed: its id travels with the form."""
 
@@ -169,6 +201,19 @@ class ReviewOutcomeForm(VersionedForm):
     findings = forms.CharField(
         label="检查情况", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="问题反弹时必填"
     )
+    requirements = forms.CharField(
+        label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="问题反弹时必填"
+    )
+    new_due_date = forms.DateField(
+        label="重新整改期限",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="问题反弹时必填",
+        error_messages={"invalid": "重新整改期限格式不正确，应为 YYYY-MM-DD"},
+    )
+    evidence = MultipleFileField(
+        label="反弹佐证（照片、文件）", required=False, help_text="可多选；pdf、图片、Office 文档或 zip"
+    )
 
 
 class ExtensionDecisionForm(VersionedForm):
@@ -179,7 +224,9 @@ class ExtensionDecisionForm(VersionedForm):
     decision = forms.ChoiceField(
         label="审批结论", choices=[("approve", "批准"), ("refuse", "不批准")], widget=forms.RadioSelect
     )
-    note = forms.CharField(label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="不批准时必填"
+    )
 
 
 # 督办问责: the office's forms for accountability/services.py. The services check the role, the texts

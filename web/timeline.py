@@ -8,6 +8,7 @@ prefetched rows.
 from dataclasses import dataclass, field
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
+from tasks.models.ledger import review_evidence
 
 
 def with_history(assignments):
@@ -38,10 +39,12 @@ def _report_events(assignment):
             (f"措施{number}", note)
             for number, note in sorted(report.measure_notes.items(), key=lambda kv: int(kv[0]))
         ]
+        if report.drop_reason:
+            notes.insert(0, ("进度回调说明", report.drop_reason))
         yield Event(
             report.created_at,
             "report",
-            f"报送进展 · {report.week} · 完成 {report.percent}%",
+            f"报送进展 · {report.week} · 完成 {report.percent}%" + ("（迟报）" if report.late else ""),
             person(report.author),
             report.text,
             notes,
@@ -68,6 +71,14 @@ def _signoff_events(assignment):
                 person(request.unit_checked_by),
                 request.unit_opinion,
             )
+        if request.withdrawn_at:
+            yield Event(
+                request.withdrawn_at,
+                "signoff",
+                "撤回销号申请",
+                person(request.withdrawn_by),
+                request.withdraw_reason,
+            )
         if request.office_checked_at:
             passed = request.status == SignOffStatus.APPROVED
             yield Event(
@@ -88,12 +99,20 @@ def _review_events(assignment):
             person(review.scheduled_by),
         )
         if review.outcome != ReviewOutcome.PENDING:
+            details = []
+            if review.requirements:
+                details.append(("整改要求", review.requirements))
+            if review.new_due_date:
+                details.append(("重新整改期限", f"{review.new_due_date:%Y-%m-%d}"))
             yield Event(
                 review.decided_at,
                 "review",
-                f"回头看结论：{review.get_outcome_display()}",
+                f"回头看结论：{review.get_outcome_display()}"
+                + ("，重新整改" if review.outcome == ReviewOutcome.RELAPSED else ""),
                 person(review.decided_by),
                 review.findings,
+                details,
+                review_evidence(review),
             )
 
 
@@ -106,7 +125,25 @@ def _extension_events(assignment):
             person(extension.requested_by),
             extension.reason,
         )
-        if extension.status != ExtensionStatus.PENDING:
+        if extension.withdrawn_at:
+            yield Event(
+                extension.withdrawn_at,
+                "extension",
+                "撤回延期申请",
+                person(extension.withdrawn_by),
+                extension.withdraw_reason,
+            )
+        if extension.unit_decided_at:
+            yield Event(
+                extension.unit_decided_at,
+                "extension",
+                "单位负责人同意延期申请"
+                if extension.decided_at or extension.status != ExtensionStatus.REFUSED
+                else "单位负责人未同意延期申请",
+                person(extension.unit_decided_by),
+                extension.unit_note,
+            )
+        if extension.decided_at:
             yield Event(
                 extension.decided_at,
                 "extension",

@@ -7,10 +7,12 @@ by the services in ``tasks.services.ledger``, which answer in Chinese.
 """
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.choices import Level
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review, SignOffRequest
+from tasks.models.ledger import review_evidence
 from tasks.policy import allowed_actions, open_signoff, pending_extension, pending_review
 from tasks.weeks import week_of
 
@@ -91,7 +93,18 @@ class ReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgressReport
-        fields = ["id", "week", "text", "percent", "measure_notes", "author", "created_at", "evidence"]
+        fields = [
+            "id",
+            "week",
+            "text",
+            "percent",
+            "measure_notes",
+            "author",
+            "created_at",
+            "late",
+            "drop_reason",
+            "evidence",
+        ]
 
 
 class SignOffSerializer(serializers.ModelSerializer):
@@ -126,6 +139,7 @@ class ReviewSerializer(serializers.ModelSerializer):
     outcome_label = serializers.CharField(source="get_outcome_display")
     scheduled_by = Username()
     decided_by = Username()
+    evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Review
@@ -137,14 +151,22 @@ class ReviewSerializer(serializers.ModelSerializer):
             "outcome",
             "outcome_label",
             "findings",
+            "requirements",
+            "new_due_date",
             "decided_by",
             "decided_at",
+            "evidence",
         ]
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, obj) -> list:
+        return EvidenceSerializer(review_evidence(obj), many=True, context=self.context).data
 
 
 class ExtensionSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     requested_by = Username()
+    unit_decided_by = Username()
     decided_by = Username()
 
     class Meta:
@@ -157,6 +179,9 @@ class ExtensionSerializer(serializers.ModelSerializer):
             "status_label",
             "requested_by",
             "requested_at",
+            "unit_decided_by",
+            "unit_decided_at",
+            "unit_note",
             "decided_by",
             "decided_at",
             "decision_note",
@@ -314,6 +339,7 @@ class ReportInput(serializers.Serializer):
     text = text_field(help_text="本周进展")
     percent = text_field(help_text="完成比例 0–100")
     measure_notes = serializers.JSONField(required=False, default=dict, help_text='{"措施序号": "进展"}')
+    drop_reason = text_field(help_text="进度回调说明：完成比例低于上次报送时必填")
     evidence = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="佐证材料（multipart）"
     )
@@ -324,6 +350,10 @@ class SignOffInput(serializers.Serializer):
     evidence = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="至少一份佐证材料"
     )
+
+
+class WithdrawInput(serializers.Serializer):
+    reason = text_field(help_text="撤回说明（选填）")
 
 
 class ApproveInput(serializers.Serializer):
@@ -340,9 +370,23 @@ class ScheduleReviewInput(serializers.Serializer):
     )
 
 
+class AdvanceReviewInput(serializers.Serializer):
+    scheduled_for = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="提前后的检查日期 YYYY-MM-DD"
+    )
+    reason = text_field(help_text="提前理由")
+
+
 class ReviewOutcomeInput(serializers.Serializer):
     outcome = text_field(help_text="holds 或 relapsed")
     findings = text_field(help_text="检查情况；反弹时必填")
+    requirements = text_field(help_text="整改要求；反弹时必填")
+    new_due_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="重新整改期限 YYYY-MM-DD；反弹时必填"
+    )
+    evidence = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="反弹佐证（multipart）"
+    )
 
 
 class ExtensionInput(serializers.Serializer):

@@ -22,10 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks.api import ledger_serializers as s
-from tasks.choices import ExtensionStatus, ReviewOutcome
+from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
-from tasks.policy import WRITERS, role_of
+from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
@@ -85,7 +85,7 @@ def with_pending(assignments):
     """For the list: only the pending review and extension of each row, which is all ``allowed_actions`` reads."""
     return assignments.prefetch_related(
         Prefetch("reviews", queryset=Review.objects.filter(outcome=ReviewOutcome.PENDING)),
-        Prefetch("extensions", queryset=Extension.objects.filter(status=ExtensionStatus.PENDING)),
+        Prefetch("extensions", queryset=Extension.objects.filter(status__in=OPEN_EXTENSION)),
     )
 
 
@@ -156,6 +156,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                 percent=data["percent"],
                 measure_notes=data["measure_notes"],
                 files=data.get("evidence", []),
+                drop_reason=data["drop_reason"],
                 expected_version=version,
             )
 
@@ -180,6 +181,29 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             )
 
         return self._act(request, s.SignOffInput, perform, created=True)
+
+    @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="signoff/withdraw")
+    def withdraw_signoff(self, request, pk=None):
+        """The liaison withdraws the open sign-off request (已撤回); the row goes back to 推进中."""
+
+        def perform(pk, data, version):
+            ledger.withdraw_signoff(pk, actor=request.user, reason=data["reason"], expected_version=version)
+
+        return self._act(request, s.WithdrawInput, perform)
+
+    @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/withdraw")
+    def withdraw_extension(self, request, pk=None, extension_id=None):
+        """The liaison withdraws an extension request not yet decided (已撤回)."""
+
+        def perform(pk, data, version):
+            extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")
+            ledger.withdraw_extension(
+                extension, actor=request.user, reason=data["reason"], expected_version=version
+            )
+
+        return self._act(request, s.WithdrawInput, perform)
 
     @extend_schema(request=s.ApproveInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -216,14 +240,15 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return self._act(request, s.ScheduleReviewInput, perform, created=True)
 
     @extend_schema(
-        request=s.ReviewOutcomeInput,
+        request={"multipart/form-data": s.ReviewOutcomeInput, "application/json": s.ReviewOutcomeInput},
         parameters=[IF_MATCH],
         responses=s.AssignmentDetailSerializer,
         operation_id="assignments_review_outcome",
     )
     @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)")
     def review_outcome(self, request, pk=None, review_id=None):
-        """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment."""
+        """The office records a review's outcome: ``holds``, or ``relapsed`` which reopens the assignment
+        with 整改要求, a new deadline and optional evidence files (multipart ``evidence``)."""
 
         def perform(pk, data, version):
             review = child_of(Review, review_id, pk, "该台账没有这次回头看")
@@ -232,10 +257,35 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user,
                 outcome=data["outcome"],
                 findings=data["findings"],
+                requirements=data["requirements"],
+                new_due_date=data["new_due_date"],
+                files=data.get("evidence", []),
                 expected_version=version,
             )
 
         return self._act(request, s.ReviewOutcomeInput, perform)
+
+    @extend_schema(
+        request=s.AdvanceReviewInput,
+        parameters=[IF_MATCH],
+        responses=s.AssignmentDetailSerializer,
+        operation_id="assignments_review_advance",
+    )
+    @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)/advance")
+    def advance_review(self, request, pk=None, review_id=None):
+        """The office brings a pending review forward (提前回头看), with a reason; recorded in the trail."""
+
+        def perform(pk, data, version):
+            review = child_of(Review, review_id, pk, "该台账没有这次回头看")
+            ledger.advance_review(
+                review,
+                actor=request.user,
+                scheduled_for=data["scheduled_for"],
+                reason=data["reason"],
+                expected_version=version,
+            )
+
+        return self._act(request, s.AdvanceReviewInput, perform)
 
     @extend_schema(
         request=s.ExtensionInput, parameters=[IF_MATCH], responses={201: s.AssignmentDetailSerializer}
@@ -260,7 +310,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path=r"extensions/(?P<extension_id>[0-9]+)/decide")
     def decide_extension(self, request, pk=None, extension_id=None):
-        """The office approves or refuses an extension request."""
+        """The unit's leader, then the office, approve or refuse an extension request (refusing needs ``note``)."""
 
         def perform(pk, data, version):
             extension = child_of(Extension, extension_id, pk, "该台账没有这项延期申请")

@@ -45,7 +45,7 @@ class AssignmentQuerySet(models.QuerySet):
             models.Prefetch(
                 "signoffs",
                 queryset=SignOffRequest.objects.select_related(
-                    "requested_by", "unit_checked_by", "office_checked_by"
+                    "requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"
                 )
                 .prefetch_related(evidence)
                 .order_by("-requested_at", "-id"),
@@ -56,11 +56,20 @@ class AssignmentQuerySet(models.QuerySet):
                     "-scheduled_for", "-id"
                 ),
             ),
+            # A relapse's evidence, read back per review by ``review_evidence``: one query for every
+            # row, so the count does not depend on whether a row has reviews.
+            models.Prefetch(
+                "evidence",
+                queryset=Evidence.objects.filter(review__isnull=False)
+                .select_related("uploaded_by")
+                .order_by("uploaded_at", "id"),
+                to_attr="relapse_evidence",
+            ),
             models.Prefetch(
                 "extensions",
-                queryset=Extension.objects.select_related("requested_by", "decided_by").order_by(
-                    "-requested_at", "-id"
-                ),
+                queryset=Extension.objects.select_related(
+                    "requested_by", "unit_decided_by", "decided_by", "withdrawn_by"
+                ).order_by("-requested_at", "-id"),
             ),
         )
 
@@ -79,6 +88,11 @@ class AssignmentQuerySet(models.QuerySet):
         return self.exclude(status=Status.SIGNED_OFF).filter(
             Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
         )
+
+
+def review_evidence(review) -> list:
+    """The evidence of a review (a relapse's photos and files) from ``with_history``'s prefetch."""
+    return [e for e in getattr(review.assignment, "relapse_evidence", ()) if e.review_id == review.pk]
 
 
 def level_on(
@@ -193,6 +207,10 @@ class ProgressReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
     )
     created_at = models.DateTimeField("报送时间", default=clock.now, editable=False, blank=True)
+    late = models.BooleanField(
+        "迟报", default=False, help_text="报送的是上周之前的周：照收，但不计入按期报送"
+    )
+    drop_reason = models.TextField("进度回调说明", blank=True, help_text="完成比例低于上次报送时必填")
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"
@@ -252,6 +270,16 @@ class SignOffRequest(models.Model):
     office_checked_at = models.DateTimeField("督察办审核时间", null=True, blank=True)
     office_opinion = models.TextField("督察办审核意见", blank=True)
     rejection_reason = models.TextField("退回理由", blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="撤回人",
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回说明", blank=True)
 
     objects = SignOffRequestQuerySet.as_manager()
 
@@ -264,7 +292,7 @@ class SignOffRequest(models.Model):
 
 
 class Evidence(models.Model):
-    """A file attached to a progress report or a sign-off request."""
+    """A file attached to a progress report, a sign-off request or a look-back review (问题反弹的佐证)."""
 
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="evidence", verbose_name="台账"
@@ -284,6 +312,14 @@ class Evidence(models.Model):
         blank=True,
         related_name="evidence",
         verbose_name="销号申请",
+    )
+    review = models.ForeignKey(
+        "tasks.Review",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name="回头看",
     )
     file = models.FileField("文件", upload_to=evidence_path)
     original_name = models.CharField("文件名", max_length=200)
@@ -317,6 +353,8 @@ class Review(models.Model):
         "结论", max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
     )
     findings = models.TextField("检查情况", blank=True)
+    requirements = models.TextField("整改要求", blank=True, help_text="问题反弹时督察办提出")
+    new_due_date = models.DateField("重新整改期限", null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -350,6 +388,16 @@ class Extension(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
     requested_at = models.DateTimeField("申请时间", default=clock.now, editable=False, blank=True)
+    unit_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="单位审核人",
+    )
+    unit_decided_at = models.DateTimeField("单位审核时间", null=True, blank=True)
+    unit_note = models.TextField("单位审核意见", blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -360,6 +408,16 @@ class Extension(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="撤回人",
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回说明", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "延期申请"

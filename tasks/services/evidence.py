@@ -59,7 +59,7 @@ def display_name(name: str) -> str:
     return stem[: NAME_CHARS - len(extension) - 1] + "…" + extension
 
 
-def store(files, *, assignment, actor, report=None, signoff=None) -> list[Evidence]:
+def store(files, *, assignment, actor, report=None, signoff=None, review=None) -> list[Evidence]:
     stored = []
     for upload in files:
         stored.append(
@@ -67,6 +67,7 @@ def store(files, *, assignment, actor, report=None, signoff=None) -> list[Eviden
                 assignment=assignment,
                 report=report,
                 signoff=signoff,
+                review=review,
                 file=upload,
                 original_name=display_name(upload.name),
                 size=upload.size,

@@ -7,12 +7,13 @@ audit trail. A refused request raises a ``LedgerError`` and changes nothing.
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from tasks import clock
 from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
-from tasks.services import audit, evidence
+from tasks.services import audit, evidence, hooks
 from tasks.services.checks import (
     not_before_today,
     optional_text,
@@ -22,7 +23,7 @@ from tasks.services.checks import (
 )
 from tasks.services.errors import InvalidInput, InvalidTransition
 from tasks.services.transitions import check_allowed, lock, transition
-from tasks.weeks import BadWeek, clean_week, parse_week, today
+from tasks.weeks import BadWeek, clean_week, parse_week, today, week_start
 
 REVIEW_AFTER_DAYS = (
     90  # an ongoing (长期坚持) item is looked at again this long after sign-off or a review that holds
@@ -42,6 +43,11 @@ def _check_week(week: str) -> tuple[str, datetime.date]:
     if start > today() + datetime.timedelta(days=7):
         raise InvalidInput(f"报送周 {week} 尚未到来", field="week")
     return week, start
+
+
+def is_late(start: datetime.date) -> bool:
+    """迟报: a report for a week before last week (the ledger's today, ``tasks.clock``) is accepted but marked."""
+    return start < week_start(today()) - datetime.timedelta(days=7)
 
 
 def _check_percent(percent) -> int:
@@ -81,16 +87,35 @@ def _check_measure_notes(notes, task) -> dict:
 
 
 def submit_report(
-    assignment_id, *, actor, week, text, percent, measure_notes=None, files=(), expected_version=None
+    assignment_id,
+    *,
+    actor,
+    week,
+    text,
+    percent,
+    measure_notes=None,
+    files=(),
+    drop_reason="",
+    expected_version=None,
 ):
-    """A liaison's weekly progress report; the first one starts the assignment."""
+    """A liaison's weekly progress report; the first one starts the assignment.
+
+    A percentage below the assignment's (the last report's, or 0 after a reopening) needs
+    ``drop_reason`` (进度回调说明).
+    """
     require(actor, "report")
     week, start = _check_week(week)
     percent = _check_percent(percent)
     text = required_text(text, "text", "本周进展")
+    drop_reason = optional_text(drop_reason, "drop_reason", "进度回调说明")
     evidence.check_files(files)
     with transaction.atomic():
         assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        if percent < assignment.percent and not drop_reason:
+            raise InvalidInput(
+                f"完成比例由上次报送的 {assignment.percent}% 降为 {percent}%，请填写进度回调说明",
+                field="drop_reason",
+            )
         notes = _check_measure_notes(measure_notes, assignment.task)
         changes = {"percent": percent}
         if assignment.last_report_week_start is None or start > assignment.last_report_week_start:
@@ -103,6 +128,8 @@ def submit_report(
             percent=percent,
             measure_notes=notes,
             author=actor,
+            late=is_late(start),
+            drop_reason=drop_reason,
         )
         evidence.store(files, assignment=assignment, actor=actor, report=report)
         audit.record(
@@ -186,6 +213,9 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             assignment=current,
             note=opinion,
         )
+        if request.status == SignOffStatus.APPROVED:
+            # In this transaction: a listed row's listing is lifted (accountability's receiver).
+            hooks.signed_off.send(sender=SignOffRequest, assignment=assignment, actor=actor, request=request)
     return request
 
 
@@ -244,6 +274,65 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
     return request
 
 
+def withdraw_signoff(assignment_id, *, actor, reason="", expected_version=None) -> SignOffRequest:
+    """The liaison withdraws the open sign-off request (at either check): 已撤回, the row back to 推进中."""
+    require(actor, "withdraw_signoff")
+    reason = optional_text(reason, "reason", "撤回说明")
+    with transaction.atomic():
+        current = lock(assignment_id, actor=actor, expected_version=expected_version)
+        check_allowed(current, "withdraw_signoff", actor)
+        request = _open_request(current)
+        before = audit.snapshot(request)
+        transition(current.pk, "withdraw_signoff", actor=actor, note=reason)
+        request.status, request.withdrawn_by, request.withdrawn_at = (
+            SignOffStatus.WITHDRAWN,
+            actor,
+            clock.now(),
+        )
+        request.withdraw_reason = reason
+        request.save()
+        audit.record(
+            actor=actor,
+            action="withdraw_signoff",
+            instance=request,
+            before=before,
+            after=audit.snapshot(request),
+            assignment=current,
+            note=reason,
+        )
+    return request
+
+
+def withdraw_extension(extension_id, *, actor, reason="", expected_version=None) -> Extension:
+    """The liaison withdraws an extension request still waiting for the unit's leader or the office."""
+    require(actor, "withdraw_extension")
+    reason = optional_text(reason, "reason", "撤回说明")
+    with transaction.atomic():
+        extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
+        if extension is None:
+            raise InvalidInput("延期申请不存在", field="extension")
+        assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
+        require(actor, "withdraw_extension", assignment, item=extension)
+        before = audit.snapshot(extension)
+        extension.status, extension.withdrawn_by, extension.withdrawn_at = (
+            ExtensionStatus.WITHDRAWN,
+            actor,
+            clock.now(),
+        )
+        extension.withdraw_reason = reason
+        extension.save()
+        audit.record(
+            actor=actor,
+            action="withdraw_extension",
+            instance=extension,
+            before=before,
+            after=audit.snapshot(extension),
+            assignment=assignment,
+            note=reason,
+        )
+    return extension
+
+
 def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=None) -> Review:
     require(actor, "schedule_review")
     not_before_today(
@@ -276,14 +365,86 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
     return review
 
 
-def record_review(review_id, *, actor, outcome, findings="", expected_version=None) -> Review:
-    """Record a review's outcome; a relapse reopens the assignment."""
+def advance_review(review_id, *, actor, scheduled_for, reason, expected_version=None) -> Review:
+    """The office brings a pending look-back review forward (提前回头看): a date from today on, before
+    the planned one, with a reason; the review's and the assignment's dates change, audited."""
+    require(actor, "advance_review")
+    scheduled_for = not_before_today(
+        required_date(scheduled_for, "scheduled_for", "提前后的检查日期"), "scheduled_for", "提前后的检查日期"
+    )
+    reason = required_text(reason, "reason", "提前理由")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(pk=review_id).first()
+        if review is None:
+            raise InvalidInput("回头看记录不存在", field="review")
+        assignment = lock(review.assignment_id, actor=actor, expected_version=expected_version)
+        require(actor, "advance_review", assignment, item=review)
+        if scheduled_for >= review.scheduled_for:
+            raise InvalidInput(
+                f"提前后的日期须早于原计划日期 {review.scheduled_for:%Y-%m-%d}", field="scheduled_for"
+            )
+        before = audit.snapshot(review)
+        review.scheduled_for = scheduled_for
+        review.save(update_fields=["scheduled_for"])
+        audit.record(
+            actor=actor,
+            action="advance_review",
+            instance=review,
+            before=before,
+            after=audit.snapshot(review),
+            assignment=assignment,
+            note=reason,
+        )
+        before_row = audit.snapshot(assignment, ["next_review_date", "version"])
+        assignment.next_review_date = scheduled_for
+        assignment.version += 1
+        assignment.save(update_fields=["next_review_date", "version", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="next_review_date",
+            instance=assignment,
+            before=before_row,
+            after=audit.snapshot(assignment, ["next_review_date", "version"]),
+            assignment=assignment,
+            note=reason,
+        )
+    return review
+
+
+def record_review(
+    review_id,
+    *,
+    actor,
+    outcome,
+    findings="",
+    requirements="",
+    new_due_date=None,
+    files=(),
+    expected_version=None,
+) -> Review:
+    """Record a review's outcome; a relapse (问题反弹) reopens the assignment.
+
+    A relapse carries the findings, the office's 整改要求 (``requirements``) and a new deadline
+    (``new_due_date``, from today on: the row's ``extended_due_date``; the plan's ``due_date``
+    stays), resets the percentage to 0, and may carry photos and files as evidence of the relapse.
+    """
     require(actor, "record_review")
     if outcome not in (ReviewOutcome.HOLDS, ReviewOutcome.RELAPSED):
         raise InvalidInput("回头看结论只能是 holds（巩固）或 relapsed（反弹）", field="outcome")
     findings = optional_text(findings, "findings", "检查情况")
-    if outcome == ReviewOutcome.RELAPSED and not findings:
-        raise InvalidInput("问题反弹须写明检查情况", field="findings")
+    requirements = optional_text(requirements, "requirements", "整改要求")
+    relapsed = outcome == ReviewOutcome.RELAPSED
+    if relapsed:
+        if not findings:
+            raise InvalidInput("问题反弹须写明检查情况", field="findings")
+        if not requirements:
+            raise InvalidInput("问题反弹须提出整改要求", field="requirements")
+        not_before_today(
+            required_date(new_due_date, "new_due_date", "重新整改期限"), "new_due_date", "重新整改期限"
+        )
+        evidence.check_files(files)
+    elif files or requirements or new_due_date:
+        raise InvalidInput("整改要求、重新整改期限和佐证材料仅在问题反弹时填写", field="outcome")
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:
@@ -293,12 +454,13 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
         before = audit.snapshot(review)
         now = clock.now()
         review.outcome, review.findings = outcome, findings
+        review.requirements, review.new_due_date = requirements, new_due_date if relapsed else None
         review.decided_by, review.decided_at = actor, now
         review.save()
-        if outcome == ReviewOutcome.RELAPSED:
-            transition(
-                assignment.pk, "relapse", actor=actor, note=findings, changes={"next_review_date": None}
-            )
+        if relapsed:
+            changes = {"next_review_date": None, "percent": 0, "extended_due_date": new_due_date}
+            transition(assignment.pk, "relapse", actor=actor, note=findings, changes=changes)
+            evidence.store(files, assignment=assignment, actor=actor, review=review)
         else:
             # 长期坚持: the work goes on, so does the watch; any other row is done with reviews for now.
             before_row = audit.snapshot(assignment, ["next_review_date"])
@@ -328,9 +490,24 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
     return review
 
 
-def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
-    require(actor, "request_extension")
+def _check_extension_reason(reason) -> str:
     reason = required_text(reason, "reason", "延期理由")
+    least = settings.EXTENSION_REASON_MIN_CHARS
+    if len("".join(reason.split())) < least:
+        raise InvalidInput(
+            f"延期理由过于简略（至少 {least} 个字），请写明不能按期完成的原因和下一步安排", field="reason"
+        )
+    return reason
+
+
+def request_extension(assignment_id, *, actor, new_due_date, reason, expected_version=None) -> Extension:
+    """A liaison asks for a later deadline: the unit's leader decides first, then the office.
+
+    The date must be later than the current (effective) deadline and at most
+    ``settings.EXTENSION_MAX_DAYS`` beyond it; the reason at least ``EXTENSION_REASON_MIN_CHARS`` characters.
+    """
+    require(actor, "request_extension")
+    reason = _check_extension_reason(reason)
     if not isinstance(new_due_date, datetime.date):
         raise InvalidInput("请填写申请延期至的日期（YYYY-MM-DD）", field="new_due_date")
     with transaction.atomic():
@@ -339,6 +516,12 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
         current_due = assignment.effective_due_date
         if new_due_date <= current_due:
             raise InvalidInput(f"延期日期须晚于当前期限 {current_due:%Y-%m-%d}", field="new_due_date")
+        latest = current_due + datetime.timedelta(days=settings.EXTENSION_MAX_DAYS)
+        if new_due_date > latest:
+            raise InvalidInput(
+                f"延期日期不能晚于当前期限后 {settings.EXTENSION_MAX_DAYS} 天（{latest:%Y-%m-%d}）",
+                field="new_due_date",
+            )
         extension = Extension.objects.create(
             assignment=assignment, new_due_date=new_due_date, reason=reason, requested_by=actor
         )
@@ -354,8 +537,15 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
 
 
 def decide_extension(extension_id, *, actor, approve: bool, note="", expected_version=None) -> Extension:
+    """The unit's leader, then the office, decide an extension request; refusing needs a reason.
+
+    The unit leader's approval sends the request on to the office (待督察办审批); the office's
+    approval sets the assignment's ``extended_due_date``. A refusal at either stage closes it.
+    """
     require(actor, "decide_extension")
     note = optional_text(note, "note", "审批意见")
+    if not approve and not note:
+        raise InvalidInput("不批准延期须写明理由", field="note")
     with transaction.atomic():
         extension = Extension.objects.select_for_update().filter(pk=extension_id).first()
         if extension is None:
@@ -363,9 +553,14 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
         assignment = lock(extension.assignment_id, actor=actor, expected_version=expected_version)
         require(actor, "decide_extension", assignment, item=extension)
         before = audit.snapshot(extension)
-        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
-        extension.decided_by, extension.decided_at = actor, clock.now()
-        extension.decision_note = note
+        now = clock.now()
+        unit_stage = extension.status == ExtensionStatus.PENDING
+        if unit_stage:
+            extension.unit_decided_by, extension.unit_decided_at, extension.unit_note = actor, now, note
+            extension.status = ExtensionStatus.UNIT_APPROVED if approve else ExtensionStatus.REFUSED
+        else:
+            extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
+            extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
         extension.save()
         audit.record(
             actor=actor,
@@ -374,9 +569,9 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
             before=before,
             after=audit.snapshot(extension),
             assignment=assignment,
-            note=extension.decision_note,
+            note=note,
         )
-        if approve:
+        if extension.status == ExtensionStatus.APPROVED:
             before_a = audit.snapshot(assignment, ["extended_due_date", "version"])
             assignment.extended_due_date = extension.new_due_date
             assignment.version += 1
@@ -390,3 +585,13 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
                 assignment=assignment,
             )
     return extension
+
+
+def extension_message(extension) -> str:
+    """What the decision was, in the words the pages show after it."""
+    if extension.status == ExtensionStatus.UNIT_APPROVED:
+        return "单位负责人已同意延期申请，已报省督察办审批"
+    if extension.status == ExtensionStatus.APPROVED:
+        return f"省督察办已批准延期至 {extension.new_due_date:%Y-%m-%d}"
+    who = "省督察办" if extension.decided_at else "单位负责人"
+    return f"{who}未批准延期申请"

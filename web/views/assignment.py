@@ -43,10 +43,13 @@ def _load(request, pk):
 FORM_OF_ACTION = {
     "report": "report",
     "request_signoff": "signoff",
+    "withdraw_signoff": "withdraw_signoff",
+    "withdraw_extension": "withdraw_extension",
     "request_extension": "extension",
     "approve": "check",
     "schedule_review": "schedule_review",
     "record_review": "review_outcome",
+    "advance_review": "advance_review",
     "decide_extension": "extension_decision",
     "list_supervision": "supervise",
     "lift_supervision": "lift_supervision",
@@ -61,9 +64,11 @@ def _forms(assignment, request):
         name = FORM_OF_ACTION.get(action)
         if name == "report":
             available[name] = forms.ReportForm(initial=dict(initial), measures=assignment.task.measures.all())
-        elif name == "review_outcome":
-            available[name] = forms.ReviewOutcomeForm(
-                initial={**initial, "review": pending_review(assignment).pk}
+        elif name in ("review_outcome", "advance_review"):
+            available[name] = ACTIONS[name][0](initial={**initial, "review": pending_review(assignment).pk})
+        elif name == "withdraw_extension":
+            available[name] = forms.WithdrawExtensionForm(
+                initial={**initial, "extension": pending_extension(assignment).pk}
             )
         elif name == "extension_decision":
             available[name] = forms.ExtensionDecisionForm(
@@ -105,6 +110,7 @@ def _report(assignment, data, user):
         percent=data["percent"],
         measure_notes=data["measure_notes"],
         files=data["evidence"],
+        drop_reason=data["drop_reason"],
         expected_version=data["version"],
     )
     return "进展已报送"
@@ -129,7 +135,23 @@ def _extension(assignment, data, user):
         reason=data["reason"],
         expected_version=data["version"],
     )
-    return "延期申请已提交，等待省督察办审批"
+    return "延期申请已提交，等待本单位负责人审核"
+
+
+def _withdraw_signoff(assignment, data, user):
+    ledger.withdraw_signoff(
+        assignment.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return "销号申请已撤回"
+
+
+def _withdraw_extension(assignment, data, user):
+    extensions = assignment.extensions.all()
+    extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
+    ledger.withdraw_extension(
+        extension.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return "延期申请已撤回"
 
 
 def _check(assignment, data, user):
@@ -167,27 +189,44 @@ def _shown(items, pk, pending, what):
 def _review_outcome(assignment, data, user):
     reviews = assignment.reviews.all()
     review = _shown(reviews, data["review"], pending_review(assignment), "回头看")
-    ledger.record_review(
+    review = ledger.record_review(
         review.pk,
         actor=user,
         outcome=data["outcome"],
         findings=data["findings"],
+        requirements=data["requirements"],
+        new_due_date=data["new_due_date"],
+        files=data["evidence"],
         expected_version=data["version"],
     )
-    return "回头看结论已记录"
+    if review.outcome == "relapsed":
+        return f"问题反弹，已重新整改，期限 {review.new_due_date:%Y-%m-%d}"
+    return "回头看结论已记录：整改成效巩固"
+
+
+def _advance_review(assignment, data, user):
+    review = _shown(assignment.reviews.all(), data["review"], pending_review(assignment), "回头看")
+    review = ledger.advance_review(
+        review.pk,
+        actor=user,
+        scheduled_for=data["scheduled_for"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return f"回头看已提前至 {review.scheduled_for:%Y-%m-%d}"
 
 
 def _extension_decision(assignment, data, user):
     extensions = assignment.extensions.all()
     extension = _shown(extensions, data["extension"], pending_extension(assignment), "延期申请")
-    ledger.decide_extension(
+    extension = ledger.decide_extension(
         extension.pk,
         actor=user,
         approve=data["decision"] == "approve",
         note=data["note"],
         expected_version=data["version"],
     )
-    return "延期申请已审批"
+    return ledger.extension_message(extension)
 
 
 def _supervise(assignment, data, user):
@@ -206,10 +245,13 @@ def _lift_supervision(assignment, data, user):
 ACTIONS = {
     "report": (forms.ReportForm, _report),
     "signoff": (forms.SignOffForm, _signoff),
+    "withdraw_signoff": (forms.WithdrawSignoffForm, _withdraw_signoff),
+    "withdraw_extension": (forms.WithdrawExtensionForm, _withdraw_extension),
     "extension": (forms.ExtensionForm, _extension),
     "check": (forms.CheckForm, _check),
     "schedule_review": (forms.ScheduleReviewForm, _schedule_review),
     "review_outcome": (forms.ReviewOutcomeForm, _review_outcome),
+    "advance_review": (forms.AdvanceReviewForm, _advance_review),
     "extension_decision": (forms.ExtensionDecisionForm, _extension_decision),
     "supervise": (forms.SuperviseForm, _supervise),
     "lift_supervision": (forms.LiftForm, _lift_supervision),

@@ -35,6 +35,7 @@ def dashboard(request):
         "levels": [(level, levels[level.value]) for level in Level if level != Level.SIGNED_OFF],
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
+        "reporting": figures.reporting_rows(assignments),
         "chart": figures.signoff_chart(assignments, day),
         "bulletins": list(
             Bulletin.objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]

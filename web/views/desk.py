@@ -3,10 +3,10 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from tasks.choices import ExtensionStatus, Level, ReviewOutcome, Status
+from tasks.choices import Level, ReviewOutcome, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
-from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, open_signoff
+from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, extension_stage, open_signoff
 from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
@@ -54,11 +54,13 @@ def queue(request):
     context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE}
     if request.role in OFFICE:
         context["first_check_waiting"] = base.filter(status=Status.SIGNOFF_REQUESTED).count()
-        context["extensions"] = list(
-            Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__in=base.values("pk"))
-            .select_related("assignment__task", "assignment__unit", "requested_by")
-            .order_by("requested_at")
-        )
+    # Extension requests at this user's stage: the unit leader's first, then the office's.
+    stage = extension_stage(request.role)
+    context["extensions"] = list(
+        Extension.objects.filter(status=stage, assignment__in=base.values("pk"))
+        .select_related("assignment__task", "assignment__unit", "requested_by")
+        .order_by("requested_at")
+    )
     return render(request, "web/queue.html", context)
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0007_unit_parent'),
+        ('tasks', '0012_withdrawals'),
     ]
 
     operations = [

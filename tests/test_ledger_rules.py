@@ -1,0 +1,512 @@
+"""The rules the office relies on (issue 10, item 3), through the services, the API and the pages.
+
+The ledger's today is pinned on 2017-12-01 (a Friday of 2017-W48): last week is W47, so a report
+for W46 or earlier is 迟报.
+"""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from accountability import services as accountability
+from accountability.models import ListedSupervision
+from dispatch.figures import bulletin_data
+from tasks.models import Assignment, AuditEntry, Extension, ProgressReport, Review, SignOffRequest
+from tasks.services import ledger
+from tasks.services.errors import InvalidInput, LedgerError
+from tasks.services.reporting import reporting_by_unit
+from tests.helpers import client_for, on, row
+
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+
+
+def ledger_state(assignment):
+    """What a refusal must leave as it was: the row and the counts of every ledger record."""
+    return (
+        Assignment.objects.filter(pk=assignment.pk)
+        .values(
+            "status", "version", "percent", "last_report_week_start", "extended_due_date", "next_review_date"
+        )
+        .get(),
+        ProgressReport.objects.count(),
+        SignOffRequest.objects.count(),
+        Review.objects.count(),
+        Extension.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
+# --- 迟报: a report for a week before last week ---------------------------------------------
+
+
+@pytest.mark.parametrize("week, late", [("2017-W48", False), ("2017-W47", False), ("2017-W46", True)])
+def test_a_report_for_a_week_before_last_week_is_accepted_and_marked_late(liaison, week, late):
+    report = ledger.submit_report(row().pk, actor=liaison, week=week, text="推进", percent=10)
+    assert ProgressReport.objects.get(pk=report.pk).late is late
+    assert row().status == "in_progress"
+
+
+def test_the_api_and_the_timeline_show_the_mark(liaison, api):
+    ledger.submit_report(row().pk, actor=liaison, week="2017-W40", text="补报九月进展", percent=10)
+    body = api(liaison).get(f"/api/assignments/{row().pk}/").json()
+    assert body["reports"][0]["late"] is True
+    page = client_for(liaison).get(f"/assignments/{row().pk}/").content.decode()
+    assert "2017-W40 · 完成 10%（迟报）" in page
+
+
+def test_the_on_time_reporting_rate_is_counted_per_unit_on_the_dashboard_and_in_the_bulletin(liaison, office):
+    with on("2017-11-30"):
+        ledger.submit_report(row(17).pk, actor=liaison, week="2017-W47", text="按期", percent=10)
+        ledger.submit_report(row(3).pk, actor=liaison, week="2017-W47", text="按期", percent=10)
+        ledger.submit_report(row(37).pk, actor=liaison, week="2017-W45", text="补报", percent=10)
+        ledger.submit_report(row(31).pk, actor=liaison, week="2017-W44", text="补报", percent=10)
+    with on("2017-12-01"):  # after November: not in its bulletin
+        ledger.submit_report(row(34).pk, actor=liaison, week="2017-W47", text="按期", percent=10)
+    rates = reporting_by_unit(Assignment.objects.all())
+    jinzhong = row().unit_id
+    assert rates[jinzhong] == {"name": "晋中市", "reports": 5, "late": 2, "rate": 0.6}
+
+    response = client_for(office).get("/dashboard/")
+    rows = {r["name"]: r for r in response.context["reporting"]}
+    assert (rows["晋中市"]["reports"], rows["晋中市"]["late"], rows["晋中市"]["rate"]) == (5, 2, 0.6)
+    assert "按期报送率" in response.content.decode()
+
+    # November's bulletin: the reports for W44–W47 (the weeks whose Sunday is in November) made by its end
+    unit = next(u for u in bulletin_data("2017-11")["by_unit"] if u["unit"] == "晋中市")
+    assert (unit["reports"], unit["late_reports"], unit["reporting_rate"]) == (4, 2, 0.5)
+    other = next(u for u in bulletin_data("2017-11")["by_unit"] if u["unit"] == "临汾市")
+    assert (other["reports"], other["reporting_rate"]) == (0, None)
+
+
+# --- a percentage below the last report's needs an explanation ------------------------------
+
+
+def test_a_lower_percentage_without_an_explanation_is_refused_and_with_one_accepted(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match="完成比例由上次报送的 45% 降为 5%，请填写进度回调说明"):
+        ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="返工", percent=5)
+    assert ledger_state(a) == before
+    report = ledger.submit_report(
+        a.pk, actor=liaison, week="2017-W48", text="返工", percent=5, drop_reason="验收发现问题，部分工程返工"
+    )
+    assert (report.drop_reason, row().percent) == ("验收发现问题，部分工程返工", 5)
+    # the same or a higher percentage needs nothing
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="继续", percent=5)
+
+
+def test_the_api_refuses_a_drop_without_an_explanation_in_chinese(liaison, api):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    client = api(liaison)
+    before = ledger_state(a)
+    response = client.post(
+        f"/api/assignments/{a.pk}/reports/", {"week": "2017-W48", "text": "返工", "percent": "5"}
+    )
+    assert response.status_code == 400
+    assert "请填写进度回调说明" in response.json()["detail"]
+    assert ledger_state(a) == before
+    response = client.post(
+        f"/api/assignments/{a.pk}/reports/",
+        {"week": "2017-W48", "text": "返工", "percent": "5", "drop_reason": "验收发现问题返工"},
+    )
+    assert response.status_code == 201
+    assert response.json()["reports"][0]["drop_reason"] == "验收发现问题返工"
+
+
+def test_the_page_shows_the_refusal_next_to_the_explanation_and_the_timeline_keeps_it(liaison):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="推进", percent=45)
+    client = client_for(liaison)
+    data = {"week": "2017-W48", "text": "返工", "percent": "5", "version": row().version}
+    before = ledger_state(a)
+    response = client.post(f"/assignments/{a.pk}/report/", data)
+    assert response.status_code == 400
+    assert "请填写进度回调说明" in response.context["forms"]["report"].errors["drop_reason"][0]
+    assert ledger_state(a) == before
+    response = client.post(f"/assignments/{a.pk}/report/", {**data, "drop_reason": "验收发现问题返工"})
+    assert response.status_code == 302
+    assert "进度回调说明：验收发现问题返工" in client.get(f"/assignments/{a.pk}/").content.decode()
+
+
+# --- extensions: the unit's leader first, then the office ------------------------------------
+
+REASON = "雨季无法施工，需待雨季结束后继续"
+
+
+def test_an_extension_goes_to_the_unit_leader_then_the_office(liaison, unit_leader, office, outsider_leader):
+    a = row()
+    later = a.due_date + datetime.timedelta(days=90)
+    extension = ledger.request_extension(a.pk, actor=liaison, new_due_date=later, reason=REASON)
+    assert extension.status == "pending" and extension.get_status_display() == "待单位审核"
+    for user, status in ((office, 403), (outsider_leader, 404)):  # not yet the office's; not dave's unit
+        before = ledger_state(a)
+        with pytest.raises(LedgerError) as refused:
+            ledger.decide_extension(extension.pk, actor=user, approve=True)
+        assert refused.value.status_code == status
+        assert ledger_state(a) == before
+    extension = ledger.decide_extension(extension.pk, actor=unit_leader, approve=True, note="同意上报")
+    assert (extension.status, extension.unit_decided_by, extension.unit_note) == (
+        "unit_approved",
+        unit_leader,
+        "同意上报",
+    )
+    assert row().extended_due_date is None and ledger.extension_message(extension) == (
+        "单位负责人已同意延期申请，已报省督察办审批"
+    )
+    with pytest.raises(LedgerError) as again:  # the unit leader has decided; the office decides now
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
+    assert again.value.status_code == 403 and "待省督察办审批" in again.value.message
+    extension = ledger.decide_extension(extension.pk, actor=office, approve=True, note="同意")
+    assert (extension.status, row().extended_due_date, row().due_date) == ("approved", later, a.due_date)
+    assert ledger.extension_message(extension) == f"省督察办已批准延期至 {later:%Y-%m-%d}"
+    actions = list(AuditEntry.objects.filter(model="tasks.extension").values_list("action", flat=True))
+    assert actions == ["request_extension", "decide_extension", "decide_extension"]
+
+
+@pytest.mark.parametrize("stage", ["unit", "office"])
+def test_refusing_an_extension_needs_a_reason_and_the_message_names_the_decision(
+    liaison, unit_leader, office, stage
+):
+    a = row()
+    extension = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=30), reason=REASON
+    )
+    decider = unit_leader
+    if stage == "office":
+        ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
+        decider = office
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match="不批准延期须写明理由"):
+        ledger.decide_extension(extension.pk, actor=decider, approve=False, note="  ")
+    assert ledger_state(a) == before
+    extension = ledger.decide_extension(extension.pk, actor=decider, approve=False, note="理由不充分")
+    assert extension.status == "refused" and row().extended_due_date is None
+    who = "省督察办" if stage == "office" else "单位负责人"
+    assert ledger.extension_message(extension) == f"{who}未批准延期申请"
+
+
+def test_the_span_and_the_reason_length_are_settings(liaison, settings):
+    a = row()
+    settings.EXTENSION_MAX_DAYS, settings.EXTENSION_REASON_MIN_CHARS = 30, 4
+    with pytest.raises(InvalidInput, match=r"不能晚于当前期限后 30 天（2017-10-30）"):
+        ledger.request_extension(a.pk, actor=liaison, new_due_date=datetime.date(2017, 10, 31), reason=REASON)
+    extension = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=datetime.date(2017, 10, 30), reason="雨季停工"
+    )
+    assert extension.new_due_date == datetime.date(2017, 10, 30)
+
+
+def test_a_thirteen_year_extension_called_test_is_refused_by_the_api(liaison, api):
+    a = row()
+    before = ledger_state(a)
+    for body, message in (
+        ({"new_due_date": "2030-12-31", "reason": REASON}, "延期日期不能晚于当前期限后 365 天"),
+        ({"new_due_date": "2018-03-31", "reason": "测试"}, "延期理由过于简略"),
+    ):
+        response = api(liaison).post(f"/api/assignments/{a.pk}/extensions/", body, format="json")
+        assert response.status_code == 400 and message in response.json()["detail"]
+    assert ledger_state(a) == before
+
+
+# --- a look-back outcome on or after the review's date; bringing a review forward -------------
+
+
+def signed_off(liaison, unit_leader, office, number=17):
+    a = row(number)
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    return row(number)
+
+
+def pdf(name="佐证.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4 x", content_type="application/pdf")
+
+
+def test_an_outcome_before_the_reviews_date_is_refused_until_the_office_brings_it_forward(
+    liaison, unit_leader, office
+):
+    a = signed_off(liaison, unit_leader, office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    before = ledger_state(a)
+    with pytest.raises(LedgerError) as early:
+        ledger.record_review(review.pk, actor=office, outcome="holds")
+    assert early.value.status_code == 400
+    assert (
+        early.value.message == "回头看计划于 2018-03-01 进行，届时方可记录结论；如需提前检查，请先提前回头看"
+    )
+    assert ledger_state(a) == before
+    for date, message in (
+        (datetime.date(2017, 11, 30), "不能早于今天"),
+        (datetime.date(2018, 3, 1), "须早于原计划日期 2018-03-01"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            ledger.advance_review(review.pk, actor=office, scheduled_for=date, reason="群众举报")
+    with pytest.raises(InvalidInput, match="请填写提前理由"):
+        ledger.advance_review(review.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1), reason="")
+    with pytest.raises(LedgerError) as role:
+        ledger.advance_review(review.pk, actor=liaison, scheduled_for=datetime.date(2017, 12, 1), reason="x")
+    assert role.value.status_code == 403
+    assert ledger_state(a) == before
+
+    ledger.advance_review(
+        review.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1), reason="群众举报"
+    )
+    review.refresh_from_db()
+    assert review.scheduled_for == row().next_review_date == datetime.date(2017, 12, 1)
+    entry = AuditEntry.objects.filter(action="advance_review").get()
+    assert (entry.before["scheduled_for"], entry.after["scheduled_for"], entry.note) == (
+        "2018-03-01",
+        "2017-12-01",
+        "群众举报",
+    )
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="又有散煤",
+        requirements="一个月内清零",
+        new_due_date=datetime.date(2017, 12, 31),
+    )
+    assert row().status == "reopened"
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_api_and_the_page_bring_a_review_forward(liaison, unit_leader, office, api):
+    a = signed_off(liaison, unit_leader, office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2018, 3, 1))
+    a = row()
+    early = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/", {"outcome": "holds"}, format="json"
+    )
+    assert early.status_code == 400 and "届时方可记录结论" in early.json()["detail"]
+    assert "advance_review" in api(office).get(f"/api/assignments/{a.pk}/").json()["allowed_actions"]
+    page = client_for(office).get(f"/assignments/{a.pk}/")
+    assert "advance_review" in page.context["forms"] and "review_outcome" not in page.context["forms"]
+    response = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/advance/",
+        {"scheduled_for": "2017-12-20", "reason": "群众举报反弹"},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["pending_review"]["scheduled_for"] == "2017-12-20"
+    response = client_for(office).post(
+        f"/assignments/{a.pk}/advance_review/",
+        {"review": review.pk, "scheduled_for": "2017-12-01", "reason": "提前检查", "version": row().version},
+        follow=True,
+    )
+    assert "回头看已提前至 2017-12-01" in response.content.decode()
+    assert "review_outcome" in response.context["forms"]
+
+
+# --- signing off a listed row lifts its listing ---------------------------------------------
+
+
+def test_signing_off_a_listed_row_lifts_its_listing_in_the_same_transaction(liaison, unit_leader, office):
+    a = row()
+    listing = accountability.list_assignment(
+        a, actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31)
+    )
+    signed_off(liaison, unit_leader, office)
+    listing.refresh_from_db()
+    assert (listing.lifted_by, listing.lift_note) == (office, "台账已销号，自动摘牌")
+    assert listing.lifted_at is not None
+    entry = AuditEntry.objects.filter(action="lift_supervision").get()
+    assert (entry.actor, entry.assignment_id, entry.after["lift_note"]) == (
+        office,
+        a.pk,
+        "台账已销号，自动摘牌",
+    )
+    # the check and the lift are one change: the lift entry follows the approval's
+    last = list(AuditEntry.objects.filter(assignment=a).order_by("-id").values_list("action", flat=True)[:3])
+    assert last == ["lift_supervision", "check_signoff", "approve"]
+    page = client_for(office).get("/supervision/").content.decode()
+    assert "最近摘牌的 1 项" in page and "台账已销号，自动摘牌" in page
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_failing_lift_rolls_the_sign_off_back(liaison, unit_leader, office, monkeypatch):
+    a = row()
+    accountability.list_assignment(a, actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31))
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    before = ledger_state(a)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("lift failed")
+
+    monkeypatch.setattr("accountability.services._lift", broken)
+    with pytest.raises(RuntimeError):
+        ledger.approve(a.pk, actor=office)
+    assert ledger_state(a) == before and row().status == "unit_verified"
+    assert ListedSupervision.objects.active().filter(assignment=a).exists()
+
+
+def test_signing_off_a_row_that_is_not_listed_lifts_nothing(liaison, unit_leader, office):
+    signed_off(liaison, unit_leader, office)
+    assert not AuditEntry.objects.filter(action="lift_supervision").exists()
+
+
+# --- a reopening carries 整改要求, a new deadline and evidence, and resets the percentage ------
+
+
+def png(name="现场照片.png"):
+    return SimpleUploadedFile(name, b"\x89PNG\r\n\x1a\n" + b"0" * 16, content_type="image/png")
+
+
+def due_review(liaison, unit_leader, office):
+    a = signed_off(liaison, unit_leader, office)
+    return a, ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2017, 12, 1))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"requirements": "", "new_due_date": datetime.date(2018, 1, 31)}, "问题反弹须提出整改要求"),
+        ({"requirements": "限期整改", "new_due_date": None}, "请填写重新整改期限"),
+        (
+            {"requirements": "限期整改", "new_due_date": datetime.date(2017, 11, 30)},
+            "重新整改期限不能早于今天",
+        ),
+    ],
+)
+def test_a_relapse_without_requirements_or_a_deadline_is_refused(
+    liaison, unit_leader, office, fields, message
+):
+    a, review = due_review(liaison, unit_leader, office)
+    before = ledger_state(a)
+    with pytest.raises(InvalidInput, match=message):
+        ledger.record_review(review.pk, actor=office, outcome="relapsed", findings="排污口恢复直排", **fields)
+    assert ledger_state(a) == before
+
+
+def test_a_relapse_reopens_with_requirements_a_new_deadline_evidence_and_zero_percent(
+    liaison, unit_leader, office
+):
+    a, review = due_review(liaison, unit_leader, office)
+    assert row().percent == 100
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome="relapsed",
+        findings="排污口恢复直排",
+        requirements="立即封堵，一个月内整改到位",
+        new_due_date=datetime.date(2018, 1, 31),
+        files=[png(), pdf("检查记录.pdf")],
+    )
+    a = row()
+    assert (a.status, a.percent, a.due_date, a.extended_due_date) == (
+        "reopened",
+        0,
+        row().due_date,
+        datetime.date(2018, 1, 31),
+    )
+    review.refresh_from_db()
+    assert (review.requirements, review.new_due_date) == (
+        "立即封堵，一个月内整改到位",
+        datetime.date(2018, 1, 31),
+    )
+    assert sorted(review.evidence.values_list("original_name", flat=True)) == ["检查记录.pdf", "现场照片.png"]
+    # the liaison's next report starts again from 0: any percentage, no explanation needed
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="重新整改", percent=20)
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_api_and_the_page_take_a_relapse_with_its_photos(liaison, unit_leader, office, api):
+    a, review = due_review(liaison, unit_leader, office)
+    refused = api(office).post(
+        f"/api/assignments/{a.pk}/reviews/{review.pk}/",
+        {"outcome": "relapsed", "findings": "反弹"},
+        format="json",
+    )
+    assert refused.status_code == 400 and refused.json()["detail"] == "问题反弹须提出整改要求"
+    page = client_for(office).post(
+        f"/assignments/{a.pk}/review_outcome/",
+        {
+            "review": review.pk,
+            "version": row().version,
+            "outcome": "relapsed",
+            "findings": "排污口恢复直排",
+            "requirements": "立即封堵",
+            "new_due_date": "2018-01-31",
+            "evidence": [png()],
+        },
+        follow=True,
+    )
+    body = page.content.decode()
+    assert "问题反弹，已重新整改，期限 2018-01-31" in body
+    assert "整改要求：立即封堵" in body and "现场照片.png" in body
+    detail = api(office).get(f"/api/assignments/{a.pk}/").json()
+    assert detail["reviews"][0]["requirements"] == "立即封堵"
+    assert [e["name"] for e in detail["reviews"][0]["evidence"]] == ["现场照片.png"]
+    assert (detail["percent"], detail["effective_due"]) == (0, "2018-01-31")
+
+
+# --- item 4: a liaison withdraws a pending sign-off or extension request ---------------------
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_a_liaison_withdraws_an_open_sign_off_request(liaison, unit_leader, office, checked):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="完成", percent=100)
+    request = ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    if checked:
+        ledger.approve(a.pk, actor=unit_leader)
+    with pytest.raises(LedgerError) as refused:
+        ledger.withdraw_signoff(a.pk, actor=unit_leader)
+    assert refused.value.status_code == 403
+    ledger.withdraw_signoff(a.pk, actor=liaison, reason="佐证材料需补充")
+    request.refresh_from_db()
+    assert (request.status, request.get_status_display(), request.withdrawn_by) == (
+        "withdrawn",
+        "已撤回",
+        liaison,
+    )
+    assert row().status == "in_progress"
+    assert SignOffRequest.objects.count() == 1  # kept, never deleted
+    assert list(
+        AuditEntry.objects.filter(action__startswith="withdraw").values_list("action", flat=True)
+    ) == [
+        "withdraw_signoff",
+        "withdraw_signoff",
+    ]  # the row's transition and the request's change
+    with pytest.raises(LedgerError) as again:
+        ledger.withdraw_signoff(a.pk, actor=liaison)
+    assert again.value.status_code == 400
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_liaison_withdraws_an_extension_request_through_the_api_and_the_page(liaison, unit_leader, api):
+    a = row()
+    first = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=30), reason=REASON
+    )
+    response = api(liaison).post(
+        f"/api/assignments/{a.pk}/extensions/{first.pk}/withdraw/", {}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["pending_extension"] is None
+    first.refresh_from_db()
+    assert first.status == "withdrawn"
+    again = api(liaison).post(f"/api/assignments/{a.pk}/extensions/{first.pk}/withdraw/", {}, format="json")
+    assert again.status_code == 400 and "没有可撤回的延期申请" in again.json()["detail"]
+    second = ledger.request_extension(
+        a.pk, actor=liaison, new_due_date=a.due_date + datetime.timedelta(days=60), reason=REASON
+    )
+    ledger.decide_extension(second.pk, actor=unit_leader, approve=True)  # still open: at the office
+    page = client_for(liaison).get(f"/assignments/{a.pk}/")
+    assert "withdraw_extension" in page.context["forms"]
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/withdraw_extension/",
+        {"extension": second.pk, "version": row().version, "reason": "工期可以保证"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "延期申请已撤回" in body and "撤回延期申请" in body
+    second.refresh_from_db()
+    assert (second.status, second.withdraw_reason) == ("withdrawn", "工期可以保证")
