@@ -202,7 +202,15 @@ def test_a_reopened_row_past_its_deadline_is_in_the_same_bucket_on_the_dashboard
     with on("2017-11-06"):
         review = ledger.schedule_review(a.pk, actor=office, scheduled_for=datetime.date(2017, 11, 8))
     with on("2017-11-08"):
-        ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.RELAPSED, findings="问题反弹")
+        # A relapse carries the office's 整改要求 and a new deadline; this one passes before the month ends.
+        ledger.record_review(
+            review.pk,
+            actor=office,
+            outcome=ReviewOutcome.RELAPSED,
+            findings="问题反弹",
+            requirements="立即整改并报送整改情况",
+            new_due_date=datetime.date(2017, 11, 20),
+        )
     assert Assignment.objects.get(pk=a.pk).status == Status.REOPENED
 
     dashboard = figures.totals(Assignment.objects.filter(pk=a.pk), datetime.date(2017, 12, 1))
