@@ -6,7 +6,7 @@ Each runs in one transaction and writes the audit trail; only the office may act
 from django.db import transaction
 
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
-from tasks import clock
+from tasks import clock, events
 from tasks.models import Assignment
 from tasks.services import audit
 from tasks.services.checks import (
@@ -46,6 +46,7 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
         assignment=assignment,
         note=reason,
     )
+    events.emit("supervision.listed", assignment=assignment, listing=listing)
     return listing
 
 
@@ -68,6 +69,7 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
         assignment=listing.assignment,
         note=listing.lift_note,
     )
+    events.emit("supervision.lifted", assignment=listing.assignment, listing=listing)
     return listing
 
 
@@ -95,6 +97,7 @@ def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", 
     audit.record(
         actor=actor, action="record_summons", instance=summons, before=None, after=after, note=reason
     )
+    events.emit("summons.recorded", unit=unit, summons=summons)
     return summons
 
 
@@ -125,6 +128,7 @@ def refer_case(
         after=audit.snapshot(case),
         assignment=assignment,
     )
+    events.emit("case.referred", unit=unit, case=case)
     return case
 
 
@@ -152,6 +156,7 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
         after=audit.snapshot(case),
         assignment=case.assignment,
     )
+    events.emit("case.updated", unit=case.unit, case=case)
     return case
 
 

@@ -6,7 +6,8 @@
 - ``chase_reports(week)``: Wednesday's 催报 to units with open assignments not yet
   reported for the week.
 - ``warn_deadlines(date)``: the daily 到期预警 about deadlines and measure milestones
-  due within seven days and deadlines that have passed, each warned once.
+  due within seven days and deadlines that have passed, each warned once; and the listed
+  supervisions (挂牌督办) whose deadline is near or passed (``warn_listings``).
 - ``make_bulletin(month)`` / ``publish_bulletin(bulletin, actor)``: in ``dispatch.bulletin``.
 
 Each job runs in one transaction and is idempotent: messages are keyed by (job,
@@ -28,6 +29,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from accountability.models import ListedSupervision
+from dispatch import events
 from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
@@ -272,4 +275,29 @@ def warn_deadlines(day: datetime.date) -> Result:
         DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
         result.warnings_created = len(records)
         result.messages = deliver("deadline_warning", period, NotificationKind.DEADLINE_WARNING, messages)
+        result.messages += warn_listings(day)
     return result
+
+
+LISTING_EVENTS = ("supervision.due_soon", "supervision.overdue")
+
+
+def warn_listings(day: datetime.date) -> Delivery:
+    """挂牌督办: each listing not lifted whose deadline is within ``WARN_DAYS`` or has passed, told once
+    (``supervision.due_soon``, then ``supervision.overdue``, each keyed by the listing)."""
+    listings = list(
+        ListedSupervision.objects.filter(
+            lifted_at=None, deadline__lte=day + datetime.timedelta(days=WARN_DAYS)
+        ).select_related("assignment__task", "assignment__unit")
+    )
+    told = set(
+        Notification.objects.filter(
+            job__in=LISTING_EVENTS, period__in=[str(listing.pk) for listing in listings]
+        ).values_list("job", "period")
+    )
+    delivery = Delivery()
+    for listing in listings:
+        name = LISTING_EVENTS[1] if listing.deadline < day else LISTING_EVENTS[0]
+        if (name, str(listing.pk)) not in told:
+            delivery += events.on_event(name, assignment=listing.assignment, listing=listing)
+    return delivery

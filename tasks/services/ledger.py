@@ -9,7 +9,7 @@ import datetime
 
 from django.db import transaction
 
-from tasks import clock
+from tasks import clock, events
 from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
 from tasks.services import audit, evidence
@@ -138,6 +138,7 @@ def request_signoff(assignment_id, *, actor, summary, files=(), expected_version
             after=audit.snapshot(request),
             assignment=assignment,
         )
+        events.emit("signoff.requested", assignment=assignment, signoff=request)
     return request
 
 
@@ -186,7 +187,17 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             assignment=current,
             note=opinion,
         )
+        events.emit(_SIGNOFF_EVENT[request.status, "approve"], assignment=current, signoff=request)
     return request
+
+
+# The event a check emits (dispatch/events.py): by the request's state after an approval, the stage before a rejection.
+_SIGNOFF_EVENT = {
+    (SignOffStatus.UNIT_VERIFIED, "approve"): "signoff.unit_approved",
+    (SignOffStatus.APPROVED, "approve"): "signoff.approved",
+    (Status.SIGNOFF_REQUESTED, "reject"): "signoff.unit_rejected",
+    (Status.UNIT_VERIFIED, "reject"): "signoff.rejected",
+}
 
 
 def _is_ongoing(assignment) -> bool:
@@ -241,6 +252,7 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
             assignment=current,
             note=reason,
         )
+        events.emit(_SIGNOFF_EVENT[stage, "reject"], assignment=current, signoff=request)
     return request
 
 
@@ -273,6 +285,7 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
             after=audit.snapshot(review),
             assignment=assignment,
         )
+        events.emit("review.scheduled", assignment=assignment, review=review)
     return review
 
 
@@ -323,6 +336,7 @@ def record_review(review_id, *, actor, outcome, findings="", expected_version=No
             assignment=assignment,
             note=findings,
         )
+        events.emit("review.recorded", assignment=assignment, review=review)
         if outcome == ReviewOutcome.HOLDS and _is_ongoing(assignment):
             _schedule_next_review(assignment, actor, "长期坚持类任务回头看巩固后自动安排下一次回头看")
     return review
@@ -350,6 +364,7 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
             after=audit.snapshot(extension),
             assignment=assignment,
         )
+        events.emit("extension.requested", assignment=assignment, extension=extension)
     return extension
 
 
@@ -389,4 +404,5 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
                 after=audit.snapshot(assignment, ["extended_due_date", "version"]),
                 assignment=assignment,
             )
+        events.emit("extension.decided", assignment=assignment, extension=extension)
     return extension
