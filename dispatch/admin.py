@@ -11,7 +11,14 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from dispatch.bulletin import publish_bulletin
-from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
+from dispatch.models import (
+    Bulletin,
+    BulletinStatus,
+    ChannelSetting,
+    DeadlineWarning,
+    DeliveryLog,
+    Notification,
+)
 from outbox.admin import OutboxMessageAdmin
 from outbox.models import OutboxMessage
 from reports.models import WeeklySnapshot
@@ -28,6 +35,40 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["subject", "user__username", "unit__name"]
     list_select_related = ["user", "unit"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DeliveryLog)
+class DeliveryLogAdmin(ReadOnlyAdmin):
+    """投递记录: each message on each external channel, its attempts, last error and outcome (the office)."""
+
+    readers = OFFICE
+    unit_path = None
+    list_display = [
+        "subject",
+        "channel",
+        "address",
+        "unit",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "job"]
+    search_fields = ["subject", "address", "unit__name"]
+    list_select_related = ["unit"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ChannelSetting)
+class ChannelSettingAdmin(ReadOnlyAdmin):
+    """Each unit's channels; the office changes them on the page /channels/ (audited), never the secret shown."""
+
+    readers = OFFICE
+    unit_path = None
+    list_display = ["unit", "email", "webhook", "robot_kind", "sms", "updated_at"]
+    exclude = ["robot_secret"]
+    list_select_related = ["unit"]
 
 
 @admin.register(WeeklySnapshot)

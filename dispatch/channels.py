@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -33,11 +34,15 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import F
 
-from dispatch.models import Channel, DeliveryLog, DeliveryStatus, RobotKind
+from dispatch.models import Channel, ChannelSetting, DeliveryLog, DeliveryStatus, RobotKind
 from rectify.schedule import RETRY_BACKOFF_MAX
 from tasks import clock
+from tasks.services import audit
+from tasks.services.checks import require
+from tasks.services.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -157,3 +162,59 @@ def send_delivery(log_id: int) -> tuple[str, float | None]:
         status=DeliveryStatus.SENT, sent_at=clock.now(), last_error=""
     )
     return DeliveryStatus.SENT, None
+
+
+PHONE = re.compile(r"1[3-9][0-9]{9}")
+SETTING_FIELDS = [
+    "email",
+    "webhook",
+    "robot_kind",
+    "robot_url",
+    "sms",
+    "phones",
+]  # the secret is never audited
+
+
+def _audited(setting: ChannelSetting) -> dict:
+    data = audit.snapshot(setting, SETTING_FIELDS)
+    data["robot_url"] = data["robot_url"].split("?", 1)[0]  # a WeCom key or DingTalk token stays out
+    data["robot_secret_set"] = bool(setting.robot_secret)
+    return data
+
+
+def configure(
+    unit, *, actor, email, webhook, robot_kind, robot_url, robot_secret, sms, phones
+) -> ChannelSetting:
+    """The office sets a unit's channels (audited). ``robot_secret`` None keeps the stored secret."""
+    require(actor, "configure_channels")
+    robot_url = (robot_url or "").strip()
+    if robot_kind not in RobotKind.values:
+        raise InvalidInput("机器人类型只能是政务钉钉或企业微信", field="robot_kind")
+    if robot_url and not re.fullmatch(r"https?://[^\s]+", robot_url):
+        raise InvalidInput("机器人地址应以 https:// 开头", field="robot_url")
+    if webhook and not robot_url:
+        raise InvalidInput("开启工作群机器人须填写机器人地址", field="robot_url")
+    numbers = [p.strip() for p in (phones or "").replace("，", ",").split(",") if p.strip()]
+    wrong = [p for p in numbers if not PHONE.fullmatch(p)]
+    if wrong:
+        raise InvalidInput(f"手机号“{wrong[0]}”不正确，应为 11 位数字", field="phones")
+    if sms and not numbers:
+        raise InvalidInput("开启短信须填写至少一个手机号", field="phones")
+    with transaction.atomic():
+        setting, created = ChannelSetting.objects.select_for_update().get_or_create(unit=unit)
+        before = None if created else _audited(setting)
+        setting.email, setting.webhook, setting.sms = bool(email), bool(webhook), bool(sms)
+        setting.robot_kind, setting.robot_url, setting.phones = robot_kind, robot_url, ",".join(numbers)
+        if robot_secret is not None:
+            setting.robot_secret = robot_secret.strip()
+        setting.updated_at = clock.now()
+        setting.save()
+        audit.record(
+            actor=actor,
+            action="configure_channels",
+            instance=setting,
+            before=before,
+            after=_audited(setting),
+            note=f"{unit.name} 消息渠道",
+        )
+    return setting

@@ -117,6 +117,8 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
     "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
     "import_plan": (OFFICE, "导入整改方案由省督察办办理"),
+    "configure_channels": (OFFICE, "消息渠道由省督察办设置"),
+    "read_deliveries": (OFFICE, "消息投递记录由省督察办查看"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``

@@ -6,7 +6,6 @@ from django import template
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import mark_safe
 
-from dispatch.models import Notification
 from tasks.choices import Level, Role, Status
 from tasks.policy import role_of
 from tasks.weeks import week_of
@@ -33,14 +32,6 @@ def level_badge(level):
 @register.inclusion_tag("web/_status.html")
 def status_badge(status):
     return {"status": status, "label": Status(status).label}
-
-
-@register.simple_tag
-def unread_count(user) -> int:
-    """The user's unread notifications (one query)."""
-    if not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 @register.filter
