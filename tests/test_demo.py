@@ -194,7 +194,9 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
     User = get_user_model()
     jinzhong = User.objects.get(username="jinzhong")
     mine = {n.job: n for n in Notification.objects.filter(user=jinzhong).order_by("id")}
-    assert {"signoff.unit_rejected", "signoff.unit_approved", "review.recorded", "extension.decided"} <= set(mine)
+    assert {"signoff.unit_rejected", "signoff.unit_approved", "review.recorded", "extension.decided"} <= set(
+        mine
+    )
     assert "退回理由：" in mine["signoff.unit_rejected"].body
     assert mine["review.recorded"].subject.endswith("问题反弹")
     assert not DeliveryLog.objects.exists()  # the demo's replay sends nothing outside the inbox
