@@ -7,8 +7,14 @@ class DispatchConfig(AppConfig):
 
     def ready(self):
         # The ledger's services emit events (tasks.events); dispatch.events tells who is concerned.
-        import dispatch.tasks  # noqa: F401, PLC0415 - registers the Celery tasks the outbox names
+        from rectify.celery import app  # noqa: PLC0415
+
+        # Every app's Celery tasks registered now, not when a worker starts: the outbox and the
+        # tests name them in this process (autodiscovery is otherwise lazy).
+        app.autodiscover_tasks(force=True)
+        from dispatch import urging  # noqa: PLC0415
         from dispatch.events import on_event  # noqa: PLC0415 - the app registry must be ready first
         from tasks.events import connect  # noqa: PLC0415
 
         connect(on_event)
+        connect(urging.on_event)  # a report answers the assignment's open urges

@@ -72,10 +72,11 @@ EVENTS: dict[str, Event] = {
     "case.referred": Event("责任追究移交", K.ACCOUNTABILITY, (LEADERS,), "supervision"),
     "case.updated": Event("责任追究办理", K.ACCOUNTABILITY, (LEADERS,), "supervision"),
     "bulletin.published": Event("月通报发布", K.BULLETIN, (LIAISONS, LEADERS), "bulletin"),
+    "urge.sent": Event("催办", K.URGE, (LIAISONS, LEADERS), "desk"),
 }
 
 # The object whose id keys an event (the message's ``period``), in the order looked for.
-KEY_OBJECTS = ("signoff", "review", "extension", "listing", "summons", "case", "assignment")
+KEY_OBJECTS = ("signoff", "review", "extension", "listing", "summons", "case", "urge", "assignment")
 
 
 @functools.cache
@@ -95,6 +96,8 @@ def link_for(event: Event, objects: dict) -> str:
     assignment = objects.get("assignment")
     if event.link == "assignment" and assignment is not None:
         return reverse("assignment", args=[assignment.pk])
+    if event.link == "desk":
+        return reverse("desk")
     if event.link == "bulletin":
         return reverse("public-bulletin", args=[objects["month"]])
     return reverse("supervision" if event.link == "assignment" else event.link)  # an event on a unit
@@ -138,8 +141,12 @@ def recipients(event: Event, unit_id: int | None, requester_id: int | None = Non
 
 
 def on_event(name: str, **objects) -> notify.Delivery:
-    """The handler ``tasks.events.emit`` calls: tell the event's recipients, in the caller's transaction."""
-    event = EVENTS[name]
+    """The handler ``tasks.events.emit`` calls: tell the event's recipients, in the caller's transaction.
+
+    An event outside the table (``report.submitted``, which answers an urge) tells no one here."""
+    event = EVENTS.get(name)
+    if event is None:
+        return notify.Delivery()
     assignment = objects.get("assignment")
     unit = objects.get("unit") or (assignment.unit if assignment is not None else None)
     requester = objects.get("extension").requested_by_id if objects.get("extension") is not None else None

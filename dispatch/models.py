@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     EXTENSION = "extension", "延期"
     SUPERVISION = "supervision", "挂牌督办"
     ACCOUNTABILITY = "accountability", "约谈问责"
+    URGE = "urge", "催办"
 
 
 class BulletinStatus(models.TextChoices):
@@ -234,3 +235,44 @@ class DeliveryLog(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.job} {self.period} → {self.address}"
+
+
+class UrgeAnswer(models.TextChoices):
+    REPORT = "report", "已报送进展"
+    ACKNOWLEDGED = "acknowledged", "已签收"
+
+
+class Urge(models.Model):
+    """催办: the office urges one assignment (alone, with its unit's others, or a filtered ledger's rows).
+
+    Open until the unit answers it: a progress report on the assignment or a 签收 on the desk.
+    ``batch`` groups the urges of one act of the office (one message per unit).
+    """
+
+    assignment = models.ForeignKey(
+        "tasks.Assignment", on_delete=models.CASCADE, related_name="urges", verbose_name="台账"
+    )
+    message = models.CharField("催办内容", max_length=200)
+    batch = models.CharField("批次", max_length=32, db_index=True)
+    urged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="催办人"
+    )
+    urged_at = models.DateTimeField("催办时间", default=clock.now, editable=False, blank=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    answer = models.CharField("答复方式", max_length=20, choices=UrgeAnswer.choices, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="答复人",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "催办"
+        ordering = ["-urged_at", "-id"]
+        indexes = [models.Index(fields=["assignment", "answered_at"], name="urge_open")]
+
+    def __str__(self):
+        return f"催办 {self.assignment_id} · {self.urged_at:%Y-%m-%d}"

@@ -119,6 +119,8 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "import_plan": (OFFICE, "导入整改方案由省督察办办理"),
     "configure_channels": (OFFICE, "消息渠道由省督察办设置"),
     "read_deliveries": (OFFICE, "消息投递记录由省督察办查看"),
+    "urge": (OFFICE, "催办由省督察办办理"),
+    "acknowledge_urge": (UNIT, "催办由本单位联络员或负责人签收"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``

@@ -76,12 +76,13 @@ def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
     assert few == many
 
 
-def test_it_shows_the_dashboard_in_thirteen_queries(office, busy, django_assert_num_queries):
+def test_it_shows_the_dashboard_in_fourteen_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
     # session, user, membership (role), then one each: totals, by category, by unit, warning levels,
     # active and overdue listed supervisions (挂牌督办), overdue list (top 20), units without this week's
-    # report, sign-off times for the chart, the latest bulletins; the inbox count.
-    with django_assert_num_queries(13):
+    # report, sign-off times for the chart, the latest bulletins, urges per unit (催办); the navigation's
+    # counts (one query).
+    with django_assert_num_queries(14):
         response = client.get("/dashboard/")
     assert response.context["totals"]["signed_off"] == 2
 

@@ -402,3 +402,23 @@ class ChannelForm(ServiceErrorForm):
 class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(label="状态", choices=[("", "全部"), *DeliveryStatus.choices], required=False)
     channel = forms.ChoiceField(label="渠道", choices=[("", "全部"), *Channel.choices], required=False)
+
+
+class UrgeForm(ServiceErrorForm):
+    """催办: one assignment, one unit's open rows, or every row of a filtered ledger view (``query``)."""
+
+    SCOPES = [("assignment", "本项台账"), ("unit", "本单位全部未销号台账"), ("ledger", "当前筛选结果")]
+
+    scope = forms.ChoiceField(label="催办范围", choices=SCOPES)
+    assignment = forms.IntegerField(label="台账", required=False, min_value=1)
+    unit = forms.IntegerField(label="单位", required=False, min_value=1)
+    query = forms.CharField(label="筛选条件", required=False, max_length=2000)
+    message = forms.CharField(label="催办内容", max_length=2000, help_text="简要写明催办要求，200 字以内")
+    aliases = {"assignments": "scope"}
+
+    def clean(self):
+        data = super().clean()
+        scope = data.get("scope")
+        if scope in ("assignment", "unit") and not data.get(scope):
+            self.add_error(scope, "请指定要催办的" + ("台账" if scope == "assignment" else "单位"))
+        return data

@@ -13,6 +13,7 @@ from web.views import (
     plan_import,
     public,
     supervision,
+    urging,
 )
 
 urlpatterns = [
@@ -35,6 +36,8 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/read-all/", inbox.mark_all_read, name="inbox-read-all"),
     path("inbox/<int:pk>/read/", inbox.mark_read, name="inbox-read"),
+    path("urge/", urging.urge, name="urge"),
+    path("urges/<int:pk>/acknowledge/", urging.acknowledge, name="urge-acknowledge"),
     path("channels/", channels.channel_list, name="channels"),
     path("channels/<int:pk>/", channels.channel_edit, name="channel-edit"),
     path("deliveries/", channels.deliveries, name="deliveries"),

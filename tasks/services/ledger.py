@@ -113,6 +113,7 @@ def submit_report(
             after=audit.snapshot(report),
             assignment=assignment,
         )
+        events.emit("report.submitted", assignment=assignment, report=report)
     return report
 
 
