@@ -206,6 +206,8 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
         user = User.objects.get(username=username)
         waiting = Waiting(user)
         expected[username] = (waiting.unread, waiting.checks, waiting.decisions)
+        if username == "jinzhong":
+            assert waiting.urged > 0  # the demo's urge waits for an answer
         unread = Notification.objects.filter(user=user, read_at=None).count()
         checks = Assignment.objects.visible_to(user).filter(
             status=Status.SIGNOFF_REQUESTED if username == "jinzhong_lead" else Status.UNIT_VERIFIED

@@ -44,13 +44,14 @@ def test_an_urged_row_is_told_to_its_unit_shown_on_the_desk_until_a_report_answe
 
     desk = client_for(alice).get("/desk/").content.decode()
     assert "任务17有 1 条催办待答复" in desk
+    assert '我的任务<span class="badge-count" aria-label="1 项催办待答复">1</span>' in desk
     page = client_for(alice).get(f"/assignments/{a.pk}/").content.decode()
     assert "请于本周五前报送整改进展" in page and "签收催办" in page
 
     ledger.submit_report(a.pk, actor=alice, week="2017-W48", text="已完成排查", percent=40)
     item.refresh_from_db()
     assert (item.answer, item.answered_by) == ("report", alice) and item.answered_at is not None
-    assert "条催办待答复" not in client_for(alice).get("/desk/").content.decode()
+    assert "催办待答复" not in client_for(alice).get("/desk/").content.decode()
 
 
 def test_a_unit_is_urged_for_all_its_open_rows_in_one_message_and_signs_for_them(people):

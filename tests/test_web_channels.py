@@ -171,4 +171,16 @@ def test_the_counts_take_one_query_whatever_is_waiting(office, liaison, queries,
     office.membership  # noqa: B018 - read once per request by the middleware and the views already
     waiting = Waiting(office)
     with queries(1):
-        assert (waiting.unread, waiting.checks, waiting.decisions) == (count, count, count)
+        assert (waiting.unread, waiting.checks, waiting.decisions, waiting.urged) == (count, count, count, 0)
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_a_units_counts_take_one_query_too(office, liaison, queries, count):
+    from dispatch.models import Urge
+
+    rows = list(Assignment.objects.filter(unit__name="晋中市").order_by("pk")[:count])
+    Urge.objects.bulk_create(Urge(assignment=a, message="催", batch="b", urged_by=office) for a in rows * 2)
+    liaison.membership  # noqa: B018 - read once per request by the middleware and the views already
+    waiting = Waiting(liaison)
+    with queries(1):
+        assert (waiting.unread, waiting.checks, waiting.decisions, waiting.urged) == (0, 0, 0, count)

@@ -4,18 +4,19 @@
 runs no query for it; one that does runs one, whatever the ledger's size, with a scalar
 subquery per count: unread messages, sign-offs waiting for this user's check (unit leaders:
 the first check of their unit's requests; the office: the second check), and extension
-requests waiting for the office's decision. Each count links to its list (base.html).
+requests waiting for the office's decision, and for a unit's liaisons and leaders the
+assignments with an urge (催办) not answered yet. Each count links to its list (base.html).
 """
 
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Func, IntegerField, Subquery, Value
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery, Value
 
-from dispatch.models import Notification
+from dispatch.models import Notification, Urge
 from tasks.choices import ExtensionStatus, Status
 from tasks.models import Assignment, Extension
-from tasks.policy import ROLES, UNIT_LEADER, role_of
+from tasks.policy import ROLES, UNIT, UNIT_LEADER, role_of
 
 
 def _count(queryset):
@@ -43,6 +44,13 @@ class Waiting:
             "decisions": _count(Extension.objects.filter(status=ExtensionStatus.PENDING))
             if role in deciders
             else Value(0),
+            "urged": _count(
+                Assignment.objects.visible_to(self.user).filter(
+                    Exists(Urge.objects.filter(assignment=OuterRef("pk"), answered_at=None))
+                )
+            )
+            if role in UNIT
+            else Value(0),
         }
         row = get_user_model().objects.filter(pk=self.user.pk).values(**columns).first()
         return row or dict.fromkeys(columns, 0)
@@ -58,6 +66,11 @@ class Waiting:
     @property
     def decisions(self) -> int:
         return self.counts["decisions"]
+
+    @property
+    def urged(self) -> int:
+        """The unit's assignments with an urge not answered yet (a report or a 签收 answers it)."""
+        return self.counts["urged"]
 
 
 def waiting(request):
