@@ -73,6 +73,8 @@ EVENTS: dict[str, Event] = {
     "case.updated": Event("责任追究办理", K.ACCOUNTABILITY, (LEADERS,), "supervision"),
     "bulletin.published": Event("月通报发布", K.BULLETIN, (LIAISONS, LEADERS), "bulletin"),
     "urge.sent": Event("催办", K.URGE, (LIAISONS, LEADERS), "desk"),
+    "chaser.to_leaders": Event("催报未回应", K.URGE, (LEADERS,), "ledger"),
+    "chaser.to_office": Event("催报仍未回应", K.URGE, (OFFICE,), "ledger"),
 }
 
 # The object whose id keys an event (the message's ``period``), in the order looked for.
@@ -98,6 +100,9 @@ def link_for(event: Event, objects: dict) -> str:
         return reverse("assignment", args=[assignment.pk])
     if event.link == "desk":
         return reverse("desk")
+    if event.link == "ledger":
+        unit = objects.get("unit")
+        return reverse("ledger") + (f"?unit={unit.pk}" if unit is not None else "")
     if event.link == "bulletin":
         return reverse("public-bulletin", args=[objects["month"]])
     return reverse("supervision" if event.link == "assignment" else event.link)  # an event on a unit
@@ -158,6 +163,19 @@ def on_event(name: str, **objects) -> notify.Delivery:
     ]
     emails = {user: email for user, _, email in people}
     return announce(name, key_for(name, objects), event.kind, messages, emails)
+
+
+def tell(name: str, key: str, unit, context: dict) -> notify.Delivery:
+    """An event about a unit that no single object names (a batch of urges, a chaser's escalation)."""
+    event = EVENTS[name]
+    link = link_for(event, {**context, "unit": unit})
+    subject, body = render(name, {**context, "unit": unit, "event": event, "link": link})
+    people = recipients(event, unit.pk)
+    # Each message carries its recipient's own unit: the office's copy never reaches the unit's robot.
+    messages = [
+        notify.Message(user, subject, body, unit_id=unit_of, link=link) for user, unit_of, _ in people
+    ]
+    return announce(name, key, event.kind, messages, {user: email for user, _, email in people})
 
 
 def announce_bulletin(bulletin) -> notify.Delivery:

@@ -4,7 +4,8 @@
   ``WeeklySnapshot`` rows, then tells each unit with open assignments what it owes
   this week, with the page path of the week's workbook (``/ledger/weekly.xlsx?week=…``).
 - ``chase_reports(week)``: Wednesday's 催报 to units with open assignments not yet
-  reported for the week.
+  reported for the week; rows ignored over several chasers are escalated to the unit's leaders
+  and then the office (``escalate_chasers``).
 - ``warn_deadlines(date)``: the daily 到期预警 about deadlines and measure milestones
   due within seven days and deadlines that have passed, each warned once; and the listed
   supervisions (挂牌督办) whose deadline is near or passed (``warn_listings``).
@@ -25,6 +26,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -173,7 +175,37 @@ def chase_reports(week: str) -> Result:
             messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
             result.units += 1
         result.messages = deliver("report_chaser", week, NotificationKind.REPORT_CHASER, messages)
+        result.messages += escalate_chasers(week, by_unit)
     return result
+
+
+def escalate_chasers(week: str, by_unit: dict) -> Delivery:
+    """Rows whose unit ignored ``CHASER_ESCALATE_LEADERS`` earlier chasers (no report since) go to the
+    unit's leaders, after ``CHASER_ESCALATE_OFFICE`` to the office too (events ``chaser.to_leaders``,
+    ``chaser.to_office``, keyed by week and unit). A chaser counts as ignored for a row when its week
+    came after the row's last reported week: the chaser named every open row not reported that week."""
+    chased = (
+        Notification.objects.filter(job="report_chaser", unit_id__in=[u.pk for u in by_unit], period__lt=week)
+        .values_list("unit_id", "period")
+        .distinct()
+    )
+    weeks = defaultdict(set)
+    for unit_id, period in chased:
+        weeks[unit_id].add(period)
+    delivery = Delivery()
+    for unit, rows in by_unit.items():
+        ignored = {}  # row -> (chasers ignored, its last reported week or "")
+        for a in rows:
+            last = week_of(a.last_report_week_start) if a.last_report_week_start else ""
+            ignored[a] = (sum(1 for w in weeks[unit.pk] if w > last), last)
+        for name, threshold in (
+            ("chaser.to_leaders", settings.CHASER_ESCALATE_LEADERS),
+            ("chaser.to_office", settings.CHASER_ESCALATE_OFFICE),
+        ):
+            late = [(a, n, last) for a, (n, last) in ignored.items() if n >= threshold]
+            if late:
+                delivery += events.tell(name, f"{week}:{unit.pk}", unit, {"week": week, "rows": late})
+    return delivery
 
 
 @dataclass

@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 
 from dispatch import events
 from dispatch.models import Urge, UrgeAnswer
-from dispatch.notify import Delivery, Message
+from dispatch.notify import Delivery
 from tasks import clock
 from tasks.choices import Status
 from tasks.models import Assignment
@@ -71,17 +71,10 @@ def urge(assignment_ids, *, actor, message) -> list[Urge]:
 
 
 def _tell(items, message) -> Delivery:
-    """One message to the unit's liaisons and leaders about its rows in the batch."""
-    event = events.EVENTS["urge.sent"]
+    """One message to the unit's liaisons and leaders about its rows in the batch (keyed by its first urge)."""
     first_row, first = items[0]
-    unit = first_row.unit
-    link = events.link_for(event, {})
-    subject, body = events.render(
-        "urge.sent", {"unit": unit, "rows": [row for row, _ in items], "message": message, "link": link}
-    )
-    people = events.recipients(event, unit.pk)
-    messages = [Message(user, subject, body, unit_id=unit.pk, link=link) for user, _, _ in people]
-    return events.announce("urge.sent", str(first.pk), event.kind, messages, {u: e for u, _, e in people})
+    context = {"rows": [row for row, _ in items], "message": message}
+    return events.tell("urge.sent", str(first.pk), first_row.unit, context)
 
 
 def acknowledge(assignment_id, *, actor) -> int:

@@ -187,6 +187,10 @@ CHANNEL_TIMEOUT = env_int("CHANNEL_TIMEOUT", 10)  # seconds an HTTP channel (rob
 # The SMS gateway: an HTTP endpoint receiving {"phone", "text", "template"} as JSON; empty: no SMS.
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")  # sent as "Authorization: Bearer …" when set
+# The weekly chaser escalates a row whose unit ignored this many earlier chasers (no report since):
+# to the unit's leaders, then to the office (dispatch.services.chase_reports).
+CHASER_ESCALATE_LEADERS = env_int("CHASER_ESCALATE_LEADERS", 2)
+CHASER_ESCALATE_OFFICE = env_int("CHASER_ESCALATE_OFFICE", 3)
 SMS_TEMPLATE = env_str("SMS_TEMPLATE", "【整改台账】{subject}。详见 {link}")
 
 # Evidence uploads: what a liaison may attach to a report or a sign-off request.

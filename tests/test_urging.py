@@ -1,5 +1,7 @@
 """催办: the office urges one row, a unit or a filtered ledger; the unit answers by a report or a 签收."""
 
+import datetime
+
 import pytest
 
 from dispatch.models import Notification, Urge
@@ -113,3 +115,33 @@ def test_only_the_office_urges_and_only_the_unit_signs(people, leader):
         assert urge(user, scope="assignment", assignment=a.pk, message="催").status_code == 403
     assert client_for(leader).post(f"/urges/{a.pk}/acknowledge/").status_code == 403
     assert not Urge.objects.exists()
+
+
+def test_the_weekly_chaser_escalates_rows_ignored_twice_to_the_leaders_then_to_the_office(people, settings):
+    from dispatch.services import chase_reports
+
+    alice, bob, *_ = people
+    settings.RECTIFY_TODAY = datetime.date(2017, 12, 31)
+    a = row(17)
+    ledger.submit_report(a.pk, actor=alice, week="2017-W44", text="推进", percent=10)
+    Assignment.objects.filter(unit__name="晋中市").exclude(pk=a.pk).update(status=Status.SIGNED_OFF)
+    Assignment.objects.exclude(unit__name="晋中市").update(status=Status.SIGNED_OFF)
+
+    chase_reports("2017-W45")
+    chase_reports("2017-W46")
+    assert not Notification.objects.filter(job__startswith="chaser.")  # one chaser ignored so far
+    chase_reports("2017-W47")  # two ignored: bob hears of it
+    [to_leader] = Notification.objects.filter(job="chaser.to_leaders")
+    assert to_leader.user == bob and to_leader.period.startswith("2017-W47:")
+    assert "任务17：已 2 次催报未回应" in to_leader.body and to_leader.link.startswith("/ledger/?unit=")
+    assert not Notification.objects.filter(job="chaser.to_office")
+    chase_reports("2017-W47")  # the job run again tells no one twice
+    assert Notification.objects.filter(job="chaser.to_leaders").count() == 1
+
+    chase_reports("2017-W48")  # three ignored: the office too
+    assert set(
+        Notification.objects.filter(job="chaser.to_office").values_list("user__username", flat=True)
+    ) == {"olga"}
+    ledger.submit_report(a.pk, actor=alice, week="2017-W48", text="已报送", percent=20)
+    chase_reports("2017-W49")
+    assert Notification.objects.filter(job__startswith="chaser.").count() == 3  # answered: no more escalation
