@@ -15,7 +15,7 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
   otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
-  ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
+  ``None`` when none was due), ``urges`` (催办 of the unit's rows in the month) and ``rank`` (``rank_units``: by on-time rate, then fewer
   overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
   rate, listed last and shown "—");
 - ``overdue``: the overdue assignments (task_number, unit, due_date, effective_due, status);
@@ -46,9 +46,10 @@ not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_b
 import datetime
 from collections import defaultdict
 
+from django.db.models import Count
 from django.utils import timezone
 
-from dispatch.models import Bulletin
+from dispatch.models import Bulletin, Urge
 from dispatch.periods import parse_month, previous_month
 from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
@@ -100,9 +101,10 @@ def _event(request_or_review, at) -> dict:
 def bulletin_data(month: str) -> dict:
     """The month's figures as the ledger stood at the month's end, whenever they are computed.
 
-    Six queries, whatever the size of the ledger: assignments, the audit entries since
+    Seven queries, whatever the size of the ledger: assignments, the audit entries since
     the month's first reporting week (each assignment's state at the month's end and at
-    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports.
+    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
+    the month's urges (催办) per unit.
     """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
@@ -151,8 +153,16 @@ def bulletin_data(month: str) -> dict:
                 }
             )
 
+    urged = dict(
+        Urge.objects.filter(urged_at__gte=since, urged_at__lt=until)
+        .values("assignment__unit__name")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("assignment__unit__name", "n")
+    )
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
+        unit["urges"] = urged.get(name, 0)
     by_unit = rank_units(units.values())
 
     signed = (

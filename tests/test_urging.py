@@ -145,3 +145,22 @@ def test_the_weekly_chaser_escalates_rows_ignored_twice_to_the_leaders_then_to_t
     ledger.submit_report(a.pk, actor=alice, week="2017-W48", text="已报送", percent=20)
     chase_reports("2017-W49")
     assert Notification.objects.filter(job__startswith="chaser.").count() == 3  # answered: no more escalation
+
+
+def test_the_months_urges_are_counted_per_unit_in_the_bulletin_and_its_message(people):
+    from dispatch.bulletin import announce_bulletin, make_bulletin
+    from dispatch.models import Bulletin
+    from tests.helpers import on
+
+    alice, *_, olga = people
+    with on("2017-10-20"):
+        urge(olga, scope="assignment", assignment=row(17).pk, message="请报送")
+        urge(olga, scope="assignment", assignment=row(17).pk, message="再次催办")
+    with on("2017-11-01"):
+        bulletin, _, _ = make_bulletin("2017-10")
+    mine = next(u for u in bulletin.data["by_unit"] if u["unit"] == "晋中市")
+    assert mine["urges"] == 2 and "<td>2</td></tr>" in bulletin.html
+    assert all(u["urges"] == 0 for u in bulletin.data["by_unit"] if u["unit"] != "晋中市")
+    Bulletin.objects.filter(pk=bulletin.pk).update(status="published")
+    announce_bulletin(bulletin.pk)
+    assert "本月被省督察办催办 2 次" in Notification.objects.get(job="bulletin.published", user=alice).body
