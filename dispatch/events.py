@@ -49,6 +49,12 @@ class Event:
     link: str  # the page where the recipient acts: "assignment", "queue", "supervision", "bulletin"
     decided_by: str = ""  # the action whose deciders are told (DECIDERS)
 
+    @property
+    def to_the_group(self) -> bool:
+        """Told to the whole unit (liaisons and leaders): may go to its group robot and phones too.
+        A message for the leaders alone (a summons, a case, an escalation) never does."""
+        return LIAISONS in self.told and LEADERS in self.told
+
 
 # The table: event -> who is told, about what, and where they act. The template is
 # ``notifications/<event>.txt``. docs/dispatch.md#events lists the same.
@@ -234,6 +240,7 @@ def _address_of(url: str) -> str:
 
 
 def _deliveries(job: str, period: str, messages: list, emails: dict[int, str]) -> None:
+    group = EVENTS[job].to_the_group if job in EVENTS else False
     unit_ids = {m.unit_id for m in messages if m.unit_id is not None}
     settings_by_unit = {s.unit_id: s for s in ChannelSetting.objects.filter(unit_id__in=sorted(unit_ids))}
     logs, robots = [], set()
@@ -251,7 +258,7 @@ def _deliveries(job: str, period: str, messages: list, emails: dict[int, str]) -
                     **common,
                 )
             )
-        if setting is None or m.unit_id in robots:
+        if setting is None or not group or m.unit_id in robots:
             continue
         robots.add(m.unit_id)  # a unit's group and phones get the message once, not once per member
         if setting.webhook and setting.robot_url:
