@@ -18,6 +18,7 @@ from dispatch.models import (
     DeadlineWarning,
     DeliveryLog,
     Notification,
+    Urge,
 )
 from outbox.admin import OutboxMessageAdmin
 from outbox.models import OutboxMessage
@@ -58,6 +59,17 @@ class DeliveryLogAdmin(ReadOnlyAdmin):
     search_fields = ["subject", "address", "unit__name"]
     list_select_related = ["unit"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Urge)
+class UrgeAdmin(ReadOnlyAdmin):
+    """催办: read here, made on the ledger and assignment pages (audited); a unit leader reads their unit's."""
+
+    list_display = ["assignment", "message", "urged_by", "urged_at", "answer", "answered_at"]
+    list_filter = ["answer"]
+    search_fields = ["message", "assignment__unit__name"]
+    list_select_related = ["assignment__task", "assignment__unit", "urged_by"]
+    date_hierarchy = "urged_at"
 
 
 @admin.register(ChannelSetting)
