@@ -2,6 +2,8 @@
 
 - ``enqueue(task, *args, key=None)`` inside the change's transaction: the message is
   committed with the change or not at all, and handed to the broker after commit.
+- ``enqueue_many(task, [(args, key), …])``: many messages for one task in two queries, whatever
+  their number (an event's deliveries, one per recipient and channel).
 - ``relay(ids)`` hands messages to the broker; a refusal (broker down) is recorded on
   the message (``attempts``, ``last_error``) and never raised, so the user's action
   that committed still succeeds. ``sweep()`` (the beat job ``outbox.sweep``) relays
