@@ -6,8 +6,8 @@ class AccountabilityConfig(AppConfig):
     verbose_name = "督办问责"
 
     def ready(self):
-        # tasks cannot import accountability (it sits below): the ledger sends hooks, this app listens.
+        # tasks cannot import accountability (it sits below): the ledger emits events, this app listens.
         from accountability import services  # noqa: PLC0415 - the app registry must be ready first
-        from tasks.services import hooks  # noqa: PLC0415
+        from tasks import events  # noqa: PLC0415
 
-        hooks.signed_off.connect(services.lift_on_signoff, dispatch_uid="accountability_lift_on_signoff")
+        events.connect(services.lift_on_signoff)

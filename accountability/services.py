@@ -6,7 +6,7 @@ Each runs in one transaction and writes the audit trail; only the office may act
 from django.db import transaction
 
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
-from tasks import clock
+from tasks import clock, events
 from tasks.models import Assignment
 from tasks.services import audit
 from tasks.services.checks import (
@@ -46,6 +46,7 @@ def list_assignment(assignment: Assignment, *, actor, reason, deadline) -> Liste
         assignment=assignment,
         note=reason,
     )
+    events.emit("supervision.listed", assignment=assignment, listing=listing)
     return listing
 
 
@@ -62,9 +63,11 @@ def lift_listing(listing_id, *, actor, note="") -> ListedSupervision:
 SIGNED_OFF_NOTE = "台账已销号，自动摘牌"
 
 
-def lift_on_signoff(sender, *, assignment, actor, request, **kwargs) -> ListedSupervision | None:
-    """Receiver of ``tasks.services.hooks.signed_off``: signing a listed row off lifts its listing,
+def lift_on_signoff(name, *, assignment=None, actor=None, **objects) -> ListedSupervision | None:
+    """A handler of ``tasks.events``: the event ``signoff.approved`` (signed off) lifts the row's listing,
     in the sign-off's transaction, audited as the office user's ``lift_supervision``."""
+    if name != "signoff.approved":
+        return None
     listing = ListedSupervision.objects.select_for_update().active().filter(assignment=assignment).first()
     if listing is None:
         return None
@@ -84,6 +87,7 @@ def _lift(listing, actor, note: str) -> ListedSupervision:
         assignment=listing.assignment,
         note=listing.lift_note,
     )
+    events.emit("supervision.lifted", assignment=listing.assignment, listing=listing)
     return listing
 
 
@@ -111,6 +115,7 @@ def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", 
     audit.record(
         actor=actor, action="record_summons", instance=summons, before=None, after=after, note=reason
     )
+    events.emit("summons.recorded", unit=unit, summons=summons)
     return summons
 
 
@@ -141,6 +146,7 @@ def refer_case(
         after=audit.snapshot(case),
         assignment=assignment,
     )
+    events.emit("case.referred", unit=unit, case=case)
     return case
 
 
@@ -168,6 +174,7 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
         after=audit.snapshot(case),
         assignment=case.assignment,
     )
+    events.emit("case.updated", unit=case.unit, case=case)
     return case
 
 

@@ -3,7 +3,8 @@
 Built through ``accountability.services`` on the demo's clock (``tasks.clock.frozen_at``), after
 the demo ledger and dispatches: the most overdue open row of 临汾市 is listed for supervision
 (挂牌督办), 临汾市 is summoned (约谈) over its overdue rows, one case is referred (责任追究), and
-the first task with named officials is recorded as led by the first of them (领导领办). Idempotent: once any such record
+the first task with named officials is recorded as led by the first of them (领导领办), and
+晋中市's open rows due by the year's end are urged (催办), still unanswered on the demo's day. Idempotent: once any such record
 exists, nothing more is made.
 """
 
@@ -13,10 +14,14 @@ from django.contrib.auth import get_user_model
 
 from accountability import services
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
+from dispatch import urging
+from dispatch.models import Urge
+from tasks.choices import Status
 from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment, Task, Unit
 
 UNIT = "临汾市"
+URGED_UNIT = "晋中市"
 
 
 def at(day: datetime.date, hour: int):
@@ -25,7 +30,7 @@ def at(day: datetime.date, hour: int):
 
 def load() -> str:
     """Make the demo records; returns a Chinese summary line."""
-    models = (ListedSupervision, Summons, AccountabilityCase, LeaderLedItem)
+    models = (ListedSupervision, Summons, AccountabilityCase, LeaderLedItem, Urge)
     if any(model.objects.exists() for model in models):
         return "演示督办问责：已就绪，本次未作改动。"
     office = get_user_model().objects.filter(username="office").first()
@@ -86,4 +91,18 @@ def load() -> str:
                     note="亲自研究部署、协调推进，定期听取整改进展汇报",
                 )
             )
-    return f"演示督办问责：挂牌督办、约谈、责任追究、领导领办共 {len(made)} 条。"
+    # 催办: the office urges 晋中市's open rows due by the year's end; still unanswered on the demo's day.
+    urged_on = datetime.date(2017, 11, 29)
+    jinzhong = list(
+        Assignment.objects.filter(unit__name=URGED_UNIT, due_date__lte=datetime.date(2017, 12, 31))
+        .exclude(status__in=[Status.SIGNED_OFF, Status.SIGNOFF_REQUESTED, Status.UNIT_VERIFIED])
+        .order_by("due_date", "task__number")[:3]
+    )
+    if jinzhong:
+        with at(urged_on, 16):
+            made += urging.urge(
+                [a.pk for a in jinzhong],
+                actor=office,
+                message="以下逾期任务请于 12 月 8 日前报送整改进展和下一步计划",
+            )
+    return f"演示督办问责：挂牌督办、约谈、责任追究、领导领办、催办共 {len(made)} 条。"

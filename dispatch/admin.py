@@ -11,7 +11,15 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from dispatch.bulletin import publish_bulletin
-from dispatch.models import Bulletin, BulletinStatus, DeadlineWarning, Notification
+from dispatch.models import (
+    Bulletin,
+    BulletinStatus,
+    ChannelSetting,
+    DeadlineWarning,
+    DeliveryLog,
+    Notification,
+    Urge,
+)
 from outbox.admin import OutboxMessageAdmin
 from outbox.models import OutboxMessage
 from reports.models import WeeklySnapshot
@@ -28,6 +36,51 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["subject", "user__username", "unit__name"]
     list_select_related = ["user", "unit"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DeliveryLog)
+class DeliveryLogAdmin(ReadOnlyAdmin):
+    """投递记录: each message on each external channel, its attempts, last error and outcome (the office)."""
+
+    readers = OFFICE
+    unit_path = None
+    list_display = [
+        "subject",
+        "channel",
+        "address",
+        "unit",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "job"]
+    search_fields = ["subject", "address", "unit__name"]
+    list_select_related = ["unit"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Urge)
+class UrgeAdmin(ReadOnlyAdmin):
+    """催办: read here, made on the ledger and assignment pages (audited); a unit leader reads their unit's."""
+
+    list_display = ["assignment", "message", "urged_by", "urged_at", "answer", "answered_at"]
+    list_filter = ["answer"]
+    search_fields = ["message", "assignment__unit__name"]
+    list_select_related = ["assignment__task", "assignment__unit", "urged_by"]
+    date_hierarchy = "urged_at"
+
+
+@admin.register(ChannelSetting)
+class ChannelSettingAdmin(ReadOnlyAdmin):
+    """Each unit's channels; the office changes them on the page /channels/ (audited), never the secret shown."""
+
+    readers = OFFICE
+    unit_path = None
+    list_display = ["unit", "email", "webhook", "robot_kind", "sms", "updated_at"]
+    exclude = ["robot_secret"]
+    list_select_related = ["unit"]
 
 
 @admin.register(WeeklySnapshot)

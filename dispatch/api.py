@@ -29,7 +29,18 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "kind_label", "period", "subject", "body", "created_at", "read_at", "unread"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "period",
+            "subject",
+            "body",
+            "link",
+            "created_at",
+            "read_at",
+            "unread",
+        ]
         read_only_fields = fields
 
     def get_unread(self, obj) -> bool:

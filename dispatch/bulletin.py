@@ -8,12 +8,15 @@
 - ``publish_bulletin(bulletin, actor)``: the office's audited act. In the same transaction it
   writes the announcement to the outbox (``outbox.services.enqueue`` of the task
   ``dispatch.announce_bulletin``, by name: ``dispatch.tasks`` stays a leaf), relayed after commit.
-- ``announce_bulletin(bulletin_id)``: office staff and leaders are told, once each.
+- ``announce_bulletin(bulletin_id)``: office staff and leaders are told, once each; every unit's
+  liaisons and leaders with their own unit's figures and rank (the event ``bulletin.published``,
+  ``dispatch.events``).
 """
 
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from dispatch import events
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
@@ -103,7 +106,7 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
 
 
 def announce_bulletin(bulletin_id: int) -> Delivery:
-    """Tell office staff and leaders a bulletin is published. Nothing for a missing or draft bulletin."""
+    """Tell office staff, leaders and every unit a bulletin is published. Nothing for a missing or draft bulletin."""
     bulletin = (
         Bulletin.objects.filter(pk=bulletin_id, status=BulletinStatus.PUBLISHED)
         .only("id", "month", "data")
@@ -134,4 +137,7 @@ def announce_bulletin(bulletin_id: int) -> Delivery:
         Message(user_id, f"{bulletin.month} 月通报已发布", body)
         for user_id in office_recipients(leaders=True)
     ]
-    return deliver("bulletin", bulletin.month, NotificationKind.BULLETIN, messages)
+    with transaction.atomic():
+        delivery = deliver("bulletin", bulletin.month, NotificationKind.BULLETIN, messages)
+        delivery += events.announce_bulletin(bulletin)
+    return delivery

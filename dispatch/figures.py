@@ -15,7 +15,7 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
   reopened or not); reopened after a relapse; otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
-  ``None`` when none was due) and ``rank`` (``rank_units``: by on-time rate, then fewer
+  ``None`` when none was due), ``urges`` (催办 of the unit's rows in the month) and ``rank`` (``rank_units``: by on-time rate, then fewer
   overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
   rate, listed last and shown "—"), and the unit's on-time reporting (按期报送,
   ``tasks.services.reporting``) over the reports for the month's weeks submitted by its end:
@@ -48,9 +48,10 @@ not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_b
 import datetime
 from collections import defaultdict
 
+from django.db.models import Count
 from django.utils import timezone
 
-from dispatch.models import Bulletin
+from dispatch.models import Bulletin, Urge
 from dispatch.periods import parse_month, previous_month
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
@@ -95,7 +96,7 @@ def bulletin_data(month: str) -> dict:
     Seven queries, whatever the size of the ledger: assignments, the audit entries since
     the month's first reporting week (each assignment's state at the month's end and at
     each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
-    the units' on-time reporting.
+    the units' on-time reporting and the month's urges (催办) per unit.
     """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
@@ -147,11 +148,19 @@ def bulletin_data(month: str) -> dict:
 
     unit_ids = {a.unit.name: a.unit_id for a in assignments}
     reported = reporting.reporting_by_unit(Assignment.objects.all(), weeks=weeks, before=until)
+    urged = dict(
+        Urge.objects.filter(urged_at__gte=since, urged_at__lt=until)
+        .values("assignment__unit__name")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("assignment__unit__name", "n")
+    )
     for name, unit in units.items():
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
         figures = reported.get(unit_ids[name], {"reports": 0, "late": 0, "rate": None})
         unit["reports"], unit["late_reports"] = figures["reports"], figures["late"]
         unit["reporting_rate"] = figures["rate"]
+        unit["urges"] = urged.get(name, 0)
     by_unit = rank_units(units.values())
 
     signed = (

@@ -20,6 +20,12 @@ class NotificationKind(models.TextChoices):
     REPORT_CHASER = "report_chaser", "催报"
     DEADLINE_WARNING = "deadline_warning", "到期预警"
     BULLETIN = "bulletin", "月通报"
+    SIGNOFF = "signoff", "销号审核"
+    REVIEW = "review", "回头看"
+    EXTENSION = "extension", "延期"
+    SUPERVISION = "supervision", "挂牌督办"
+    ACCOUNTABILITY = "accountability", "约谈问责"
+    URGE = "urge", "催办"
 
 
 class BulletinStatus(models.TextChoices):
@@ -47,6 +53,9 @@ class Notification(models.Model):
     period = models.CharField("周期", max_length=20, help_text="如 2017-W36、2017-10、2017-09-04")
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
+    link = models.CharField(
+        "办理页面", max_length=200, blank=True, help_text="收件人办理此事的页面，如 /assignments/17/"
+    )
     created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
@@ -116,3 +125,154 @@ class DeadlineWarning(models.Model):
 
     def __str__(self):
         return f"{self.assignment_id} · {self.key}"
+
+
+class Channel(models.TextChoices):
+    """How a message leaves the site besides the inbox (``dispatch/channels.py``)."""
+
+    EMAIL = "email", "电子邮件"
+    WEBHOOK = "webhook", "工作群机器人"
+    SMS = "sms", "短信"
+
+
+class RobotKind(models.TextChoices):
+    DINGTALK = "dingtalk", "政务钉钉群机器人"
+    WECOM = "wecom", "企业微信群机器人"
+
+
+class ChannelSetting(models.Model):
+    """Which channels a unit's messages take besides the inbox, set by the office (``/channels/``).
+
+    A unit without a row gets the defaults: email on, robot and SMS off.
+    """
+
+    unit = models.OneToOneField(
+        "tasks.Unit", on_delete=models.CASCADE, related_name="channel_setting", verbose_name="责任单位"
+    )
+    email = models.BooleanField("电子邮件", default=True, help_text="发往本单位联络员、负责人的邮箱")
+    webhook = models.BooleanField("工作群机器人", default=False)
+    robot_kind = models.CharField(
+        "机器人类型", max_length=10, choices=RobotKind.choices, default=RobotKind.DINGTALK
+    )
+    robot_url = models.URLField("机器人地址（Webhook）", max_length=500, blank=True)
+    robot_secret = models.CharField(
+        "加签密钥",
+        max_length=200,
+        blank=True,
+        help_text="政务钉钉机器人“加签”的密钥（SEC 开头）；企业微信不需要",
+    )
+    sms = models.BooleanField("短信", default=False)
+    phones = models.CharField("接收短信的手机号", max_length=500, blank=True, help_text="多个号码用逗号分隔")
+    updated_at = models.DateTimeField("修改时间", default=clock.now, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位消息渠道"
+        ordering = ["unit_id"]
+
+    def __str__(self):
+        return f"{self.unit} 消息渠道"
+
+    @property
+    def phone_list(self) -> list[str]:
+        return [p.strip() for p in self.phones.replace("，", ",").split(",") if p.strip()]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已送达"
+    FAILED = "failed", "发送失败"
+
+
+class DeliveryLog(models.Model):
+    """One message on one external channel to one address: its attempts, last error and outcome.
+
+    ``(channel, job, period, target)`` is unique, the exactly-once key of the channel: ``target``
+    is ``user:<id>`` for an email, ``unit:<id>`` for a robot, ``sms:<phone>`` for a text.
+    """
+
+    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
+    job = models.CharField("事项", max_length=50)
+    period = models.CharField("对象", max_length=20)
+    target = models.CharField("去重键", max_length=60)
+    address = models.CharField("收件地址", max_length=500, help_text="邮箱、机器人地址或手机号")
+    unit = models.ForeignKey(
+        "tasks.Unit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="责任单位",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="收件人",
+    )
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    link = models.CharField("办理页面", max_length=200, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
+    sent_at = models.DateTimeField("送达时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "渠道投递记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "job", "period", "target"], name="one_delivery_per_channel_target"
+            )
+        ]
+        indexes = [models.Index(fields=["job", "period", "status"], name="delivery_job_period")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.job} {self.period} → {self.address}"
+
+
+class UrgeAnswer(models.TextChoices):
+    REPORT = "report", "已报送进展"
+    ACKNOWLEDGED = "acknowledged", "已签收"
+
+
+class Urge(models.Model):
+    """催办: the office urges one assignment (alone, with its unit's others, or a filtered ledger's rows).
+
+    Open until the unit answers it: a progress report on the assignment or a 签收 on the desk.
+    ``batch`` groups the urges of one act of the office (one message per unit).
+    """
+
+    assignment = models.ForeignKey(
+        "tasks.Assignment", on_delete=models.CASCADE, related_name="urges", verbose_name="台账"
+    )
+    message = models.CharField("催办内容", max_length=200)
+    batch = models.CharField("批次", max_length=32, db_index=True)
+    urged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="催办人"
+    )
+    urged_at = models.DateTimeField("催办时间", default=clock.now, editable=False, blank=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    answer = models.CharField("答复方式", max_length=20, choices=UrgeAnswer.choices, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="答复人",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "催办"
+        ordering = ["-urged_at", "-id"]
+        indexes = [models.Index(fields=["assignment", "answered_at"], name="urge_open")]
+
+    def __str__(self):
+        return f"催办 {self.assignment_id} · {self.urged_at:%Y-%m-%d}"

@@ -50,6 +50,11 @@ def inbox_only() -> Iterator[None]:
         _emailing.reset(token)
 
 
+def emailing() -> bool:
+    """False inside ``inbox_only()``: no email, robot or text leaves for the block's messages."""
+    return _emailing.get()
+
+
 EMAIL_TASK = "dispatch.send_emails"  # dispatch/tasks.py: send_pending(job, period)
 
 
@@ -59,6 +64,7 @@ class Message:
     subject: str
     body: str
     unit_id: int | None = None
+    link: str = ""  # the page where the recipient acts
 
 
 @dataclass
@@ -97,8 +103,11 @@ def office_recipients(*, leaders: bool) -> list[int]:
     )
 
 
-def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delivery:
-    """Store the messages not stored yet for this job and period; email them through the outbox."""
+def deliver(job: str, period: str, kind: str, messages: list[Message], *, email: bool = True) -> Delivery:
+    """Store the messages not stored yet for this job and period; email them through the outbox.
+
+    ``email=False``: the caller sends them on its own channels (``dispatch.events.announce``).
+    """
     with transaction.atomic():
         before = set(Notification.objects.filter(job=job, period=period).values_list("user_id", flat=True))
         new = [m for m in messages if m.user_id not in before]
@@ -112,13 +121,14 @@ def deliver(job: str, period: str, kind: str, messages: list[Message]) -> Delive
                     period=period,
                     subject=m.subject,
                     body=m.body,
+                    link=m.link,
                 )
                 for m in new
             ],
             ignore_conflicts=True,
         )
         after = Notification.objects.filter(job=job, period=period).count() if new else len(before)
-        if new and _emailing.get():
+        if new and email and _emailing.get():
             enqueue(EMAIL_TASK, job, period)
     wanted = {m.user_id for m in messages}
     return Delivery(created=after - len(before), existing=len(before & wanted))

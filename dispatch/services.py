@@ -4,9 +4,11 @@
   ``WeeklySnapshot`` rows, then tells each unit with open assignments what it owes
   this week, with the page path of the week's workbook (``/ledger/weekly.xlsx?week=…``).
 - ``chase_reports(week)``: Wednesday's 催报 to units with open assignments not yet
-  reported for the week.
+  reported for the week; rows ignored over several chasers are escalated to the unit's leaders
+  and then the office (``escalate_chasers``).
 - ``warn_deadlines(date)``: the daily 到期预警 about deadlines and measure milestones
-  due within seven days and deadlines that have passed, each warned once.
+  due within seven days and deadlines that have passed, each warned once; and the listed
+  supervisions (挂牌督办) whose deadline is near or passed (``warn_listings``).
 - ``make_bulletin(month)`` / ``publish_bulletin(bulletin, actor)``: in ``dispatch.bulletin``.
 
 Each job runs in one transaction and is idempotent: messages are keyed by (job,
@@ -24,10 +26,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from accountability.models import ListedSupervision
+from dispatch import events
 from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
@@ -185,7 +190,37 @@ def chase_reports(week: str) -> Result:
             messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
             result.units += 1
         result.messages = deliver("report_chaser", week, NotificationKind.REPORT_CHASER, messages)
+        result.messages += escalate_chasers(week, by_unit)
     return result
+
+
+def escalate_chasers(week: str, by_unit: dict) -> Delivery:
+    """Rows whose unit ignored ``CHASER_ESCALATE_LEADERS`` earlier chasers (no report since) go to the
+    unit's leaders, after ``CHASER_ESCALATE_OFFICE`` to the office too (events ``chaser.to_leaders``,
+    ``chaser.to_office``, keyed by week and unit). A chaser counts as ignored for a row when its week
+    came after the row's last reported week: the chaser named every open row not reported that week."""
+    chased = (
+        Notification.objects.filter(job="report_chaser", unit_id__in=[u.pk for u in by_unit], period__lt=week)
+        .values_list("unit_id", "period")
+        .distinct()
+    )
+    weeks = defaultdict(set)
+    for unit_id, period in chased:
+        weeks[unit_id].add(period)
+    delivery = Delivery()
+    for unit, rows in by_unit.items():
+        ignored = {}  # row -> (chasers ignored, its last reported week or "")
+        for a in rows:
+            last = week_of(a.last_report_week_start) if a.last_report_week_start else ""
+            ignored[a] = (sum(1 for w in weeks[unit.pk] if w > last), last)
+        for name, threshold in (
+            ("chaser.to_leaders", settings.CHASER_ESCALATE_LEADERS),
+            ("chaser.to_office", settings.CHASER_ESCALATE_OFFICE),
+        ):
+            late = [(a, n, last) for a, (n, last) in ignored.items() if n >= threshold]
+            if late:
+                delivery += events.tell(name, f"{week}:{unit.pk}", unit, {"week": week, "rows": late})
+    return delivery
 
 
 @dataclass
@@ -290,4 +325,29 @@ def warn_deadlines(day: datetime.date) -> Result:
         DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
         result.warnings_created = len(records)
         result.messages = deliver("deadline_warning", period, NotificationKind.DEADLINE_WARNING, messages)
+        result.messages += warn_listings(day)
     return result
+
+
+LISTING_EVENTS = ("supervision.due_soon", "supervision.overdue")
+
+
+def warn_listings(day: datetime.date) -> Delivery:
+    """挂牌督办: each listing not lifted whose deadline is within ``WARN_DAYS`` or has passed, told once
+    (``supervision.due_soon``, then ``supervision.overdue``, each keyed by the listing)."""
+    listings = list(
+        ListedSupervision.objects.filter(
+            lifted_at=None, deadline__lte=day + datetime.timedelta(days=WARN_DAYS)
+        ).select_related("assignment__task", "assignment__unit")
+    )
+    told = set(
+        Notification.objects.filter(
+            job__in=LISTING_EVENTS, period__in=[str(listing.pk) for listing in listings]
+        ).values_list("job", "period")
+    )
+    delivery = Delivery()
+    for listing in listings:
+        name = LISTING_EVENTS[1] if listing.deadline < day else LISTING_EVENTS[0]
+        if (name, str(listing.pk)) not in told:
+            delivery += events.on_event(name, assignment=listing.assignment, listing=listing)
+    return delivery

@@ -20,7 +20,7 @@ import smtplib
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from dispatch import bulletin, notify, services
+from dispatch import bulletin, channels, notify, services
 from dispatch.periods import parse_day, previous_month
 from outbox.services import consumer
 from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
@@ -100,3 +100,18 @@ def announce_bulletin_task(bulletin_id: int):
 def send_emails_task(job: str, period: str):
     """After a run stored messages: email those of the job and period not emailed yet (outbox)."""
     return {"job": job, "period": period, "sent": notify.send_pending(job, period)}
+
+
+@shared_task(
+    name="dispatch.send_delivery", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
+@consumer
+def send_delivery_task(self, log_id: int):
+    """One message on one external channel (outbox): tried, retried with backoff, then failed for good.
+
+    The attempts are counted on the ``DeliveryLog`` row (``CHANNEL_MAX_ATTEMPTS``), not by Celery.
+    """
+    status, wait = channels.send_delivery(log_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+    return {"delivery": log_id, "status": status}

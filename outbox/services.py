@@ -2,6 +2,8 @@
 
 - ``enqueue(task, *args, key=None)`` inside the change's transaction: the message is
   committed with the change or not at all, and handed to the broker after commit.
+- ``enqueue_many(task, [(args, key), …])``: many messages for one task in two queries, whatever
+  their number (an event's deliveries, one per recipient and channel).
 - ``relay(ids)`` hands messages to the broker; a refusal (broker down) is recorded on
   the message (``attempts``, ``last_error``) and never raised, so the user's action
   that committed still succeeds. ``sweep()`` (the beat job ``outbox.sweep``) relays
@@ -44,6 +46,24 @@ def enqueue(task: str, *args, key: str | None = None, **kwargs) -> OutboxMessage
     pk = message.pk
     transaction.on_commit(lambda: relay([pk]))
     return message
+
+
+def enqueue_many(task: str, calls: list[tuple[list, str]]) -> int:
+    """Write one message per ``(args, key)`` for ``task`` in two queries, whatever their number;
+    keys already written add nothing. Relayed after commit like ``enqueue``. Returns how many are waiting."""
+    if not calls:
+        return 0
+    OutboxMessage.objects.bulk_create(
+        [OutboxMessage(task=task, args=list(args), key=key) for args, key in calls], ignore_conflicts=True
+    )
+    ids = list(
+        OutboxMessage.objects.filter(
+            key__in=[key for _, key in calls], sent_at=None, done_at=None
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        transaction.on_commit(lambda: relay(ids, limit=len(ids)))
+    return len(ids)
 
 
 def _hand_over(message: OutboxMessage) -> bool:

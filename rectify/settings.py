@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.waiting",
             ],
         },
     },
@@ -188,6 +189,23 @@ LOGOUT_REDIRECT_URL = "login"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rectify@localhost")
+
+# The external channels of the event messages (dispatch/channels.py, docs/dispatch.md#channels).
+# SITE_URL makes the links in an email, a robot message or a text absolute.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Each delivery is tried CHANNEL_MAX_ATTEMPTS times in all, waiting CHANNEL_RETRY_BACKOFF seconds
+# after the first failure, doubled after each next one (capped at CELERY_RETRY_BACKOFF_MAX).
+CHANNEL_MAX_ATTEMPTS = env_int("CHANNEL_MAX_ATTEMPTS", 5)
+CHANNEL_RETRY_BACKOFF = env_int("CHANNEL_RETRY_BACKOFF", 10)
+CHANNEL_TIMEOUT = env_int("CHANNEL_TIMEOUT", 10)  # seconds an HTTP channel (robot, SMS) may take
+# The SMS gateway: an HTTP endpoint receiving {"phone", "text", "template"} as JSON; empty: no SMS.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")  # sent as "Authorization: Bearer …" when set
+# The weekly chaser escalates a row whose unit ignored this many earlier chasers (no report since):
+# to the unit's leaders, then to the office (dispatch.services.chase_reports).
+CHASER_ESCALATE_LEADERS = env_int("CHASER_ESCALATE_LEADERS", 2)
+CHASER_ESCALATE_OFFICE = env_int("CHASER_ESCALATE_OFFICE", 3)
+SMS_TEMPLATE = env_str("SMS_TEMPLATE", "【整改台账】{subject}。详见 {link}")
 
 # Evidence uploads: what a liaison may attach to a report or a sign-off request.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)

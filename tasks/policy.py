@@ -139,6 +139,10 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "edit_plan": (OFFICE, "修改整改任务由省督察办办理"),
     "manage_units": (OFFICE, "单位登记由省督察办办理"),
     "close_plan": (OFFICE, "整改方案归档由省督察办办理"),
+    "configure_channels": (OFFICE, "消息渠道由省督察办设置"),
+    "read_deliveries": (OFFICE, "消息投递记录由省督察办查看"),
+    "urge": (OFFICE, "催办由省督察办办理"),
+    "acknowledge_urge": (UNIT, "催办由本单位联络员或负责人签收"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``

@@ -183,3 +183,43 @@ def test_the_demo_shows_supervision_and_accountability_built_through_the_service
         Summons.objects.count(),
         AccountabilityCase.objects.count(),
     ) == (1, 1, 1)
+
+
+@pytest.mark.today()
+def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_right(plan):
+    from dispatch.models import DeliveryLog, Notification
+    from tests.helpers import client_for
+    from web.context_processors import Waiting
+
+    load_demo()
+    User = get_user_model()
+    jinzhong = User.objects.get(username="jinzhong")
+    mine = {n.job: n for n in Notification.objects.filter(user=jinzhong).order_by("id")}
+    assert {"signoff.unit_rejected", "signoff.unit_approved", "review.recorded", "extension.decided"} <= set(
+        mine
+    )
+    assert "退回理由：" in mine["signoff.unit_rejected"].body
+    assert mine["review.recorded"].subject.endswith("问题反弹")
+    assert not DeliveryLog.objects.exists()  # the demo's replay sends nothing outside the inbox
+
+    expected = {}
+    for username in ("jinzhong", "jinzhong_lead", "office"):
+        user = User.objects.get(username=username)
+        waiting = Waiting(user)
+        expected[username] = (waiting.unread, waiting.checks, waiting.decisions)
+        if username == "jinzhong":
+            assert waiting.urged > 0  # the demo's urge waits for an answer
+        unread = Notification.objects.filter(user=user, read_at=None).count()
+        checks = Assignment.objects.visible_to(user).filter(
+            status=Status.SIGNOFF_REQUESTED if username == "jinzhong_lead" else Status.UNIT_VERIFIED
+        )
+        decisions = Extension.objects.filter(status=ExtensionStatus.PENDING).count()
+        assert expected[username] == (
+            unread,
+            0 if username == "jinzhong" else checks.count(),
+            decisions if username == "office" else 0,
+        )
+        body = client_for(user).get("/ledger/").content.decode()
+        if unread:
+            assert f'aria-label="{unread} 条未读">{unread}</span>' in body
+    assert expected["office"][1] + expected["jinzhong_lead"][1] > 0  # the demo leaves checks to make

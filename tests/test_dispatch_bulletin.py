@@ -299,19 +299,23 @@ def test_publishing_is_the_offices_audited_act_and_announces_it(
         publish_bulletin(bulletin, office)
 
 
-def test_the_announcement_reaches_office_and_leaders_once(office, leader, liaison):
+def test_the_announcement_reaches_office_leaders_and_every_unit_once(office, leader, liaison):
     from dispatch.bulletin import announce_bulletin
 
     bulletin, _, _ = make_bulletin("2017-10")
     assert announce_bulletin(bulletin.pk).created == 0  # a draft is not announced
     Bulletin.objects.filter(pk=bulletin.pk).update(status="published")
 
-    assert announce_bulletin(bulletin.pk).created == 2
+    assert announce_bulletin(bulletin.pk).created == 3  # office, leader, and 晋中市's liaison
     assert announce_bulletin(bulletin.pk).created == 0
     assert set(Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)) == {
         "olga",
         "leo",
     }
+    mine = Notification.objects.get(job="bulletin.published", user=liaison)
+    assert (
+        mine.subject.startswith("2017-10 月通报已发布：晋中市") and mine.link == "/public/bulletins/2017-10/"
+    )
     assert announce_bulletin(bulletin.pk + 1000).created == 0  # deleted meanwhile: nothing
 
 

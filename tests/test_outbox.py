@@ -170,11 +170,16 @@ def test_a_bulletin_published_while_the_broker_is_down_is_announced_once_when_it
             Notification.objects.filter(job="bulletin").values_list("user__username", flat=True)
         )
         assert announced == ["leo", "olga"]
-        assert sorted(m.to[0] for m in mailoutbox) == ["leo@example.gov.cn", "olga@example.gov.cn"]
+        # 晋中市's liaison hears of it too, with her unit's figures (the event bulletin.published)
+        assert list(
+            Notification.objects.filter(job="bulletin.published").values_list("user__username", flat=True)
+        ) == ["alice"]
+        emailed = ["alice@example.gov.cn", "leo@example.gov.cn", "olga@example.gov.cn"]
+        assert sorted(m.to[0] for m in mailoutbox) == emailed
 
         through_broker(sweep_task)  # a second sweep sends nothing
         wait_until_done()
-    assert Notification.objects.filter(job="bulletin").count() == 2 and len(mailoutbox) == 2
+    assert Notification.objects.filter(job="bulletin").count() == 2 and len(mailoutbox) == 3
     assert not OutboxMessage.objects.filter(done_at=None).exists()
     app.control.purge()
     fresh_connections()

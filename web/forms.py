@@ -12,6 +12,7 @@ from django import forms
 
 from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
+from dispatch.models import Channel, DeliveryStatus, RobotKind
 from tasks.choices import DeadlineKind, ReviewOutcome, UnitKind
 from tasks.models import Assignment, Official, Unit
 from tasks.services import plan_edit
@@ -530,3 +531,60 @@ class PlanCloseForm(ServiceErrorForm):
         help_text="记入审计留痕，如“整改任务全部销号，经省委同意归档”",
         error_messages=_required("说明"),
     )
+
+
+class ChannelForm(ServiceErrorForm):
+    """A unit's channels (``dispatch.channels.configure`` checks them). An empty secret keeps the stored one."""
+
+    email = forms.BooleanField(label="电子邮件", required=False, help_text="发往本单位联络员、负责人的邮箱")
+    webhook = forms.BooleanField(label="工作群机器人", required=False)
+    robot_kind = forms.ChoiceField(label="机器人类型", choices=RobotKind.choices)
+    robot_url = forms.CharField(
+        label="机器人地址（Webhook）",
+        required=False,
+        max_length=500,
+        help_text="在群设置的“智能群助手/群机器人”中添加自定义机器人后复制的地址",
+    )
+    robot_secret = forms.CharField(
+        label="加签密钥",
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="政务钉钉机器人“加签”的密钥（SEC 开头）；留空则保留原密钥，企业微信不需要",
+    )
+    clear_secret = forms.BooleanField(label="清除已保存的加签密钥", required=False)
+    sms = forms.BooleanField(label="短信", required=False)
+    phones = forms.CharField(
+        label="接收短信的手机号", required=False, max_length=500, help_text="多个号码用逗号分隔"
+    )
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        clear = data.pop("clear_secret")
+        data["robot_secret"] = "" if clear else (data["robot_secret"] or None)
+        return data
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(label="状态", choices=[("", "全部"), *DeliveryStatus.choices], required=False)
+    channel = forms.ChoiceField(label="渠道", choices=[("", "全部"), *Channel.choices], required=False)
+
+
+class UrgeForm(ServiceErrorForm):
+    """催办: one assignment, one unit's open rows, or every row of a filtered ledger view (``query``)."""
+
+    SCOPES = [("assignment", "本项台账"), ("unit", "本单位全部未销号台账"), ("ledger", "当前筛选结果")]
+
+    scope = forms.ChoiceField(label="催办范围", choices=SCOPES)
+    assignment = forms.IntegerField(label="台账", required=False, min_value=1)
+    unit = forms.IntegerField(label="单位", required=False, min_value=1)
+    query = forms.CharField(label="筛选条件", required=False, max_length=2000)
+    message = forms.CharField(label="催办内容", max_length=2000, help_text="简要写明催办要求，200 字以内")
+    aliases = {"assignments": "scope"}
+
+    def clean(self):
+        data = super().clean()
+        scope = data.get("scope")
+        if scope in ("assignment", "unit") and not data.get(scope):
+            self.add_error(scope, "请指定要催办的" + ("台账" if scope == "assignment" else "单位"))
+        return data

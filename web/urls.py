@@ -3,6 +3,7 @@ from django.urls import path
 
 from web.views import (
     assignment,
+    channels,
     dashboard,
     desk,
     downloads,
@@ -14,6 +15,7 @@ from web.views import (
     public,
     supervision,
     units,
+    urging,
 )
 
 urlpatterns = [
@@ -37,6 +39,11 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/read-all/", inbox.mark_all_read, name="inbox-read-all"),
     path("inbox/<int:pk>/read/", inbox.mark_read, name="inbox-read"),
+    path("urge/", urging.urge, name="urge"),
+    path("urges/<int:pk>/acknowledge/", urging.acknowledge, name="urge-acknowledge"),
+    path("channels/", channels.channel_list, name="channels"),
+    path("channels/<int:pk>/", channels.channel_edit, name="channel-edit"),
+    path("deliveries/", channels.deliveries, name="deliveries"),
     path("supervision/", supervision.supervision, name="supervision"),
     path("supervision/listings/<int:pk>/lift/", supervision.lift, name="supervision-lift"),
     path("supervision/summons/", supervision.record_summons, name="supervision-summons"),

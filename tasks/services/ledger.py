@@ -10,10 +10,10 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 
-from tasks import clock
+from tasks import clock, events
 from tasks.choices import DeadlineKind, ExtensionStatus, ReviewOutcome, SignOffStatus, Status
 from tasks.models import Extension, ProgressReport, Review, SignOffRequest
-from tasks.services import audit, evidence, hooks
+from tasks.services import audit, evidence
 from tasks.services.checks import (
     not_before_today,
     optional_text,
@@ -140,6 +140,7 @@ def submit_report(
             after=audit.snapshot(report),
             assignment=assignment,
         )
+        events.emit("report.submitted", assignment=assignment, report=report)
     return report
 
 
@@ -165,6 +166,7 @@ def request_signoff(assignment_id, *, actor, summary, files=(), expected_version
             after=audit.snapshot(request),
             assignment=assignment,
         )
+        events.emit("signoff.requested", assignment=assignment, signoff=request)
     return request
 
 
@@ -213,10 +215,21 @@ def approve(assignment_id, *, actor, opinion="", expected_version=None) -> SignO
             assignment=current,
             note=opinion,
         )
-        if request.status == SignOffStatus.APPROVED:
-            # In this transaction: a listed row's listing is lifted (accountability's receiver).
-            hooks.signed_off.send(sender=SignOffRequest, assignment=assignment, actor=actor, request=request)
+        # In this transaction: the people concerned are told (dispatch) and, once signed off, a listed
+        # row's listing is lifted (accountability); both listen to tasks.events.
+        events.emit(
+            _SIGNOFF_EVENT[request.status, "approve"], assignment=current, signoff=request, actor=actor
+        )
     return request
+
+
+# The event a check emits (dispatch/events.py): by the request's state after an approval, the stage before a rejection.
+_SIGNOFF_EVENT = {
+    (SignOffStatus.UNIT_VERIFIED, "approve"): "signoff.unit_approved",
+    (SignOffStatus.APPROVED, "approve"): "signoff.approved",
+    (Status.SIGNOFF_REQUESTED, "reject"): "signoff.unit_rejected",
+    (Status.UNIT_VERIFIED, "reject"): "signoff.rejected",
+}
 
 
 def _is_ongoing(assignment) -> bool:
@@ -271,6 +284,7 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
             assignment=current,
             note=reason,
         )
+        events.emit(_SIGNOFF_EVENT[stage, "reject"], assignment=current, signoff=request)
     return request
 
 
@@ -362,6 +376,7 @@ def schedule_review(assignment_id, *, actor, scheduled_for, expected_version=Non
             after=audit.snapshot(review),
             assignment=assignment,
         )
+        events.emit("review.scheduled", assignment=assignment, review=review)
     return review
 
 
@@ -485,6 +500,7 @@ def record_review(
             assignment=assignment,
             note=findings,
         )
+        events.emit("review.recorded", assignment=assignment, review=review)
         if outcome == ReviewOutcome.HOLDS and _is_ongoing(assignment):
             _schedule_next_review(assignment, actor, "长期坚持类任务回头看巩固后自动安排下一次回头看")
     return review
@@ -533,6 +549,7 @@ def request_extension(assignment_id, *, actor, new_due_date, reason, expected_ve
             after=audit.snapshot(extension),
             assignment=assignment,
         )
+        events.emit("extension.requested", assignment=assignment, extension=extension)
     return extension
 
 
@@ -584,6 +601,7 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
                 after=audit.snapshot(assignment, ["extended_due_date", "version"]),
                 assignment=assignment,
             )
+        events.emit("extension.decided", assignment=assignment, extension=extension)
     return extension
 
 

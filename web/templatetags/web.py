@@ -1,4 +1,4 @@
-"""Template helpers: the user's role for the navigation, badges, and the inbox count."""
+"""Template helpers: the user's role for the navigation, badges, what the policy allows, the urges panel."""
 
 import re
 
@@ -6,10 +6,10 @@ from django import template
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import mark_safe
 
-from dispatch.models import Notification
+from dispatch.models import Urge
 from tasks.choices import LEVEL_TITLES, Level, Role, Status
 from tasks.models.levels import rule_lines
-from tasks.policy import role_of
+from tasks.policy import can, role_of
 from tasks.weeks import week_of, week_title
 
 register = template.Library()
@@ -49,14 +49,6 @@ def status_badge(status):
     return {"status": status, "label": Status(status).label}
 
 
-@register.simple_tag
-def unread_count(user) -> int:
-    """The user's unread notifications (one query)."""
-    if not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
 @register.filter
 def iso_week(day) -> str:
     """A date's ISO week, ``2017-W36``; empty for no date."""
@@ -83,3 +75,23 @@ def message_body(text) -> str:
     return mark_safe(
         SITE_PATH.sub(lambda m: format_html('<a href="{}">{}</a>', mark_safe(m[1]), mark_safe(m[1])), html)
     )
+
+
+@register.simple_tag
+def may(user, action) -> bool:
+    """May ``user`` take ``action`` at all (``tasks.policy.can`` without an object)?"""
+    return bool(can(user, action))
+
+
+@register.inclusion_tag("web/_urges.html", takes_context=True)
+def urges_panel(context, assignment):
+    """催办 on an assignment's page: its open urges, the unit's 签收, the office's form (one query)."""
+    user = context["request"].user
+    return {
+        "assignment": assignment,
+        "open_urges": list(Urge.objects.filter(assignment=assignment, answered_at=None).order_by("urged_at")),
+        "can_acknowledge": bool(can(user, "acknowledge_urge", assignment)),
+        "can_urge": bool(can(user, "urge")),
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+    }

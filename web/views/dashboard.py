@@ -3,6 +3,7 @@
 from django.shortcuts import render
 
 from accountability.models import ListedSupervision
+from dispatch import urging
 from dispatch.models import Bulletin
 from tasks.choices import Level
 from tasks.models import Assignment, Plan
@@ -37,6 +38,7 @@ def dashboard(request):
         "missing": figures.units_missing_report(assignments, day),
         "reporting": figures.reporting_rows(assignments),
         "chart": figures.signoff_chart(assignments, day),
+        "urges": urging.by_unit(),
         "bulletins": list(
             Bulletin.objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]
         ),

@@ -3,6 +3,7 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
+from dispatch.urging import open_urges
 from tasks.choices import Level, ReviewOutcome, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
@@ -19,6 +20,9 @@ def desk(request):
     """我的任务: the unit's assignments, the most urgent first, with what each one waits for."""
     day = today()
     rows = list(by_urgency(scoped(request)).select_related("task__category", "unit"))
+    urges = open_urges([row.pk for row in rows])
+    for row in rows:
+        row.open_urges = urges.get(row.pk, [])
     counts = {level.value: 0 for level in Level}
     for row in rows:
         counts[row.level] += 1
