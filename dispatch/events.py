@@ -29,13 +29,11 @@ from dispatch.models import Channel, ChannelSetting, DeliveryLog, DeliveryStatus
 from outbox.services import enqueue_many
 from tasks.choices import Role
 from tasks.models.people import Membership
-from tasks.policy import ROLES
 
 # Who is told: the rules of the table's ``told`` column.
 LIAISONS = "unit liaisons"  # the liaisons of the object's unit
 LEADERS = "unit leaders"  # the unit leaders of the object's unit
 OFFICE = "office"  # the provincial office's staff
-DECIDERS = "deciders"  # who may decide the request (``tasks.policy.ROLES``: the office for extensions)
 REQUESTER = "requester"  # who asked (the liaison who requested an extension)
 
 K = NotificationKind
@@ -47,7 +45,6 @@ class Event:
     kind: str
     told: tuple[str, ...]
     link: str  # the page where the recipient acts: "assignment", "queue", "supervision", "bulletin"
-    decided_by: str = ""  # the action whose deciders are told (DECIDERS)
 
     @property
     def to_the_group(self) -> bool:
@@ -66,9 +63,9 @@ EVENTS: dict[str, Event] = {
     "signoff.rejected": Event("督察办审核退回", K.SIGNOFF, (LIAISONS, LEADERS), "assignment"),
     "review.scheduled": Event("安排回头看", K.REVIEW, (LIAISONS, LEADERS), "assignment"),
     "review.recorded": Event("回头看结论", K.REVIEW, (LIAISONS, LEADERS), "assignment"),
-    "extension.requested": Event(
-        "申请延期", K.EXTENSION, (DECIDERS,), "queue", decided_by="decide_extension"
-    ),
+    # An extension goes to the unit's leader first, then to the office (tasks.policy.EXTENSION_STAGE).
+    "extension.requested": Event("申请延期", K.EXTENSION, (LEADERS,), "queue"),
+    "extension.unit_approved": Event("延期单位审核", K.EXTENSION, (OFFICE, REQUESTER), "queue"),
     "extension.decided": Event("延期审批", K.EXTENSION, (REQUESTER, LEADERS), "assignment"),
     "supervision.listed": Event("挂牌督办", K.SUPERVISION, (LIAISONS, LEADERS), "assignment"),
     "supervision.due_soon": Event("督办期限临近", K.SUPERVISION, (LIAISONS, LEADERS), "assignment"),
@@ -129,8 +126,6 @@ def _roles(event: Event) -> tuple[set, set]:
     if LEADERS in event.told:
         unit_roles.add(Role.UNIT_LEADER)
     everywhere = {Role.OFFICE} if OFFICE in event.told else set()
-    if DECIDERS in event.told:
-        everywhere |= set(ROLES[event.decided_by][0])
     return unit_roles, everywhere
 
 

@@ -108,38 +108,69 @@ def test_a_look_back_review_is_announced_and_its_outcome_too(people, evidence_pd
     ask_signoff(a, alice, evidence_pdf)
     ledger.approve(a.pk, actor=bob)
     ledger.approve(a.pk, actor=olga)
-    review = ledger.schedule_review(a.pk, actor=olga, scheduled_for=PINNED_DAY + datetime.timedelta(days=30))
+    # Today: its outcome may be recorded on the review's date, not before (the ledger's rule).
+    review = ledger.schedule_review(a.pk, actor=olga, scheduled_for=PINNED_DAY)
     scheduled = told("review.scheduled", review.pk)
-    assert set(scheduled) == {"alice", "bob"} and "2017-12-31" in scheduled["alice"].body
+    assert set(scheduled) == {"alice", "bob"} and f"{PINNED_DAY:%Y-%m-%d}" in scheduled["alice"].body
 
-    ledger.record_review(review.pk, actor=olga, outcome=ReviewOutcome.RELAPSED, findings="污水直排复现")
+    ledger.record_review(
+        review.pk,
+        actor=olga,
+        outcome=ReviewOutcome.RELAPSED,
+        findings="污水直排复现",
+        requirements="立即封堵直排口，十日内报送整改情况",
+        new_due_date=PINNED_DAY + datetime.timedelta(days=40),
+    )
     recorded = told("review.recorded", review.pk)
     assert set(recorded) == {"alice", "bob"}
     assert recorded["bob"].subject.endswith("回头看结论——问题反弹")
     assert "污水直排复现" in recorded["bob"].body and "重新打开" in recorded["bob"].body
 
 
-def test_an_extension_goes_to_the_deciders_and_its_decision_to_the_requester_and_the_leaders(people):
+def test_an_extension_goes_to_the_unit_leader_then_the_office_and_its_decision_to_the_requester_and_the_leaders(
+    people,
+):
     alice, bob, _, _, olga, _ = people
     a = dated_row()
     asked = a.effective_due_date + datetime.timedelta(days=60)
-    refused = ledger.request_extension(a.pk, actor=alice, new_due_date=asked, reason="汛期无法施工")
+    reason = "汛期无法施工，需待枯水期完成管网改造"
+    refused = ledger.request_extension(a.pk, actor=alice, new_due_date=asked, reason=reason)
     requested = told("extension.requested", refused.pk)
-    assert set(requested) == {"olga"} and requested["olga"].link == "/queue/"
-    assert "汛期无法施工" in requested["olga"].body
+    assert set(requested) == {"bob"} and requested["bob"].link == "/queue/"  # the unit's leader decides first
+    assert reason in requested["bob"].body
+
+    ledger.decide_extension(refused.pk, actor=bob, approve=True, note="情况属实")
+    sent_on = told("extension.unit_approved", refused.pk)
+    assert set(sent_on) == {"olga", "alice"} and sent_on["olga"].link == "/queue/"
+    assert "单位负责人意见：情况属实" in sent_on["olga"].body
 
     ledger.decide_extension(refused.pk, actor=olga, approve=False, note="理由不充分")
     decided = told("extension.decided", refused.pk)
     assert set(decided) == {"alice", "bob"}
     assert (
         decided["alice"].subject.endswith("延期申请未批准")
+        and "省督察办不同意" in decided["alice"].body
         and "审批意见：理由不充分" in decided["alice"].body
     )
 
-    granted = ledger.request_extension(a.pk, actor=alice, new_due_date=asked, reason="补充了施工计划")
+    granted = ledger.request_extension(
+        a.pk, actor=alice, new_due_date=asked, reason="补充了施工计划，枯水期内完成管网改造"
+    )
+    ledger.decide_extension(granted.pk, actor=bob, approve=True)
     ledger.decide_extension(granted.pk, actor=olga, approve=True)
     body = told("extension.decided", granted.pk)["bob"].body
     assert f"新的完成期限为 {asked:%Y-%m-%d}" in body
+
+    stopped = ledger.request_extension(
+        a.pk,
+        actor=alice,
+        new_due_date=asked + datetime.timedelta(days=30),
+        reason="再次申请，施工单位变更需要重新招标",
+    )
+    ledger.decide_extension(stopped.pk, actor=bob, approve=False, note="应按原计划推进")
+    refusal = told("extension.decided", stopped.pk)
+    assert set(refusal) == {"alice", "bob"} and "单位负责人不同意" in refusal["alice"].body
+    assert not told("extension.unit_approved", stopped.pk)
 
 
 def test_a_listing_is_announced_warned_near_and_after_its_deadline_once_each_and_lifted(people, settings):
@@ -199,7 +230,10 @@ def test_a_retried_emit_tells_no_one_twice_and_a_rolled_back_change_tells_no_one
 
     with pytest.raises(RuntimeError), transaction.atomic():
         ledger.request_extension(
-            a.pk, actor=alice, new_due_date=a.effective_due_date + datetime.timedelta(days=9), reason="x"
+            a.pk,
+            actor=alice,
+            new_due_date=a.effective_due_date + datetime.timedelta(days=9),
+            reason="设备到货延迟，需顺延九天完成安装",
         )
         raise RuntimeError("the request failed after the service")
     assert not Notification.objects.filter(job="extension.requested").exists()

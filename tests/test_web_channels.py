@@ -6,7 +6,7 @@ import re
 import pytest
 
 from dispatch.models import ChannelSetting, DeliveryLog, Notification
-from tasks.choices import Status
+from tasks.choices import ExtensionStatus, Status
 from tasks.models import Assignment, AuditEntry, Extension, Unit
 from tasks.services import ledger
 from tests.helpers import client_for
@@ -130,23 +130,33 @@ def test_the_navigation_counts_what_waits_for_each_user(liaison, unit_leader, of
         ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="推进", percent=90)
         ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[evidence_pdf()])
     ledger.approve(rows[0].pk, actor=unit_leader)
-    ledger.request_extension(
+    extension = ledger.request_extension(
         rows[2].pk,
         actor=liaison,
         new_due_date=rows[2].effective_due_date + datetime.timedelta(days=30),
-        reason="汛期",
+        reason="汛期无法施工，需顺延一个月",
     )
 
+    # The extension request waits for the unit's leader first (延期审批 on bob's navigation).
     leader_page = client_for(unit_leader).get("/desk/").content.decode()
     assert _badge(leader_page, "销号审核") == ("/queue/", 2)  # two requests wait for bob's first check
-    assert _badge(leader_page, "收件箱") == ("/inbox/?unread=true", 3)  # three 申请销号 messages
+    assert _badge(leader_page, "延期审批") == ("/queue/#extensions", 1)
+    assert _badge(leader_page, "收件箱") == ("/inbox/?unread=true", 4)  # three 申请销号, one 申请延期
     office_page = client_for(office).get("/dashboard/").content.decode()
     assert _badge(office_page, "销号审核") == ("/queue/", 1)
-    assert _badge(office_page, "延期审批") == ("/queue/#extensions", 1)
-    assert _badge(office_page, "收件箱") == ("/inbox/?unread=true", 2)  # 单位审核通过, 申请延期
+    assert _badge(office_page, "延期审批") is None
+    assert _badge(office_page, "收件箱") == ("/inbox/?unread=true", 1)  # 单位审核通过
     liaison_page = client_for(liaison).get("/desk/").content.decode()
     assert _badge(liaison_page, "销号审核") is None and _badge(liaison_page, "延期审批") is None
     assert _badge(liaison_page, "收件箱") == ("/inbox/?unread=true", 1)  # 单位审核通过
+
+    # Sent on by the unit's leader: now the office decides.
+    ledger.decide_extension(extension.pk, actor=unit_leader, approve=True)
+    assert _badge(client_for(unit_leader).get("/desk/").content.decode(), "延期审批") is None
+    office_page = client_for(office).get("/dashboard/").content.decode()
+    assert _badge(office_page, "延期审批") == ("/queue/#extensions", 1)
+    assert _badge(office_page, "收件箱") == ("/inbox/?unread=true", 2)  # 单位审核通过, 延期单位审核
+    assert _badge(client_for(liaison).get("/desk/").content.decode(), "收件箱") == ("/inbox/?unread=true", 2)
 
     Notification.objects.filter(user=liaison).update(
         read_at=datetime.datetime(2017, 12, 1, tzinfo=datetime.UTC)
@@ -160,8 +170,14 @@ def test_the_counts_take_one_query_whatever_is_waiting(office, liaison, queries,
         Assignment.objects.filter(unit__name="晋中市", task__due_date__isnull=False).order_by("pk")[:count]
     )
     Assignment.objects.filter(pk__in=[a.pk for a in rows]).update(status=Status.UNIT_VERIFIED)
-    Extension.objects.bulk_create(
-        Extension(assignment=a, new_due_date=datetime.date(2018, 12, 31), reason="r", requested_by=liaison)
+    Extension.objects.bulk_create(  # sent on by the unit's leader: the office's to decide
+        Extension(
+            assignment=a,
+            new_due_date=datetime.date(2018, 12, 31),
+            reason="r",
+            requested_by=liaison,
+            status=ExtensionStatus.UNIT_APPROVED,
+        )
         for a in rows
     )
     Notification.objects.bulk_create(

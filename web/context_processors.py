@@ -14,9 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery, Value
 
 from dispatch.models import Notification, Urge
-from tasks.choices import ExtensionStatus, Status
 from tasks.models import Assignment, Extension
-from tasks.policy import ROLES, UNIT, UNIT_LEADER, role_of
+from tasks.policy import ROLES, UNIT, UNIT_LEADER, check_stage, extension_stage, role_of
 
 
 def _count(queryset):
@@ -33,15 +32,18 @@ class Waiting:
     def counts(self) -> dict:
         role = role_of(self.user)
         deciders = ROLES["decide_extension"][0]
-        stage = (
-            Status.SIGNOFF_REQUESTED if role in UNIT_LEADER else Status.UNIT_VERIFIED
-        )  # the check they make
+        stage = check_stage(role)  # the check they make
         columns = {
             "unread": _count(Notification.objects.filter(user_id=self.user.pk, read_at__isnull=True)),
             "checks": _count(Assignment.objects.visible_to(self.user).filter(status=stage))
             if role in UNIT_LEADER or role in deciders
             else Value(0),
-            "decisions": _count(Extension.objects.filter(status=ExtensionStatus.PENDING))
+            # the extension requests at this user's stage: the unit leader's first, then the office's
+            "decisions": _count(
+                Extension.objects.filter(
+                    status=extension_stage(role), assignment__in=Assignment.objects.visible_to(self.user)
+                )
+            )
             if role in deciders
             else Value(0),
             "urged": _count(

@@ -601,7 +601,13 @@ def decide_extension(extension_id, *, actor, approve: bool, note="", expected_ve
                 after=audit.snapshot(assignment, ["extended_due_date", "version"]),
                 assignment=assignment,
             )
-        events.emit("extension.decided", assignment=assignment, extension=extension)
+        # The unit leader's approval sends it on to the office; any other decision closes the request.
+        name = (
+            "extension.unit_approved"
+            if extension.status == ExtensionStatus.UNIT_APPROVED
+            else "extension.decided"
+        )
+        events.emit(name, assignment=assignment, extension=extension)
     return extension
 
 
