@@ -56,11 +56,11 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
         if not self._reader(request):
             return self._refuse(request)
         try:
-            week, unit = export_params(request.user, request.GET)
+            week, unit, plan = export_params(request.user, request.GET)
         except LedgerError as exc:
             messages.error(request, exc.message)
             return redirect(reverse("admin:reports_weeklyworkbook_changelist"))
-        return weekly_response(request.user, week, unit)
+        return weekly_response(request.user, week, unit, plan)
 
     def check_upload(self, request):
         if not self._reader(request):

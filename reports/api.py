@@ -28,8 +28,9 @@ from rest_framework.views import APIView
 from reports.upload import UploadRefused, process_upload, read_bytes, stage, staged, unstage
 from reports.weekly import write_weekly_workbook
 from tasks.filtersets import FlagField, UnitField, read_param
-from tasks.models import Assignment
+from tasks.models import Assignment, Plan
 from tasks.policy import can, role_of
+from tasks.services.checks import ascii_int
 from tasks.services.errors import Forbidden, InvalidInput, LedgerError, NotFound
 from tasks.weeks import BadWeek, clean_week, today, week_of
 
@@ -50,13 +51,25 @@ def export_params(user, params):
     unit = read_param(UnitField(param="unit", label="责任单位"), params)
     if unit is not None and not Assignment.objects.visible_to(user).filter(unit=unit).exists():
         raise NotFound("单位不存在或无权查看")
-    return week, unit
+    return week, unit, export_plan(params)
 
 
-def weekly_response(user, week: str, unit=None) -> FileResponse:
+def export_plan(params):
+    """The plan an export is restricted to (``?plan=<id>``), or None for every plan."""
+    raw = (params.get("plan") or "").strip()
+    if not raw:
+        return None
+    number = ascii_int(raw)
+    plan = Plan.objects.filter(pk=number).first() if number is not None else None
+    if plan is None:
+        raise InvalidInput("整改方案不存在：plan 应为方案编号", field="plan")
+    return plan
+
+
+def weekly_response(user, week: str, unit=None, plan=None) -> FileResponse:
     """Write the workbook to a spooled temporary file and stream it back."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by FileResponse
-    report = write_weekly_workbook(spool, week=week, user=user, unit=unit)
+    report = write_weekly_workbook(spool, week=week, user=user, unit=unit, plan=plan)
     spool.seek(0)
     filename = f"整改台账周报-{week}-{report.scope}.xlsx"
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX)
@@ -69,12 +82,13 @@ class WeeklyReportView(APIView):
         parameters=[
             OpenApiParameter("week", str, description="ISO 周，如 2017-W36；默认本周"),
             OpenApiParameter("unit", str, description="责任单位 id 或名称（只导出该单位）"),
+            OpenApiParameter("plan", int, description="整改方案 id（只导出该方案）"),
         ],
         responses={(200, XLSX): bytes},
     )
     def get(self, request):
-        week, unit = export_params(request.user, request.query_params)
-        return weekly_response(request.user, week, unit)
+        week, unit, plan = export_params(request.user, request.query_params)
+        return weekly_response(request.user, week, unit, plan)
 
 
 class WeeklyImportView(APIView):

@@ -122,12 +122,14 @@ def week_cutoff(week: str) -> datetime.datetime:
     return end_of(end)
 
 
-def scoped_assignments(user, *, today: datetime.date, unit=None, every_unit: bool = False):
+def scoped_assignments(user, *, today: datetime.date, unit=None, plan=None, every_unit: bool = False):
     """The assignments the user may see (``every_unit``: all, for a job), with level and everything a row needs prefetched."""
     base = Assignment.objects.unscoped() if every_unit else Assignment.objects.visible_to(user)
     queryset = base.with_level(today)
     if unit is not None:
         queryset = queryset.filter(unit=unit)
+    if plan is not None:
+        queryset = queryset.filter(task__plan=plan)
     return queryset.select_related("task__category", "unit").order_by("task__number", "unit__name", "pk")
 
 
@@ -153,6 +155,7 @@ def ledger_rows(
     *,
     every_unit: bool = False,
     unit=None,
+    plan=None,
     today: datetime.date,
     ids=None,
     snapshots: bool = True,
@@ -167,7 +170,7 @@ def ledger_rows(
     past = end < today
     as_of = min(today, end)  # the level's reference date
     cutoff = week_cutoff(week) if past else None
-    queryset = scoped_assignments(user, today=as_of, unit=unit, every_unit=every_unit)
+    queryset = scoped_assignments(user, today=as_of, unit=unit, plan=plan, every_unit=every_unit)
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     iterator = queryset.prefetch_related(*_prefetches(week)).iterator(chunk_size=CHUNK)

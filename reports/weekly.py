@@ -183,13 +183,14 @@ def scope_label(user, unit=None) -> str:
 
 
 def write_weekly_workbook(
-    stream, *, week: str, user, unit=None, today: datetime.date | None = None
+    stream, *, week: str, user, unit=None, plan=None, today: datetime.date | None = None
 ) -> WeekReport:
     """Write the week's report for what ``user`` may see (optionally one unit) to ``stream``."""
     today = today or local_today()
     parse_week(week)
-    rows = ledger_rows(week, user, unit=unit, today=today)
-    return write_rows(stream, week=week, rows=rows, scope=scope_label(user, unit), today=today)
+    rows = ledger_rows(week, user, unit=unit, plan=plan, today=today)
+    scope = scope_label(user, unit) + (f"，{plan.title}" if plan is not None else "")
+    return write_rows(stream, week=week, rows=rows, scope=scope, today=today)
 
 
 def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> WeekReport:

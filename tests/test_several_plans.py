@@ -161,3 +161,22 @@ def test_the_public_page_shows_one_plan_or_both_each_named(client, second):
     assert "回头看问题1" in both and TITLE in both and "全部方案" in both
     one = client.get(f"/public/?plan={second.pk}").content.decode()
     assert "回头看问题1" in one and "晋中市左权县鑫源热电" not in one
+
+
+def test_the_weekly_workbook_follows_the_plan_on_screen(office, second):
+    import io
+
+    import openpyxl
+
+    page = client_for(office).get(f"/ledger/?plan={second.pk}").content.decode()
+    assert f'<input type="hidden" name="plan" value="{second.pk}">' in page
+    answer = client_for(office).get(f"/ledger/weekly.xlsx?week=2017-W48&plan={second.pk}")
+    assert answer.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(answer.streaming_content)), read_only=True)
+    sheet = book["整改台账"] if "整改台账" in book.sheetnames else book.worksheets[1]
+    problems = [row[2] for row in sheet.iter_rows(values_only=True) if row and isinstance(row[0], int)]
+    assert problems and all(str(p).startswith("回头看问题") for p in problems)
+    api = client_for(office).get(f"/api/reports/weekly.xlsx?week=2017-W48&plan={second.pk}")
+    assert api.status_code == 200
+    bad = client_for(office).get("/api/reports/weekly.xlsx?week=2017-W48&plan=99999")
+    assert bad.status_code == 400 and "整改方案不存在" in bad.json()["detail"]

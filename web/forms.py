@@ -14,7 +14,7 @@ from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
 from dispatch.models import Channel, DeliveryStatus, RobotKind
 from tasks.choices import DeadlineKind, ReviewOutcome, UnitKind
-from tasks.models import Assignment, Official, Unit
+from tasks.models import Assignment, Official, Plan, Unit
 from tasks.services import plan_edit
 from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError
@@ -80,6 +80,14 @@ class WeeklyExcelForm(forms.Form):
         help_text="ISO 周，如 2017-W36",
         widget=forms.TextInput(attrs={"size": 9, "class": "w-week"}),
         error_messages={"required": "请填写报送周，如 2017-W36"},
+    )
+
+    plan = forms.ModelChoiceField(
+        label="整改方案",
+        queryset=Plan.objects.all(),
+        required=False,
+        empty_label="全部方案",
+        error_messages={"invalid_choice": "请从列表中选择整改方案"},
     )
 
     def __init__(self, *args, **kwargs):

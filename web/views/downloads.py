@@ -24,7 +24,7 @@ def weekly_excel(request):
     form = WeeklyExcelForm(request.GET)
     if not form.is_valid():
         return render(request, "web/weekly_excel.html", {"excel_form": form}, status=400)
-    return weekly_response(request.user, form.cleaned_data["week"])
+    return weekly_response(request.user, form.cleaned_data["week"], plan=form.cleaned_data.get("plan"))
 
 
 def bulletin_workbook_response(bulletin) -> HttpResponse:

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             # Shell access is the administrator's: an unsaved superuser sees every unit.
             account = User(username="export_weekly", is_superuser=True)
         try:
-            week, unit_obj = export_params(account, {"week": week, "unit": unit or ""})
+            week, unit_obj, _plan = export_params(account, {"week": week, "unit": unit or ""})
         except LedgerError as exc:
             raise CommandError(exc.message) from None
         directory = os.path.dirname(os.path.abspath(out))
