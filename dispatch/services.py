@@ -39,7 +39,7 @@ from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from tasks.choices import LEVEL_TITLES, Level, Status
-from tasks.models import Assignment, Measure, Unit
+from tasks.models import Assignment, Measure, Plan, Unit
 from tasks.weeks import week_of, week_range
 
 WARN_DAYS = 7  # deadlines this close are warned about
@@ -91,11 +91,12 @@ def freeze_week(week: str) -> tuple[int, int]:
     return len(new), len(rows) - len(new)
 
 
-def _weekly_line(row) -> str:
+def _weekly_line(row, *, several_plans: bool = False) -> str:
     due = row.effective_due.isoformat() if row.effective_due else row.deadline_text
     last = row.last_report_week or "尚未报送"
+    plan = f"（{row.plan}）" if several_plans else ""  # task numbers repeat across plans
     line = (
-        f"任务{row.task_number}：{row.status_label}，{level_words(row.level, row.level_reason)}，"
+        f"任务{row.task_number}{plan}：{row.status_label}，{level_words(row.level, row.level_reason)}，"
         f"整改时限 {due}，最近报送 {last}，完成 {row.percent}%"
     )
     if row.is_overdue:
@@ -122,6 +123,7 @@ def dispatch_weekly(week: str) -> Result:
         result.snapshots_created, result.snapshots_existing = freeze_week(previous)
         by_unit = defaultdict(list)
         closed = set(Assignment.objects.exclude(task__plan__closed_at=None).values_list("pk", flat=True))
+        several_plans = Plan.objects.filter(closed_at=None).count() > 1
         for row in ledger_rows(week, every_unit=True, today=monday):
             if row.is_open and row.assignment_id not in closed:  # a closed (归档) plan is out of the dispatch
                 by_unit[row.unit].append(row)
@@ -141,7 +143,7 @@ def dispatch_weekly(week: str) -> Result:
             body = "\n".join(
                 [
                     f"{unit}：本周（{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}）须逐项报送以下 {len(rows)} 项台账的整改进展。",
-                    *(f"{i}. {_weekly_line(r)}" for i, r in enumerate(rows, 1)),
+                    *(f"{i}. {_weekly_line(r, several_plans=several_plans)}" for i, r in enumerate(rows, 1)),
                     "本周报送应写明：本周完成的工作、完成比例、存在的问题和下周计划；措施有节点时间的，逐条说明进展。",
                     f"本周周报表（Excel）：{workbook}（台账页面“下载周报表”）；可离线填写本周进展和完成比例后，"
                     "在“我的任务”页面上传报送。",

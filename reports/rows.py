@@ -82,6 +82,7 @@ class LedgerRow:
     source: Source = Source.LIVE
     level_reason: str = ""  # why the row has its level (``tasks.models.levels``)
     as_of: datetime.date | None = None  # the day the level and the bucket are judged on
+    plan: str = ""  # the title of the row's plan (several plans may stand side by side)
 
     @property
     def from_snapshot(self) -> bool:
@@ -130,7 +131,9 @@ def scoped_assignments(user, *, today: datetime.date, unit=None, plan=None, ever
         queryset = queryset.filter(unit=unit)
     if plan is not None:
         queryset = queryset.filter(task__plan=plan)
-    return queryset.select_related("task__category", "unit").order_by("task__number", "unit__name", "pk")
+    return queryset.select_related("task__category", "task__plan", "unit").order_by(
+        "task__number", "unit__name", "pk"
+    )
 
 
 def _prefetches(week: str):
@@ -246,6 +249,7 @@ def build_row(
         reported_this_week=bool(this_week),
         level_reason=assignment.level_reason,
         as_of=assignment.level_day if day is None else day,
+        plan=task.plan.title,
     )
     if snapshot is not None:
         row.source = Source.SNAPSHOT

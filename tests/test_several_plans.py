@@ -89,8 +89,9 @@ def test_closing_a_plan_takes_it_out_of_the_dispatch_and_makes_its_rows_read_onl
     office, liaison, second, plan
 ):
     dispatch.dispatch_weekly("2017-W47")
-    open_count = dispatched_rows(Notification.objects.get(user=liaison, period="2017-W47").body)
-    assert open_count == rows_of(plan).count() + rows_of(second).count()
+    body = Notification.objects.get(user=liaison, period="2017-W47").body
+    assert dispatched_rows(body) == rows_of(plan).count() + rows_of(second).count()
+    assert f"任务1（{TITLE}）：" in body  # task numbers repeat across plans: each line names its plan
 
     plans.close_plan(second.pk, actor=office, reason="回头看整改全部完成")
     entry = AuditEntry.objects.get(action="close_plan")
@@ -180,3 +181,9 @@ def test_the_weekly_workbook_follows_the_plan_on_screen(office, second):
     assert api.status_code == 200
     bad = client_for(office).get("/api/reports/weekly.xlsx?week=2017-W48&plan=99999")
     assert bad.status_code == 400 and "整改方案不存在" in bad.json()["detail"]
+
+
+def test_the_task_and_assignment_pages_name_their_plan(liaison, second):
+    row = rows_of(second).order_by("pk").first()
+    assert TITLE in client_for(liaison).get(f"/tasks/{row.task_id}/").content.decode()
+    assert TITLE in client_for(liaison).get(f"/assignments/{row.pk}/").content.decode()

@@ -59,7 +59,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     day = today()
     visible = with_history(Assignment.objects.visible_to(request.user).with_level(day).select_related("unit"))
     task = get_object_or_404(
-        Task.objects.select_related("category").prefetch_related(
+        Task.objects.select_related("category", "plan").prefetch_related(
             "measures",
             "cooperating_units",
             Prefetch("officials", queryset=Official.objects.select_related("unit")),
