@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -34,7 +35,7 @@ from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from tasks.choices import Level, Status
-from tasks.models import Assignment, Measure, Unit
+from tasks.models import Assignment, Measure, ProgressReport, Unit
 from tasks.weeks import week_of, week_range
 
 WARN_DAYS = 7  # deadlines this close are warned about
@@ -144,7 +145,9 @@ def chase_reports(week: str) -> Result:
         missing = (
             Assignment.objects.with_level(wednesday)
             .exclude(status=Status.SIGNED_OFF)
-            .exclude(reports__week=week)
+            .exclude(
+                Exists(ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None))
+            )
             .select_related("task", "unit")
             .order_by("unit__name", "task__number")
         )

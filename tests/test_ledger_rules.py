@@ -510,3 +510,65 @@ def test_a_liaison_withdraws_an_extension_request_through_the_api_and_the_page(l
     assert "延期申请已撤回" in body and "撤回延期申请" in body
     second.refresh_from_db()
     assert (second.status, second.withdraw_reason) == ("withdrawn", "工期可以保证")
+
+
+# --- item 4: a report voided by its author within its week, or by the office -----------------
+
+
+def test_the_author_voids_a_report_within_its_week_and_figures_forget_it(liaison, office):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="上周进展", percent=40)
+    wrong = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="填错了", percent=90)
+    assert (row().percent, row().last_report_week_start) == (90, datetime.date(2017, 11, 27))
+    with pytest.raises(InvalidInput, match="请填写作废理由"):
+        ledger.void_report(wrong.pk, actor=liaison, reason=" ")
+    ledger.void_report(wrong.pk, actor=liaison, reason="完成比例填错")
+    wrong.refresh_from_db()
+    assert (wrong.voided_by, wrong.void_reason) == (liaison, "完成比例填错") and wrong.voided_at
+    assert ProgressReport.objects.filter(pk=wrong.pk).exists()  # never deleted
+    assert (row().percent, row().last_report_week_start) == (40, datetime.date(2017, 11, 20))
+    assert reporting_by_unit(Assignment.objects.all())[a.unit_id]["reports"] == 1
+    with pytest.raises(LedgerError, match="该报送已作废"):
+        ledger.void_report(wrong.pk, actor=office, reason="再次作废")
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_after_its_week_only_the_office_voids_a_report(liaison, office, make_user):
+    a = row()
+    old = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="本周", percent=40)
+    other = make_user("carol", "liaison", "晋中市")
+    with pytest.raises(LedgerError) as not_theirs:
+        ledger.void_report(old.pk, actor=other, reason="不是我报的")
+    assert not_theirs.value.status_code == 403
+    fortnight_ago = datetime.datetime(2017, 11, 15, 10, tzinfo=datetime.UTC)
+    ProgressReport.objects.filter(pk=old.pk).update(week="2017-W46", created_at=fortnight_ago)
+    with pytest.raises(LedgerError) as late:
+        ledger.void_report(old.pk, actor=liaison, reason="填错")
+    assert late.value.status_code == 400 and "报送周 2017-W46 已过" in late.value.message
+    ledger.void_report(old.pk, actor=office, reason="单位申请更正")
+    assert (row().percent, row().last_report_week_start) == (0, None)
+
+
+def test_the_api_and_the_page_void_a_report_and_the_timeline_strikes_it_through(liaison, office, api):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="上周进展", percent=40)
+    wrong = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="重复报送", percent=40)
+    response = api(liaison).post(f"/api/assignments/{a.pk}/reports/{wrong.pk}/void/", {}, format="json")
+    assert response.status_code == 400 and response.json()["detail"] == "请填写作废理由"
+    page = client_for(liaison).get(f"/assignments/{a.pk}/")
+    assert sum(1 for e in page.context["timeline"] if e.void_form) == 2
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/void_report/",
+        {"report": wrong.pk, "reason": "重复报送", "version": row().version},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "2017-W48 的报送已作废" in body
+    assert "<del>报送进展 · 2017-W48 · 完成 40%</del>" in body and "已作废：重复报送（alice" in body
+    detail = api(office).get(f"/api/assignments/{a.pk}/").json()
+    assert detail["reports"][0]["void_reason"] == "重复报送" and detail["last_report"]["week"] == "2017-W47"
+    first = ProgressReport.objects.get(week="2017-W47")
+    response = api(office).post(
+        f"/api/assignments/{a.pk}/reports/{first.pk}/void/", {"reason": "核实为虚报"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["last_report"] is None

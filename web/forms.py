@@ -159,6 +159,24 @@ class WithdrawExtensionForm(VersionedForm):
     reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class VoidReportForm(VersionedForm):
+    """作废 one report: its id travels with the form; the reason is required."""
+
+    id_prefix = "void"
+    report = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="作废理由",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写作废理由"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        report = (kwargs.get("initial") or {}).get("report")
+        if report:  # one form per report on the page: the ids must differ
+            kwargs.setdefault("auto_id", f"void{report}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class CheckForm(VersionedForm):
     id_prefix = "check"
     decision = forms.ChoiceField(

@@ -147,7 +147,7 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             stage=STAGE_LABELS[assignment.status],
             checks=_checks_for(signoff, request.user),
             evidence=list(signoff.evidence.all()),
-            reports=list(assignment.reports.select_related("author")[:5]),
+            reports=list(assignment.reports.filter(voided_at=None).select_related("author")[:5]),
             opinion=opinion,
         )
         return TemplateResponse(request, "admin/tasks/signoffrequest/check.html", context, status=status)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from tasks.api import ledger_serializers as s
 from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
-from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
 from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput, NotFound
@@ -181,6 +181,17 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             )
 
         return self._act(request, s.SignOffInput, perform, created=True)
+
+    @extend_schema(request=s.VoidInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"reports/(?P<report_id>[0-9]+)/void")
+    def void_report(self, request, pk=None, report_id=None):
+        """Void a report (作废) with a reason: its author within its week, or the office. Kept, not counted."""
+
+        def perform(pk, data, version):
+            report = child_of(ProgressReport, report_id, pk, "该台账没有这条报送")
+            ledger.void_report(report, actor=request.user, reason=data["reason"], expected_version=version)
+
+        return self._act(request, s.VoidInput, perform)
 
     @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="signoff/withdraw")

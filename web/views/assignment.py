@@ -79,12 +79,23 @@ def _forms(assignment, request):
 
 def _render(request, assignment, bound=None, status=200):
     available = _forms(assignment, request)
-    if bound is not None:
+    if bound is not None and bound[0] != "void_report":
         available[bound[0]] = bound[1]
+    events = timeline(assignment)
+    bound_void = bound[1] if bound is not None and bound[0] == "void_report" else None
+    for event in events:
+        report = event.report
+        if report is not None and can(request.user, "void_report", assignment, item=report):
+            shown = bound_void is not None and bound_void.data.get("report") == str(report.pk)
+            event.void_form = (
+                bound_void
+                if shown
+                else forms.VoidReportForm(initial={"version": assignment.version, "report": report.pk})
+            )
     context = {
         "assignment": assignment,
         "task": assignment.task,
-        "timeline": timeline(assignment),
+        "timeline": events,
         "forms": available,
         "pending_review": pending_review(assignment),
         "pending_extension": pending_extension(assignment),
@@ -134,6 +145,16 @@ def _extension(assignment, data, user):
         expected_version=data["version"],
     )
     return "延期申请已提交，等待本单位负责人审核"
+
+
+def _void_report(assignment, data, user):
+    report = next((r for r in assignment.reports.all() if r.pk == data["report"]), None)
+    if report is None:
+        raise NotFound("该报送不存在")
+    report = ledger.void_report(
+        report.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return f"{report.week} 的报送已作废"
 
 
 def _withdraw_signoff(assignment, data, user):
@@ -244,6 +265,7 @@ ACTIONS = {
     "report": (forms.ReportForm, _report),
     "signoff": (forms.SignOffForm, _signoff),
     "withdraw_signoff": (forms.WithdrawSignoffForm, _withdraw_signoff),
+    "void_report": (forms.VoidReportForm, _void_report),
     "withdraw_extension": (forms.WithdrawExtensionForm, _withdraw_extension),
     "extension": (forms.ExtensionForm, _extension),
     "check": (forms.CheckForm, _check),
