@@ -572,3 +572,69 @@ def test_the_api_and_the_page_void_a_report_and_the_timeline_strikes_it_through(
         f"/api/assignments/{a.pk}/reports/{first.pk}/void/", {"reason": "核实为虚报"}, format="json"
     )
     assert response.status_code == 200 and response.json()["last_report"] is None
+
+
+# --- item 4: every page form carries a one-time key ------------------------------------------
+
+
+def form_key(page: str, form_action: str) -> str:
+    """The form_key of the form posting to ``form_action`` on the page."""
+    import re
+
+    start = page.index(f'action="{form_action}"')
+    return re.search(r'name="form_key" value="([^"]+)"', page[start:]).group(1)
+
+
+def test_back_and_resubmit_of_a_report_is_recognised_and_refused(liaison):
+    a = row()
+    client = client_for(liaison)
+    page = client.get(f"/assignments/{a.pk}/").content.decode()
+    key = form_key(page, f"/assignments/{a.pk}/report/")
+    data = {"week": "2017-W48", "text": "本周进展", "percent": "30", "form_key": key}
+    assert client.post(f"/assignments/{a.pk}/report/", {**data, "version": 1}).status_code == 302
+    before = ledger_state(a)
+    again = client.post(f"/assignments/{a.pk}/report/", {**data, "version": row().version})
+    assert again.status_code == 409
+    assert "该表单已经提交过，请勿重复提交" in again.content.decode()
+    assert ledger_state(a) == before and ProgressReport.objects.count() == 1
+
+
+def test_a_refused_submission_leaves_its_key_usable(liaison):
+    a = row()
+    client = client_for(liaison)
+    key = form_key(client.get(f"/assignments/{a.pk}/").content.decode(), f"/assignments/{a.pk}/report/")
+    data = {"week": "2017-W48", "text": "本周进展", "form_key": key, "version": 1}
+    refused = client.post(f"/assignments/{a.pk}/report/", {**data, "percent": "120"})
+    assert refused.status_code == 400
+    assert client.post(f"/assignments/{a.pk}/report/", {**data, "percent": "30"}).status_code == 302
+
+
+def test_a_key_of_another_user_or_a_tampered_key_is_a_stale_page(liaison, office, make_user):
+    a = row()
+    other = make_user("carol", "liaison", "晋中市")
+    key = form_key(
+        client_for(other).get(f"/assignments/{a.pk}/").content.decode(), f"/assignments/{a.pk}/report/"
+    )
+    data = {"week": "2017-W48", "text": "本周进展", "percent": "30", "version": 1}
+    for bad in (key, key[:-2] + "xx"):
+        response = client_for(liaison).post(f"/assignments/{a.pk}/report/", {**data, "form_key": bad})
+        assert response.status_code == 400 and "页面已过期，请刷新后重试" in response.content.decode()
+    assert ProgressReport.objects.count() == 0
+
+
+def test_three_identical_summons_posts_from_one_page_make_one_record(office):
+    from accountability.models import Summons
+
+    client = client_for(office)
+    page = client.get("/supervision/").content.decode()
+    key = form_key(page, "/supervision/summons/")
+    unit = row().unit
+    data = {
+        "unit": unit.pk,
+        "held_on": "2017-11-30",
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+        "form_key": key,
+    }
+    statuses = [client.post("/supervision/summons/", data).status_code for _ in range(3)]
+    assert statuses == [302, 409, 409] and Summons.objects.count() == 1

@@ -1,4 +1,5 @@
 from tasks.models.audit import AuditEntry, AuditHead
+from tasks.models.forms import UsedFormKey
 from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.organisation import Organisation
 from tasks.models.people import Membership
@@ -21,4 +22,5 @@ __all__ = [
     "SignOffRequest",
     "Task",
     "Unit",
+    "UsedFormKey",
 ]

@@ -9,9 +9,20 @@ from django.utils.safestring import mark_safe
 from dispatch.models import Notification
 from tasks.choices import Level, Role, Status
 from tasks.policy import role_of
+from tasks.services import formkeys
 from tasks.weeks import week_of
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def form_key(context):
+    """The hidden one-time key of a page form (``tasks.services.formkeys``), for the signed-in user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    return format_html('<input type="hidden" name="form_key" value="{}">', formkeys.issue(user))
 
 
 @register.filter

@@ -10,6 +10,7 @@ any other role than the office's gets 403 for them before the form is read.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from accountability import services as accountability
 from accountability.models import active_listing, with_active_listing
 from tasks.models import Assignment, Evidence
 from tasks.policy import allowed_actions, can, pending_extension, pending_review
-from tasks.services import ledger
+from tasks.services import formkeys, ledger
 from tasks.services.errors import LedgerError, NotFound, StaleVersion
 from tasks.weeks import today
 from web import forms
@@ -299,7 +300,10 @@ def act(request, pk, action):
     if isinstance(form, forms.ReportForm):
         data["measure_notes"] = form.measure_notes()
     try:
-        message = handler(assignment, data, request.user)
+        # The form's one-time key is used up with the change, or not at all (a refusal rolls both back).
+        with transaction.atomic():
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            message = handler(assignment, data, request.user)
     except LedgerError as error:
         if isinstance(error, NotFound):
             raise Http404(error.message) from None

@@ -11,6 +11,7 @@ Only the office writes, each write through
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from accountability import services
 from accountability.models import AccountabilityCase, CaseStatus, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Unit
 from tasks.policy import OFFICE, can
+from tasks.services import formkeys
 from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
 from web import forms
@@ -125,7 +127,9 @@ def _submit(request, bound, call, anchor):
     if not form.is_valid():
         return render(request, "web/supervision.html", _context(request, bound), status=400)
     try:
-        message = call(form.cleaned_data)
+        with transaction.atomic():  # the form's one-time key is used up with the change, or not at all
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            message = call(form.cleaned_data)
     except LedgerError as error:
         if isinstance(error, NotFound):
             raise Http404(error.message) from None
