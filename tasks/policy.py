@@ -121,6 +121,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "record_summons": (OFFICE, "约谈由省督察办办理"),
     "refer_case": (OFFICE, "责任追究移交由省督察办办理"),
     "update_case": (OFFICE, "责任追究办理由省督察办办理"),
+    "correct_record": (OFFICE, "督办问责记录的更正和作废由省督察办办理"),
     "add_leader_item": (OFFICE, "领导领办登记由省督察办办理"),
     "publish_bulletin": (OFFICE, "月通报由省督察办发布"),
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),

@@ -638,3 +638,94 @@ def test_three_identical_summons_posts_from_one_page_make_one_record(office):
     }
     statuses = [client.post("/supervision/summons/", data).status_code for _ in range(3)]
     assert statuses == [302, 409, 409] and Summons.objects.count() == 1
+
+
+# --- item 4: the office corrects or voids a summons, listing or case record ------------------
+
+
+def summons_data(unit, **extra):
+    return {
+        "unit": unit,
+        "held_on": datetime.date(2017, 11, 24),
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+        **extra,
+    }
+
+
+def test_an_identical_summons_for_the_same_unit_and_day_is_refused(office):
+    from accountability.models import Summons
+
+    unit = row().unit
+    accountability.record_summons(actor=office, **summons_data(unit))
+    for _ in range(2):
+        with pytest.raises(LedgerError) as again:
+            accountability.record_summons(actor=office, **summons_data(unit))
+        assert again.value.status_code == 409 and "已有相同的约谈记录" in again.value.message
+    accountability.record_summons(actor=office, **summons_data(unit, attendees="李四（局长）"))
+    assert Summons.objects.count() == 2
+
+
+def test_the_office_corrects_and_voids_records_with_a_reason_and_keeps_them(office, liaison):
+    from accountability.models import Summons
+
+    unit = row().unit
+    summons = accountability.record_summons(actor=office, **summons_data(unit))
+    with pytest.raises(InvalidInput, match="请填写更正理由"):
+        accountability.correct_record("summons", summons.pk, actor=office, note="", attendees="张三（市长）")
+    with pytest.raises(LedgerError) as role:
+        accountability.correct_record("summons", summons.pk, actor=liaison, note="x", attendees="y")
+    assert role.value.status_code == 403
+    accountability.correct_record(
+        "summons", summons.pk, actor=office, note="职务写错", attendees="张三（市长）"
+    )
+    summons.refresh_from_db()
+    assert summons.attendees == "张三（市长）"
+    entry = AuditEntry.objects.get(action="correct_summons")
+    assert (entry.before["attendees"], entry.after["attendees"], entry.note) == (
+        "张三（副市长）",
+        "张三（市长）",
+        "职务写错",
+    )
+
+    listing = accountability.list_assignment(
+        row(), actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31)
+    )
+    accountability.void_record("listing", listing.pk, actor=office, reason="挂错台账")
+    listing.refresh_from_db()
+    assert listing.voided_at and listing.lifted_at and not ListedSupervision.objects.active().exists()
+    case = accountability.refer_case(
+        actor=office, unit=unit, persons="王五", summary="虚报整改", referred_on=datetime.date(2017, 11, 28)
+    )
+    accountability.void_record("case", case.pk, actor=office, reason="重复移交")
+    with pytest.raises(LedgerError, match="该责任追究记录已作废"):
+        accountability.void_record("case", case.pk, actor=office, reason="再次作废")
+    with pytest.raises(LedgerError, match="已作废"):
+        accountability.update_case(case.pk, actor=office, status="investigating")
+    accountability.void_record("summons", summons.pk, actor=office, reason="重复登记")
+    assert Summons.objects.filter(pk=summons.pk).exists()  # kept
+    # a voided summons no longer blocks recording the same one again
+    accountability.record_summons(actor=office, **summons_data(unit, attendees="张三（市长）"))
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_supervision_page_corrects_and_voids_and_strikes_the_voided_through(office, liaison):
+    unit = row().unit
+    summons = accountability.record_summons(actor=office, **summons_data(unit))
+    client = client_for(office)
+    nameless = client.post(f"/supervision/summons/{summons.pk}/void/", {"reason": ""})
+    assert nameless.status_code == 400 and "请填写作废理由" in nameless.content.decode()
+    response = client.post(
+        f"/supervision/summons/{summons.pk}/correct/",
+        {"held_on": "2017-11-24", "attendees": "张三（市长）", "reason": "整改滞后", "note": "职务写错"},
+        follow=True,
+    )
+    assert "已更正约谈记录" in response.content.decode()
+    response = client.post(f"/supervision/summons/{summons.pk}/void/", {"reason": "重复登记"}, follow=True)
+    body = response.content.decode()
+    assert "已作废约谈记录" in body and 'class="voided"' in body and "已作废：重复登记" in body
+    assert (
+        client_for(liaison).post(f"/supervision/summons/{summons.pk}/void/", {"reason": "x"}).status_code
+        == 403
+    )
+    assert client.post("/supervision/nothing/1/void/", {"reason": "x"}).status_code == 404

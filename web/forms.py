@@ -282,6 +282,79 @@ class LiftForm(VersionedForm):
     )
 
 
+# 更正 and 作废 of the office's records (accountability.services.correct_record / void_record).
+
+
+class CorrectionForm(ServiceErrorForm):
+    """The fields a correction may change (``accountability.services.CORRECTABLE``) and its reason."""
+
+    kind = ""
+    note = forms.CharField(
+        label="更正理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("更正理由")
+    )
+
+    def __init__(self, *args, record=None, **kwargs):
+        kwargs.setdefault("auto_id", f"correct-{self.kind}{record.pk if record else ''}-%s")
+        if record is not None and "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(record, name) for name in self.changes_fields()}
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def changes_fields(cls):
+        return [name for name in cls.base_fields if name != "note"]
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changes_fields()}
+
+
+class ListingCorrectionForm(CorrectionForm):
+    kind = "listing"
+    reason = forms.CharField(
+        label="挂牌理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("挂牌理由")
+    )
+    deadline = _date_field("督办期限")
+    field_order = ["reason", "deadline", "note"]
+
+
+class SummonsCorrectionForm(CorrectionForm):
+    kind = "summons"
+    held_on = _date_field("约谈日期")
+    attendees = forms.CharField(label="被约谈人", max_length=300, error_messages=_required("被约谈人"))
+    reason = forms.CharField(
+        label="约谈事由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("约谈事由")
+    )
+    requirements = forms.CharField(label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    field_order = ["held_on", "attendees", "reason", "requirements", "note"]
+
+
+class CaseCorrectionForm(CorrectionForm):
+    kind = "case"
+    persons = forms.CharField(label="涉及人员", max_length=300, error_messages=_required("涉及人员"))
+    summary = forms.CharField(
+        label="问题线索", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("问题线索")
+    )
+    referred_to = forms.CharField(label="移交机关", max_length=100, error_messages=_required("移交机关"))
+    referred_on = _date_field("移交日期")
+    field_order = ["persons", "summary", "referred_to", "referred_on", "note"]
+
+
+class VoidRecordForm(ServiceErrorForm):
+    reason = forms.CharField(
+        label="作废理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("作废理由")
+    )
+
+    def __init__(self, *args, record_id="", kind="", **kwargs):
+        kwargs.setdefault("auto_id", f"void-{kind}{record_id}-%s")
+        super().__init__(*args, **kwargs)
+
+
+CORRECTION_FORMS = {
+    "listing": ListingCorrectionForm,
+    "summons": SummonsCorrectionForm,
+    "case": CaseCorrectionForm,
+}
+
+
 class UnitForm(ServiceErrorForm):
     """A form naming a unit: the choices come from a list the view fetched once for every form on the page."""
 

@@ -66,22 +66,39 @@ def _context(request, bound=None):
     )
     summons = list(
         Summons.objects.visible_to(user)
-        .select_related("unit", "created_by")
+        .select_related("unit", "created_by", "voided_by")
         .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("task")))
         .order_by("-held_on", "-pk")
     )
     cases = list(
         AccountabilityCase.objects.visible_to(user)
-        .select_related("unit", "assignment__task")
+        .select_related("unit", "assignment__task", "voided_by")
         .order_by("-referred_on", "-pk")
     )
     for case in cases:
-        if office and case.status != CaseStatus.CONCLUDED:
+        if office and case.status != CaseStatus.CONCLUDED and case.voided_at is None:
             case.status_form = (
                 bound_form
                 if (kind, bound_pk) == ("case_status", case.pk)
                 else forms.CaseStatusForm(case=case, initial={"status": case.status})
             )
+    if office:
+        records = (
+            [("listing", r) for r in active]
+            + [("summons", r) for r in summons]
+            + [("case", r) for r in cases]
+        )
+        for record_kind, record in records:
+            if record.voided_at is not None:
+                continue
+            if (kind, bound_pk) == (("correct", record_kind), record.pk):
+                record.correct_form = bound_form
+            else:
+                record.correct_form = forms.CORRECTION_FORMS[record_kind](record=record)
+            if (kind, bound_pk) == (("void", record_kind), record.pk):
+                record.void_form = bound_form
+            else:
+                record.void_form = forms.VoidRecordForm(record_id=record.pk, kind=record_kind)
     context = {
         "today": day,
         "office": office,
@@ -97,7 +114,9 @@ def _context(request, bound=None):
     shown = [getattr(item, "lift_form", None) for item in active] + [
         getattr(case, "status_form", None) for case in cases
     ]
-    if kind in ("lift", "case_status") and bound_form not in shown:
+    for record in [*active, *summons, *cases]:
+        shown += [getattr(record, "correct_form", None), getattr(record, "void_form", None)]
+    if (kind in ("lift", "case_status") or isinstance(kind, tuple)) and bound_form not in shown:
         # the record left the list (lifted, concluded) since the page was loaded: say why at the top
         context["stray_errors"] = [error for errors in bound_form.errors.values() for error in errors]
     if office:
@@ -195,3 +214,41 @@ def case_status(request, pk):
 
     form = forms.CaseStatusForm(request.POST, case=case)
     return _submit(request, ("case_status", case.pk, form), call, f"#case-{case.pk}")
+
+
+MODELS = {"listing": ListedSupervision, "summons": Summons, "case": AccountabilityCase}
+ANCHORS = {"listing": "#listings", "summons": "#summons", "case": "#cases"}
+
+
+@require_POST
+@role_required()
+def correct(request, kind, pk):
+    """更正 a listing, summons or case record (the office, with a reason)."""
+    if kind not in MODELS:
+        raise Http404("没有这类记录")
+    record = get_object_or_404(MODELS[kind].objects.visible_to(request.user), pk=pk)
+    _refuse_unless(request, "correct_record")
+    form = forms.CORRECTION_FORMS[kind](request.POST, record=record)
+
+    def call(data):
+        services.correct_record(kind, record.pk, actor=request.user, note=data["note"], **form.changes())
+        return f"已更正{services.LABELS[kind]}"
+
+    return _submit(request, (("correct", kind), record.pk, form), call, ANCHORS[kind])
+
+
+@require_POST
+@role_required()
+def void(request, kind, pk):
+    """作废 a listing, summons or case record made by mistake (the office, with a reason)."""
+    if kind not in MODELS:
+        raise Http404("没有这类记录")
+    record = get_object_or_404(MODELS[kind].objects.visible_to(request.user), pk=pk)
+    _refuse_unless(request, "correct_record")
+    form = forms.VoidRecordForm(request.POST, record_id=record.pk, kind=kind)
+
+    def call(data):
+        services.void_record(kind, record.pk, actor=request.user, reason=data["reason"])
+        return f"已作废{services.LABELS[kind]}"
+
+    return _submit(request, (("void", kind), record.pk, form), call, ANCHORS[kind])
