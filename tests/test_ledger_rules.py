@@ -729,3 +729,68 @@ def test_the_supervision_page_corrects_and_voids_and_strikes_the_voided_through(
         == 403
     )
     assert client.post("/supervision/nothing/1/void/", {"reason": "x"}).status_code == 404
+
+
+# --- item 5: nothing typed is lost when the session expires ----------------------------------
+
+
+def test_a_report_posted_after_the_session_expired_is_restored_after_signing_in(liaison):
+    from django.test import Client
+
+    from tasks.models import SavedForm
+
+    a = row()
+    client = Client()  # the session has expired: nobody is signed in
+    typed = {
+        "week": "2017-W48",
+        "text": "本周完成燃煤锅炉拆除 12 台",
+        "percent": "35",
+        "version": "1",
+        "form_key": "x",
+        "csrfmiddlewaretoken": "y",
+    }
+    response = client.post(f"/assignments/{a.pk}/report/", typed)
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next=/assignments/{a.pk}/"
+    saved = SavedForm.objects.get()
+    assert "csrfmiddlewaretoken" not in saved.data and "form_key" not in saved.data
+    assert ProgressReport.objects.count() == 0
+
+    client.force_login(liaison)  # signs in again, and the login page sends them to next
+    page = client.get(f"/assignments/{a.pk}/")
+    assert page.status_code == 200
+    form = page.context["forms"]["report"]
+    assert (form.initial["text"], form.initial["percent"], form.initial["week"]) == (
+        "本周完成燃煤锅炉拆除 12 台",
+        "35",
+        "2017-W48",
+    )
+    assert form.initial["version"] == row().version  # the page's own, not the stale one posted
+    body = page.content.decode()
+    assert "本周完成燃煤锅炉拆除 12 台" in body and "已恢复您刚才填写的内容" in body
+    assert not SavedForm.objects.exists()  # once
+    assert "本周完成燃煤锅炉拆除 12 台" not in client.get(f"/assignments/{a.pk}/").content.decode()
+
+
+def test_a_summons_typed_on_the_supervision_page_is_restored_there(office):
+    from django.test import Client
+
+    client = Client()
+    data = {
+        "unit": str(row().unit_id),
+        "held_on": "2017-11-30",
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+    }
+    response = client.post("/supervision/summons/", data, HTTP_REFERER="http://testserver/supervision/")
+    assert response["Location"] == "/login/?next=/supervision/"
+    client.force_login(office)
+    page = client.get("/supervision/")
+    assert page.context["summons_form"].initial["attendees"] == "张三（副市长）"
+    assert page.context["open_form"] == "summons"
+
+
+def test_the_long_forms_keep_a_local_draft_without_inline_script(liaison):
+    body = client_for(liaison).get(f"/assignments/{row().pk}/").content.decode()
+    assert 'src="/static/web/draft.js"' in body and "data-draft" in body
+    assert "<script>" not in body

@@ -132,12 +132,14 @@ class ReportForm(VersionedForm):
 
 class SignOffForm(VersionedForm):
     id_prefix = "signoff"
+    draft = True  # a long form: keeps a local draft (static/web/draft.js)
     summary = forms.CharField(label="整改情况说明", widget=forms.Textarea(attrs={"rows": 4}))
     evidence = MultipleFileField(label="佐证材料", required=False, help_text="至少一份")
 
 
 class ExtensionForm(VersionedForm):
     id_prefix = "extension"
+    draft = True
     new_due_date = forms.DateField(label="申请延期至", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
         label="延期理由",
@@ -391,6 +393,7 @@ class SummonsForm(UnitForm):
     """约谈: the unit summoned, when, who, why, what is required, and optionally its assignments concerned."""
 
     id_prefix = "summons"
+    draft = True
     unit = forms.ChoiceField(
         label="被约谈单位",
         error_messages={**_required("被约谈单位", "选择"), "invalid_choice": "请从列表中选择被约谈单位"},
@@ -432,6 +435,7 @@ class CaseForm(UnitForm):
     """责任追究移交: the unit, the persons, the facts, to whom and when, and optionally the assignment concerned."""
 
     id_prefix = "case"
+    draft = True
     unit = forms.ChoiceField(
         label="涉及单位",
         error_messages={**_required("涉及单位", "选择"), "invalid_choice": "请从列表中选择涉及单位"},

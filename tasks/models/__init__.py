@@ -1,5 +1,5 @@
 from tasks.models.audit import AuditEntry, AuditHead
-from tasks.models.forms import UsedFormKey
+from tasks.models.forms import SavedForm, UsedFormKey
 from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.organisation import Organisation
 from tasks.models.people import Membership
@@ -19,6 +19,7 @@ __all__ = [
     "Plan",
     "ProgressReport",
     "Review",
+    "SavedForm",
     "SignOffRequest",
     "Task",
     "Unit",

@@ -23,7 +23,7 @@ from tasks.policy import allowed_actions, can, pending_extension, pending_review
 from tasks.services import formkeys, ledger
 from tasks.services.errors import LedgerError, NotFound, StaleVersion
 from tasks.weeks import today
-from web import forms
+from web import drafts, forms
 from web.access import role_required
 from web.timeline import timeline, with_history
 from web.views.common import safe_next, scoped
@@ -78,8 +78,11 @@ def _forms(assignment, request):
     return available
 
 
-def _render(request, assignment, bound=None, status=200):
+def _render(request, assignment, bound=None, status=200, restored=None):
     available = _forms(assignment, request)
+    if restored is not None and restored[0] in available:  # typed before the session expired
+        action, data = restored
+        available[action].initial.update({k: v for k, v in data.items() if k in available[action].fields})
     if bound is not None and bound[0] != "void_report":
         available[bound[0]] = bound[1]
     events = timeline(assignment)
@@ -108,7 +111,12 @@ def _render(request, assignment, bound=None, status=200):
 
 @role_required()
 def assignment_page(request, pk):
-    return _render(request, _load(request, pk))
+    gone = []
+    restored = drafts.restore(request, gone)
+    response = _render(request, _load(request, pk), restored=restored)
+    for cookie in gone:
+        response.delete_cookie(cookie)
+    return response
 
 
 def _report(assignment, data, user):

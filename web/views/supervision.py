@@ -25,7 +25,7 @@ from tasks.policy import OFFICE, can
 from tasks.services import formkeys
 from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
-from web import forms
+from web import drafts, forms
 from web.access import role_required
 
 RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
@@ -127,9 +127,22 @@ def _context(request, bound=None):
     return context
 
 
+RESTORABLE = {"supervision-summons": "summons_form", "supervision-case": "case_form"}
+
+
 @role_required()
 def supervision(request):
-    return render(request, "web/supervision.html", _context(request))
+    gone = []
+    restored = drafts.restore(request, gone)
+    context = _context(request)
+    if restored is not None and RESTORABLE.get(restored[0]) in context:  # typed before the session expired
+        form = context[RESTORABLE[restored[0]]]
+        form.initial.update({k: v for k, v in restored[1].items() if k in form.fields})
+        context["open_form"] = restored[0].removeprefix("supervision-")
+    response = render(request, "web/supervision.html", context)
+    for cookie in gone:
+        response.delete_cookie(cookie)
+    return response
 
 
 def _refuse_unless(request, action):
