@@ -794,3 +794,22 @@ def test_the_long_forms_keep_a_local_draft_without_inline_script(liaison):
     body = client_for(liaison).get(f"/assignments/{row().pk}/").content.decode()
     assert 'src="/static/web/draft.js"' in body and "data-draft" in body
     assert "<script>" not in body
+
+
+def test_the_api_takes_an_optional_idempotency_key(liaison, api):
+    a = row()
+    client = api(liaison)
+    body = {"week": "2017-W48", "text": "本周进展", "percent": "30"}
+    first = client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-1")
+    assert first.status_code == 201
+    again = client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-1")
+    assert again.status_code == 409 and "已经处理过" in again.json()["detail"]
+    assert ProgressReport.objects.count() == 1
+    # a refused request does not use its key up
+    bad = client.post(
+        f"/api/assignments/{a.pk}/reports/", {**body, "percent": "120"}, HTTP_IDEMPOTENCY_KEY="r-2"
+    )
+    assert bad.status_code == 400
+    assert (
+        client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-2").status_code == 201
+    )

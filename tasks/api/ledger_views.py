@@ -10,6 +10,7 @@ as it now stands and its new ``ETag``.
 
 import re
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -26,7 +27,7 @@ from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
 from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
-from tasks.services import ledger
+from tasks.services import formkeys, ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
 
@@ -129,7 +130,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         version = expected_version(request)
         body = input_class(data=request.data)
         body.is_valid(raise_exception=True)
-        perform(assignment.pk, body.validated_data, version)
+        with transaction.atomic():  # an Idempotency-Key is used up with the change, or not at all
+            formkeys.consume_header(request.user, request.headers.get("Idempotency-Key"))
+            perform(assignment.pk, body.validated_data, version)
         fresh = self.get_queryset().get(pk=assignment.pk)
         response = Response(
             s.AssignmentDetailSerializer(fresh, context=self.get_serializer_context()).data,

@@ -8,10 +8,12 @@ and a second submission of the same page — Back and resubmit, a double click, 
 recorded key and is refused (409, ``Duplicate``) without changing anything. Two posts racing each
 other wait on the unique index: the second fails once the first commits.
 
+The API takes an optional ``Idempotency-Key`` header the same way (``consume_header``).
 A post without a key (a script, an old page) is not refused here; a key that is not this user's,
 is tampered with or older than ``FORM_KEY_MAX_AGE`` is a stale page (400).
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -28,6 +30,23 @@ STALE = "页面已过期，请刷新后重试"
 
 def issue(user) -> str:
     return signing.dumps({"u": user.pk, "k": uuid.uuid4().hex}, salt=SALT, compress=False)
+
+
+def consume_header(user, header) -> None:
+    """The API's optional ``Idempotency-Key``: the same key from the same user is done once (409 after)."""
+    header = (header or "").strip()
+    if not header:
+        return
+    if len(header) > 200:
+        raise InvalidInput("Idempotency-Key 过长（最多 200 个字符）", field="Idempotency-Key")
+    digest = hashlib.sha256(f"{user.pk}:{header}".encode()).hexdigest()[:32]
+    try:
+        with transaction.atomic():
+            UsedFormKey.objects.create(key=digest, user=user)
+    except IntegrityError:
+        raise Duplicate(
+            "该请求（Idempotency-Key 相同）已经处理过，未重复执行", field="Idempotency-Key"
+        ) from None
 
 
 def consume(user, key) -> None:
