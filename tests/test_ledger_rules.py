@@ -813,3 +813,18 @@ def test_the_api_takes_an_optional_idempotency_key(liaison, api):
     assert (
         client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-2").status_code == 201
     )
+
+
+def test_the_admin_check_page_carries_a_one_time_key_too(liaison, unit_leader):
+    import re
+
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="完成", percent=100)
+    request = ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    client = client_for(unit_leader)
+    url = f"/admin/tasks/signoffrequest/{request.pk}/check/"
+    page = client.get(url).content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
+    data = {"decision": "reject", "opinion": "材料不全", "version": row().version, "form_key": key}
+    assert client.post(url, data).status_code == 302
+    assert SignOffRequest.objects.get(pk=request.pk).status == "rejected"
