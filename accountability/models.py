@@ -55,6 +55,16 @@ class ListedSupervision(models.Model):
     )
     lifted_at = models.DateTimeField("摘牌时间", null=True, blank=True)
     lift_note = models.TextField("摘牌说明", blank=True)
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True)
 
     objects = SupervisionQuerySet.as_manager()
 
@@ -109,6 +119,16 @@ class Summons(models.Model):
     attendees = models.CharField("被约谈人", max_length=300, help_text="姓名与职务，如实记录")
     reason = models.TextField("约谈事由")
     requirements = models.TextField("整改要求", blank=True)
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )
@@ -144,6 +164,16 @@ class AccountabilityCase(models.Model):
         "办理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.REFERRED
     )
     conclusion = models.TextField("处理结果", blank=True)
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )

@@ -16,7 +16,7 @@ from tasks.services.checks import (
     required_date,
     required_text,
 )
-from tasks.services.errors import InvalidInput, InvalidTransition, NotFound
+from tasks.services.errors import Duplicate, InvalidInput, InvalidTransition, NotFound
 
 # A case moves forward only: referred -> investigating -> concluded.
 CASE_FLOW = {
@@ -101,6 +101,14 @@ def record_summons(*, actor, unit, held_on, attendees, reason, requirements="", 
     foreign = [a for a in assignments if a.unit_id != unit.pk]
     if foreign:
         raise InvalidInput(f"台账 {foreign[0].pk} 不属于{unit.name}", field="assignments")
+    same = Summons.objects.filter(
+        unit=unit, held_on=held_on, attendees=attendees, reason=reason, voided_at=None
+    ).select_for_update()
+    if same.exists():
+        raise Duplicate(
+            f"{unit.name} {held_on:%Y-%m-%d} 已有相同的约谈记录（被约谈人、事由相同），请勿重复登记",
+            field="attendees",
+        )
     summons = Summons.objects.create(
         unit=unit,
         held_on=held_on,
@@ -156,6 +164,8 @@ def update_case(case_id, *, actor, status, conclusion="") -> AccountabilityCase:
     case = AccountabilityCase.objects.select_for_update().filter(pk=case_id).first()
     if case is None:
         raise NotFound("责任追究记录不存在")
+    if case.voided_at is not None:
+        raise InvalidTransition("该责任追究记录已作废")
     if status not in CaseStatus.values:
         raise InvalidInput(f"办理状态只能是 {'、'.join(CaseStatus.values)}", field="status")
     if status not in CASE_FLOW[case.status]:
@@ -196,3 +206,103 @@ def add_leader_item(*, actor, task, leader_name, leader_title="", note="") -> Le
         actor=actor, action="add_leader_item", instance=item, before=None, after=audit.snapshot(item)
     )
     return item
+
+
+# --- Corrections: the office corrects or voids a record with a reason; nothing is deleted ----------
+
+RECORDS = {"listing": ListedSupervision, "summons": Summons, "case": AccountabilityCase}
+LABELS = {"listing": "挂牌督办记录", "summons": "约谈记录", "case": "责任追究记录"}
+# What a correction may change, per record, and how each value is checked.
+CORRECTABLE = {
+    "listing": {"reason": ("挂牌理由", "text"), "deadline": ("督办期限", "date")},
+    "summons": {
+        "held_on": ("约谈日期", "past"),
+        "attendees": ("被约谈人", "text"),
+        "reason": ("约谈事由", "text"),
+        "requirements": ("整改要求", "optional"),
+    },
+    "case": {
+        "persons": ("涉及人员", "text"),
+        "summary": ("问题线索", "text"),
+        "referred_to": ("移交机关", "text"),
+        "referred_on": ("移交日期", "past"),
+    },
+}
+
+
+def _record(kind: str, record_id):
+    model = RECORDS[kind]
+    record = model.objects.select_for_update().filter(pk=record_id).first()
+    if record is None:
+        raise NotFound(f"{LABELS[kind]}不存在")
+    if record.voided_at is not None:
+        raise InvalidTransition(f"该{LABELS[kind]}已作废")
+    return record
+
+
+def _assignment_of(record):
+    return getattr(record, "assignment", None)
+
+
+def _clean(kind: str, field: str, value):
+    label, check = CORRECTABLE[kind][field]
+    if check == "text":
+        return required_text(value, field, label)
+    if check == "optional":
+        return (value or "").strip()
+    value = required_date(value, field, label)
+    return not_after_today(value, field, label) if check == "past" else value
+
+
+@transaction.atomic
+def correct_record(kind: str, record_id, *, actor, note, **changes):
+    """更正: the office corrects a listing, summons or case record, with a reason (audited before/after)."""
+    require(actor, "correct_record")
+    note = required_text(note, "note", "更正理由")
+    unknown = set(changes) - set(CORRECTABLE[kind])
+    if unknown:
+        raise InvalidInput(f"{LABELS[kind]}不能更正“{'、'.join(sorted(unknown))}”", field="note")
+    clean = {field: _clean(kind, field, value) for field, value in changes.items()}
+    record = _record(kind, record_id)
+    before = audit.snapshot(record)
+    changed = {field: value for field, value in clean.items() if getattr(record, field) != value}
+    if not changed:
+        raise InvalidInput("没有需要更正的内容", field="note")
+    for field, value in changed.items():
+        setattr(record, field, value)
+    record.save()
+    audit.record(
+        actor=actor,
+        action=f"correct_{kind}",
+        instance=record,
+        before=before,
+        after=audit.snapshot(record),
+        assignment=_assignment_of(record),
+        note=note,
+    )
+    return record
+
+
+@transaction.atomic
+def void_record(kind: str, record_id, *, actor, reason):
+    """作废: the office voids a record made by mistake, with a reason. It is kept (``voided_at``) and
+    shown struck through; a voided listing is no longer active (it is lifted with the void)."""
+    require(actor, "correct_record")
+    reason = required_text(reason, "reason", "作废理由")
+    record = _record(kind, record_id)
+    before = audit.snapshot(record)
+    now = clock.now()
+    record.voided_at, record.voided_by, record.void_reason = now, actor, reason
+    if kind == "listing" and record.lifted_at is None:
+        record.lifted_at, record.lifted_by, record.lift_note = now, actor, f"挂牌作废：{reason}"
+    record.save()
+    audit.record(
+        actor=actor,
+        action=f"void_{kind}",
+        instance=record,
+        before=before,
+        after=audit.snapshot(record),
+        assignment=_assignment_of(record),
+        note=reason,
+    )
+    return record

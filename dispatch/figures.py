@@ -233,7 +233,9 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
     if not weeks:
         return []
     reported = set(
-        ProgressReport.objects.filter(week__in=list(weeks)).values_list("assignment_id", "week").distinct()
+        ProgressReport.objects.filter(week__in=list(weeks), voided_at=None)
+        .values_list("assignment_id", "week")
+        .distinct()
     )
     missed = defaultdict(set)
     kinds = {}

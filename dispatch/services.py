@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -39,7 +40,7 @@ from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from tasks.choices import LEVEL_TITLES, Level, Status
-from tasks.models import Assignment, Measure, Plan, Unit
+from tasks.models import Assignment, Measure, Plan, ProgressReport, Unit
 from tasks.weeks import week_of, week_range
 
 WARN_DAYS = 7  # deadlines this close are warned about
@@ -166,7 +167,9 @@ def chase_reports(week: str) -> Result:
             Assignment.objects.in_open_plans()
             .with_level(wednesday)
             .exclude(status=Status.SIGNED_OFF)
-            .exclude(reports__week=week)
+            .exclude(
+                Exists(ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None))
+            )
             .select_related("task", "unit")
             .order_by("unit__name", "task__number")
         )

@@ -216,6 +216,9 @@ EVIDENCE_EXTENSIONS = env_list(
 # and a reason of at least this many characters (whitespace not counted).
 EXTENSION_MAX_DAYS = env_int("EXTENSION_MAX_DAYS", 365)
 EXTENSION_REASON_MIN_CHARS = env_int("EXTENSION_REASON_MIN_CHARS", 10)
+# A page form's one-time key (tasks.services.formkeys) is good for this long after the page was served.
+FORM_KEY_MAX_AGE = env_int("FORM_KEY_MAX_AGE", 7 * 24 * 3600)
+
 # The one limit of a request's body other than uploaded files, for forms and JSON alike
 # (rectify.middleware.InputGuardMiddleware applies it to JSON, which Django itself does not).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -138,7 +138,7 @@ def scoped_assignments(user, *, today: datetime.date, unit=None, plan=None, ever
 
 def _prefetches(week: str):
     reports = (
-        ProgressReport.objects.filter(week__lte=week)
+        ProgressReport.objects.filter(week__lte=week, voided_at=None)
         .only("id", "assignment_id", "week", "text", "percent", "created_at")
         .order_by("-week", "-created_at", "-id")
     )

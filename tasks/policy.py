@@ -5,12 +5,14 @@ The one place the ledger's access rules are written. The pages (``web/access.py`
 This module imports nothing of the ledger's models, so the models may use it too.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
-from tasks.weeks import today
+from tasks.weeks import parse_week, today, week_start
 
 # The role sets. A user has one role (``role_of``); superusers are ADMIN.
 OFFICE = frozenset({Role.OFFICE, Role.ADMIN})  # act for the provincial office (省督察办)
@@ -121,6 +123,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     **{action: (_table_roles(action), _table_refusal(action)) for action in ACTION_LABELS},
     "request_extension": (LIAISON, "延期申请由本单位联络员提出"),
     "withdraw_extension": (LIAISON, "延期申请由本单位联络员撤回"),
+    "void_report": (LIAISON | OFFICE, "进展报送由报送人或省督察办作废"),
     "decide_extension": (CHECKERS, "延期申请由本单位负责人审核、省督察办审批"),
     "schedule_review": (OFFICE, "安排回头看由省督察办办理"),
     "record_review": (OFFICE, "回头看结论由省督察办办理"),
@@ -130,6 +133,7 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "record_summons": (OFFICE, "约谈由省督察办办理"),
     "refer_case": (OFFICE, "责任追究移交由省督察办办理"),
     "update_case": (OFFICE, "责任追究办理由省督察办办理"),
+    "correct_record": (OFFICE, "督办问责记录的更正和作废由省督察办办理"),
     "add_leader_item": (OFFICE, "领导领办登记由省督察办办理"),
     "publish_bulletin": (OFFICE, "月通报由省督察办发布"),
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
@@ -237,7 +241,7 @@ def plan_closed(assignment) -> bool:
     return plan is not None and plan.closed_at is not None
 
 
-def _state(action: str, assignment, role, listing, item) -> Decision:
+def _state(action: str, assignment, role, listing, item, user=None) -> Decision:
     """The assignment's side of ``can``: the table, or the rule of an action outside it."""
     if plan_closed(assignment):
         return _refuse(STATE, PLAN_CLOSED)
@@ -257,6 +261,8 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
         if pending_extension(assignment) is not None:
             return _refuse(STATE, "已有待审批的延期申请")
         return ALLOW
+    if action == "void_report":
+        return _void_report(item, role, user)
     if action == "withdraw_extension":
         extension = pending_extension(assignment) if item is None else item
         if extension is None or extension.status not in OPEN_EXTENSION:
@@ -308,6 +314,27 @@ def _state(action: str, assignment, role, listing, item) -> Decision:
     return ALLOW
 
 
+def report_week_ends(report) -> datetime.date:
+    """The last day its author may void a report: the Sunday of its week, or of the week it was
+    submitted in if that is later (a late report)."""
+    submitted = week_start(timezone.localdate(report.created_at))
+    return max(parse_week(report.week), submitted) + datetime.timedelta(days=6)
+
+
+def _void_report(report, role, user) -> Decision:
+    if report is None:
+        return _refuse(STATE, "请指明要作废的报送")
+    if report.voided_at is not None:
+        return _refuse(STATE, "该报送已作废")
+    if role in OFFICE:
+        return ALLOW
+    if report.author_id != user.pk:
+        return _refuse(ROLE, "只有报送人本人或省督察办可以作废该报送")
+    if today() > report_week_ends(report):
+        return _refuse(STATE, f"报送周 {report.week} 已过，报送人不能再作废；如需更正请联系省督察办")
+    return ALLOW
+
+
 def can(user, action: str, assignment=None, *, listing=NOT_READ, item=None) -> Decision:
     """May ``user`` take ``action`` (on ``assignment``, as it stands now)?
 
@@ -331,7 +358,7 @@ def can(user, action: str, assignment=None, *, listing=NOT_READ, item=None) -> D
         return _refuse(UNSEEN, "台账不存在或无权查看")
     if action in ("list_supervision", "lift_supervision") and listing is NOT_READ:
         raise TypeError(f"can(…, {action!r}) needs the assignment's active listing")
-    return _state(action, assignment, role, listing, item)
+    return _state(action, assignment, role, listing, item, user)
 
 
 def allowed_actions(user, assignment, *, listing=NOT_READ) -> list[str]:

@@ -510,3 +510,321 @@ def test_a_liaison_withdraws_an_extension_request_through_the_api_and_the_page(l
     assert "延期申请已撤回" in body and "撤回延期申请" in body
     second.refresh_from_db()
     assert (second.status, second.withdraw_reason) == ("withdrawn", "工期可以保证")
+
+
+# --- item 4: a report voided by its author within its week, or by the office -----------------
+
+
+def test_the_author_voids_a_report_within_its_week_and_figures_forget_it(liaison, office):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="上周进展", percent=40)
+    wrong = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="填错了", percent=90)
+    assert (row().percent, row().last_report_week_start) == (90, datetime.date(2017, 11, 27))
+    with pytest.raises(InvalidInput, match="请填写作废理由"):
+        ledger.void_report(wrong.pk, actor=liaison, reason=" ")
+    ledger.void_report(wrong.pk, actor=liaison, reason="完成比例填错")
+    wrong.refresh_from_db()
+    assert (wrong.voided_by, wrong.void_reason) == (liaison, "完成比例填错") and wrong.voided_at
+    assert ProgressReport.objects.filter(pk=wrong.pk).exists()  # never deleted
+    assert (row().percent, row().last_report_week_start) == (40, datetime.date(2017, 11, 20))
+    assert reporting_by_unit(Assignment.objects.all())[a.unit_id]["reports"] == 1
+    with pytest.raises(LedgerError, match="该报送已作废"):
+        ledger.void_report(wrong.pk, actor=office, reason="再次作废")
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_after_its_week_only_the_office_voids_a_report(liaison, office, make_user):
+    a = row()
+    old = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="本周", percent=40)
+    other = make_user("carol", "liaison", "晋中市")
+    with pytest.raises(LedgerError) as not_theirs:
+        ledger.void_report(old.pk, actor=other, reason="不是我报的")
+    assert not_theirs.value.status_code == 403
+    fortnight_ago = datetime.datetime(2017, 11, 15, 10, tzinfo=datetime.UTC)
+    ProgressReport.objects.filter(pk=old.pk).update(week="2017-W46", created_at=fortnight_ago)
+    with pytest.raises(LedgerError) as late:
+        ledger.void_report(old.pk, actor=liaison, reason="填错")
+    assert late.value.status_code == 400 and "报送周 2017-W46 已过" in late.value.message
+    ledger.void_report(old.pk, actor=office, reason="单位申请更正")
+    assert (row().percent, row().last_report_week_start) == (0, None)
+
+
+def test_the_api_and_the_page_void_a_report_and_the_timeline_strikes_it_through(liaison, office, api):
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W47", text="上周进展", percent=40)
+    wrong = ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="重复报送", percent=40)
+    response = api(liaison).post(f"/api/assignments/{a.pk}/reports/{wrong.pk}/void/", {}, format="json")
+    assert response.status_code == 400 and response.json()["detail"] == "请填写作废理由"
+    page = client_for(liaison).get(f"/assignments/{a.pk}/")
+    assert sum(1 for e in page.context["timeline"] if e.void_form) == 2
+    response = client_for(liaison).post(
+        f"/assignments/{a.pk}/void_report/",
+        {"report": wrong.pk, "reason": "重复报送", "version": row().version},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "2017-W48 的报送已作废" in body
+    assert "<del>报送进展 · 2017-W48 · 完成 40%</del>" in body and "已作废：重复报送（alice" in body
+    detail = api(office).get(f"/api/assignments/{a.pk}/").json()
+    assert detail["reports"][0]["void_reason"] == "重复报送" and detail["last_report"]["week"] == "2017-W47"
+    first = ProgressReport.objects.get(week="2017-W47")
+    response = api(office).post(
+        f"/api/assignments/{a.pk}/reports/{first.pk}/void/", {"reason": "核实为虚报"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["last_report"] is None
+
+
+# --- item 4: every page form carries a one-time key ------------------------------------------
+
+
+def form_key(page: str, form_action: str) -> str:
+    """The form_key of the form posting to ``form_action`` on the page."""
+    import re
+
+    start = page.index(f'action="{form_action}"')
+    return re.search(r'name="form_key" value="([^"]+)"', page[start:]).group(1)
+
+
+def test_back_and_resubmit_of_a_report_is_recognised_and_refused(liaison):
+    a = row()
+    client = client_for(liaison)
+    page = client.get(f"/assignments/{a.pk}/").content.decode()
+    key = form_key(page, f"/assignments/{a.pk}/report/")
+    data = {"week": "2017-W48", "text": "本周进展", "percent": "30", "form_key": key}
+    assert client.post(f"/assignments/{a.pk}/report/", {**data, "version": 1}).status_code == 302
+    before = ledger_state(a)
+    again = client.post(f"/assignments/{a.pk}/report/", {**data, "version": row().version})
+    assert again.status_code == 409
+    assert "该表单已经提交过，请勿重复提交" in again.content.decode()
+    assert ledger_state(a) == before and ProgressReport.objects.count() == 1
+
+
+def test_a_refused_submission_leaves_its_key_usable(liaison):
+    a = row()
+    client = client_for(liaison)
+    key = form_key(client.get(f"/assignments/{a.pk}/").content.decode(), f"/assignments/{a.pk}/report/")
+    data = {"week": "2017-W48", "text": "本周进展", "form_key": key, "version": 1}
+    refused = client.post(f"/assignments/{a.pk}/report/", {**data, "percent": "120"})
+    assert refused.status_code == 400
+    assert client.post(f"/assignments/{a.pk}/report/", {**data, "percent": "30"}).status_code == 302
+
+
+def test_a_key_of_another_user_or_a_tampered_key_is_a_stale_page(liaison, office, make_user):
+    a = row()
+    other = make_user("carol", "liaison", "晋中市")
+    key = form_key(
+        client_for(other).get(f"/assignments/{a.pk}/").content.decode(), f"/assignments/{a.pk}/report/"
+    )
+    data = {"week": "2017-W48", "text": "本周进展", "percent": "30", "version": 1}
+    for bad in (key, key[:-2] + "xx"):
+        response = client_for(liaison).post(f"/assignments/{a.pk}/report/", {**data, "form_key": bad})
+        assert response.status_code == 400 and "页面已过期，请刷新后重试" in response.content.decode()
+    assert ProgressReport.objects.count() == 0
+
+
+def test_three_identical_summons_posts_from_one_page_make_one_record(office):
+    from accountability.models import Summons
+
+    client = client_for(office)
+    page = client.get("/supervision/").content.decode()
+    key = form_key(page, "/supervision/summons/")
+    unit = row().unit
+    data = {
+        "unit": unit.pk,
+        "held_on": "2017-11-30",
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+        "form_key": key,
+    }
+    statuses = [client.post("/supervision/summons/", data).status_code for _ in range(3)]
+    assert statuses == [302, 409, 409] and Summons.objects.count() == 1
+
+
+# --- item 4: the office corrects or voids a summons, listing or case record ------------------
+
+
+def summons_data(unit, **extra):
+    return {
+        "unit": unit,
+        "held_on": datetime.date(2017, 11, 24),
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+        **extra,
+    }
+
+
+def test_an_identical_summons_for_the_same_unit_and_day_is_refused(office):
+    from accountability.models import Summons
+
+    unit = row().unit
+    accountability.record_summons(actor=office, **summons_data(unit))
+    for _ in range(2):
+        with pytest.raises(LedgerError) as again:
+            accountability.record_summons(actor=office, **summons_data(unit))
+        assert again.value.status_code == 409 and "已有相同的约谈记录" in again.value.message
+    accountability.record_summons(actor=office, **summons_data(unit, attendees="李四（局长）"))
+    assert Summons.objects.count() == 2
+
+
+def test_the_office_corrects_and_voids_records_with_a_reason_and_keeps_them(office, liaison):
+    from accountability.models import Summons
+
+    unit = row().unit
+    summons = accountability.record_summons(actor=office, **summons_data(unit))
+    with pytest.raises(InvalidInput, match="请填写更正理由"):
+        accountability.correct_record("summons", summons.pk, actor=office, note="", attendees="张三（市长）")
+    with pytest.raises(LedgerError) as role:
+        accountability.correct_record("summons", summons.pk, actor=liaison, note="x", attendees="y")
+    assert role.value.status_code == 403
+    accountability.correct_record(
+        "summons", summons.pk, actor=office, note="职务写错", attendees="张三（市长）"
+    )
+    summons.refresh_from_db()
+    assert summons.attendees == "张三（市长）"
+    entry = AuditEntry.objects.get(action="correct_summons")
+    assert (entry.before["attendees"], entry.after["attendees"], entry.note) == (
+        "张三（副市长）",
+        "张三（市长）",
+        "职务写错",
+    )
+
+    listing = accountability.list_assignment(
+        row(), actor=office, reason="进度滞后", deadline=datetime.date(2017, 12, 31)
+    )
+    accountability.void_record("listing", listing.pk, actor=office, reason="挂错台账")
+    listing.refresh_from_db()
+    assert listing.voided_at and listing.lifted_at and not ListedSupervision.objects.active().exists()
+    case = accountability.refer_case(
+        actor=office, unit=unit, persons="王五", summary="虚报整改", referred_on=datetime.date(2017, 11, 28)
+    )
+    accountability.void_record("case", case.pk, actor=office, reason="重复移交")
+    with pytest.raises(LedgerError, match="该责任追究记录已作废"):
+        accountability.void_record("case", case.pk, actor=office, reason="再次作废")
+    with pytest.raises(LedgerError, match="已作废"):
+        accountability.update_case(case.pk, actor=office, status="investigating")
+    accountability.void_record("summons", summons.pk, actor=office, reason="重复登记")
+    assert Summons.objects.filter(pk=summons.pk).exists()  # kept
+    # a voided summons no longer blocks recording the same one again
+    accountability.record_summons(actor=office, **summons_data(unit, attendees="张三（市长）"))
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_supervision_page_corrects_and_voids_and_strikes_the_voided_through(office, liaison):
+    unit = row().unit
+    summons = accountability.record_summons(actor=office, **summons_data(unit))
+    client = client_for(office)
+    nameless = client.post(f"/supervision/summons/{summons.pk}/void/", {"reason": ""})
+    assert nameless.status_code == 400 and "请填写作废理由" in nameless.content.decode()
+    response = client.post(
+        f"/supervision/summons/{summons.pk}/correct/",
+        {"held_on": "2017-11-24", "attendees": "张三（市长）", "reason": "整改滞后", "note": "职务写错"},
+        follow=True,
+    )
+    assert "已更正约谈记录" in response.content.decode()
+    response = client.post(f"/supervision/summons/{summons.pk}/void/", {"reason": "重复登记"}, follow=True)
+    body = response.content.decode()
+    assert "已作废约谈记录" in body and 'class="voided"' in body and "已作废：重复登记" in body
+    assert (
+        client_for(liaison).post(f"/supervision/summons/{summons.pk}/void/", {"reason": "x"}).status_code
+        == 403
+    )
+    assert client.post("/supervision/nothing/1/void/", {"reason": "x"}).status_code == 404
+
+
+# --- item 5: nothing typed is lost when the session expires ----------------------------------
+
+
+def test_a_report_posted_after_the_session_expired_is_restored_after_signing_in(liaison):
+    from django.test import Client
+
+    from tasks.models import SavedForm
+
+    a = row()
+    client = Client()  # the session has expired: nobody is signed in
+    typed = {
+        "week": "2017-W48",
+        "text": "本周完成燃煤锅炉拆除 12 台",
+        "percent": "35",
+        "version": "1",
+        "form_key": "x",
+        "csrfmiddlewaretoken": "y",
+    }
+    response = client.post(f"/assignments/{a.pk}/report/", typed)
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next=/assignments/{a.pk}/"
+    saved = SavedForm.objects.get()
+    assert "csrfmiddlewaretoken" not in saved.data and "form_key" not in saved.data
+    assert ProgressReport.objects.count() == 0
+
+    client.force_login(liaison)  # signs in again, and the login page sends them to next
+    page = client.get(f"/assignments/{a.pk}/")
+    assert page.status_code == 200
+    form = page.context["forms"]["report"]
+    assert (form.initial["text"], form.initial["percent"], form.initial["week"]) == (
+        "本周完成燃煤锅炉拆除 12 台",
+        "35",
+        "2017-W48",
+    )
+    assert form.initial["version"] == row().version  # the page's own, not the stale one posted
+    body = page.content.decode()
+    assert "本周完成燃煤锅炉拆除 12 台" in body and "已恢复您刚才填写的内容" in body
+    assert not SavedForm.objects.exists()  # once
+    assert "本周完成燃煤锅炉拆除 12 台" not in client.get(f"/assignments/{a.pk}/").content.decode()
+
+
+def test_a_summons_typed_on_the_supervision_page_is_restored_there(office):
+    from django.test import Client
+
+    client = Client()
+    data = {
+        "unit": str(row().unit_id),
+        "held_on": "2017-11-30",
+        "attendees": "张三（副市长）",
+        "reason": "整改滞后",
+    }
+    response = client.post("/supervision/summons/", data, HTTP_REFERER="http://testserver/supervision/")
+    assert response["Location"] == "/login/?next=/supervision/"
+    client.force_login(office)
+    page = client.get("/supervision/")
+    assert page.context["summons_form"].initial["attendees"] == "张三（副市长）"
+    assert page.context["open_form"] == "summons"
+
+
+def test_the_long_forms_keep_a_local_draft_without_inline_script(liaison):
+    body = client_for(liaison).get(f"/assignments/{row().pk}/").content.decode()
+    assert 'src="/static/web/draft.js"' in body and "data-draft" in body
+    assert "<script>" not in body
+
+
+def test_the_api_takes_an_optional_idempotency_key(liaison, api):
+    a = row()
+    client = api(liaison)
+    body = {"week": "2017-W48", "text": "本周进展", "percent": "30"}
+    first = client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-1")
+    assert first.status_code == 201
+    again = client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-1")
+    assert again.status_code == 409 and "已经处理过" in again.json()["detail"]
+    assert ProgressReport.objects.count() == 1
+    # a refused request does not use its key up
+    bad = client.post(
+        f"/api/assignments/{a.pk}/reports/", {**body, "percent": "120"}, HTTP_IDEMPOTENCY_KEY="r-2"
+    )
+    assert bad.status_code == 400
+    assert (
+        client.post(f"/api/assignments/{a.pk}/reports/", body, HTTP_IDEMPOTENCY_KEY="r-2").status_code == 201
+    )
+
+
+def test_the_admin_check_page_carries_a_one_time_key_too(liaison, unit_leader):
+    import re
+
+    a = row()
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="完成", percent=100)
+    request = ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+    client = client_for(unit_leader)
+    url = f"/admin/tasks/signoffrequest/{request.pk}/check/"
+    page = client.get(url).content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
+    data = {"decision": "reject", "opinion": "材料不全", "version": row().version, "form_key": key}
+    assert client.post(url, data).status_code == 302
+    assert SignOffRequest.objects.get(pk=request.pk).status == "rejected"

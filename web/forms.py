@@ -142,12 +142,14 @@ class ReportForm(VersionedForm):
 
 class SignOffForm(VersionedForm):
     id_prefix = "signoff"
+    draft = True  # a long form: keeps a local draft (static/web/draft.js)
     summary = forms.CharField(label="整改情况说明", widget=forms.Textarea(attrs={"rows": 4}))
     evidence = MultipleFileField(label="佐证材料", required=False, help_text="至少一份")
 
 
 class ExtensionForm(VersionedForm):
     id_prefix = "extension"
+    draft = True
     new_due_date = forms.DateField(label="申请延期至", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
         label="延期理由",
@@ -167,6 +169,24 @@ class WithdrawExtensionForm(VersionedForm):
     id_prefix = "withdraw-extension"
     extension = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label="撤回说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VoidReportForm(VersionedForm):
+    """作废 one report: its id travels with the form; the reason is required."""
+
+    id_prefix = "void"
+    report = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="作废理由",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写作废理由"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        report = (kwargs.get("initial") or {}).get("report")
+        if report:  # one form per report on the page: the ids must differ
+            kwargs.setdefault("auto_id", f"void{report}-%s")
+        super().__init__(*args, **kwargs)
 
 
 class CheckForm(VersionedForm):
@@ -274,6 +294,79 @@ class LiftForm(VersionedForm):
     )
 
 
+# 更正 and 作废 of the office's records (accountability.services.correct_record / void_record).
+
+
+class CorrectionForm(ServiceErrorForm):
+    """The fields a correction may change (``accountability.services.CORRECTABLE``) and its reason."""
+
+    kind = ""
+    note = forms.CharField(
+        label="更正理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("更正理由")
+    )
+
+    def __init__(self, *args, record=None, **kwargs):
+        kwargs.setdefault("auto_id", f"correct-{self.kind}{record.pk if record else ''}-%s")
+        if record is not None and "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(record, name) for name in self.changes_fields()}
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def changes_fields(cls):
+        return [name for name in cls.base_fields if name != "note"]
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changes_fields()}
+
+
+class ListingCorrectionForm(CorrectionForm):
+    kind = "listing"
+    reason = forms.CharField(
+        label="挂牌理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("挂牌理由")
+    )
+    deadline = _date_field("督办期限")
+    field_order = ["reason", "deadline", "note"]
+
+
+class SummonsCorrectionForm(CorrectionForm):
+    kind = "summons"
+    held_on = _date_field("约谈日期")
+    attendees = forms.CharField(label="被约谈人", max_length=300, error_messages=_required("被约谈人"))
+    reason = forms.CharField(
+        label="约谈事由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("约谈事由")
+    )
+    requirements = forms.CharField(label="整改要求", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    field_order = ["held_on", "attendees", "reason", "requirements", "note"]
+
+
+class CaseCorrectionForm(CorrectionForm):
+    kind = "case"
+    persons = forms.CharField(label="涉及人员", max_length=300, error_messages=_required("涉及人员"))
+    summary = forms.CharField(
+        label="问题线索", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("问题线索")
+    )
+    referred_to = forms.CharField(label="移交机关", max_length=100, error_messages=_required("移交机关"))
+    referred_on = _date_field("移交日期")
+    field_order = ["persons", "summary", "referred_to", "referred_on", "note"]
+
+
+class VoidRecordForm(ServiceErrorForm):
+    reason = forms.CharField(
+        label="作废理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages=_required("作废理由")
+    )
+
+    def __init__(self, *args, record_id="", kind="", **kwargs):
+        kwargs.setdefault("auto_id", f"void-{kind}{record_id}-%s")
+        super().__init__(*args, **kwargs)
+
+
+CORRECTION_FORMS = {
+    "listing": ListingCorrectionForm,
+    "summons": SummonsCorrectionForm,
+    "case": CaseCorrectionForm,
+}
+
+
 class UnitForm(ServiceErrorForm):
     """A form naming a unit: the choices come from a list the view fetched once for every form on the page."""
 
@@ -310,6 +403,7 @@ class SummonsForm(UnitForm):
     """约谈: the unit summoned, when, who, why, what is required, and optionally its assignments concerned."""
 
     id_prefix = "summons"
+    draft = True
     unit = forms.ChoiceField(
         label="被约谈单位",
         error_messages={**_required("被约谈单位", "选择"), "invalid_choice": "请从列表中选择被约谈单位"},
@@ -351,6 +445,7 @@ class CaseForm(UnitForm):
     """责任追究移交: the unit, the persons, the facts, to whom and when, and optionally the assignment concerned."""
 
     id_prefix = "case"
+    draft = True
     unit = forms.ChoiceField(
         label="涉及单位",
         error_messages={**_required("涉及单位", "选择"), "invalid_choice": "请从列表中选择涉及单位"},

@@ -7,6 +7,8 @@ prefetched rows.
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
 from tasks.models.ledger import review_evidence
 
@@ -31,6 +33,9 @@ class Event:
     text: str = ""
     details: list = field(default_factory=list)
     evidence: list = field(default_factory=list)
+    report: object = None  # the progress report of a report event (the page offers to void it)
+    voided: str = ""  # "已作废：理由（谁，何时）" for a voided report, shown struck through
+    void_form: object = None  # the page's form to void this report, when the reader may
 
 
 def _report_events(assignment):
@@ -41,6 +46,10 @@ def _report_events(assignment):
         ]
         if report.drop_reason:
             notes.insert(0, ("进度回调说明", report.drop_reason))
+        voided = ""
+        if report.voided_at:
+            when = timezone.localtime(report.voided_at)
+            voided = f"已作废：{report.void_reason}（{person(report.voided_by)}，{when:%Y-%m-%d %H:%M}）"
         yield Event(
             report.created_at,
             "report",
@@ -49,6 +58,8 @@ def _report_events(assignment):
             report.text,
             notes,
             list(report.evidence.all()),
+            report=report,
+            voided=voided,
         )
 
 

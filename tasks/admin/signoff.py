@@ -8,6 +8,7 @@ An approved request is the 销号单, printable from the queue and from the requ
 """
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,7 +19,7 @@ from tasks.admin.access import ReadOnlyAdmin
 from tasks.choices import SignOffStatus, Status
 from tasks.models import Assignment, AuditEntry, SignOffRequest
 from tasks.policy import ADMIN_READERS, CHECKERS, OPEN_SIGNOFF, can, role_of
-from tasks.services import audit, ledger
+from tasks.services import audit, formkeys, ledger
 from tasks.services.checks import ascii_int
 from tasks.services.errors import LedgerError, NotFound
 
@@ -147,7 +148,7 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             stage=STAGE_LABELS[assignment.status],
             checks=_checks_for(signoff, request.user),
             evidence=list(signoff.evidence.all()),
-            reports=list(assignment.reports.select_related("author")[:5]),
+            reports=list(assignment.reports.filter(voided_at=None).select_related("author")[:5]),
             opinion=opinion,
         )
         return TemplateResponse(request, "admin/tasks/signoffrequest/check.html", context, status=status)
@@ -161,10 +162,14 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             raise LedgerError("缺少台账版本号，请刷新页面后重试")
         assignment = signoff.assignment
         name = f"任务{assignment.task.number} · {assignment.unit.name}"
-        if decision == "reject":
-            ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=version)
-            return f"已退回{name}的销号申请，台账回到“推进中”"
-        checked = ledger.approve(assignment.pk, actor=request.user, opinion=opinion, expected_version=version)
+        with transaction.atomic():  # the page's one-time key is used up with the check, or not at all
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            if decision == "reject":
+                ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=version)
+                return f"已退回{name}的销号申请，台账回到“推进中”"
+            checked = ledger.approve(
+                assignment.pk, actor=request.user, opinion=opinion, expected_version=version
+            )
         if checked.status == SignOffStatus.APPROVED:
             return f"{name}已销号，可在队列下方打印销号单"
         return f"{name}已通过单位审核，转督察办审核"

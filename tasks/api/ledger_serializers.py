@@ -89,6 +89,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class ReportSerializer(serializers.ModelSerializer):
     author = Username()
+    voided_by = Username()
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -103,6 +104,9 @@ class ReportSerializer(serializers.ModelSerializer):
             "created_at",
             "late",
             "drop_reason",
+            "voided_at",
+            "voided_by",
+            "void_reason",
             "evidence",
         ]
 
@@ -287,7 +291,7 @@ class AssignmentDetailSerializer(AssignmentListSerializer):
         return serializer_class(item, context=self.context).data if item is not None else None
 
     def get_last_report(self, obj) -> dict | None:
-        return self._one(ReportSerializer, next(iter(obj.reports.all()), None))
+        return self._one(ReportSerializer, next((r for r in obj.reports.all() if r.voided_at is None), None))
 
     def get_open_signoff(self, obj) -> dict | None:
         return self._one(SignOffSerializer, open_signoff(obj))
@@ -350,6 +354,10 @@ class SignOffInput(serializers.Serializer):
     evidence = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="至少一份佐证材料"
     )
+
+
+class VoidInput(serializers.Serializer):
+    reason = text_field(help_text="作废理由")
 
 
 class WithdrawInput(serializers.Serializer):

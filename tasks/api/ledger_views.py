@@ -10,6 +10,7 @@ as it now stands and its new ``ETag``.
 
 import re
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -24,9 +25,9 @@ from rest_framework.views import APIView
 from tasks.api import ledger_serializers as s
 from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet
-from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
 from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
-from tasks.services import ledger
+from tasks.services import formkeys, ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
 
@@ -129,7 +130,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         version = expected_version(request)
         body = input_class(data=request.data)
         body.is_valid(raise_exception=True)
-        perform(assignment.pk, body.validated_data, version)
+        with transaction.atomic():  # an Idempotency-Key is used up with the change, or not at all
+            formkeys.consume_header(request.user, request.headers.get("Idempotency-Key"))
+            perform(assignment.pk, body.validated_data, version)
         fresh = self.get_queryset().get(pk=assignment.pk)
         response = Response(
             s.AssignmentDetailSerializer(fresh, context=self.get_serializer_context()).data,
@@ -181,6 +184,17 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             )
 
         return self._act(request, s.SignOffInput, perform, created=True)
+
+    @extend_schema(request=s.VoidInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"reports/(?P<report_id>[0-9]+)/void")
+    def void_report(self, request, pk=None, report_id=None):
+        """Void a report (作废) with a reason: its author within its week, or the office. Kept, not counted."""
+
+        def perform(pk, data, version):
+            report = child_of(ProgressReport, report_id, pk, "该台账没有这条报送")
+            ledger.void_report(report, actor=request.user, reason=data["reason"], expected_version=version)
+
+        return self._act(request, s.VoidInput, perform)
 
     @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="signoff/withdraw")

@@ -1,4 +1,5 @@
 from tasks.models.audit import AuditEntry, AuditHead
+from tasks.models.forms import SavedForm, UsedFormKey
 from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.organisation import Organisation
 from tasks.models.people import Membership
@@ -18,7 +19,9 @@ __all__ = [
     "Plan",
     "ProgressReport",
     "Review",
+    "SavedForm",
     "SignOffRequest",
     "Task",
     "Unit",
+    "UsedFormKey",
 ]

@@ -38,7 +38,7 @@ class AssignmentQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "reports",
-                queryset=ProgressReport.objects.select_related("author")
+                queryset=ProgressReport.objects.select_related("author", "voided_by")
                 .prefetch_related(evidence)
                 .order_by("-created_at", "-id"),
             ),
@@ -194,7 +194,8 @@ def evidence_path(instance, filename):
 
 
 class ProgressReport(models.Model):
-    """One unit's weekly progress on one assignment. Append-only."""
+    """One unit's weekly progress on one assignment. Append-only: a mistaken report is voided
+    (``voided_at``), never deleted, and no figure counts it."""
 
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="reports", verbose_name="台账"
@@ -211,6 +212,16 @@ class ProgressReport(models.Model):
         "迟报", default=False, help_text="报送的是上周之前的周：照收，但不计入按期报送"
     )
     drop_reason = models.TextField("进度回调说明", blank=True, help_text="完成比例低于上次报送时必填")
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"

@@ -28,5 +28,11 @@ class NotFound(LedgerError):
     status_code = 404
 
 
+class Duplicate(LedgerError):
+    """The same form (its one-time key) was submitted before: nothing is done twice."""
+
+    status_code = 409
+
+
 class StaleVersion(LedgerError):
     status_code = 412

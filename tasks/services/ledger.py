@@ -144,6 +144,64 @@ def submit_report(
     return report
 
 
+def void_report(report_id, *, actor, reason, expected_version=None) -> ProgressReport:
+    """Void a mistaken report (作废): its author within its week, or the office, with a reason.
+
+    The report is kept (``voided_at``, ``voided_by``, ``void_reason``) and no figure counts it. The
+    row's ``last_report_week_start`` becomes the latest week still reported; if the voided report
+    gave the row its percentage, the percentage falls back to the newest remaining report's (made
+    since the last reopening), else to 0. Both changes are audited.
+    """
+    require(actor, "void_report")
+    reason = required_text(reason, "reason", "作废理由")
+    with transaction.atomic():
+        report = ProgressReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None:
+            raise InvalidInput("进展报送不存在", field="report")
+        assignment = lock(report.assignment_id, actor=actor, expected_version=expected_version)
+        require(actor, "void_report", assignment, item=report)
+        before = audit.snapshot(report)
+        report.voided_at, report.voided_by, report.void_reason = clock.now(), actor, reason
+        report.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        audit.record(
+            actor=actor,
+            action="void_report",
+            instance=report,
+            before=before,
+            after=audit.snapshot(report),
+            assignment=assignment,
+            note=reason,
+        )
+        remaining = ProgressReport.objects.filter(assignment=assignment, voided_at=None)
+        newest = remaining.order_by("-created_at", "-pk").first()
+        was_newest = not remaining.filter(created_at__gt=report.created_at).exists()
+        fields = ["percent", "last_report_week_start", "version"]
+        before_row = audit.snapshot(assignment, fields)
+        weeks = [parse_week(week) for week in remaining.values_list("week", flat=True).distinct()]
+        assignment.last_report_week_start = max(weeks, default=None)
+        if was_newest:
+            reopened = (
+                Review.objects.filter(assignment=assignment, outcome=ReviewOutcome.RELAPSED)
+                .order_by("-decided_at")
+                .values_list("decided_at", flat=True)
+                .first()
+            )
+            usable = newest is not None and (reopened is None or newest.created_at > reopened)
+            assignment.percent = newest.percent if usable else 0
+        assignment.version += 1
+        assignment.save(update_fields=[*fields, "updated_at"])
+        audit.record(
+            actor=actor,
+            action="void_report",
+            instance=assignment,
+            before=before_row,
+            after=audit.snapshot(assignment, fields),
+            assignment=assignment,
+            note=reason,
+        )
+    return report
+
+
 def request_signoff(assignment_id, *, actor, summary, files=(), expected_version=None):
     require(actor, "request_signoff")
     summary = required_text(summary, "summary", "整改情况说明")

@@ -3,7 +3,7 @@
 A report is on time unless it is marked 迟报 (``ProgressReport.late``: it was submitted for a week
 before last week, see ``tasks.services.ledger.is_late``). A unit's on-time reporting rate over a set
 of reports is the share of them that are on time; a unit with no report in the set has no rate
-(``None``, shown "—").
+(``None``, shown "—"). Voided reports (``voided_at``) never count.
 """
 
 from django.db.models import Count, Q
@@ -20,7 +20,7 @@ def reporting_by_unit(assignments, *, weeks=None, before=None) -> dict[int, dict
     """Per unit id: ``name``, ``reports``, ``late`` and ``rate`` over the reports of ``assignments`` (a queryset
     the caller has scoped), optionally only those for ``weeks`` (ISO week codes) and submitted
     before the moment ``before``. One query."""
-    reports = ProgressReport.objects.filter(assignment__in=assignments.values("pk"))
+    reports = ProgressReport.objects.filter(assignment__in=assignments.values("pk"), voided_at=None)
     if weeks is not None:
         reports = reports.filter(week__in=list(weeks))
     if before is not None:

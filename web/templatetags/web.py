@@ -10,9 +10,20 @@ from dispatch.models import Urge
 from tasks.choices import LEVEL_TITLES, Level, Role, Status
 from tasks.models.levels import rule_lines
 from tasks.policy import can, role_of
+from tasks.services import formkeys
 from tasks.weeks import week_of, week_title
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def form_key(context):
+    """The hidden one-time key of a page form (``tasks.services.formkeys``), for the signed-in user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    return format_html('<input type="hidden" name="form_key" value="{}">', formkeys.issue(user))
 
 
 @register.filter

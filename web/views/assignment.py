@@ -10,6 +10,7 @@ any other role than the office's gets 403 for them before the form is read.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,10 +20,10 @@ from accountability import services as accountability
 from accountability.models import active_listing, with_active_listing
 from tasks.models import Assignment, Evidence
 from tasks.policy import allowed_actions, can, pending_extension, pending_review
-from tasks.services import ledger
+from tasks.services import formkeys, ledger
 from tasks.services.errors import LedgerError, NotFound, StaleVersion
 from tasks.weeks import today
-from web import forms
+from web import drafts, forms
 from web.access import role_required
 from web.timeline import timeline, with_history
 from web.views.common import safe_next, scoped
@@ -79,14 +80,28 @@ def _forms(assignment, request):
     return available
 
 
-def _render(request, assignment, bound=None, status=200):
+def _render(request, assignment, bound=None, status=200, restored=None):
     available = _forms(assignment, request)
-    if bound is not None:
+    if restored is not None and restored[0] in available:  # typed before the session expired
+        action, data = restored
+        available[action].initial.update({k: v for k, v in data.items() if k in available[action].fields})
+    if bound is not None and bound[0] != "void_report":
         available[bound[0]] = bound[1]
+    events = timeline(assignment)
+    bound_void = bound[1] if bound is not None and bound[0] == "void_report" else None
+    for event in events:
+        report = event.report
+        if report is not None and can(request.user, "void_report", assignment, item=report):
+            shown = bound_void is not None and bound_void.data.get("report") == str(report.pk)
+            event.void_form = (
+                bound_void
+                if shown
+                else forms.VoidReportForm(initial={"version": assignment.version, "report": report.pk})
+            )
     context = {
         "assignment": assignment,
         "task": assignment.task,
-        "timeline": timeline(assignment),
+        "timeline": events,
         "forms": available,
         "pending_review": pending_review(assignment),
         "pending_extension": pending_extension(assignment),
@@ -98,7 +113,12 @@ def _render(request, assignment, bound=None, status=200):
 
 @role_required()
 def assignment_page(request, pk):
-    return _render(request, _load(request, pk))
+    gone = []
+    restored = drafts.restore(request, gone)
+    response = _render(request, _load(request, pk), restored=restored)
+    for cookie in gone:
+        response.delete_cookie(cookie)
+    return response
 
 
 def _report(assignment, data, user):
@@ -136,6 +156,16 @@ def _extension(assignment, data, user):
         expected_version=data["version"],
     )
     return "延期申请已提交，等待本单位负责人审核"
+
+
+def _void_report(assignment, data, user):
+    report = next((r for r in assignment.reports.all() if r.pk == data["report"]), None)
+    if report is None:
+        raise NotFound("该报送不存在")
+    report = ledger.void_report(
+        report.pk, actor=user, reason=data["reason"], expected_version=data["version"]
+    )
+    return f"{report.week} 的报送已作废"
 
 
 def _withdraw_signoff(assignment, data, user):
@@ -246,6 +276,7 @@ ACTIONS = {
     "report": (forms.ReportForm, _report),
     "signoff": (forms.SignOffForm, _signoff),
     "withdraw_signoff": (forms.WithdrawSignoffForm, _withdraw_signoff),
+    "void_report": (forms.VoidReportForm, _void_report),
     "withdraw_extension": (forms.WithdrawExtensionForm, _withdraw_extension),
     "extension": (forms.ExtensionForm, _extension),
     "check": (forms.CheckForm, _check),
@@ -279,7 +310,10 @@ def act(request, pk, action):
     if isinstance(form, forms.ReportForm):
         data["measure_notes"] = form.measure_notes()
     try:
-        message = handler(assignment, data, request.user)
+        # The form's one-time key is used up with the change, or not at all (a refusal rolls both back).
+        with transaction.atomic():
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            message = handler(assignment, data, request.user)
     except LedgerError as error:
         if isinstance(error, NotFound):
             raise Http404(error.message) from None

@@ -45,7 +45,7 @@ def desk(request):
 def _with_open_request(rows):
     for row in rows:
         row.open_request = open_signoff(row)
-        row.recent_reports = list(row.reports.all())[:3]
+        row.recent_reports = [r for r in row.reports.all() if r.voided_at is None][:3]
     return rows
 
 

@@ -14,7 +14,7 @@ from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Plan, Task
 from tasks.policy import OVERSIGHT, can
-from tasks.services import plan_edit
+from tasks.services import formkeys, plan_edit
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import role_required
@@ -102,7 +102,9 @@ def add_leader_item(request, pk: int):
     if not form.is_valid():
         return _task_page(request, pk, form, status=400)
     try:
-        item = accountability.add_leader_item(actor=request.user, task=task, **form.cleaned_data)
+        with transaction.atomic():  # the form's one-time key is used up with the change, or not at all
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            item = accountability.add_leader_item(actor=request.user, task=task, **form.cleaned_data)
     except LedgerError as error:
         form.show_error(error)
         return _task_page(request, pk, form, status=error.status_code)

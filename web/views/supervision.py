@@ -11,6 +11,7 @@ Only the office writes, each write through
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,9 +22,10 @@ from accountability import services
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
 from tasks.models import Assignment, Unit
 from tasks.policy import OFFICE, can
+from tasks.services import formkeys
 from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
-from web import forms
+from web import drafts, forms
 from web.access import role_required
 
 RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
@@ -64,22 +66,41 @@ def _context(request, bound=None):
     )
     summons = list(
         Summons.objects.visible_to(user)
-        .select_related("unit", "created_by")
+        .select_related("unit", "created_by", "voided_by")
         .prefetch_related(Prefetch("assignments", queryset=Assignment.objects.select_related("task")))
         .order_by("-held_on", "-pk")
     )
     cases = list(
         AccountabilityCase.objects.visible_to(user)
-        .select_related("unit", "assignment__task")
+        .select_related("unit", "assignment__task", "voided_by")
         .order_by("-referred_on", "-pk")
     )
     for case in cases:
-        if office and services.CASE_FLOW[case.status]:  # a case that can still move on
+        if (
+            office and services.CASE_FLOW[case.status] and case.voided_at is None
+        ):  # a case that can still move on
             case.status_form = (
                 bound_form
                 if (kind, bound_pk) == ("case_status", case.pk)
                 else forms.CaseStatusForm(case=case, initial={"status": case.status})
             )
+    if office:
+        records = (
+            [("listing", r) for r in active]
+            + [("summons", r) for r in summons]
+            + [("case", r) for r in cases]
+        )
+        for record_kind, record in records:
+            if record.voided_at is not None:
+                continue
+            if (kind, bound_pk) == (("correct", record_kind), record.pk):
+                record.correct_form = bound_form
+            else:
+                record.correct_form = forms.CORRECTION_FORMS[record_kind](record=record)
+            if (kind, bound_pk) == (("void", record_kind), record.pk):
+                record.void_form = bound_form
+            else:
+                record.void_form = forms.VoidRecordForm(record_id=record.pk, kind=record_kind)
     context = {
         "today": day,
         "office": office,
@@ -95,7 +116,9 @@ def _context(request, bound=None):
     shown = [getattr(item, "lift_form", None) for item in active] + [
         getattr(case, "status_form", None) for case in cases
     ]
-    if kind in ("lift", "case_status") and bound_form not in shown:
+    for record in [*active, *summons, *cases]:
+        shown += [getattr(record, "correct_form", None), getattr(record, "void_form", None)]
+    if (kind in ("lift", "case_status") or isinstance(kind, tuple)) and bound_form not in shown:
         # the record left the list (lifted, concluded) since the page was loaded: say why at the top
         context["stray_errors"] = [error for errors in bound_form.errors.values() for error in errors]
     if office:
@@ -106,9 +129,22 @@ def _context(request, bound=None):
     return context
 
 
+RESTORABLE = {"supervision-summons": "summons_form", "supervision-case": "case_form"}
+
+
 @role_required()
 def supervision(request):
-    return render(request, "web/supervision.html", _context(request))
+    gone = []
+    restored = drafts.restore(request, gone)
+    context = _context(request)
+    if restored is not None and RESTORABLE.get(restored[0]) in context:  # typed before the session expired
+        form = context[RESTORABLE[restored[0]]]
+        form.initial.update({k: v for k, v in restored[1].items() if k in form.fields})
+        context["open_form"] = restored[0].removeprefix("supervision-")
+    response = render(request, "web/supervision.html", context)
+    for cookie in gone:
+        response.delete_cookie(cookie)
+    return response
 
 
 def _refuse_unless(request, action):
@@ -125,7 +161,9 @@ def _submit(request, bound, call, anchor):
     if not form.is_valid():
         return render(request, "web/supervision.html", _context(request, bound), status=400)
     try:
-        message = call(form.cleaned_data)
+        with transaction.atomic():  # the form's one-time key is used up with the change, or not at all
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            message = call(form.cleaned_data)
     except LedgerError as error:
         if isinstance(error, NotFound):
             raise Http404(error.message) from None
@@ -191,3 +229,41 @@ def case_status(request, pk):
 
     form = forms.CaseStatusForm(request.POST, case=case)
     return _submit(request, ("case_status", case.pk, form), call, f"#case-{case.pk}")
+
+
+MODELS = {"listing": ListedSupervision, "summons": Summons, "case": AccountabilityCase}
+ANCHORS = {"listing": "#listings", "summons": "#summons", "case": "#cases"}
+
+
+@require_POST
+@role_required()
+def correct(request, kind, pk):
+    """更正 a listing, summons or case record (the office, with a reason)."""
+    if kind not in MODELS:
+        raise Http404("没有这类记录")
+    record = get_object_or_404(MODELS[kind].objects.visible_to(request.user), pk=pk)
+    _refuse_unless(request, "correct_record")
+    form = forms.CORRECTION_FORMS[kind](request.POST, record=record)
+
+    def call(data):
+        services.correct_record(kind, record.pk, actor=request.user, note=data["note"], **form.changes())
+        return f"已更正{services.LABELS[kind]}"
+
+    return _submit(request, (("correct", kind), record.pk, form), call, ANCHORS[kind])
+
+
+@require_POST
+@role_required()
+def void(request, kind, pk):
+    """作废 a listing, summons or case record made by mistake (the office, with a reason)."""
+    if kind not in MODELS:
+        raise Http404("没有这类记录")
+    record = get_object_or_404(MODELS[kind].objects.visible_to(request.user), pk=pk)
+    _refuse_unless(request, "correct_record")
+    form = forms.VoidRecordForm(request.POST, record_id=record.pk, kind=kind)
+
+    def call(data):
+        services.void_record(kind, record.pk, actor=request.user, reason=data["reason"])
+        return f"已作废{services.LABELS[kind]}"
+
+    return _submit(request, (("void", kind), record.pk, form), call, ANCHORS[kind])
