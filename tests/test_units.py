@@ -108,3 +108,15 @@ def test_a_plan_naming_a_registered_unit_imports_and_keeps_the_kind_the_office_g
     import_parsed(parse_file(data, "plan.xlsx", year=2018), source_file="plan.xlsx")
     assert Unit.objects.get(name="省数据局").kind == UnitKind.DEPARTMENT
     assert Unit.objects.get(name="晋能控股集团").assignments.count() == 1
+
+
+def test_the_units_form_carries_a_one_time_key_and_refuses_a_second_post(office):
+    import re
+
+    client = client_for(office)
+    key = re.search(r'name="form_key" value="([^"]+)"', client.get("/units/").content.decode())[1]
+    data = {"name": "省数据局", "kind": "department", "parent": "", "form_key": key}
+    assert client.post("/units/", data).status_code == 302
+    again = client.post("/units/", {**data, "name": "省大数据中心"})
+    assert again.status_code == 409 and "请勿重复提交" in again.content.decode()
+    assert not Unit.objects.filter(name="省大数据中心").exists()

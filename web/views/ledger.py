@@ -133,7 +133,8 @@ def task_edit(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # the form's one-time key is used up with the change, or not at all
+                formkeys.consume(request.user, request.POST.get("form_key"))
                 officials = list(data["officials"]) + [
                     plan_edit.new_official(name, None) for name in form.new_official_names()
                 ]

@@ -1,6 +1,7 @@
 """整改方案: the plans side by side, each with its figures, and closing (归档) or reopening one."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_POST
 from tasks.choices import Status
 from tasks.models import Plan
 from tasks.policy import OFFICE, OVERSIGHT
+from tasks.services import formkeys
 from tasks.services import plans as plan_services
 from tasks.services.errors import LedgerError
 from web.access import role_required
@@ -49,7 +51,9 @@ def close(request, pk: int, reopen: bool = False):
         return _page(request, form, plan.pk, status=400)
     act = plan_services.reopen_plan if reopen else plan_services.close_plan
     try:
-        act(plan.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        with transaction.atomic():  # the form's one-time key is used up with the change, or not at all
+            formkeys.consume(request.user, request.POST.get("form_key"))
+            act(plan.pk, actor=request.user, reason=form.cleaned_data["reason"])
     except LedgerError as error:
         form.show_error(error)
         return _page(request, form, plan.pk, status=error.status_code)

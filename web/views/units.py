@@ -1,11 +1,13 @@
 """单位登记: the office registers the province's units (and their place) before a plan names them."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
 from tasks.models import Unit
 from tasks.policy import OFFICE
+from tasks.services import formkeys
 from tasks.services import units as unit_services
 from tasks.services.errors import LedgerError
 from web.access import role_required
@@ -20,7 +22,11 @@ def units(request):
         status = 400
         if form.is_valid():
             try:
-                unit = unit_services.add_unit(actor=request.user, **form.cleaned_data)
+                with (
+                    transaction.atomic()
+                ):  # the form's one-time key is used up with the change, or not at all
+                    formkeys.consume(request.user, request.POST.get("form_key"))
+                    unit = unit_services.add_unit(actor=request.user, **form.cleaned_data)
             except LedgerError as error:
                 form.show_error(error)
                 status = error.status_code
