@@ -40,7 +40,7 @@ from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.levels import bucket_on, judge, passed_milestone
 from tasks.services.history import end_of, state_as_of, state_of
-from tasks.weeks import parse_week, week_range
+from tasks.weeks import parse_week, week_range, week_title
 
 CHUNK = 2000
 
@@ -215,7 +215,7 @@ def build_row(
     task = assignment.task
     reports = assignment.reports_to_week  # newest first, none after the week
     this_week = [r for r in reports if r.week == week]
-    history = "\n".join(f"{r.week}（{r.percent}%）：{r.text}" for r in reports)
+    history = "\n".join(f"{week_title(r.week)}（{r.percent}%）：{r.text}" for r in reports)
     percent = reports[0].percent if reports else assignment.percent
     signed_off_on = timezone.localdate(assignment.signed_off_at) if assignment.signed_off_at else None
     row = LedgerRow(

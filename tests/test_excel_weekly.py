@@ -147,7 +147,10 @@ def test_it_shows_the_weeks_report_and_the_history_up_to_that_week(liaison):
     row = {h: c.value for h, c in ledger_cells(export(liaison), 3, "晋中市").items()}
 
     assert row["本周进展"] == "开始停运"
-    assert row["累计进展"] == "2017-W36（40%）：开始停运\n2017-W35（20%）：完成方案"
+    assert (
+        row["累计进展"]
+        == "第36周（9月4日—9月10日）（40%）：开始停运\n第35周（8月28日—9月3日）（20%）：完成方案"
+    )
     assert row["完成比例"] == 40
     assert row["状态"] == "推进中"
 
@@ -296,7 +299,9 @@ def test_text_that_looks_like_a_formula_reads_back_as_text(liaison):
         cell = ledger_cells(export(liaison, week=week), 3, "晋中市")["本周进展"]
         assert (cell.value, cell.data_type, cell.quotePrefix) == (payload, "s", True)
     history = ledger_cells(export(liaison), 3, "晋中市")["累计进展"]
-    assert history.data_type == "s" and history.value.startswith("2017-W36（40%）：=HYPERLINK(")
+    assert history.data_type == "s" and history.value.startswith(
+        "第36周（9月4日—9月10日）（40%）：=HYPERLINK("
+    )
 
 
 def test_every_formula_start_is_escaped_and_plain_text_is_not():

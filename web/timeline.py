@@ -8,6 +8,7 @@ prefetched rows.
 from dataclasses import dataclass, field
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
+from tasks.weeks import week_title
 
 
 def with_history(assignments):
@@ -41,7 +42,7 @@ def _report_events(assignment):
         yield Event(
             report.created_at,
             "report",
-            f"报送进展 · {report.week} · 完成 {report.percent}%",
+            f"报送进展 · {week_title(report.week)} · 完成 {report.percent}%",
             person(report.author),
             report.text,
             notes,

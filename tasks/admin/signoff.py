@@ -158,7 +158,7 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             raise LedgerError("请选择“通过”或“退回”")
         version = ascii_int(request.POST.get("version", ""))
         if version is None:
-            raise LedgerError("缺少台账版本号，请刷新页面后重试")
+            raise LedgerError("页面已过期，请刷新后重试")
         assignment = signoff.assignment
         name = f"任务{assignment.task.number} · {assignment.unit.name}"
         if decision == "reject":
