@@ -134,7 +134,7 @@ STORIES = [
             Step(w(42), "unit_ok", text="同意提请销号。"),
             Step(w(43), "office_ok", text="材料齐全，同意销号，列入回头看。"),
             Step(w(44), "review", date=datetime.date(2017, 11, 15)),
-            Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新打开。"),
+            Step(w(46), "outcome", text="回头看发现潇河榆次段两处排污口恢复直排，问题反弹，重新整改。"),
         ),
     ),
     Story(

@@ -39,6 +39,7 @@ from reports.models import WeeklySnapshot
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.levels import bucket_on, judge, passed_milestone
+from tasks.models.plan import unit_order
 from tasks.services.history import end_of, state_as_of, state_of
 from tasks.weeks import parse_week, week_range, week_title
 
@@ -128,7 +129,9 @@ def scoped_assignments(user, *, today: datetime.date, unit=None, every_unit: boo
     queryset = base.with_level(today)
     if unit is not None:
         queryset = queryset.filter(unit=unit)
-    return queryset.select_related("task__category", "unit").order_by("task__number", "unit__name", "pk")
+    return queryset.select_related("task__category", "unit").order_by(
+        "task__number", *unit_order("unit__"), "pk"
+    )
 
 
 def _prefetches(week: str):

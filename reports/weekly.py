@@ -25,6 +25,7 @@ from reports.excel import TITLE_FONT, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
 from tasks.choices import Level, Status, UnitKind
 from tasks.models.levels import rule_text
+from tasks.models.plan import unit_sort_key
 from tasks.policy import UNIT, role_of
 from tasks.weeks import parse_week, week_range, week_title
 from tasks.weeks import today as local_today
@@ -290,7 +291,9 @@ def source_note(report: WeekReport) -> str:
 
 
 def _write_missing(sheet: SheetWriter, report: WeekReport):
-    for name, unit in sorted(report.missing.items(), key=lambda item: (-len(item[1].missing), item[0])):
+    for name, unit in sorted(
+        report.missing.items(), key=lambda item: (-len(item[1].missing), unit_sort_key(item[0], item[1].kind))
+    ):
         if unit.missing:
             numbers = "、".join(str(n) for n in sorted(set(unit.missing)))
             sheet.row([name, UnitKind(unit.kind).label, unit.open, len(unit.missing), numbers])
@@ -319,9 +322,8 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
     sheet.blank()
 
     sheet.header(["按责任单位", *SUMMARY_HEADERS])
-    kinds = list(UnitKind.values)
     for (_kind, name), tally in sorted(
-        report.by_unit.items(), key=lambda item: (kinds.index(item[0][0]), item[0][1])
+        report.by_unit.items(), key=lambda item: unit_sort_key(item[0][1], item[0][0])
     ):
         sheet.row([name, *tally.values()], SUMMARY_KINDS)
     sheet.row(["合计", *report.totals.values()], SUMMARY_KINDS, bold=True)

@@ -176,7 +176,7 @@ def test_a_rejection_with_a_reason_returns_the_assignment_to_in_progress(liaison
 
     response = decide(office, signoff, "reject", "缺少第三方监测报告")
 
-    assert texts(response) == ["已退回任务17 · 晋中市的销号申请，台账回到“推进中”"]
+    assert texts(response) == ["已退回任务17 · 晋中市的销号申请，台账回到“整改中”"]
     signoff.refresh_from_db()
     assert (signoff.status, signoff.rejection_reason, signoff.office_checked_by) == (
         SignOffStatus.REJECTED,

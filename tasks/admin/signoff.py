@@ -163,7 +163,7 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
         name = f"任务{assignment.task.number} · {assignment.unit.name}"
         if decision == "reject":
             ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=version)
-            return f"已退回{name}的销号申请，台账回到“推进中”"
+            return f"已退回{name}的销号申请，台账回到“{Status.IN_PROGRESS.label}”"
         checked = ledger.approve(assignment.pk, actor=request.user, opinion=opinion, expected_version=version)
         if checked.status == SignOffStatus.APPROVED:
             return f"{name}已销号，可在队列下方打印销号单"

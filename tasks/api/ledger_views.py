@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from tasks.api import ledger_serializers as s
 from tasks.choices import ExtensionStatus, ReviewOutcome
-from tasks.filtersets import AssignmentFilterSet
+from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, Review
 from tasks.policy import WRITERS, role_of
 from tasks.services import ledger
@@ -97,11 +97,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        queryset = (
+        queryset = by_task(
             Assignment.objects.visible_to(self.request.user)
             .with_level(today())
             .select_related("task__category", "unit")
-            .order_by("task__number", "unit__name", "id")
         )
         if self.action == "list":
             return with_pending(queryset)  # narrowed by AssignmentFilterSet
@@ -194,7 +193,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.RejectInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        """Send the request back to 推进中 with a reason, at either check."""
+        """Send the request back to 整改中 (in_progress) with a reason, at either check."""
 
         def perform(pk, data, version):
             ledger.reject(pk, actor=request.user, reason=data["reason"], expected_version=version)
