@@ -229,3 +229,18 @@ def test_for_every_demo_row_the_dashboard_and_the_bulletin_agree(demo):
         {k: v for k, v in data["totals"].items() if k != "total" and v}
     )
     assert ProgressReport.objects.exists()
+
+
+def test_the_weekly_dispatch_names_each_rows_light_and_its_reason(plan, liaison):
+    from dispatch import services
+    from dispatch.models import Notification
+
+    late = Assignment.objects.get(task__number=3, unit__name="晋中市")
+    ledger.submit_report(late.pk, actor=liaison, week="2017-W34", text="方案印发", percent=30)
+
+    services.dispatch_weekly("2017-W36")  # Monday 2017-09-04
+    body = Notification.objects.get(user=liaison, job="weekly_dispatch").body
+
+    assert "任务3：整改中，黄色预警（上周（第35周（8月28日—9月3日））未报送）" in body
+    assert "任务17：未启动，红色预警（已 5 周未报送，尚无报送）" in body
+    assert "本周须报送启动情况和工作安排" in body
