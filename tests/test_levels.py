@@ -6,6 +6,7 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Case, CharField, Value, When
@@ -21,6 +22,7 @@ from web import figures
 pytestmark = pytest.mark.django_db
 
 DEMO_DAY = datetime.date(2017, 12, 1)
+User = get_user_model()
 KINDS = ("已销号", "已逾期", "已 ", "里程碑", "距完成时限", "上周", "按计划推进", "按期报送")
 
 
@@ -178,6 +180,10 @@ def test_on_the_demo_the_lights_tell_units_apart_and_each_says_why(demo, office)
     assert body["results"][0]["level_reason"] == "已 6 周未报送"
     for path in ("/dashboard/", "/ledger/", f"/assignments/{body['results'][0]['id']}/"):
         assert "预警规则" in client.get(path).content.decode()
+    desk = client_for(User.objects.get(username="jinzhong")).get("/desk/").content.decode()
+    assert 'title="已 6 周未报送"' in desk and "预警规则" in desk
+    assignment = client.get(f"/assignments/{body['results'][0]['id']}/").content.decode()
+    assert "预警原因：已 6 周未报送" in assignment
 
 
 # --- the buckets ------------------------------------------------------------------------------------
