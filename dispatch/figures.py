@@ -56,6 +56,7 @@ from dispatch.periods import parse_month, previous_month
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
 from tasks.models.levels import bucket_on
+from tasks.models.plan import unit_order, unit_sort_key
 from tasks.services import history, reporting
 from tasks.weeks import parse_week, week_of
 
@@ -104,7 +105,7 @@ def bulletin_data(month: str) -> dict:
     mondays = [history.start_of(parse_week(week)) for week in weeks]
     assignments = list(
         Assignment.objects.select_related("task__category", "task__plan", "unit").order_by(
-            "task__plan_id", "task__number", "unit__name"
+            "task__plan_id", "task__number", *unit_order("unit__")
         )
     )
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
@@ -206,12 +207,16 @@ def rank_units(units) -> list[dict]:
     with an overdue row never above one without at the same rate), then by more sign-offs;
     units equal on all three share a rank (competition ranking: 1, 1, 3). Units with no
     assignment due by the month's end have no rate: they are not ranked (``rank`` None,
-    shown "—") and come last, by name.
+    shown "—") and come last, in the units' standard order (``tasks.models.plan.unit_order``).
     """
     rated = sorted(
-        (u for u in units if u["on_time_rate"] is not None), key=lambda u: (_standing(u), u["unit"])
+        (u for u in units if u["on_time_rate"] is not None),
+        key=lambda u: (_standing(u), unit_sort_key(u["unit"], u.get("kind", ""))),
     )
-    unrated = sorted((u for u in units if u["on_time_rate"] is None), key=lambda u: u["unit"])
+    unrated = sorted(
+        (u for u in units if u["on_time_rate"] is None),
+        key=lambda u: unit_sort_key(u["unit"], u.get("kind", "")),
+    )
     for position, unit in enumerate(rated, 1):
         same = position > 1 and _standing(rated[position - 2]) == _standing(unit)
         unit["rank"] = rated[position - 2]["rank"] if same else position
@@ -247,7 +252,9 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
                 kinds[a.unit.name] = a.unit.kind
     return [
         {"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
-        for unit, weeks_ in sorted(missed.items(), key=lambda item: (-len(item[1]), item[0]))
+        for unit, weeks_ in sorted(
+            missed.items(), key=lambda item: (-len(item[1]), unit_sort_key(item[0], kinds[item[0]]))
+        )
     ]
 
 

@@ -41,6 +41,7 @@ from reports.models import WeeklySnapshot
 from reports.rows import ledger_rows
 from tasks.choices import LEVEL_TITLES, Level, Status
 from tasks.models import Assignment, Measure, Plan, ProgressReport, Unit
+from tasks.models.plan import unit_order, unit_sort_key
 from tasks.weeks import week_of, week_range
 
 WARN_DAYS = 7  # deadlines this close are warned about
@@ -132,7 +133,9 @@ def dispatch_weekly(week: str) -> Result:
         recipients = unit_recipients(unit_ids[name] for name in by_unit)
         workbook = weekly_workbook_path(week)
         messages = []
-        for unit, rows in sorted(by_unit.items()):
+        for unit, rows in sorted(
+            by_unit.items(), key=lambda item: unit_sort_key(item[0], item[1][0].unit_kind)
+        ):
             unit_id = unit_ids[unit]
             late = sum(1 for r in rows if r.is_overdue)
             red = sum(1 for r in rows if r.level == Level.RED)
@@ -171,7 +174,7 @@ def chase_reports(week: str) -> Result:
                 Exists(ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None))
             )
             .select_related("task", "unit")
-            .order_by("unit__name", "task__number")
+            .order_by(*unit_order("unit__"), "task__number")
         )
         by_unit = defaultdict(list)
         for assignment in missing:

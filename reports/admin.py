@@ -42,7 +42,7 @@ class WeeklyWorkbookAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "title": self.opts.verbose_name,
             "week": request.GET.get("week") or week_of(today()),
-            "units": Unit.objects.order_by("kind", "name"),
+            "units": Unit.objects.pickable(),
             **extra,
         }
         return TemplateResponse(request, "reports/admin_weekly.html", context, status=status)

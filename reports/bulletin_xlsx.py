@@ -4,7 +4,7 @@
 by_category, by_unit with rank and on_time_rate, overdue, missed_reports,
 newly_signed_off, newly_reopened, previous, change). Sheets: 概况 (figures and
 the change from last month), 分类统计, 单位排名, 逾期清单, 未报送情况, 本月销号 and
-本月重新打开. Dates are real dates; on-time rates are fractions shown as 0.0%.
+本月问题反弹. Dates are real dates; on-time rates are fractions shown as 0.0%.
 """
 
 import datetime
@@ -119,7 +119,7 @@ def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
             for m in data.get("missed_reports", [])
         ],
     )
-    for sheet, key in (("本月销号", "newly_signed_off"), ("本月重新打开", "newly_reopened")):
+    for sheet, key in (("本月销号", "newly_signed_off"), ("本月问题反弹", "newly_reopened")):
         _table(
             workbook,
             sheet,

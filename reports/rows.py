@@ -39,8 +39,9 @@ from reports.models import WeeklySnapshot
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.levels import bucket_on, judge, passed_milestone
+from tasks.models.plan import unit_order
 from tasks.services.history import end_of, state_as_of, state_of
-from tasks.weeks import parse_week, week_range
+from tasks.weeks import parse_week, week_range, week_title
 
 CHUNK = 2000
 
@@ -132,7 +133,7 @@ def scoped_assignments(user, *, today: datetime.date, unit=None, plan=None, ever
     if plan is not None:
         queryset = queryset.filter(task__plan=plan)
     return queryset.select_related("task__category", "task__plan", "unit").order_by(
-        "task__number", "unit__name", "pk"
+        "task__number", *unit_order("unit__"), "pk"
     )
 
 
@@ -221,7 +222,7 @@ def build_row(
     task = assignment.task
     reports = assignment.reports_to_week  # newest first, none after the week
     this_week = [r for r in reports if r.week == week]
-    history = "\n".join(f"{r.week}（{r.percent}%）：{r.text}" for r in reports)
+    history = "\n".join(f"{week_title(r.week)}（{r.percent}%）：{r.text}" for r in reports)
     percent = reports[0].percent if reports else assignment.percent
     signed_off_on = timezone.localdate(assignment.signed_off_at) if assignment.signed_off_at else None
     row = LedgerRow(

@@ -362,7 +362,7 @@ def _changes(rows: list[_Row], user, week: str) -> list[Change]:
                 _at(
                     row.row,
                     "版本",
-                    f"任务{now.task_number}（{now.unit}）的台账在下载后已被修改（下载时版本 {row.version}，当前版本 {now.version}），请重新下载后填写",
+                    f"任务{now.task_number}（{now.unit}）的台账在下载后已被他人更新，请重新下载后填写",
                 )
             )
             continue

@@ -25,8 +25,9 @@ from reports.excel import TITLE_FONT, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
 from tasks.choices import Level, Status, UnitKind
 from tasks.models.levels import rule_text
+from tasks.models.plan import unit_sort_key
 from tasks.policy import UNIT, role_of
-from tasks.weeks import parse_week, week_range
+from tasks.weeks import parse_week, week_range, week_title
 from tasks.weeks import today as local_today
 
 SUMMARY_SHEET = "汇总"
@@ -197,7 +198,7 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> 
     """Write the workbook from any iterable of ``LedgerRow`` (the bench feeds fabricated ones)."""
     start, end = week_range(week)
     report = WeekReport(week=week, start=start, end=end, scope=scope)
-    title = f"中央环保督察反馈问题整改台账（{week}，{scope}）"
+    title = f"中央环保督察反馈问题整改台账（{start.year}年{week_title(week)}，{scope}）"
 
     workbook = Workbook(write_only=True)
     workbook.properties.title = title
@@ -205,10 +206,10 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> 
     summary = SheetWriter(workbook, SUMMARY_SHEET, print_title=title, freeze=False, autofilter=False)
     ledger = SheetWriter(workbook, LEDGER_SHEET, LEDGER_COLUMNS, print_title=title)
     overdue = SheetWriter(
-        workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week}，{scope}）"
+        workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week_title(week)}，{scope}）"
     )
     missing = SheetWriter(
-        workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week}，{scope}）"
+        workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week_title(week)}，{scope}）"
     )
     for sheet in (ledger, overdue, missing):
         sheet.header()
@@ -267,7 +268,7 @@ def _write_overdue_row(sheet: SheetWriter, row: LedgerRow, as_of: datetime.date)
         days,
         row.status_label,
         row.percent,
-        row.last_report_week,
+        week_title(row.last_report_week) if row.last_report_week else None,
     ]
     sheet.append_cells([sheet.cell(value, column.kind) for value, column in zip(values, OVERDUE_COLUMNS)])
 
@@ -291,7 +292,9 @@ def source_note(report: WeekReport) -> str:
 
 
 def _write_missing(sheet: SheetWriter, report: WeekReport):
-    for name, unit in sorted(report.missing.items(), key=lambda item: (-len(item[1].missing), item[0])):
+    for name, unit in sorted(
+        report.missing.items(), key=lambda item: (-len(item[1].missing), unit_sort_key(item[0], item[1].kind))
+    ):
         if unit.missing:
             numbers = "、".join(str(n) for n in sorted(set(unit.missing)))
             sheet.row([name, UnitKind(unit.kind).label, unit.open, len(unit.missing), numbers])
@@ -305,7 +308,7 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
     heading.font = TITLE_FONT
     sheet.append_cells([heading])
     sheet.row(["统计周期", report.start, "至", report.end], ["text", "date", "center", "date"], bold=True)
-    sheet.row(["报送周", report.week], ["text", "center"])
+    sheet.row(["报送周", f"{report.start.year}年{week_title(report.week)}"], ["text", "center"])
     sheet.row(["统计范围", report.scope], ["text", "center"])
     sheet.row(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")], ["text", "center"])
     sheet.row(["数据口径", source_note(report)])
@@ -320,9 +323,8 @@ def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
     sheet.blank()
 
     sheet.header(["按责任单位", *SUMMARY_HEADERS])
-    kinds = list(UnitKind.values)
     for (_kind, name), tally in sorted(
-        report.by_unit.items(), key=lambda item: (kinds.index(item[0][0]), item[0][1])
+        report.by_unit.items(), key=lambda item: unit_sort_key(item[0][1], item[0][0])
     ):
         sheet.row([name, *tally.values()], SUMMARY_KINDS)
     sheet.row(["合计", *report.totals.values()], SUMMARY_KINDS, bold=True)

@@ -25,11 +25,11 @@ class DeadlineKind(models.TextChoices):
 
 class Status(models.TextChoices):
     NOT_STARTED = "not_started", "未启动"
-    IN_PROGRESS = "in_progress", "推进中"
+    IN_PROGRESS = "in_progress", "整改中"
     SIGNOFF_REQUESTED = "signoff_requested", "申请销号"
     UNIT_VERIFIED = "unit_verified", "单位审核通过"
     SIGNED_OFF = "signed_off", "已销号"
-    REOPENED = "reopened", "已重新打开"
+    REOPENED = "reopened", "问题反弹、重新整改"
 
 
 class TaskStatus(models.TextChoices):

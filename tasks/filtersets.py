@@ -20,6 +20,7 @@ from django.utils.choices import BaseChoiceIterator
 
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Assignment, Category, Plan, Task, Unit
+from tasks.models.plan import task_number, unit_order
 from tasks.services.checks import check_no_nul
 from tasks.services.errors import InvalidInput
 from tasks.weeks import today
@@ -80,6 +81,19 @@ class IntField(ParamField):
             return int(raw)
         except ValueError:
             raise ValidationError(f"{self.named}应为整数，收到“{raw}”", code="invalid") from None
+
+
+class TaskNumberField(IntField):
+    """A task number, written as people write it: "29", "任务29", "第29项", full-width digits."""
+
+    def to_python(self, value) -> int | None:
+        raw = self.text(value)
+        if not raw:
+            return None
+        number = task_number(raw)
+        if number is None:
+            raise ValidationError(f"{self.named}应为整数，收到“{raw}”（可写 29 或 任务29）", code="invalid")
+        return number
 
 
 class ChoiceParamField(ParamField, forms.ChoiceField):
@@ -157,6 +171,10 @@ class IntFilter(django_filters.NumberFilter):
     field_class = IntField
 
 
+class TaskNumberFilter(django_filters.NumberFilter):
+    field_class = TaskNumberField
+
+
 class ChoiceParamFilter(django_filters.ChoiceFilter):
     field_class = ChoiceParamField
 
@@ -191,7 +209,7 @@ class LazyChoices(BaseChoiceIterator):
 
 
 def unit_choices():
-    units = Unit.objects.filter(assignments__isnull=False).distinct().order_by("kind", "name")
+    units = Unit.objects.filter(pk__in=Assignment.objects.values("unit_id")).pickable()
     return BLANK + [(unit.pk, unit.name) for unit in units]
 
 
@@ -229,29 +247,38 @@ LEVEL_RANK = Case(
     output_field=IntegerField(),
 )
 
+UNIT = "<unit>"  # where a sort puts the units in their standard order (``tasks.models.plan.unit_order``)
 SORTS = {
-    "task": ("任务序号", ["task__number", "unit__name", "id"]),
+    "task": ("任务序号", ["task__number", UNIT, "id"]),
     "urgency": (
         "紧急程度",
-        [LEVEL_RANK, F("effective_due").asc(nulls_last=True), "task__number", "unit__name"],
+        [LEVEL_RANK, F("effective_due").asc(nulls_last=True), "task__number", UNIT],
     ),
-    "due": ("期限由近到远", [F("effective_due").asc(nulls_last=True), "task__number", "unit__name"]),
-    "-due": ("期限由远到近", [F("effective_due").desc(nulls_last=True), "task__number", "unit__name"]),
-    "unit": ("责任单位", ["unit__name", "task__number"]),
-    "percent": ("完成比例由低到高", ["percent", "task__number", "unit__name"]),
-    "-percent": ("完成比例由高到低", ["-percent", "task__number", "unit__name"]),
+    "due": ("期限由近到远", [F("effective_due").asc(nulls_last=True), "task__number", UNIT]),
+    "-due": ("期限由远到近", [F("effective_due").desc(nulls_last=True), "task__number", UNIT]),
+    "unit": ("责任单位", [UNIT, "task__number"]),
+    "percent": ("完成比例由低到高", ["percent", "task__number", UNIT]),
+    "-percent": ("完成比例由高到低", ["-percent", "task__number", UNIT]),
     "updated": ("最近更新", ["-updated_at", "task__number"]),
 }
 
 
+def sort_fields(key: str) -> list:
+    """The ``order_by`` of a sort, the units in their standard order (read when sorting, not at import)."""
+    fields = []
+    for field in SORTS[key][1]:
+        fields += unit_order("unit__") if field == UNIT else [field]
+    return fields
+
+
 def by_task(assignments):
     """The lists' default order: task number, then unit name."""
-    return assignments.order_by(*SORTS["task"][1])
+    return assignments.order_by(*sort_fields("task"))
 
 
 def by_urgency(assignments):
     """Red first, then yellow, then green, signed off last; nearest deadline first within a level. Needs ``with_level``."""
-    return assignments.order_by(*SORTS["urgency"][1])
+    return assignments.order_by(*sort_fields("urgency"))
 
 
 def overdue_filter(queryset, name, value):
@@ -276,7 +303,9 @@ class AssignmentFilterSet(FilterSet):
         help_text="整改方案 id（有多个方案时按方案筛选）",
         widget=forms.Select(choices=LazyChoices(plan_choices)),
     )
-    task = IntFilter(field_name="task__number", label="任务序号", help_text="任务序号 1–60")
+    task = TaskNumberFilter(
+        field_name="task__number", label="任务序号", help_text="任务序号 1–60（也可写“任务29”）"
+    )
     category = IntFilter(
         field_name="task__category__number",
         label="问题类别",
@@ -322,7 +351,7 @@ class AssignmentFilterSet(FilterSet):
         )
 
     def order(self, queryset, name, value):
-        return queryset.order_by(*SORTS[value][1])
+        return queryset.order_by(*sort_fields(value))
 
 
 # The task list (/api/tasks/) --------------------------------------------------------------------------

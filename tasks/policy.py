@@ -79,7 +79,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     (S.SIGNOFF_REQUESTED, "reject"): Rule(S.IN_PROGRESS, UNIT_LEADER, "单位审核退回"),
     (S.UNIT_VERIFIED, "approve"): Rule(S.SIGNED_OFF, OFFICE, "督察办审核销号"),
     (S.UNIT_VERIFIED, "reject"): Rule(S.IN_PROGRESS, OFFICE, "督察办审核退回"),
-    (S.SIGNED_OFF, "relapse"): Rule(S.REOPENED, OFFICE, "回头看发现反弹，重新打开"),
+    (S.SIGNED_OFF, "relapse"): Rule(S.REOPENED, OFFICE, "回头看发现问题反弹，重新整改"),
     (S.SIGNOFF_REQUESTED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
     (S.UNIT_VERIFIED, "withdraw_signoff"): Rule(S.IN_PROGRESS, LIAISON, "撤回销号申请"),
 }
@@ -89,7 +89,7 @@ ACTION_LABELS = {
     "request_signoff": "申请销号",
     "approve": "审核通过",
     "reject": "审核退回",
-    "relapse": "重新打开",
+    "relapse": "问题反弹、重新整改",
     "withdraw_signoff": "撤回销号申请",
 }
 

@@ -181,7 +181,7 @@ def test_a_rejection_with_a_reason_returns_the_assignment_to_in_progress(liaison
 
     response = decide(office, signoff, "reject", "缺少第三方监测报告")
 
-    assert texts(response) == ["已退回任务17 · 晋中市的销号申请，台账回到“推进中”"]
+    assert texts(response) == ["已退回任务17 · 晋中市的销号申请，台账回到“整改中”"]
     signoff.refresh_from_db()
     assert (signoff.status, signoff.rejection_reason, signoff.office_checked_by) == (
         SignOffStatus.REJECTED,
@@ -223,7 +223,7 @@ def test_a_check_made_on_a_stale_page_is_refused(liaison, unit_leader):
     response = decide(unit_leader, signoff, "approve", version=stale)
 
     assert response.status_code == 412
-    assert "台账已被他人修改" in texts(response)[0]
+    assert "该事项已被他人更新，请刷新后重试" in texts(response)[0]
     assert state(signoff) == before
 
 
@@ -279,7 +279,7 @@ def test_a_version_that_is_not_plain_digits_is_refused(liaison, unit_leader, ver
 
     response = decide(unit_leader, signoff, "approve", version=version)
 
-    assert response.status_code == 400 and texts(response) == ["缺少台账版本号，请刷新页面后重试"]
+    assert response.status_code == 400 and texts(response) == ["页面已过期，请刷新后重试"]
     assert state(signoff) == before
 
 

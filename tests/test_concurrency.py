@@ -22,7 +22,7 @@ from tests.helpers import row
 
 pytestmark = pytest.mark.today()
 
-STALE = "台账已被他人修改"
+STALE = "该事项已被他人更新"
 
 
 def snapshot():
@@ -66,7 +66,7 @@ def test_a_stale_version_in_any_spelling_gets_412_and_changes_nothing(api, liais
         HTTP_IF_MATCH=header,
     )
     assert response.status_code == 412
-    assert response.json()["detail"] == "台账已被他人修改（当前版本 2，提交版本 1），请刷新后重试"
+    assert response.json()["detail"] == "该事项已被他人更新，请刷新后重试"
     assert snapshot() == before
 
 
@@ -224,9 +224,7 @@ def test_two_concurrent_approvals_end_with_exactly_one_sign_off(
     assert statuses == sorted([200, loser]), results
     losing = next(body for status, body in results if status == loser)
     assert losing["detail"] == (
-        f"台账已被他人修改（当前版本 {version + 1}，提交版本 {version}），请刷新后重试"
-        if with_if_match
-        else "当前状态“已销号”不能执行“审核通过”"
+        "该事项已被他人更新，请刷新后重试" if with_if_match else "当前状态“已销号”不能执行“审核通过”"
     )
     a.refresh_from_db()
     assert a.status == Status.SIGNED_OFF and a.version == version + 1

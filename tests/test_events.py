@@ -124,7 +124,9 @@ def test_a_look_back_review_is_announced_and_its_outcome_too(people, evidence_pd
     recorded = told("review.recorded", review.pk)
     assert set(recorded) == {"alice", "bob"}
     assert recorded["bob"].subject.endswith("回头看结论——问题反弹")
-    assert "污水直排复现" in recorded["bob"].body and "重新打开" in recorded["bob"].body
+    body = recorded["bob"].body
+    assert "污水直排复现" in body and "须重新整改" in body and "立即封堵直排口" in body
+    assert f"重新整改期限：{PINNED_DAY + datetime.timedelta(days=40):%Y-%m-%d}" in body
 
 
 def test_an_extension_goes_to_the_unit_leader_then_the_office_and_its_decision_to_the_requester_and_the_leaders(

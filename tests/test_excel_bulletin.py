@@ -105,7 +105,7 @@ def test_it_writes_a_sheet_for_each_part_of_the_bulletin():
         "逾期清单",
         "未报送情况",
         "本月销号",
-        "本月重新打开",
+        "本月问题反弹",
     ]
 
 
@@ -144,14 +144,14 @@ def test_lists_carry_real_dates_and_status_labels_and_escape_formulas():
         "临汾市",
         datetime.datetime(2017, 10, 31),
         datetime.datetime(2017, 10, 31),
-        "推进中",
+        "整改中",
     )
     assert overdue["C2"].is_date
     missed = workbook["未报送情况"]["A2"]
     assert (missed.value, missed.data_type, missed.quotePrefix) == ('=HYPERLINK("http://evil")', "s", True)
     assert values(workbook["未报送情况"])[1][1:] == (2, "2017-W40、2017-W41")
     assert values(workbook["本月销号"])[1] == (3, "晋中市", datetime.datetime(2017, 10, 20))
-    assert values(workbook["本月重新打开"]) == [("任务序号", "责任单位", "日期")]
+    assert values(workbook["本月问题反弹"]) == [("任务序号", "责任单位", "日期")]
 
 
 def test_a_first_bulletin_without_a_previous_month_still_builds():

@@ -95,7 +95,7 @@ def test_a_sign_off_after_the_week_is_shown_as_not_yet_signed_off_and_overdue_th
     workbook = export(office, PAST)
     row = ledger_row(workbook, early)
 
-    assert (row["状态"], row["销号日期"], row["预警"]) == ("推进中", None, "红")
+    assert (row["状态"], row["销号日期"], row["预警"]) == ("整改中", None, "红")
     assert row["完成比例"] == 90 and row["本周进展"] == "主体工程完工"
     assert overdue_days(workbook)[(early.task.number, early.unit.name)] == (end - EARLY_DUE).days
 
@@ -132,9 +132,9 @@ def test_the_summary_of_a_past_week_counts_the_state_as_the_week_ended(story, of
     unit = counts(lines[early.unit.name])
 
     assert totals["已销号"] == 0
-    assert totals["推进中"] == 2
+    assert totals["整改中"] == 2
     assert totals["红色预警"] == red_then
-    assert (unit["已销号"], unit["推进中"], unit["红色预警"]) == (
+    assert (unit["已销号"], unit["整改中"], unit["红色预警"]) == (
         0,
         1,
         red_now.filter(unit=early.unit).count() + 1,

@@ -186,7 +186,7 @@ def test_a_row_changed_since_download_is_refused_as_stale(api, liaison, filled):
     task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
     ledger.submit_report(task3.pk, actor=liaison, week=WEEK, text="网页上先报了", percent=30)
 
-    refused(api, liaison, as_file(workbook), "Q", row, "下载后已被修改（下载时版本 1，当前版本 2）")
+    refused(api, liaison, as_file(workbook), "Q", row, "下载后已被他人更新，请重新下载后填写")
 
 
 def test_a_stale_but_untouched_row_is_skipped(api, liaison, unit_leader, office, filled):

@@ -147,9 +147,12 @@ def test_it_shows_the_weeks_report_and_the_history_up_to_that_week(liaison):
     row = {h: c.value for h, c in ledger_cells(export(liaison), 3, "晋中市").items()}
 
     assert row["本周进展"] == "开始停运"
-    assert row["累计进展"] == "2017-W36（40%）：开始停运\n2017-W35（20%）：完成方案"
+    assert (
+        row["累计进展"]
+        == "第36周（9月4日—9月10日）（40%）：开始停运\n第35周（8月28日—9月3日）（20%）：完成方案"
+    )
     assert row["完成比例"] == 40
-    assert row["状态"] == "推进中"
+    assert row["状态"] == "整改中"
 
 
 def test_the_weeks_state_comes_from_its_snapshot_when_there_is_one(liaison):
@@ -173,7 +176,7 @@ def test_the_weeks_state_comes_from_its_snapshot_when_there_is_one(liaison):
     live = {h: c.value for h, c in ledger_cells(export(liaison, week="2017-W37"), 3, "晋中市").items()}
 
     assert (row["状态"], row["预警"], row["完成比例"], row["本周进展"]) == (
-        "推进中",
+        "整改中",
         "红",
         35,
         "快照里的进展",
@@ -207,7 +210,7 @@ def test_the_summary_counts_by_category_and_unit_and_gives_the_week(office, liai
     assert values[1][:4] == ["统计周期", datetime.datetime(2017, 9, 4), "至", datetime.datetime(2017, 9, 10)]
     by_name = {row[0]: row for row in values if row and row[0]}
     assert by_name["合计"][1] == 215
-    assert by_name["合计"][3] == 1  # 推进中
+    assert by_name["合计"][3] == 1  # 整改中
     jinzhong = by_name["晋中市"]
     assert jinzhong[1] == Assignment.objects.filter(unit__name="晋中市").count()
     assert jinzhong[3] == 1
@@ -296,7 +299,9 @@ def test_text_that_looks_like_a_formula_reads_back_as_text(liaison):
         cell = ledger_cells(export(liaison, week=week), 3, "晋中市")["本周进展"]
         assert (cell.value, cell.data_type, cell.quotePrefix) == (payload, "s", True)
     history = ledger_cells(export(liaison), 3, "晋中市")["累计进展"]
-    assert history.data_type == "s" and history.value.startswith("2017-W36（40%）：=HYPERLINK(")
+    assert history.data_type == "s" and history.value.startswith(
+        "第36周（9月4日—9月10日）（40%）：=HYPERLINK("
+    )
 
 
 def test_every_formula_start_is_escaped_and_plain_text_is_not():

@@ -141,7 +141,7 @@ def test_an_assignment_goes_from_not_started_to_signed_off_through_both_rejectio
             format="json",
         )
     )
-    assert (body["status"], body["status_label"]) == ("reopened", "已重新打开")
+    assert (body["status"], body["status_label"]) == ("reopened", "问题反弹、重新整改")
     assert body["reviews"][0]["outcome"] == "relapsed" and body["pending_review"] is None
 
     # Re-report, re-request, both checks again.

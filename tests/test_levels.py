@@ -6,6 +6,7 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Case, CharField, Value, When
@@ -21,6 +22,7 @@ from web import figures
 pytestmark = pytest.mark.django_db
 
 DEMO_DAY = datetime.date(2017, 12, 1)
+User = get_user_model()
 KINDS = ("已销号", "已逾期", "已 ", "里程碑", "距完成时限", "上周", "按计划推进", "按期报送")
 
 
@@ -178,6 +180,10 @@ def test_on_the_demo_the_lights_tell_units_apart_and_each_says_why(demo, office)
     assert body["results"][0]["level_reason"] == "已 6 周未报送"
     for path in ("/dashboard/", "/ledger/", f"/assignments/{body['results'][0]['id']}/"):
         assert "预警规则" in client.get(path).content.decode()
+    desk = client_for(User.objects.get(username="jinzhong")).get("/desk/").content.decode()
+    assert 'title="已 6 周未报送"' in desk and "预警规则" in desk
+    assignment = client.get(f"/assignments/{body['results'][0]['id']}/").content.decode()
+    assert "预警原因：已 6 周未报送" in assignment
 
 
 # --- the buckets ------------------------------------------------------------------------------------
@@ -237,3 +243,18 @@ def test_for_every_demo_row_the_dashboard_and_the_bulletin_agree(demo):
         {k: v for k, v in data["totals"].items() if k != "total" and v}
     )
     assert ProgressReport.objects.exists()
+
+
+def test_the_weekly_dispatch_names_each_rows_light_and_its_reason(plan, liaison):
+    from dispatch import services
+    from dispatch.models import Notification
+
+    late = Assignment.objects.get(task__number=3, unit__name="晋中市")
+    ledger.submit_report(late.pk, actor=liaison, week="2017-W34", text="方案印发", percent=30)
+
+    services.dispatch_weekly("2017-W36")  # Monday 2017-09-04
+    body = Notification.objects.get(user=liaison, job="weekly_dispatch").body
+
+    assert "任务3：整改中，黄色预警（上周（第35周（8月28日—9月3日））未报送）" in body
+    assert "任务17：未启动，红色预警（已 5 周未报送，尚无报送）" in body
+    assert "本周须报送启动情况和工作安排" in body

@@ -93,7 +93,7 @@ def test_it_refuses_a_stale_form_with_412(liaison):
         {"version": a.version, "week": "2017-W41", "text": "y", "percent": "6"},
     )
     assert response.status_code == 412
-    assert "已被他人修改" in response.content.decode()
+    assert "已被他人更新" in response.content.decode()
     assert a.reports.count() == 1
 
 
@@ -105,7 +105,7 @@ def test_it_refuses_a_stale_form_with_412(liaison):
         (
             "9" * 40,
             412,
-            "台账已被他人修改",
+            "该事项已被他人更新",
         ),  # a number, but not the row's: the service's stale-version answer
     ],
 )
@@ -361,7 +361,7 @@ def test_an_extension_decision_needs_the_pending_id_and_a_current_version(liaiso
         "extension_decision",
         {"extension": extension.pk, "decision": "approve", "version": a.version - 1},
     )
-    assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
+    assert stale.status_code == 412 and "该事项已被他人更新" in stale.content.decode()
     extension.refresh_from_db()
     foreign.refresh_from_db()
     assert extension.status == foreign.status == ExtensionStatus.PENDING
@@ -409,7 +409,7 @@ def test_a_review_outcome_from_a_stale_page_gets_412(liaison, unit_leader, offic
     stale = post(
         office, a, "review_outcome", {"review": review.pk, "outcome": "holds", "version": a.version - 1}
     )
-    assert stale.status_code == 412 and "台账已被他人修改" in stale.content.decode()
+    assert stale.status_code == 412 and "该事项已被他人更新" in stale.content.decode()
     assert post(office, a, "review_outcome", {"outcome": "holds"}).status_code == 400
     review.refresh_from_db()
     assert review.outcome == ReviewOutcome.PENDING

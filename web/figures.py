@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tasks.choices import Level, Status
 from tasks.models.levels import bucket_filters
+from tasks.models.plan import unit_order
 from tasks.services.reporting import reporting_by_unit
 from tasks.weeks import week_of, week_start
 
@@ -80,7 +81,7 @@ def by_unit(assignments, today) -> list[dict]:
     rows = (
         assignments.values("unit_id", "unit__name", "unit__kind")
         .annotate(**bucket_counts(today))
-        .order_by("unit__kind", "unit__name")
+        .order_by(*unit_order("unit__"))
     )
     return [
         _with_share({**row, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}) for row in rows

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
 from tasks.models.ledger import review_evidence
+from tasks.weeks import week_title
 
 
 def with_history(assignments):
@@ -53,7 +54,8 @@ def _report_events(assignment):
         yield Event(
             report.created_at,
             "report",
-            f"报送进展 · {report.week} · 完成 {report.percent}%" + ("（迟报）" if report.late else ""),
+            f"报送进展 · {week_title(report.week)} · 完成 {report.percent}%"
+            + ("（迟报）" if report.late else ""),
             person(report.author),
             report.text,
             notes,

@@ -159,14 +159,14 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
             raise LedgerError("请选择“通过”或“退回”")
         version = ascii_int(request.POST.get("version", ""))
         if version is None:
-            raise LedgerError("缺少台账版本号，请刷新页面后重试")
+            raise LedgerError("页面已过期，请刷新后重试")
         assignment = signoff.assignment
         name = f"任务{assignment.task.number} · {assignment.unit.name}"
         with transaction.atomic():  # the page's one-time key is used up with the check, or not at all
             formkeys.consume(request.user, request.POST.get("form_key"))
             if decision == "reject":
                 ledger.reject(assignment.pk, actor=request.user, reason=opinion, expected_version=version)
-                return f"已退回{name}的销号申请，台账回到“推进中”"
+                return f"已退回{name}的销号申请，台账回到“{Status.IN_PROGRESS.label}”"
             checked = ledger.approve(
                 assignment.pk, actor=request.user, opinion=opinion, expected_version=version
             )

@@ -26,7 +26,7 @@ AUDIT_ACTION_LABELS = {
     "request_signoff": "申请销号（状态）",
     "approve": "审核通过（状态）",
     "reject": "审核退回（状态）",
-    "relapse": "回头看反弹，重新打开",
+    "relapse": "回头看发现问题反弹，重新整改",
     "create_report": "报送进展",
     "create_signoff": "提交销号申请",
     "check_signoff": "销号审核",

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from tasks.api import ledger_serializers as s
 from tasks.choices import ReviewOutcome
-from tasks.filtersets import AssignmentFilterSet
+from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
 from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
 from tasks.services import formkeys, ledger
@@ -98,11 +98,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        queryset = (
+        queryset = by_task(
             Assignment.objects.visible_to(self.request.user)
             .with_level(today())
             .select_related("task__category", "task__plan", "unit")
-            .order_by("task__number", "unit__name", "id")
         )
         if self.action == "list":
             return with_pending(queryset)  # narrowed by AssignmentFilterSet
@@ -199,7 +198,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.WithdrawInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="signoff/withdraw")
     def withdraw_signoff(self, request, pk=None):
-        """The liaison withdraws the open sign-off request (已撤回); the row goes back to 推进中."""
+        """The liaison withdraws the open sign-off request (已撤回); the row goes back to 整改中."""
 
         def perform(pk, data, version):
             ledger.withdraw_signoff(pk, actor=request.user, reason=data["reason"], expected_version=version)
@@ -232,7 +231,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.RejectInput, parameters=[IF_MATCH], responses=s.AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        """Send the request back to 推进中 with a reason, at either check."""
+        """Send the request back to 整改中 (in_progress) with a reason, at either check."""
 
         def perform(pk, data, version):
             ledger.reject(pk, actor=request.user, reason=data["reason"], expected_version=version)

@@ -37,7 +37,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
-    queryset = Unit.objects.order_by("kind", "name")
+    queryset = Unit.objects.all()
+
+    def get_queryset(self):
+        return Unit.objects.in_standard_order()  # the standard order reads the organisation: not at import
 
 
 class OfficialViewSet(viewsets.ReadOnlyModelViewSet):

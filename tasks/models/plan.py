@@ -1,11 +1,15 @@
 """The plan as data: plan, categories, tasks, measures, units and officials."""
 
+import re
+import unicodedata
+
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 
 from tasks import clock
 from tasks.choices import DeadlineKind, Status, TaskStatus, UnitKind
 from tasks.models.ledger import Assignment
+from tasks.models.organisation import Organisation
 
 
 class Plan(models.Model):
@@ -45,6 +49,52 @@ class Category(models.Model):
         return f"{self.number}. {self.title}"
 
 
+# The order units are listed in everywhere (lists, pickers, workbooks): the province's cities in
+# their standard order (``Organisation.cities``: 太原、大同、朔州、忻州、吕梁、晋中、阳泉、长治、晋城、临汾、运城),
+# then the departments, then the enterprises, then the rest, each by name.
+KIND_ORDER = (UnitKind.CITY, UnitKind.DEPARTMENT, UnitKind.ENTERPRISE, UnitKind.OTHER)
+# Units the plan names collectively ("省直部门", "各相关市"): rows may be assigned to them, but no one
+# picks them as a unit (no account, summons or filter names them).
+PLACEHOLDER_UNITS = ("省直部门", "各相关市")
+
+
+def unit_order(prefix: str = "") -> list:
+    """``order_by`` expressions putting units (``prefix``: the path to the unit, e.g. ``"unit__"``) in
+    the standard order; no query (the organisation's cities are cached for the process)."""
+    cities = Organisation.current().cities
+    kind = Case(
+        *[When(**{f"{prefix}kind": k.value}, then=Value(i)) for i, k in enumerate(KIND_ORDER)],
+        default=Value(len(KIND_ORDER)),
+        output_field=models.IntegerField(),
+    )
+    city = Case(
+        *[When(**{f"{prefix}name": name}, then=Value(i)) for i, name in enumerate(cities)],
+        default=Value(len(cities)),
+        output_field=models.IntegerField(),
+    )
+    return [kind, city, F(f"{prefix}name")]
+
+
+def unit_sort_key(name: str, kind: str) -> tuple:
+    """The same order for units held in Python (a workbook's summary, a message's list)."""
+    cities = Organisation.current().cities
+    kinds = [k.value for k in KIND_ORDER]
+    return (
+        kinds.index(kind) if kind in kinds else len(kinds),
+        cities.index(name) if name in cities else len(cities),
+        name,
+    )
+
+
+class UnitQuerySet(models.QuerySet):
+    def in_standard_order(self):
+        return self.order_by(*unit_order())
+
+    def pickable(self):
+        """The units a person picks from: no placeholder, in the standard order."""
+        return self.exclude(name__in=PLACEHOLDER_UNITS).in_standard_order()
+
+
 class Unit(models.Model):
     name = models.CharField("单位名称", max_length=100, unique=True)
     kind = models.CharField("单位类型", max_length=20, choices=UnitKind.choices)
@@ -57,6 +107,8 @@ class Unit(models.Model):
         verbose_name="上级单位",
         help_text="县（市、区）和市直部门填所属的市；地市、省直部门和企业直属本省，不填",
     )
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"
@@ -91,20 +143,41 @@ class Official(models.Model):
         return f"{self.name}（{self.unit}）" if self.unit_id else self.name
 
 
+TASK_NUMBER_RE = re.compile(r"^(?:任务|第)?\s*(\d{1,4})\s*(?:项|号)?$", re.ASCII)
+
+
+def task_number(text: str) -> int | None:
+    """The task number in "29", "任务29", "任务 29", "第29项" or "２９" (full-width); None otherwise."""
+    match = TASK_NUMBER_RE.match(unicodedata.normalize("NFKC", text or "").strip())
+    return int(match[1]) if match else None
+
+
 class TaskQuerySet(models.QuerySet):
     def search(self, text: str):
+        """Tasks whose problem, goal, measures, responsible units or officials hold ``text``; "任务29" is
+        task 29; a person's name matches with or without the plan's padding space ("王成", "王 成")."""
         text = text.strip()
         if not text:
             return self
         if "\x00" in text:
             return self.none()  # no stored text holds NUL, and PostgreSQL refuses to compare with it
-        return self.filter(
+        number = task_number(text)
+        if number is not None and not text.isdigit():
+            return self.filter(number=number)
+        compact = re.sub(r"\s+", "", text)
+        padded = " ".join(compact) if len(compact) == 2 else compact  # "王成" as the plan writes it: "王 成"
+        match = (
             Q(problem__icontains=text)
             | Q(goal__icontains=text)
             | Q(measures__text__icontains=text)
             | Q(responsible_text__icontains=text)
             | Q(officials_text__icontains=text)
-        ).distinct()
+            | Q(officials_text__icontains=padded)
+            | Q(officials__name__icontains=compact)
+        )
+        if number is not None:
+            match |= Q(number=number)
+        return self.filter(match).distinct()
 
     def with_status(self):
         """Annotate ``status``, the one rule rolling a task's status up from all its assignments.

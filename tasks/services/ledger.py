@@ -347,7 +347,7 @@ def reject(assignment_id, *, actor, reason, expected_version=None) -> SignOffReq
 
 
 def withdraw_signoff(assignment_id, *, actor, reason="", expected_version=None) -> SignOffRequest:
-    """The liaison withdraws the open sign-off request (at either check): 已撤回, the row back to 推进中."""
+    """The liaison withdraws the open sign-off request (at either check): 已撤回, the row back to 整改中."""
     require(actor, "withdraw_signoff")
     reason = optional_text(reason, "reason", "撤回说明")
     with transaction.atomic():

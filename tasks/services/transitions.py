@@ -25,6 +25,9 @@ AUDITED_FIELDS = [
     "next_review_date",
 ]
 
+# A write that names a version other than the row's: said without the numbers, which mean nothing to a user.
+STALE = "该事项已被他人更新，请刷新后重试"
+
 
 def lock(assignment_id, *, actor, expected_version: int | None = None) -> Assignment:
     """Fetch and lock an assignment the actor may see; 404 if not visible, 412 if stale."""
@@ -42,9 +45,7 @@ def lock(assignment_id, *, actor, expected_version: int | None = None) -> Assign
     if assignment.task.plan.closed_at is not None:  # every write of a row passes here
         raise InvalidTransition(PLAN_CLOSED)
     if expected_version is not None and assignment.version != expected_version:
-        raise StaleVersion(
-            f"台账已被他人修改（当前版本 {assignment.version}，提交版本 {expected_version}），请刷新后重试"
-        )
+        raise StaleVersion(STALE)
     return assignment
 
 

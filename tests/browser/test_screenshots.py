@@ -51,7 +51,7 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
 
     task = Task.objects.get(number=37)  # 晋中市: signed off, looked at again and reopened
     page.goto(f"/tasks/{task.pk}/")
-    expect(page.locator(".timeline").first).to_contain_text("重新打开")
+    expect(page.locator(".timeline").first).to_contain_text("重新整改")
     shots.append(screenshot(page, screenshot_dir, "task"))
 
     page.goto("/queue/")

@@ -13,6 +13,7 @@ from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Plan, Task
+from tasks.models.plan import unit_order
 from tasks.policy import OVERSIGHT, can
 from tasks.services import formkeys, plan_edit
 from tasks.services.errors import LedgerError
@@ -65,7 +66,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
             Prefetch("officials", queryset=Official.objects.select_related("unit")),
             Prefetch(
                 "assignments",
-                queryset=visible.annotate(listed=is_listed()).order_by("unit__name"),
+                queryset=visible.annotate(listed=is_listed()).order_by(*unit_order("unit__")),
                 to_attr="visible_assignments",
             ),
             Prefetch("leader_items", queryset=LeaderLedItem.objects.order_by("created_at", "pk")),

@@ -174,7 +174,7 @@ def _submit(request, bound, call, anchor):
 
 
 def _units():
-    return Unit.objects.order_by("kind", "name")
+    return Unit.objects.pickable()
 
 
 @require_POST
