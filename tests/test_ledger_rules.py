@@ -54,7 +54,7 @@ def test_the_api_and_the_timeline_show_the_mark(liaison, api):
     body = api(liaison).get(f"/api/assignments/{row().pk}/").json()
     assert body["reports"][0]["late"] is True
     page = client_for(liaison).get(f"/assignments/{row().pk}/").content.decode()
-    assert "2017-W40 · 完成 10%（迟报）" in page
+    assert "第40周（10月2日—10月8日） · 完成 10%（迟报）" in page
 
 
 def test_the_on_time_reporting_rate_is_counted_per_unit_on_the_dashboard_and_in_the_bulletin(liaison, office):
@@ -564,7 +564,7 @@ def test_the_api_and_the_page_void_a_report_and_the_timeline_strikes_it_through(
     )
     body = response.content.decode()
     assert "2017-W48 的报送已作废" in body
-    assert "<del>报送进展 · 2017-W48 · 完成 40%</del>" in body and "已作废：重复报送（alice" in body
+    assert "<del>报送进展 · 第48周（11月27日—12月3日） · 完成 40%</del>" in body and "已作废：重复报送（alice" in body
     detail = api(office).get(f"/api/assignments/{a.pk}/").json()
     assert detail["reports"][0]["void_reason"] == "重复报送" and detail["last_report"]["week"] == "2017-W47"
     first = ProgressReport.objects.get(week="2017-W47")
