@@ -88,7 +88,12 @@ def _counts() -> dict:
 
 def _event(request_or_review, at) -> dict:
     a = request_or_review.assignment
-    return {"task_number": a.task.number, "unit": a.unit.name, "at": timezone.localdate(at).isoformat()}
+    return {
+        "task_number": a.task.number,
+        "plan": a.task.plan.title,
+        "unit": a.unit.name,
+        "at": timezone.localdate(at).isoformat(),
+    }
 
 
 def bulletin_data(month: str) -> dict:
@@ -117,7 +122,12 @@ def bulletin_data(month: str) -> dict:
     for a in assignments:
         state = history.state_of(a, at_end.get(a.pk, {}))
         bucket = bucket_on(day_after, status=state.status, effective_due=state.effective_due)
-        plan = plans.setdefault(a.task.plan_id, {"plan": a.task.plan.title, **_counts()})
+        plan = plans.setdefault(
+            a.task.plan_id, {"id": a.task.plan_id, "plan": a.task.plan.title, **_counts(), "by_unit": {}}
+        )
+        plan_unit = plan["by_unit"].setdefault(
+            a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()}
+        )
         category = categories.setdefault(  # each plan numbers its own categories
             (a.task.plan_id, a.task.category.number),
             {
@@ -128,7 +138,7 @@ def bulletin_data(month: str) -> dict:
             },
         )
         unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
-        for counts in (totals, category, unit, plan):
+        for counts in (totals, category, unit, plan, plan_unit):
             counts["total"] += 1
             counts[bucket] += 1
         if state.due_date and state.due_date <= end:
@@ -168,12 +178,12 @@ def bulletin_data(month: str) -> dict:
         SignOffRequest.objects.filter(
             status=SignOffStatus.APPROVED, office_checked_at__gte=since, office_checked_at__lt=until
         )
-        .select_related("assignment__task", "assignment__unit")
+        .select_related("assignment__task__plan", "assignment__unit")
         .order_by("office_checked_at", "id")
     )
     relapsed = (
         Review.objects.filter(outcome=ReviewOutcome.RELAPSED, decided_at__gte=since, decided_at__lt=until)
-        .select_related("assignment__task", "assignment__unit")
+        .select_related("assignment__task__plan", "assignment__unit")
         .order_by("decided_at", "id")
     )
     previous = Bulletin.objects.filter(month=previous_month(start)).only("month", "data").first()
@@ -184,7 +194,16 @@ def bulletin_data(month: str) -> dict:
         "end": end.isoformat(),
         "totals": totals,
         "by_category": [categories[key] for key in sorted(categories)],
-        "by_plan": [plans[pk] for pk in sorted(plans)],  # the plans side by side (one when there is one)
+        # the plans side by side (one when there is one), each with its units' counts
+        "by_plan": [
+            {
+                **plans[pk],
+                "by_unit": sorted(
+                    plans[pk]["by_unit"].values(), key=lambda u: unit_sort_key(u["unit"], u["kind"])
+                ),
+            }
+            for pk in sorted(plans)
+        ],
         "by_unit": by_unit,
         "overdue": overdue,
         "missed_reports": _missed_reports(assignments, dict(zip(weeks, at_mondays))),
@@ -260,15 +279,20 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
 
 def public_data(data: dict) -> dict:
     """The bulletin's figures as the public may read them: no entry of a task that is not public (one query)."""
-    hidden = set(Task.objects.filter(is_public=False).values_list("number", flat=True))
+    hidden = set(Task.objects.filter(is_public=False).values_list("plan__title", "number"))
     if not hidden:
         return data
+    numbers = {number for _plan, number in hidden}
+
+    def shown(entry) -> bool:  # entries name their plan (task numbers repeat across plans); older ones do not
+        if "plan" in entry:
+            return (entry["plan"], entry.get("task_number")) not in hidden
+        return entry.get("task_number") not in numbers
+
     return {
         **data,
         **{
-            key: [entry for entry in data.get(key) or [] if entry.get("task_number") not in hidden]
-            for key in TASK_LISTS
-            if key in data
+            key: [entry for entry in data.get(key) or [] if shown(entry)] for key in TASK_LISTS if key in data
         },
     }
 
@@ -285,3 +309,27 @@ def public_bulletin(bulletin: Bulletin) -> Bulletin:
         published_at=bulletin.published_at,
         data=public_data(bulletin.data or {}),
     )
+
+
+def restrict_to_plan(data: dict, plan_id) -> dict | None:
+    """The bulletin's figures for one of its plans (``by_plan``), or None if it has no such plan.
+
+    Totals, units, categories, overdue rows and the month's sign-offs and relapses of that plan; the
+    units' ranking is the whole bulletin's (it ranks units, not plans), so ranks are not repeated here.
+    """
+    plan = next((p for p in data.get("by_plan", []) if str(p.get("id")) == str(plan_id)), None)
+    if plan is None:
+        return None
+    title = plan["plan"]
+    return {
+        **data,
+        "plan": title,
+        "totals": {k: v for k, v in plan.items() if k not in ("id", "plan", "by_unit")},
+        "by_unit": [{**u, "rank": None} for u in plan["by_unit"]],
+        "by_category": [c for c in data.get("by_category", []) if c.get("plan") == title],
+        "overdue": [o for o in data.get("overdue", []) if o.get("plan") == title],
+        "newly_signed_off": [e for e in data.get("newly_signed_off", []) if e.get("plan") == title],
+        "newly_reopened": [e for e in data.get("newly_reopened", []) if e.get("plan") == title],
+        "change": None,
+        "previous": None,
+    }

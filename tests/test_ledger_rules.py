@@ -564,7 +564,10 @@ def test_the_api_and_the_page_void_a_report_and_the_timeline_strikes_it_through(
     )
     body = response.content.decode()
     assert "2017-W48 的报送已作废" in body
-    assert "<del>报送进展 · 第48周（11月27日—12月3日） · 完成 40%</del>" in body and "已作废：重复报送（alice" in body
+    assert (
+        "<del>报送进展 · 第48周（11月27日—12月3日） · 完成 40%</del>" in body
+        and "已作废：重复报送（alice" in body
+    )
     detail = api(office).get(f"/api/assignments/{a.pk}/").json()
     assert detail["reports"][0]["void_reason"] == "重复报送" and detail["last_report"]["week"] == "2017-W47"
     first = ProgressReport.objects.get(week="2017-W47")

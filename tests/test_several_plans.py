@@ -187,3 +187,17 @@ def test_the_task_and_assignment_pages_name_their_plan(liaison, second):
     row = rows_of(second).order_by("pk").first()
     assert TITLE in client_for(liaison).get(f"/tasks/{row.task_id}/").content.decode()
     assert TITLE in client_for(liaison).get(f"/assignments/{row.pk}/").content.decode()
+
+
+def test_a_published_bulletin_can_be_read_for_one_plan(client, office, second):
+    from dispatch.bulletin import make_bulletin, publish_bulletin
+
+    bulletin, _created, _delivery = make_bulletin("2017-11")
+    publish_bulletin(bulletin, office)
+    both = client.get("/public/bulletins/2017-11/").content.decode()
+    assert "全部方案" in both and TITLE in both
+    one = client.get(f"/public/bulletins/2017-11/?plan={second.pk}")
+    assert one.status_code == 200
+    assert one.context["data"]["totals"]["total"] == Assignment.objects.filter(task__plan=second).count()
+    assert {c["plan"] for c in one.context["data"]["by_category"]} == {TITLE}
+    assert client.get("/public/bulletins/2017-11/?plan=99999").status_code == 404

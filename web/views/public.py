@@ -7,10 +7,11 @@ the page shows, so nothing internal can slip into the template.
 """
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from dispatch.bulletin import audit_code
-from dispatch.figures import PUBLIC_FIELDS
+from dispatch.figures import PUBLIC_FIELDS, restrict_to_plan
 from dispatch.figures import public_bulletin as public_copy
 from dispatch.models import Bulletin
 from tasks.choices import Status, TaskStatus
@@ -75,8 +76,14 @@ def public(request):
 def public_bulletin(request, month):
     bulletin = get_object_or_404(Bulletin.objects.only(*PUBLIC_FIELDS), month=month, status="published")
     shown = public_copy(bulletin)
+    data = shown.data
+    plans = data.get("by_plan", []) if len(data.get("by_plan", [])) > 1 else []
+    if plans and request.GET.get("plan"):  # one plan's figures (?plan=<id>)
+        data = restrict_to_plan(data, request.GET["plan"])
+        if data is None:
+            raise Http404("该月通报没有这个整改方案")
     return render(
         request,
         "web/public_bulletin.html",
-        {"bulletin": shown, "data": shown.data, "audit_code": audit_code(bulletin)},
+        {"bulletin": shown, "data": data, "plans": plans, "audit_code": audit_code(bulletin)},
     )
