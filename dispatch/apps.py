@@ -12,9 +12,10 @@ class DispatchConfig(AppConfig):
         # Every app's Celery tasks registered now, not when a worker starts: the outbox and the
         # tests name them in this process (autodiscovery is otherwise lazy).
         app.autodiscover_tasks(force=True)
-        from dispatch import urging  # noqa: PLC0415
+        from dispatch import handovers, urging  # noqa: PLC0415
         from dispatch.events import on_event  # noqa: PLC0415 - the app registry must be ready first
         from tasks.events import connect  # noqa: PLC0415
 
         connect(on_event)
         connect(urging.on_event)  # a report answers the assignment's open urges
+        connect(handovers.on_event)  # a new assignment, a reopening: the unit is to acknowledge (签收)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accountability import services as accountability
 from accountability.models import active_listing, with_active_listing
+from dispatch import instructions
 from tasks.models import Assignment, Evidence
 from tasks.policy import allowed_actions, can, pending_extension, pending_review
 from tasks.services import ledger
@@ -83,10 +84,12 @@ def _render(request, assignment, bound=None, status=200):
     available = _forms(assignment, request)
     if bound is not None:
         available[bound[0]] = bound[1]
+    notes = instructions.for_assignment(assignment, request.user)  # 领导批示 and replies: 2 queries
     context = {
         "assignment": assignment,
         "task": assignment.task,
-        "timeline": timeline(assignment),
+        "timeline": timeline(assignment, notes),
+        "instructions": notes,
         "forms": available,
         "pending_review": pending_review(assignment),
         "pending_extension": pending_extension(assignment),
