@@ -18,4 +18,8 @@ class DispatchConfig(AppConfig):
 
         connect(on_event)
         connect(urging.on_event)  # a report answers the assignment's open urges
+        from dispatch.instructions import workbook_sheet  # noqa: PLC0415
+        from reports.weekly import add_sheet  # noqa: PLC0415
+
+        add_sheet(workbook_sheet)  # the weekly workbook's 领导批示 sheet
         connect(handovers.on_event)  # a new assignment, a reopening: the unit is to acknowledge (签收)

@@ -14,9 +14,11 @@
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from dispatch import events, handovers
 from dispatch.models import Handover, HandoverKind, Instruction, InstructionReply
+from reports.excel import Column
 from tasks.models import Assignment
 from tasks.policy import UNIT, role_of, unit_id_of
 from tasks.services import audit
@@ -176,3 +178,37 @@ def for_workbook(user, *, until, unit=None) -> list[Instruction]:
         .prefetch_related(Prefetch("replies", queryset=replies.order_by("created_at", "pk")))
         .order_by("created_at", "pk")
     )
+
+
+SHEET = "领导批示"
+SHEET_COLUMNS = [
+    Column("任务序号", 8, "center"),
+    Column("批示对象", 14, "center"),
+    Column("批示人", 12, "center"),
+    Column("批示时间", 16, "center"),
+    Column("批示内容", 50),
+    Column("签收与回复", 60),
+]
+
+
+def workbook_sheet(user, *, until, unit=None):
+    """The weekly workbook's 领导批示 sheet (``reports.weekly.add_sheet``): what the user may read,
+    written before the week's end, with the replies then written (2 queries)."""
+    lines = []
+    for item in for_workbook(user, until=until, unit=unit):
+        target = item.assignment.unit.name if item.assignment_id else "整项任务"
+        replies = "\n".join(
+            f"{r.unit.name}（{timezone.localtime(r.created_at):%Y-%m-%d}）：{r.text}"
+            for r in item.replies.all()
+        )
+        lines.append(
+            [
+                item.task.number,
+                target,
+                person(item.author),
+                f"{timezone.localtime(item.created_at):%Y-%m-%d %H:%M}",
+                item.text,
+                replies or "尚无回复",
+            ]
+        )
+    return SHEET, SHEET_COLUMNS, lines
