@@ -187,12 +187,16 @@ def _id(value) -> int:
 
 
 class ReplySerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=1000, error_messages={"required": "请填写回复内容"})
+    text = serializers.CharField(
+        max_length=1000, error_messages={"required": "请填写回复内容", "blank": "请填写回复内容"}
+    )
 
 
 class InstructionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
-    text = serializers.CharField(max_length=1000, error_messages={"required": "请填写批示内容"})
+    text = serializers.CharField(
+        max_length=1000, error_messages={"required": "请填写批示内容", "blank": "请填写批示内容"}
+    )
     task = serializers.IntegerField(source="task_id", required=False)
     assignment = serializers.IntegerField(source="assignment_id", required=False, allow_null=True)
 
