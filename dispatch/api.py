@@ -125,7 +125,9 @@ class HandoverSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     unit = serializers.CharField(source="unit.name", read_only=True)
     task_number = serializers.IntegerField(source="assignment.task.number", read_only=True)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None, read_only=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", default=None, allow_null=True, read_only=True
+    )
     overdue = serializers.SerializerMethodField()
     hours_taken = serializers.SerializerMethodField()
 
