@@ -201,3 +201,21 @@ def test_the_pages_run_the_same_queries_for_few_and_many_instructions(people):
     assert [count(user, url) for user, url in pages] == few
     # the desk: session, user, membership, rows, urges, handovers, instructions, replies, navigation
     assert few[0] == 9
+
+
+def test_instructing_a_task_runs_the_same_queries_for_one_unit_and_for_many(make_user, leader):
+    sizes = Task.objects.annotate(n=Count("assignments")).filter(n__gt=0).order_by("n", "number")
+    one, many = sizes.first(), sizes.last()
+    assert one.n == 1 and many.n > 5
+    units = Assignment.objects.filter(task__in=[one, many]).values_list("unit__name", flat=True).distinct()
+    for n, name in enumerate(sorted(units)):  # every unit concerned has a liaison with an address
+        make_user(f"liaison{n}", "liaison", name)
+
+    def issue(task) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            instructions.issue(actor=leader, text=TEXT, task=task)
+        return len(captured)
+
+    assert issue(one) == issue(many)
+    assert Handover.objects.filter(kind=HandoverKind.INSTRUCTION).count() == one.n + many.n
+    assert Notification.objects.filter(job="instruction.issued").count() == one.n + many.n
