@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 
 from accountability import services
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
-from dispatch import urging
-from dispatch.models import Urge
+from dispatch import instructions, urging
+from dispatch.models import Instruction, Urge
 from tasks.choices import Status
 from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment, Task, Unit
@@ -30,7 +30,7 @@ def at(day: datetime.date, hour: int):
 
 def load() -> str:
     """Make the demo records; returns a Chinese summary line."""
-    models = (ListedSupervision, Summons, AccountabilityCase, LeaderLedItem, Urge)
+    models = (ListedSupervision, Summons, AccountabilityCase, LeaderLedItem, Urge, Instruction)
     if any(model.objects.exists() for model in models):
         return "演示督办问责：已就绪，本次未作改动。"
     office = get_user_model().objects.filter(username="office").first()
@@ -105,4 +105,15 @@ def load() -> str:
                 actor=office,
                 message="以下逾期任务请于 12 月 8 日前报送整改进展和下一步计划",
             )
-    return f"演示督办问责：挂牌督办、约谈、责任追究、领导领办、催办共 {len(made)} 条。"
+        # 领导批示: the leader writes on the first urged row; 晋中市 has not yet signed for it (签收).
+        leader = get_user_model().objects.filter(username="leader").first()
+        if leader is not None:
+            with at(datetime.date(2017, 11, 30), 10):
+                made.append(
+                    instructions.issue(
+                        actor=leader,
+                        text="该问题群众反映强烈，务必于年底前整改到位，主要负责同志要亲自研究、亲自督办",
+                        assignment=jinzhong[0],
+                    )
+                )
+    return f"演示督办问责：挂牌督办、约谈、责任追究、领导领办、催办、领导批示共 {len(made)} 条。"

@@ -17,6 +17,8 @@ from dispatch.models import (
     ChannelSetting,
     DeadlineWarning,
     DeliveryLog,
+    Handover,
+    Instruction,
     Notification,
     Urge,
 )
@@ -70,6 +72,28 @@ class UrgeAdmin(ReadOnlyAdmin):
     search_fields = ["message", "assignment__unit__name"]
     list_select_related = ["assignment__task", "assignment__unit", "urged_by"]
     date_hierarchy = "urged_at"
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdmin):
+    """签收: read here; handed by the events, acknowledged on the desk (audited); a unit leader reads their unit's."""
+
+    unit_path = "unit"
+    list_display = ["unit", "kind", "assignment", "handed_at", "acknowledged_at", "acknowledged_by"]
+    list_filter = ["kind"]
+    search_fields = ["unit__name"]
+    list_select_related = ["unit", "assignment__task", "assignment__unit", "acknowledged_by"]
+
+
+@admin.register(Instruction)
+class InstructionAdmin(ReadOnlyAdmin):
+    """领导批示: read here, written on the task and assignment pages (audited); the office and leaders read."""
+
+    readers = OVERSIGHT
+    unit_path = None
+    list_display = ["task", "assignment", "author", "created_at"]
+    search_fields = ["text"]
+    list_select_related = ["task", "assignment__unit", "author"]
 
 
 @admin.register(ChannelSetting)

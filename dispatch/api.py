@@ -6,6 +6,12 @@
 - ``GET /api/bulletins/`` and ``/api/bulletins/<month>/``: office, leaders and admins
   see drafts too, everyone else only published bulletins. ``…/<month>/xlsx/`` the
   workbook. ``POST /api/bulletins/<month>/publish/``: the office publishes a draft.
+- ``GET /api/handovers/`` what was handed to the caller's unit to acknowledge (签收: new
+  assignments, instructions, reopenings; the office and leaders see every unit's), ``?open=true``
+  only those not acknowledged. ``POST /api/handovers/<id>/acknowledge/``: the unit's liaison or
+  leader signs (another unit's: 404; twice: 400).
+- ``POST /api/instructions/`` ``{"text", "task" | "assignment"}``: a leader or the office writes
+  a 领导批示; ``POST /api/instructions/<id>/reply/`` ``{"text"}``: a unit concerned replies.
 """
 
 from django.http import HttpResponse
@@ -14,11 +20,15 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from dispatch import handovers, instructions
 from dispatch.bulletin import audit_code, publish_bulletin
 from dispatch.filtersets import NotificationFilterSet
-from dispatch.models import Bulletin, BulletinStatus, Notification
+from dispatch.models import Bulletin, BulletinStatus, Handover, Instruction, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
+from tasks.models import Assignment, Task
 from tasks.policy import OVERSIGHT, role_of
+from tasks.services.errors import InvalidInput, NotFound
+from tasks.weeks import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,3 +119,125 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         response = HttpResponse(build_bulletin_workbook(bulletin, audit_code(bulletin)), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="bulletin-{bulletin.month}.xlsx"'
         return response
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    unit = serializers.CharField(source="unit.name", read_only=True)
+    task_number = serializers.IntegerField(source="assignment.task.number", read_only=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", default=None, allow_null=True, read_only=True
+    )
+    overdue = serializers.SerializerMethodField()
+    hours_taken = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Handover
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "unit",
+            "assignment",
+            "task_number",
+            "instruction",
+            "handed_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "overdue",
+            "hours_taken",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, obj) -> bool:
+        return handovers.is_overdue(obj, self.context["today"])
+
+    def get_hours_taken(self, obj) -> float | None:
+        hours = handovers.hours_taken(obj)
+        return round(hours, 1) if hours is not None else None
+
+
+class HandoverViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = HandoverSerializer
+    queryset = Handover.objects.none()  # the schema's type for <id>; get_queryset scopes to the caller
+
+    def get_queryset(self):
+        queryset = Handover.objects.filter(assignment__in=Assignment.objects.visible_to(self.request.user))
+        flag = self.request.query_params.get("open")
+        if flag in ("true", "false"):
+            queryset = queryset.filter(acknowledged_at__isnull=flag == "true")
+        elif flag is not None:
+            raise InvalidInput("open 只能为 true 或 false", field="open")
+        return queryset.select_related("unit", "assignment__task", "acknowledged_by").order_by(
+            "handed_at", "pk"
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": today()}
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        item = handovers.acknowledge(_id(pk), actor=request.user)
+        item = self.get_queryset().get(pk=item.pk)
+        return Response(self.get_serializer(item).data)
+
+
+def _id(value) -> int:
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise NotFound("对象不存在")
+    return int(value)
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=1000, error_messages={"required": "请填写回复内容", "blank": "请填写回复内容"}
+    )
+
+
+class InstructionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    text = serializers.CharField(
+        max_length=1000, error_messages={"required": "请填写批示内容", "blank": "请填写批示内容"}
+    )
+    task = serializers.IntegerField(source="task_id", required=False)
+    assignment = serializers.IntegerField(source="assignment_id", required=False, allow_null=True)
+
+    class Meta:
+        model = Instruction
+        fields = ["id", "author", "text", "task", "assignment", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class InstructionViewSet(viewsets.GenericViewSet):
+    serializer_class = InstructionSerializer
+    queryset = Instruction.objects.none()
+
+    def create(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values.get("assignment_id"):
+            row = (
+                Assignment.objects.visible_to(request.user)
+                .select_related("task__plan", "unit")
+                .filter(pk=values["assignment_id"])
+                .first()
+            )
+            if row is None:
+                raise NotFound("台账不存在或无权查看")
+            item = instructions.issue(actor=request.user, text=values["text"], assignment=row)
+        elif values.get("task_id"):
+            task = Task.objects.filter(pk=values["task_id"]).first()
+            if task is None:
+                raise NotFound("整改任务不存在")
+            item = instructions.issue(actor=request.user, text=values["text"], task=task)
+        else:
+            raise InvalidInput("请指定批示的任务（task）或台账（assignment）", field="task")
+        return Response(self.get_serializer(item).data, status=201)
+
+    @action(detail=True, methods=["post"], serializer_class=ReplySerializer)
+    def reply(self, request, pk=None):
+        data = ReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = instructions.reply(_id(pk), actor=request.user, text=data.validated_data["text"])
+        return Response({"id": item.pk, "instruction": item.instruction_id, "text": item.text}, status=201)

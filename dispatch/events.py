@@ -35,6 +35,7 @@ LIAISONS = "unit liaisons"  # the liaisons of the object's unit
 LEADERS = "unit leaders"  # the unit leaders of the object's unit
 OFFICE = "office"  # the provincial office's staff
 REQUESTER = "requester"  # who asked (the liaison who requested an extension)
+AUTHOR = "author"  # who wrote the instruction replied to
 
 K = NotificationKind
 
@@ -78,10 +79,24 @@ EVENTS: dict[str, Event] = {
     "urge.sent": Event("催办", K.URGE, (LIAISONS, LEADERS), "desk"),
     "chaser.to_leaders": Event("催报未回应", K.URGE, (LEADERS,), "ledger"),
     "chaser.to_office": Event("催报仍未回应", K.URGE, (OFFICE,), "ledger"),
+    # 领导批示: each unit concerned is told with a link to its own row (``tell_rows``), and must 签收.
+    "instruction.issued": Event("领导批示", K.INSTRUCTION, (LIAISONS, LEADERS), "assignment"),
+    "instruction.replied": Event("批示回复", K.INSTRUCTION, (AUTHOR,), "assignment"),
 }
 
 # The object whose id keys an event (the message's ``period``), in the order looked for.
-KEY_OBJECTS = ("signoff", "review", "extension", "listing", "summons", "case", "urge", "assignment")
+KEY_OBJECTS = (
+    "signoff",
+    "review",
+    "extension",
+    "listing",
+    "summons",
+    "case",
+    "urge",
+    "reply",
+    "instruction",
+    "assignment",
+)
 
 
 @functools.cache
@@ -129,12 +144,20 @@ def _roles(event: Event) -> tuple[set, set]:
     return unit_roles, everywhere
 
 
-def recipients(event: Event, unit_id: int | None, requester_id: int | None = None) -> list[tuple]:
-    """(user id, unit id, email) of everyone the event tells, each once (one query)."""
+def recipients(
+    event: Event, unit_id: int | None, requester_id: int | None = None, *, unit_ids=(), author_id=None
+) -> list[tuple]:
+    """(user id, unit id, email) of everyone the event tells, each once (one query).
+
+    ``unit_ids``: several units' liaisons and leaders at once (an instruction on a task)."""
     unit_roles, everywhere = _roles(event)
     who = Q(pk__in=[])
     if unit_roles and unit_id is not None:
         who |= Q(unit_id=unit_id, role__in=sorted(unit_roles))
+    if unit_roles and unit_ids:
+        who |= Q(unit_id__in=sorted(unit_ids), role__in=sorted(unit_roles))
+    if AUTHOR in event.told and author_id is not None:
+        who |= Q(user_id=author_id)
     if everywhere:
         who |= Q(role__in=sorted(everywhere))
     if REQUESTER in event.told and requester_id is not None:
@@ -156,9 +179,10 @@ def on_event(name: str, **objects) -> notify.Delivery:
     assignment = objects.get("assignment")
     unit = objects.get("unit") or (assignment.unit if assignment is not None else None)
     requester = objects.get("extension").requested_by_id if objects.get("extension") is not None else None
+    author = objects.get("instruction").author_id if objects.get("instruction") is not None else None
     link = link_for(event, objects)
     subject, body = render(name, {**objects, "unit": unit, "event": event, "link": link})
-    people = recipients(event, unit.pk if unit else None, requester)
+    people = recipients(event, unit.pk if unit else None, requester, author_id=author)
     messages = [
         notify.Message(user, subject, body, unit_id=unit_of, link=link) for user, unit_of, _ in people
     ]
@@ -176,6 +200,28 @@ def tell(name: str, key: str, unit, context: dict) -> notify.Delivery:
     messages = [
         notify.Message(user, subject, body, unit_id=unit_of, link=link) for user, unit_of, _ in people
     ]
+    return announce(name, key, event.kind, messages, {user: email for user, _, email in people})
+
+
+def tell_rows(name: str, key: str, rows, context: dict) -> notify.Delivery:
+    """An event about several units' rows at once (an instruction on a task): each unit's people get
+    one message linking to their own row. A fixed number of queries for any number of units."""
+    event = EVENTS[name]
+    by_unit = {row.unit_id: row for row in rows}
+    people = recipients(event, None, unit_ids=by_unit)
+    rendered, messages = {}, []
+    for user, unit_of, _ in people:
+        row = by_unit.get(unit_of)
+        if row is None:
+            continue
+        if unit_of not in rendered:
+            link = link_for(event, {"assignment": row})
+            rendered[unit_of] = (
+                *render(name, {**context, "assignment": row, "unit": row.unit, "event": event, "link": link}),
+                link,
+            )
+        subject, body, link = rendered[unit_of]
+        messages.append(notify.Message(user, subject, body, unit_id=unit_of, link=link))
     return announce(name, key, event.kind, messages, {user: email for user, _, email in people})
 
 

@@ -26,6 +26,7 @@ class NotificationKind(models.TextChoices):
     SUPERVISION = "supervision", "挂牌督办"
     ACCOUNTABILITY = "accountability", "约谈问责"
     URGE = "urge", "催办"
+    INSTRUCTION = "instruction", "领导批示"
 
 
 class BulletinStatus(models.TextChoices):
@@ -276,3 +277,108 @@ class Urge(models.Model):
 
     def __str__(self):
         return f"催办 {self.assignment_id} · {self.urged_at:%Y-%m-%d}"
+
+
+class Instruction(models.Model):
+    """领导批示: a leader or the office writes an instruction on a task (every unit with a row of it
+    is concerned) or on one assignment (its unit is). Each unit concerned acknowledges it
+    (a ``Handover``) and may reply (``InstructionReply``)."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="批示人"
+    )
+    text = models.TextField("批示内容", max_length=1000)
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="instructions", verbose_name="整改任务"
+    )
+    assignment = models.ForeignKey(
+        "tasks.Assignment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="instructions",
+        verbose_name="台账",
+        help_text="空：批示整项任务（各责任单位）",
+    )
+    created_at = models.DateTimeField("批示时间", default=clock.now, editable=False, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "领导批示"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"批示 {self.pk} · 任务 {self.task_id}"
+
+
+class InstructionReply(models.Model):
+    """A unit's reply to an instruction (its liaison or leader); the author is told."""
+
+    instruction = models.ForeignKey(
+        Instruction, on_delete=models.CASCADE, related_name="replies", verbose_name="领导批示"
+    )
+    unit = models.ForeignKey("tasks.Unit", on_delete=models.CASCADE, related_name="+", verbose_name="单位")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="回复人"
+    )
+    text = models.TextField("回复内容", max_length=1000)
+    created_at = models.DateTimeField("回复时间", default=clock.now, editable=False, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批示回复"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"回复 {self.instruction_id} · {self.unit_id}"
+
+
+class HandoverKind(models.TextChoices):
+    ASSIGNMENT = "assignment", "新交办台账"
+    INSTRUCTION = "instruction", "领导批示"
+    REOPENING = "reopening", "问题反弹"
+
+
+class Handover(models.Model):
+    """签收: something handed to a unit that it must acknowledge.
+
+    A new assignment (a plan imported), an instruction, a reopening (a look-back review that found
+    the problem back). ``object_id`` is the assignment's, the instruction's or the review's id; the
+    row is unique per (kind, object, unit), so an event told twice hands nothing twice.
+    ``assignment`` is the unit's row it concerns (where it acts). 催办 are acknowledged on
+    ``Urge`` itself (``dispatch/urging.py``).
+    """
+
+    unit = models.ForeignKey("tasks.Unit", on_delete=models.CASCADE, related_name="+", verbose_name="单位")
+    kind = models.CharField("类型", max_length=20, choices=HandoverKind.choices)
+    object_id = models.BigIntegerField("对象编号")
+    assignment = models.ForeignKey(
+        "tasks.Assignment", on_delete=models.CASCADE, related_name="handovers", verbose_name="台账"
+    )
+    instruction = models.ForeignKey(
+        Instruction,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="handovers",
+        verbose_name="领导批示",
+    )
+    handed_at = models.DateTimeField("交办时间", default=clock.now, editable=False, blank=True)
+    acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="签收人",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "签收"
+        ordering = ["handed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id", "unit"], name="handover_once"),
+        ]
+        indexes = [models.Index(fields=["unit", "acknowledged_at"], name="handover_open")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_id} · {self.unit_id}"

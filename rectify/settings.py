@@ -205,6 +205,8 @@ SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")  # sent as "Authorization: 
 # to the unit's leaders, then to the office (dispatch.services.chase_reports).
 CHASER_ESCALATE_LEADERS = env_int("CHASER_ESCALATE_LEADERS", 2)
 CHASER_ESCALATE_OFFICE = env_int("CHASER_ESCALATE_OFFICE", 3)
+# 签收: what a unit has not acknowledged after this many working days (Mon–Fri) is flagged.
+ACK_DUE_WORKING_DAYS = env_int("ACK_DUE_WORKING_DAYS", 3)
 SMS_TEMPLATE = env_str("SMS_TEMPLATE", "【整改台账】{subject}。详见 {link}")
 
 # Evidence uploads: what a liaison may attach to a report or a sign-off request.

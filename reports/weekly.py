@@ -2,7 +2,8 @@
 
 Sheets, in order: 汇总 (figures per category and per unit), 整改台账 (one row per
 assignment), 逾期清单 (overdue assignments) and 未报送单位 (units without the week's
-report). The rows are read once; 整改台账 and 逾期清单 are streamed as they come and
+report), then the sheets the apps above add (``add_sheet``: dispatch's 领导批示, the
+instructions and replies written by the week's end). The rows are read once; 整改台账 and 逾期清单 are streamed as they come and
 the two small sheets are written from totals gathered on the way.
 
 Percentages: 完成比例 is the integer 0–100 with the number format ``0"%"`` (the cell
@@ -183,6 +184,17 @@ def scope_label(user, unit=None) -> str:
     return "全部责任单位"
 
 
+# Sheets an app above adds to every weekly workbook (reports may not import it): each provider is
+# called as ``provider(user, until=<the Monday after the week, 00:00>, unit=unit)`` and returns
+# ``(sheet name, columns, rows of values)`` in a fixed number of queries. dispatch adds 领导批示.
+_extra_sheets: list = []
+
+
+def add_sheet(provider) -> None:
+    if provider not in _extra_sheets:
+        _extra_sheets.append(provider)
+
+
 def write_weekly_workbook(
     stream, *, week: str, user, unit=None, plan=None, today: datetime.date | None = None
 ) -> WeekReport:
@@ -191,10 +203,14 @@ def write_weekly_workbook(
     parse_week(week)
     rows = ledger_rows(week, user, unit=unit, plan=plan, today=today)
     scope = scope_label(user, unit) + (f"，{plan.title}" if plan is not None else "")
-    return write_rows(stream, week=week, rows=rows, scope=scope, today=today)
+    until = timezone.make_aware(
+        datetime.datetime.combine(week_range(week)[1] + datetime.timedelta(days=1), datetime.time.min)
+    )
+    extra = [provider(user, until=until, unit=unit) for provider in _extra_sheets]
+    return write_rows(stream, week=week, rows=rows, scope=scope, today=today, extra=extra)
 
 
-def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> WeekReport:
+def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date, extra=()) -> WeekReport:
     """Write the workbook from any iterable of ``LedgerRow`` (the bench feeds fabricated ones)."""
     start, end = week_range(week)
     report = WeekReport(week=week, start=start, end=end, scope=scope)
@@ -224,7 +240,14 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date) -> 
 
     _write_missing(missing, report)
     _write_summary(summary, report, title)
-    for sheet in (ledger, overdue, missing):
+    sheets = [ledger, overdue, missing]
+    for name, columns, values in extra:
+        sheet = SheetWriter(workbook, name, columns, print_title=f"{name}（{week}，{scope}）")
+        sheet.header()
+        for line in values:
+            sheet.row(line)
+        sheets.append(sheet)
+    for sheet in sheets:
         sheet.close_filter(sheet.rows_written + 1)
     workbook.save(stream)
     return report

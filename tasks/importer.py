@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from tasks import events
 from tasks.models import Assignment, Category, Measure, Official, Organisation, Plan, Task, Unit
 from tasks.plan_parser import ParsedPlan, ParsedTask, ParsedUnit, Province, unit_kind
 from tasks.plan_sources import read_plan
@@ -189,6 +190,7 @@ def _import_task(result, plan, category, parsed: ParsedTask, unit_for):
         )
         if created:
             result.bump("台账", True)
+            events.emit("assignment.assigned", assignment=assignment)  # the unit is to acknowledge it (签收)
         elif assignment.due_date != parsed.due_date and not assignment.reports.exists():
             # A deadline corrected in the plan text moves assignments nobody has started on:
             # a change to a ledger row like any other, so a new version and an audit entry by the system.

@@ -147,6 +147,10 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "read_deliveries": (OFFICE, "消息投递记录由省督察办查看"),
     "urge": (OFFICE, "催办由省督察办办理"),
     "acknowledge_urge": (UNIT, "催办由本单位联络员或负责人签收"),
+    "acknowledge": (UNIT, "签收由本单位联络员或负责人办理"),
+    # 领导批示: leaders write instructions (their one write besides reading); the units concerned reply.
+    "instruct": (OVERSIGHT, "领导批示由省领导或省督察办作出"),
+    "reply_instruction": (UNIT, "批示由本单位联络员或负责人回复"),
 }
 
 # The actions on an assignment, in the order the API and the pages offer them. ``relapse``

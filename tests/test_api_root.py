@@ -16,6 +16,7 @@ AREAS = {
     "leader-items": "/api/leader-items/",
     "notifications": "/api/notifications/",
     "bulletins": "/api/bulletins/",
+    "handovers": "/api/handovers/",
     "reports-weekly": "/api/reports/weekly.xlsx",
     "reports-weekly-import": "/api/reports/weekly/import/",
     "auth-token": "/api/auth/token/",

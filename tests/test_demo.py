@@ -187,7 +187,7 @@ def test_the_demo_shows_supervision_and_accountability_built_through_the_service
 
 @pytest.mark.today()
 def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_right(plan):
-    from dispatch.models import DeliveryLog, Notification
+    from dispatch.models import DeliveryLog, Handover, Notification
     from tests.helpers import client_for
     from web.context_processors import Waiting
 
@@ -195,9 +195,15 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
     User = get_user_model()
     jinzhong = User.objects.get(username="jinzhong")
     mine = {n.job: n for n in Notification.objects.filter(user=jinzhong).order_by("id")}
-    assert {"signoff.unit_rejected", "signoff.unit_approved", "review.recorded", "extension.decided"} <= set(
-        mine
-    )
+    assert {
+        "signoff.unit_rejected",
+        "signoff.unit_approved",
+        "review.recorded",
+        "extension.decided",
+        "urge.sent",
+        "instruction.issued",
+    } <= set(mine)
+    assert "亲自研究、亲自督办" in mine["instruction.issued"].body
     assert "退回理由：" in mine["signoff.unit_rejected"].body
     assert mine["review.recorded"].subject.endswith("问题反弹")
     assert not DeliveryLog.objects.exists()  # the demo's replay sends nothing outside the inbox
@@ -209,6 +215,10 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
         expected[username] = (waiting.unread, waiting.checks, waiting.decisions)
         if username == "jinzhong":
             assert waiting.urged > 0  # the demo's urge waits for an answer
+            # 签收: the leader's instruction and the reopened row wait for the unit to sign
+            handed = Handover.objects.filter(unit_id=user.membership.unit_id, acknowledged_at=None)
+            assert waiting.to_acknowledge == handed.count() > 0
+            assert {"instruction", "reopening"} <= set(handed.values_list("kind", flat=True))
         unread = Notification.objects.filter(user=user, read_at=None).count()
         checks = Assignment.objects.visible_to(user).filter(
             status=Status.SIGNOFF_REQUESTED if username == "jinzhong_lead" else Status.UNIT_VERIFIED

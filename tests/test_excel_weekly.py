@@ -45,7 +45,8 @@ def report(user, task_number, unit, week=WEEK, text="已完成排查", percent=4
 def test_it_writes_the_four_sheets_in_order(office):
     workbook = export(office)
 
-    assert workbook.sheetnames == ["汇总", "整改台账", "逾期清单", "未报送单位"]
+    # then the sheet dispatch adds (reports.weekly.add_sheet): 领导批示
+    assert workbook.sheetnames == ["汇总", "整改台账", "逾期清单", "未报送单位", "领导批示"]
 
 
 def test_it_writes_one_ledger_row_per_assignment_under_the_issue_headers(office):
@@ -279,14 +280,15 @@ def test_the_missing_sheet_lists_units_without_the_weeks_report(office, liaison)
 
 
 def test_the_export_runs_a_fixed_number_of_queries(office, liaison):
-    # 1 assignments (+task, category, unit), 2 measures, 3 officials, 4 reports to the week, 5 snapshots.
+    # 1 assignments (+task, category, unit), 2 measures, 3 officials, 4 reports to the week, 5 snapshots,
+    # 6 the 领导批示 sheet's instructions (their replies one more when there are any: tests/test_instructions.py).
     report(liaison, 3, "晋中市")
     with CaptureQueriesContext(connection) as all_rows:
         export(office)
     with CaptureQueriesContext(connection) as few_rows:
         export(liaison)
 
-    assert len(all_rows) == len(few_rows) == 5, [q["sql"] for q in all_rows.captured_queries]
+    assert len(all_rows) == len(few_rows) == 6, [q["sql"] for q in all_rows.captured_queries]
 
 
 def test_text_that_looks_like_a_formula_reads_back_as_text(liaison):

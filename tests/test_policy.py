@@ -378,3 +378,30 @@ def test_no_module_outside_the_policy_compares_a_user_with_a_single_role():
                 ):
                     found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def test_a_leader_writes_instructions_and_nothing_else():
+    """领导批示 is a leader's one write: every other action of the policy refuses the role."""
+    leader_may = {action for action, (roles, _why) in policy.ROLES.items() if Role.LEADER in roles}
+    assert leader_may == {"instruct"}
+
+
+def test_who_acknowledges_instructs_and_replies(people):
+    a = row()
+    may = {
+        name: {
+            action
+            for action in ("acknowledge", "instruct", "reply_instruction")
+            if policy.can(user, action, a)
+        }
+        for name, user in people.items()
+    }
+    assert may == {
+        "office": {"instruct"},
+        "leader": {"instruct"},
+        "liaison": {"acknowledge", "reply_instruction"},
+        "unit_leader": {"acknowledge", "reply_instruction"},
+        "outsider": set(),  # another unit's row: not found
+    }
+    assert policy.can(people["outsider"], "acknowledge", a).refusal == policy.UNSEEN
+    assert policy.can(people["leader"], "acknowledge", a).refusal == policy.ROLE

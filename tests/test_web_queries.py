@@ -76,14 +76,14 @@ def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
     assert few == many
 
 
-def test_it_shows_the_dashboard_in_sixteen_queries(office, busy, django_assert_num_queries):
+def test_it_shows_the_dashboard_in_seventeen_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
     # session, user, membership (role), the plans (for the plan selector), then one each: totals, by
     # category, by unit, warning levels,
     # active and overdue listed supervisions (挂牌督办), overdue list (top 20), units without this week's
     # report, on-time reporting per unit, sign-off times for the chart, the latest bulletins, urges per
-    # unit (催办); the navigation's counts (one query).
-    with django_assert_num_queries(16):
+    # unit (催办), acknowledgements per unit (签收); the navigation's counts (one query).
+    with django_assert_num_queries(17):
         response = client.get("/dashboard/")
     assert response.context["totals"]["signed_off"] == 2
 

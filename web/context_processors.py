@@ -5,7 +5,7 @@ runs no query for it; one that does runs one, whatever the ledger's size, with a
 subquery per count: unread messages, sign-offs waiting for this user's check (unit leaders:
 the first check of their unit's requests; the office: the second check), and extension
 requests waiting for the office's decision, and for a unit's liaisons and leaders the
-assignments with an urge (催办) not answered yet. Each count links to its list (base.html).
+assignments with an urge (催办) not answered yet and the handovers to acknowledge (签收). Each count links to its list (base.html).
 """
 
 from functools import cached_property
@@ -13,9 +13,9 @@ from functools import cached_property
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery, Value
 
-from dispatch.models import Notification, Urge
+from dispatch.models import Handover, Notification, Urge
 from tasks.models import Assignment, Extension
-from tasks.policy import ROLES, UNIT, UNIT_LEADER, check_stage, extension_stage, role_of
+from tasks.policy import ROLES, UNIT, UNIT_LEADER, check_stage, extension_stage, role_of, unit_id_of
 
 
 def _count(queryset):
@@ -53,6 +53,12 @@ class Waiting:
             )
             if role in UNIT
             else Value(0),
+            # 签收: what was handed to the unit (new rows, 批示, reopenings) and is not acknowledged yet
+            "to_acknowledge": _count(
+                Handover.objects.filter(unit_id=unit_id_of(self.user), acknowledged_at=None)
+            )
+            if role in UNIT
+            else Value(0),
         }
         row = get_user_model().objects.filter(pk=self.user.pk).values(**columns).first()
         return row or dict.fromkeys(columns, 0)
@@ -73,6 +79,11 @@ class Waiting:
     def urged(self) -> int:
         """The unit's assignments with an urge not answered yet (a report or a 签收 answers it)."""
         return self.counts["urged"]
+
+    @property
+    def to_acknowledge(self) -> int:
+        """The unit's handovers (new assignments, instructions, reopenings) not acknowledged yet."""
+        return self.counts["to_acknowledge"]
 
 
 def waiting(request):

@@ -691,3 +691,38 @@ class UrgeForm(ServiceErrorForm):
         if scope in ("assignment", "unit") and not data.get(scope):
             self.add_error(scope, "请指定要催办的" + ("台账" if scope == "assignment" else "单位"))
         return data
+
+
+class InstructionForm(ServiceErrorForm):
+    """领导批示 on a task page (the whole task) or an assignment page (that row)."""
+
+    task = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    assignment = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    text = forms.CharField(
+        label="批示内容",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="1000 字以内，发送给相关责任单位的联络员和负责人，须签收",
+        error_messages={**_required("批示内容"), "max_length": "批示内容请控制在 1000 字以内"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "instruct-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("task") and not data.get("assignment"):
+            self.add_error(None, "请指定批示的任务或台账")
+        return data
+
+
+class InstructionReplyForm(ServiceErrorForm):
+    """A unit's reply to an instruction."""
+
+    text = forms.CharField(
+        label="回复内容",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={**_required("回复内容"), "max_length": "回复内容请控制在 1000 字以内"},
+    )

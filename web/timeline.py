@@ -1,4 +1,4 @@
-"""An assignment's history for the pages: reports, checks, reviews and extensions, newest first.
+"""An assignment's history for the pages: reports, checks, reviews, extensions and 领导批示, newest first.
 
 ``with_history`` prefetches everything a timeline needs for any number of
 assignments in a fixed number of queries; ``timeline`` then reads only the
@@ -166,11 +166,28 @@ def _extension_events(assignment):
             )
 
 
-def timeline(assignment) -> list[Event]:
+def _instruction_events(instructions):
+    """领导批示 on the row or its task (``dispatch.instructions.for_assignment``) and the unit's replies."""
+    for item in instructions:
+        scope = "本项台账" if item.assignment_id else "整项任务"
+        yield Event(item.created_at, "instruction", f"领导批示（{scope}）", person(item.author), item.text)
+        for answer in item.replies.all():
+            yield Event(
+                answer.created_at,
+                "instruction",
+                f"回复批示 · {answer.unit.name}",
+                person(answer.author),
+                answer.text,
+            )
+
+
+def timeline(assignment, instructions=()) -> list[Event]:
+    """The row's history, newest first; ``instructions`` (prefetched with their replies) joins it."""
     events = [
         *_report_events(assignment),
         *_signoff_events(assignment),
         *_review_events(assignment),
         *_extension_events(assignment),
+        *_instruction_events(instructions),
     ]
     return sorted(events, key=lambda e: e.at, reverse=True)

@@ -18,6 +18,7 @@ AREAS = [
     ("leader-items", "leader-item-list", None),
     ("notifications", "notification-list", None),
     ("bulletins", "bulletin-list", None),
+    ("handovers", "handover-list", None),
     ("reports-weekly", "reports-weekly", None),
     ("reports-weekly-import", "reports-weekly-import", None),
     ("auth-token", "api-token", None),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from tasks import clock
+from tasks import clock, events
 from tasks.choices import DeadlineKind, Status
 from tasks.models import Assignment, Official, Task, Unit
 from tasks.services import audit
@@ -186,6 +186,7 @@ def _rows(result: EditResult, task: Task, units: list[Unit], actor, reason: str)
             row = Assignment(task=task, unit=unit, due_date=task.due_date)
             row.save()
             row_before = None
+            events.emit("assignment.assigned", assignment=row)  # the unit is to acknowledge it (签收)
         else:  # back in force, with its history
             row_before = audit.snapshot(row, [*AUDITED_FIELDS, "retired_at", "retired_reason"])
             row.retired_at, row.retired_reason = None, ""

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import mark_safe
 
+from dispatch import handovers
 from dispatch.models import Urge
 from tasks.choices import LEVEL_TITLES, Level, Role, Status
 from tasks.models.levels import rule_lines
@@ -92,6 +93,24 @@ def message_body(text) -> str:
 def may(user, action) -> bool:
     """May ``user`` take ``action`` at all (``tasks.policy.can`` without an object)?"""
     return bool(can(user, action))
+
+
+@register.inclusion_tag("web/_instructions.html", takes_context=True)
+def instructions_panel(context, assignment):
+    """领导批示 and 签收 on an assignment's page: the row's open handovers (one query), the
+    instructions the view loaded, the unit's reply form and the leaders' and office's form."""
+    user = context["request"].user
+    may_acknowledge = bool(can(user, "acknowledge", assignment))
+    return {
+        "assignment": assignment,
+        "instructions": context.get("instructions", []),
+        "open_handovers": handovers.open_of(assignment.pk) if may_acknowledge else [],
+        "can_acknowledge": may_acknowledge,
+        "can_reply": bool(can(user, "reply_instruction", assignment)),
+        "can_instruct": bool(can(user, "instruct", assignment)),
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.inclusion_tag("web/_urges.html", takes_context=True)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accountability import services as accountability
 from accountability.models import active_listing, with_active_listing
+from dispatch import instructions
 from tasks.models import Assignment, Evidence
 from tasks.policy import allowed_actions, can, pending_extension, pending_review
 from tasks.services import formkeys, ledger
@@ -87,7 +88,8 @@ def _render(request, assignment, bound=None, status=200, restored=None):
         available[action].initial.update({k: v for k, v in data.items() if k in available[action].fields})
     if bound is not None and bound[0] != "void_report":
         available[bound[0]] = bound[1]
-    events = timeline(assignment)
+    notes = instructions.for_assignment(assignment, request.user)  # 领导批示 and replies: 2 queries
+    events = timeline(assignment, notes)
     bound_void = bound[1] if bound is not None and bound[0] == "void_report" else None
     for event in events:
         report = event.report
@@ -102,6 +104,7 @@ def _render(request, assignment, bound=None, status=200, restored=None):
         "assignment": assignment,
         "task": assignment.task,
         "timeline": events,
+        "instructions": notes,
         "forms": available,
         "pending_review": pending_review(assignment),
         "pending_extension": pending_extension(assignment),

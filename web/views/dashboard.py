@@ -3,7 +3,7 @@
 from django.shortcuts import render
 
 from accountability.models import ListedSupervision
-from dispatch import urging
+from dispatch import handovers, urging
 from dispatch.models import Bulletin
 from tasks.choices import Level
 from tasks.models import Assignment, Plan
@@ -39,6 +39,8 @@ def dashboard(request):
         "reporting": figures.reporting_rows(assignments),
         "chart": figures.signoff_chart(assignments, day),
         "urges": urging.by_unit(),
+        "acknowledgements": handovers.by_unit(day),  # 签收 per unit: 1 query
+        "ack_days": handovers.due_days(),
         "bulletins": list(
             Bulletin.objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]
         ),

@@ -3,11 +3,12 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
+from dispatch import handovers, instructions
 from dispatch.urging import open_urges
 from tasks.choices import Level, ReviewOutcome, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review
-from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, extension_stage, open_signoff
+from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, extension_stage, open_signoff, unit_id_of
 from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
@@ -37,6 +38,11 @@ def desk(request):
         ),
         "unit": rows[0].unit if rows else None,
         "can_report": bool(can(request.user, "report")),
+        # 签收 waiting (1 query) and the latest 领导批示 with the unit's replies (2 queries)
+        "handovers": handovers.for_desk(unit_id_of(request.user), day),
+        "instructions": instructions.for_unit(unit_id_of(request.user)),
+        "ack_days": handovers.due_days(),
+        "can_reply": bool(can(request.user, "reply_instruction")),
         "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
     }
     return render(request, "web/desk.html", context)

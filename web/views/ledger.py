@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
+from dispatch import instructions
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Plan, Task
 from tasks.models.plan import unit_order
@@ -19,7 +20,7 @@ from tasks.services import formkeys, plan_edit
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import role_required
-from web.forms import LeaderItemForm, TaskEditForm, WeeklyExcelForm
+from web.forms import InstructionForm, LeaderItemForm, TaskEditForm, WeeklyExcelForm
 from web.timeline import timeline, with_history
 
 PAGE_SIZE = 50
@@ -79,6 +80,10 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     context = {
         "task": task,
         "rows": rows,
+        "instructions": instructions.for_task(task, request.user),  # 领导批示 and replies: 2 queries
+        "instruct_form": InstructionForm(initial={"task": task.pk})
+        if can(request.user, "instruct")
+        else None,
         "today": day,
         "leader_form": leader_form,
         "may_edit": bool(can(request.user, "edit_plan")),

@@ -1,0 +1,189 @@
+"""签收: what is handed to a unit (new assignments, 批示, reopenings) and when it signed for it.
+
+alice is 晋中市's liaison, bob its unit leader, charlie 临汾市's liaison; olga the office, leo a leader.
+"""
+
+import datetime
+
+import pytest
+
+from dispatch import handovers
+from dispatch.models import Handover, HandoverKind
+from tasks import events
+from tasks.choices import ReviewOutcome
+from tasks.models import Assignment, AuditEntry
+from tasks.services import ledger
+from tests.helpers import PINNED_DAY, client_for, on, row
+
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+
+D = datetime.date
+
+
+def two_rows():
+    return list(Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:2])
+
+
+def fresh(unit="晋中市"):
+    """Forget the import's handovers of ``unit``'s rows, so a test counts only its own."""
+    Handover.objects.filter(unit__name=unit).delete()
+
+
+def test_the_import_hands_every_new_assignment_to_its_unit_once(plan):
+    rows = Assignment.objects.filter(task__plan=plan)
+    handed = Handover.objects.filter(kind=HandoverKind.ASSIGNMENT)
+    assert handed.count() == rows.count() > 100
+    assert set(handed.values_list("object_id", "unit_id")) == set(rows.values_list("pk", "unit_id"))
+    a = row(17)
+    events.emit("assignment.assigned", assignment=a)  # told twice: handed once
+    assert handed.filter(assignment=a).count() == 1
+
+
+def test_a_reopening_is_handed_to_the_unit(liaison, unit_leader, office, evidence_pdf):
+    a = Assignment.objects.filter(unit__name="晋中市", task__due_date__isnull=False).order_by("task__number")[
+        0
+    ]
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="整改推进", percent=90)
+    ledger.request_signoff(a.pk, actor=liaison, summary="已完成整改", files=[evidence_pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=PINNED_DAY)
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome=ReviewOutcome.RELAPSED,
+        findings="污水直排复现",
+        requirements="立即封堵直排口",
+        new_due_date=PINNED_DAY + datetime.timedelta(days=40),
+    )
+    [reopened] = Handover.objects.filter(kind=HandoverKind.REOPENING)
+    assert (reopened.object_id, reopened.assignment, reopened.unit) == (review.pk, a, a.unit)
+    assert reopened.acknowledged_at is None
+
+
+def test_a_held_review_hands_nothing(liaison, unit_leader, office, evidence_pdf):
+    a = Assignment.objects.filter(unit__name="晋中市", task__due_date__isnull=False).order_by("task__number")[
+        0
+    ]
+    ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="整改推进", percent=90)
+    ledger.request_signoff(a.pk, actor=liaison, summary="已完成整改", files=[evidence_pdf()])
+    ledger.approve(a.pk, actor=unit_leader)
+    ledger.approve(a.pk, actor=office)
+    review = ledger.schedule_review(a.pk, actor=office, scheduled_for=PINNED_DAY)
+    ledger.record_review(review.pk, actor=office, outcome=ReviewOutcome.HOLDS, findings="成效巩固")
+    assert not Handover.objects.filter(kind=HandoverKind.REOPENING).exists()
+
+
+def test_a_unit_signs_on_the_desk_audited_once_and_only_its_own(
+    liaison, unit_leader, outsider, office, leader
+):
+    fresh()
+    a = row(17)
+    with on("2017-11-27", 9):
+        handovers.hand(HandoverKind.ASSIGNMENT, [a])
+    item = Handover.objects.get(unit__name="晋中市")
+    desk = client_for(liaison).get("/desk/").content.decode()
+    assert "待签收" in desk and f"/handovers/{item.pk}/acknowledge/" in desk
+    assert '待签收<span class="badge-count" aria-label="1 项待签收">1</span>' in desk  # the navigation
+
+    for user, status in ((outsider, 404), (office, 403), (leader, 403)):
+        assert client_for(user).post(f"/handovers/{item.pk}/acknowledge/").status_code == status
+    with on("2017-11-28", 15):
+        response = client_for(unit_leader).post(f"/handovers/{item.pk}/acknowledge/", {"next": "/desk/"})
+    assert response.status_code == 302 and response.url == "/desk/"
+    item.refresh_from_db()
+    assert item.acknowledged_by == unit_leader
+    assert handovers.hours_taken(item) == 30.0  # Monday 09:00 to Tuesday 15:00
+    assert AuditEntry.objects.filter(action="acknowledge", object_id=str(item.pk)).count() == 1
+
+    again = client_for(liaison).post(f"/handovers/{item.pk}/acknowledge/")
+    assert again.status_code == 400 and "该事项已签收，无需重复签收" in again.content.decode()
+    assert AuditEntry.objects.filter(action="acknowledge").count() == 1
+    assert "没有待签收的事项" in client_for(liaison).get("/desk/").content.decode()
+
+
+def test_the_api_lists_the_units_own_and_acknowledges(api, liaison, outsider):
+    fresh()
+    fresh("临汾市")
+    mine, theirs = row(17), Assignment.objects.filter(unit__name="临汾市").first()
+    handovers.hand(HandoverKind.ASSIGNMENT, [mine, theirs])
+    listed = api(liaison).get("/api/handovers/?open=true").json()["results"]
+    assert [h["assignment"] for h in listed] == [mine.pk]
+    assert listed[0]["kind_label"] == "新交办台账" and listed[0]["overdue"] is False
+    other = Handover.objects.get(assignment=theirs)
+    assert api(liaison).post(f"/api/handovers/{other.pk}/acknowledge/").status_code == 404
+    response = api(liaison).post(f"/api/handovers/{listed[0]['id']}/acknowledge/")
+    assert response.status_code == 200 and response.json()["acknowledged_by"] == "alice"
+    assert api(liaison).get("/api/handovers/?open=true").json()["results"] == []
+    assert api(liaison).post(f"/api/handovers/{listed[0]['id']}/acknowledge/").status_code == 400
+    assert api(liaison).get("/api/handovers/?open=maybe").status_code == 400
+    assert api(outsider).get("/api/handovers/").json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "cutoff"),
+    [
+        (D(2017, 11, 30), D(2017, 11, 27)),  # Thursday: handed on Monday still within 3 working days
+        (D(2017, 12, 1), D(2017, 11, 28)),  # Friday: Monday's is overdue
+        (D(2017, 12, 4), D(2017, 11, 29)),  # Monday: the weekend does not count
+        (D(2017, 12, 3), D(2017, 11, 28)),  # Sunday: as on Friday
+    ],
+)
+def test_the_cutoff_counts_working_days_only(day, cutoff):
+    assert handovers.cutoff(day) == cutoff
+
+
+def test_not_acknowledged_after_n_working_days_is_flagged_on_the_desk_and_the_dashboard(
+    liaison, office, settings
+):
+    fresh()
+    a, b = two_rows()
+    with on("2017-11-24", 17):  # a Friday
+        handovers.hand(HandoverKind.ASSIGNMENT, [a])
+    with on("2017-11-27", 9):  # the Monday after
+        handovers.hand(HandoverKind.ASSIGNMENT, [b])
+
+    def flagged(day):
+        settings.RECTIFY_TODAY = day
+        desk = client_for(liaison).get("/desk/")
+        overdue = {h.assignment_id for h in desk.context["handovers"] if h.overdue}
+        dashboard = client_for(office).get("/dashboard/").context["acknowledgements"]
+        mine = next(u for u in dashboard if u["unit"] == "晋中市")
+        assert mine["overdue"] == len(overdue) and mine["open"] == 2
+        assert ("逾期未签收" in desk.content.decode()) == bool(overdue)
+        return overdue
+
+    assert flagged(D(2017, 11, 29)) == set()  # Wednesday: Friday's has had Mon, Tue, Wed
+    assert flagged(D(2017, 11, 30)) == {a.pk}  # Thursday: Friday's is overdue, Monday's not yet
+    assert flagged(D(2017, 12, 1)) == {a.pk, b.pk}
+    settings.ACK_DUE_WORKING_DAYS = 4  # Friday's has had 5 working days, Monday's 4
+    assert flagged(D(2017, 12, 1)) == {a.pk}
+
+
+def test_the_dashboard_shows_the_mean_time_to_acknowledge(liaison, office):
+    fresh()
+    a, b = two_rows()
+    with on("2017-11-27", 9):
+        handovers.hand(HandoverKind.ASSIGNMENT, [a, b])
+    with on("2017-11-27", 11):
+        handovers.acknowledge(Handover.objects.get(assignment=a).pk, actor=liaison)
+    with on("2017-11-27", 15):
+        handovers.acknowledge(Handover.objects.get(assignment=b).pk, actor=liaison)
+    mine = next(u for u in handovers.by_unit(PINNED_DAY) if u["unit"] == "晋中市")
+    assert (mine["open"], mine["done"], mine["mean_hours"]) == (0, 2, 4.0)
+    page = client_for(office).get("/dashboard/").content.decode()
+    assert "平均签收用时" in page and "4.0" in page
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_the_desk_runs_the_same_queries_for_few_and_many_handovers(liaison, size, django_assert_num_queries):
+    fresh()
+    rows = list(Assignment.objects.filter(unit__name="晋中市").order_by("pk")[:size])
+    handovers.hand(HandoverKind.ASSIGNMENT, rows)
+    client = client_for(liaison)
+    client.get("/desk/")
+    # session, user, membership; the rows, their urges; the handovers (1), the instructions (1; their
+    # replies one more when there are any: tests/test_instructions.py); the navigation's counts (1).
+    with django_assert_num_queries(8):
+        response = client.get("/desk/")
+    assert len(response.context["handovers"]) == size
