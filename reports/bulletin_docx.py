@@ -133,13 +133,12 @@ def build_bulletin_docx(document: dict, data: dict) -> bytes:
     _paragraph(doc, "附件", font=HEADING_FONT)
     _paragraph(doc, "各责任单位整改进展情况表", font=TITLE_FONT, size=18, align=WD_ALIGN_PARAGRAPH.CENTER)
     rows = unit_rows(data)
-    table = doc.add_table(rows=1 + len(rows), cols=len(UNIT_COLUMNS))
+    table = doc.add_table(rows=0, cols=len(UNIT_COLUMNS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for r, values in enumerate([list(UNIT_COLUMNS), *rows]):
-        for c, value in enumerate(values):
-            cell = table.cell(r, c)
-            cell.text = ""
+        # one row at a time: ``table.cell(r, c)`` walks the whole table on each call
+        for cell, value in zip(table.add_row().cells, values):
             paragraph = cell.paragraphs[0]
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _font(paragraph.add_run(value), HEADING_FONT if r == 0 else BODY_FONT, 9)
