@@ -129,6 +129,8 @@ def draft_body(bulletin: Bulletin) -> str:
     paragraphs.append("四、各单位按期完成情况")
     rated = [u for u in by_unit if u.get("rank") is not None]
     if rated:
+        if not any(u.get("on_time_rate") for u in rated):
+            paragraphs.append("本月到期任务无单位按期完成。")
         paragraphs.append(
             "按到期任务按期完成率排名："
             + "；".join(f"第{u['rank']}名 {u['unit']}（{_percent(u.get('on_time_rate'))}）" for u in rated)
@@ -203,7 +205,9 @@ def _change(data: dict) -> str:
         n = change.get(key, 0)
         return f"{label}{'增加' if n > 0 else '减少'} {abs(n)} 项" if n else f"{label}持平"
 
-    return f"与{previous['month']}相比，{moved('signed_off', '已销号')}，{moved('overdue', '逾期')}。"
+    year, _, month = str(previous["month"]).partition("-")
+    named = f"{year}年{int(month)}月" if month.isdigit() else previous["month"]
+    return f"与{named}相比，{moved('signed_off', '已销号')}，{moved('overdue', '逾期')}。"
 
 
 def _task_unit(entry: dict) -> str:
