@@ -5,7 +5,8 @@
   publication. A month that has not ended yet (``tasks.weeks.today()``) is refused
   (``dispatch.periods.NotYet``). Once made, the figures are a record: a re-run leaves them
   (``refresh=True`` recomputes a draft, never a published bulletin).
-- ``publish_bulletin(bulletin, actor)``: the office's audited act. In the same transaction it
+- ``publish_bulletin(bulletin, actor)``: the office's audited act. It numbers the document (文号,
+  ``dispatch.document.freeze``) and fixes its 正文. In the same transaction it
   writes the announcement to the outbox (``outbox.services.enqueue`` of the task
   ``dispatch.announce_bulletin``, by name: ``dispatch.tasks`` stays a leaf), relayed after commit.
 - ``announce_bulletin(bulletin_id)``: office staff and leaders are told, once each; every unit's
@@ -15,8 +16,9 @@
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from dispatch import events
+from dispatch import document, events
 from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
@@ -92,14 +94,17 @@ def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:
             clock.now(),
             actor,
         )
-        locked.save(update_fields=fields)
+        stored = document.freeze(locked, timezone.localdate(locked.published_at))
+        locked.data = {**(locked.data or {}), "document": stored}
+        locked.save(update_fields=[*fields, "data"])
+        number = document.number_text(stored)
         audit.record(
             actor=actor,
             action="publish_bulletin",
             instance=locked,
             before=before,
-            after=audit.snapshot(locked, fields),
-            note=f"{locked.month} 月通报",
+            after={**audit.snapshot(locked, fields), "number": number},
+            note=f"{locked.month} 月通报 {number}",
         )
         enqueue("dispatch.announce_bulletin", locked.pk, key=f"announce_bulletin:{locked.pk}")
     return locked

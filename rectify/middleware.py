@@ -1,16 +1,20 @@
 """Project-wide middleware."""
 
 import json
+import logging
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import DataError
+from django.http import Http404
 
 from rectify import errors
 from tasks.services.audit import acting_request
 
 NUL = "\x00"
 NUL_MESSAGE = "请求中含有空字符（\\x00），已拒绝"
+logger = logging.getLogger("django.request")
 MAX_JSON_DEPTH = 32  # the deepest JSON any endpoint takes is 3 levels (measure notes)
 
 
@@ -122,3 +126,45 @@ def is_nul_refusal(exception) -> bool:
     if isinstance(exception, ValueError) and "NUL (0x00)" in text:
         return True
     return isinstance(exception, DataError) and ("\\u0000" in text or "0x00" in text)
+
+
+class SiteErrorPagesMiddleware:
+    """With DEBUG true (the demo, ``make run``), a not-found address or a crash answers the site's own
+    Chinese page (``templates/404.html``, ``500.html``; JSON under /api/), as in production, instead
+    of Django's English debug page. ``SITE_ERROR_PAGES=false`` gives a developer the debug pages back.
+    The crash is still logged with its traceback (``django.request``). With DEBUG false Django
+    already answers through ``rectify.errors`` and this does nothing.
+
+    Two ways a debug page is made: a view (or its template) raises, which ``process_exception``
+    answers; or no URL matches, which Django answers before any view: the response is then a 404
+    with no ``resolver_match`` on the request, replaced here by the site's page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def _active() -> bool:
+        return settings.DEBUG and settings.SITE_ERROR_PAGES
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            self._active()
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+        ):
+            return errors.not_found(request, Http404())
+        return response
+
+    def process_exception(self, request, exception):
+        if not self._active():
+            return None
+        if isinstance(exception, Http404):
+            return errors.not_found(request, exception)
+        if isinstance(exception, PermissionDenied | BadRequest | SuspiciousOperation):
+            return None  # Django answers these with the site's 400/403 pages even with DEBUG
+        logger.error(
+            "Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500}
+        )
+        return errors.server_error(request)

@@ -52,6 +52,15 @@ LEVEL_START = env_date("LEVEL_START") or datetime.date(2017, 7, 31)
 if LEVEL_RED_WEEKS < 1 or LEVEL_YELLOW_DAYS < 0:
     raise ImproperlyConfigured("LEVEL_RED_WEEKS must be at least 1 and LEVEL_YELLOW_DAYS at least 0")
 
+# The monthly bulletin as a document (dispatch/document.py): the 文号's prefix (晋督察办〔2017〕12号), the
+# default 印发范围, and how long LibreOffice may take to make its PDF (reports/convert.py).
+BULLETIN_NUMBER_PREFIX = env_str("BULLETIN_NUMBER_PREFIX", "晋督察办")
+BULLETIN_DISTRIBUTION = env_str("BULLETIN_DISTRIBUTION", "各市人民政府，省直有关部门，省督察办各成员单位")
+SOFFICE_TIMEOUT = env_int("SOFFICE_TIMEOUT", 120)
+
+# With DEBUG true (the demo), a not-found address or a crash still answers the site's Chinese pages,
+# as in production; SITE_ERROR_PAGES=false shows Django's debug pages (rectify.middleware).
+SITE_ERROR_PAGES = env_bool("SITE_ERROR_PAGES", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -95,6 +104,8 @@ MIDDLEWARE = [
     # Cache-Control: no-store on private answers, and the Permissions-Policy header.
     "rectify.headers.PrivacyHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With DEBUG (the demo) too, not-found and crashes answer the site's own pages (SITE_ERROR_PAGES).
+    "rectify.middleware.SiteErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by the lockout into the 429 page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",

@@ -726,3 +726,16 @@ class InstructionReplyForm(ServiceErrorForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={**_required("回复内容"), "max_length": "回复内容请控制在 1000 字以内"},
     )
+
+
+class BulletinDocumentForm(ServiceErrorForm):
+    """The 通报's 正文 and 印发范围 as the office edits them before publishing (``dispatch.document``)."""
+
+    body = forms.CharField(
+        label="正文",
+        widget=forms.Textarea(attrs={"rows": 24}),
+        help_text="每行一段；以“一、”“二、”开头的行为标题。发布前可修改，发布后不再改动。",
+        strip=False,
+        required=False,
+    )
+    distribution = forms.CharField(label="印发范围", max_length=300, required=False)

@@ -3,6 +3,7 @@ from django.urls import path
 
 from web.views import (
     assignment,
+    bulletins,
     channels,
     dashboard,
     desk,
@@ -14,6 +15,7 @@ from web.views import (
     plan_import,
     plans,
     public,
+    signoff_sheet,
     supervision,
     units,
     urging,
@@ -33,6 +35,8 @@ urlpatterns = [
     path("tasks/<int:pk>/leader-items/", ledger.add_leader_item, name="task-leader-item"),
     path("assignments/<int:pk>/", assignment.assignment_page, name="assignment"),
     path("assignments/<int:pk>/<slug:action>/", assignment.act, name="assignment-act"),
+    path("signoffs/<int:pk>/", signoff_sheet.signoff_sheet, name="signoff-sheet"),
+    path("verify/", signoff_sheet.verify, name="verify"),
     path("evidence/<int:pk>/", assignment.evidence_file, name="evidence"),
     path("desk/", desk.desk, name="desk"),
     path("queue/", desk.queue, name="queue"),
@@ -65,5 +69,11 @@ urlpatterns = [
     path("public/", public.public, name="public"),
     path("public/bulletins/<str:month>/", public.public_bulletin, name="public-bulletin"),
     path("public/bulletins/<str:month>/xlsx/", downloads.public_bulletin_xlsx, name="public-bulletin-xlsx"),
+    path("public/bulletins/<str:month>/docx/", bulletins.public_docx, name="public-bulletin-docx"),
+    path("public/bulletins/<str:month>/pdf/", bulletins.public_pdf, name="public-bulletin-pdf"),
+    path("bulletins/<str:month>/", bulletins.bulletin_page, name="bulletin"),
+    path("bulletins/<str:month>/publish/", bulletins.publish, name="bulletin-publish"),
+    path("bulletins/<str:month>/docx/", bulletins.bulletin_docx, name="bulletin-docx"),
+    path("bulletins/<str:month>/pdf/", bulletins.bulletin_pdf, name="bulletin-pdf"),
     path("bulletins/<str:month>/xlsx/", downloads.bulletin_xlsx, name="bulletin-xlsx"),
 ]

@@ -101,3 +101,19 @@ def people_signed_off(plan, liaison, unit_leader, office):
     ledger.approve(a.pk, actor=office, opinion="同意销号")
     signoff = SignOffRequest.objects.get(assignment=a)
     return reverse("admin:tasks_signoffrequest_sheet", args=[signoff.pk])
+
+
+def test_the_signoff_form_to_sign_prints_and_its_code_verifies_under_the_policy(open_page, people_signed_off):
+    """The 销号单 form (/signoffs/<id>/): its print button prints, and its 立即核验 link opens /verify/."""
+    pk = people_signed_off.rstrip("/").split("/")[-2]
+    page = open_page()
+    violations = watch(page)
+    log_in(page, "olga")
+    assert page.goto(f"/signoffs/{pk}/").status == 200
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.get_by_role("button", name="打印").click()
+    assert page.evaluate("window.printed === true")
+    page.get_by_role("link", name="立即核验").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="核验通过").is_visible()
+    assert violations == []

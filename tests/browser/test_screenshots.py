@@ -15,7 +15,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from demo.ledger import DEMO_PASSWORD
-from tasks.models import Task
+from tasks.models import SignOffRequest, Task
 from tests.browser.conftest import PHONE, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +65,15 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
     expect(page.locator("main")).to_contain_text("挂牌督办")
     expect(page.locator("main")).to_contain_text("临汾市人民政府分管副市长")  # the demo's summons
     shots.append(screenshot(page, screenshot_dir, "supervision"))
+
+    page.goto("/bulletins/2017-11/")  # the demo's November bulletin, a draft for the office to publish
+    expect(page.locator(".doc-title")).to_have_text("关于2017年11月中央环保督察反馈问题整改进展情况的通报")
+    shots.append(screenshot(page, screenshot_dir, "bulletin-document"))
+
+    sheet = SignOffRequest.objects.filter(status="approved").order_by("office_checked_at").first()
+    page.goto(f"/signoffs/{sheet.pk}/")
+    expect(page.locator("main")).to_contain_text("单位负责人（签字）")
+    shots.append(screenshot(page, screenshot_dir, "signoff-form"))
 
     desk = open_page()
     log_in(desk, "jinzhong", DEMO_PASSWORD)

@@ -5,15 +5,17 @@ from django.shortcuts import render
 
 from dispatch import handovers, instructions
 from dispatch.urging import open_urges
-from tasks.choices import Level, ReviewOutcome, Status
+from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
 from tasks.filtersets import by_urgency
-from tasks.models import Extension, Review
+from tasks.models import Extension, Review, SignOffRequest
 from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, extension_stage, open_signoff, unit_id_of
 from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
 from web.timeline import with_history
 from web.views.common import scoped
+
+RECENT_SHEETS = 10  # the queue's latest 销号单
 
 
 @role_required(UNIT)
@@ -70,6 +72,11 @@ def queue(request):
         Extension.objects.filter(status=stage, assignment__in=base.values("pk"))
         .select_related("assignment__task", "assignment__unit", "requested_by")
         .order_by("requested_at")
+    )
+    context["sheets"] = list(
+        SignOffRequest.objects.filter(status=SignOffStatus.APPROVED, assignment__in=base.values("pk"))
+        .select_related("assignment__task", "assignment__unit")
+        .order_by("-office_checked_at", "-pk")[:RECENT_SHEETS]
     )
     return render(request, "web/queue.html", context)
 
