@@ -98,6 +98,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema needs the model only, no database read
+            return Assignment.objects.none()
         queryset = by_task(
             Assignment.objects.visible_to(self.request.user)
             .with_level(today())

@@ -41,7 +41,7 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
     page = open_page()
     log_in(page, "office", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="整改总览")).to_be_visible()
-    expect(page.locator(".lead")).to_contain_text("截至 2017年12月1日（2017-W48）")
+    expect(page.locator(".lead")).to_contain_text("截至 2017年12月1日（第48周（11月27日—12月3日））")
     expect(page.locator(".chart svg polyline")).to_have_count(1)
     shots = [screenshot(page, screenshot_dir, "dashboard")]
 
