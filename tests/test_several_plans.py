@@ -201,3 +201,11 @@ def test_a_published_bulletin_can_be_read_for_one_plan(client, office, second):
     assert one.context["data"]["totals"]["total"] == Assignment.objects.filter(task__plan=second).count()
     assert {c["plan"] for c in one.context["data"]["by_category"]} == {TITLE}
     assert client.get("/public/bulletins/2017-11/?plan=99999").status_code == 404
+
+
+def test_the_desk_shows_both_plans_rows_each_named_and_one_plan_when_asked(liaison, second, plan):
+    page = client_for(liaison).get("/desk/")
+    assert len(page.context["rows"]) == rows_of(plan).count() + rows_of(second).count()
+    assert TITLE[:15] in page.content.decode() and "全部方案" in page.content.decode()
+    one = client_for(liaison).get(f"/desk/?plan={second.pk}")
+    assert {r.task.plan_id for r in one.context["rows"]} == {second.pk} and len(one.context["rows"]) == 3

@@ -22,7 +22,12 @@ RECENT_SHEETS = 10  # the queue's latest 销号单
 def desk(request):
     """我的任务: the unit's assignments, the most urgent first, with what each one waits for."""
     day = today()
-    rows = list(by_urgency(scoped(request)).select_related("task__category", "unit"))
+    rows = list(by_urgency(scoped(request)).select_related("task__category", "task__plan", "unit"))
+    # Several plans side by side: the unit's plans, read off its rows (no query), and ?plan=<id> for one.
+    plans = sorted({row.task.plan for row in rows}, key=lambda plan: plan.pk)
+    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
+    if plan is not None:
+        rows = [row for row in rows if row.task.plan_id == plan.pk]
     urges = open_urges([row.pk for row in rows])
     for row in rows:
         row.open_urges = urges.get(row.pk, [])
@@ -31,6 +36,8 @@ def desk(request):
         counts[row.level] += 1
     context = {
         "rows": rows,
+        "plans": plans if len(plans) > 1 else [],
+        "plan": plan,
         "levels": [(level, counts[level.value]) for level in Level],
         "week": week_of(day),
         "reported": sum(
