@@ -67,7 +67,7 @@ def test_the_weekly_workbook_converts_in_libreoffice_with_text_kept_as_text(offi
 
     sheets = convert(path, tmp_path)
 
-    assert set(sheets) == {"汇总", "整改台账", "逾期清单", "未报送单位"}
+    assert set(sheets) == {"汇总", "整改台账", "逾期清单", "未报送单位", "领导批示"}
     ledger_sheet = sheets["整改台账"]
     assert ledger_sheet[0][:3] == ["序号", "问题类别", "督察反馈问题"]
     assert len(ledger_sheet) == 1 + 215
