@@ -272,9 +272,7 @@ SPECTACULAR_SETTINGS = {
         "tasks.api.schema.document_errors",
     ],
     # The schema and its docs describe every endpoint: signed-in callers only, unless DEBUG.
-    "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
-    ],
+    "SERVE_PERMISSIONS": ["tasks.api.schema.SignedInUnlessDebug"],
     # Several apps have a field named "status": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "AssignmentStatusEnum": "tasks.choices.Status",

@@ -55,3 +55,16 @@ def document_errors(result, generator, request, public):
             for code, description in codes.items():
                 operation["responses"].setdefault(code, {"description": description, "content": content})
     return result
+
+
+class SignedInUnlessDebug:
+    """Who may read the schema and the API docs: anyone while DEBUG (the demo, development), else a
+    signed-in user. Asked at request time, so a settings override (the tests, `make test`'s DEBUG) holds."""
+
+    def has_permission(self, request, view) -> bool:
+        from django.conf import settings  # noqa: PLC0415 - read per request, not at import
+
+        return settings.DEBUG or bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return self.has_permission(request, view)
