@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from tasks import clock
+from tasks.models.ledger import Voidable
 from tasks.models.people import scope_by_unit
 
 
@@ -35,7 +36,7 @@ class SupervisionQuerySet(ScopedQuerySet):
         return self.active().filter(assignment=assignment).first()
 
 
-class ListedSupervision(models.Model):
+class ListedSupervision(Voidable):
     assignment = models.ForeignKey(
         "tasks.Assignment", on_delete=models.PROTECT, related_name="supervisions", verbose_name="台账"
     )
@@ -55,16 +56,6 @@ class ListedSupervision(models.Model):
     )
     lifted_at = models.DateTimeField("摘牌时间", null=True, blank=True)
     lift_note = models.TextField("摘牌说明", blank=True)
-    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="作废人",
-    )
-    void_reason = models.TextField("作废理由", blank=True)
 
     objects = SupervisionQuerySet.as_manager()
 
@@ -108,7 +99,7 @@ def active_listing(assignment):
     return next(iter(getattr(assignment, "active_listings", ())), None)
 
 
-class Summons(models.Model):
+class Summons(Voidable):
     unit = models.ForeignKey(
         "tasks.Unit", on_delete=models.PROTECT, related_name="summons", verbose_name="被约谈单位"
     )
@@ -119,16 +110,6 @@ class Summons(models.Model):
     attendees = models.CharField("被约谈人", max_length=300, help_text="姓名与职务，如实记录")
     reason = models.TextField("约谈事由")
     requirements = models.TextField("整改要求", blank=True)
-    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="作废人",
-    )
-    void_reason = models.TextField("作废理由", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )
@@ -144,7 +125,7 @@ class Summons(models.Model):
         return f"约谈 {self.unit} · {self.held_on}"
 
 
-class AccountabilityCase(models.Model):
+class AccountabilityCase(Voidable):
     unit = models.ForeignKey(
         "tasks.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="涉及单位"
     )
@@ -164,16 +145,6 @@ class AccountabilityCase(models.Model):
         "办理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.REFERRED
     )
     conclusion = models.TextField("处理结果", blank=True)
-    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="作废人",
-    )
-    void_reason = models.TextField("作废理由", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
     )

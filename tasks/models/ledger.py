@@ -193,7 +193,27 @@ def evidence_path(instance, filename):
     return f"evidence/{instance.assignment_id}/{datetime.date.today():%Y%m}/{uuid.uuid4().hex}{extension}"
 
 
-class ProgressReport(models.Model):
+class Voidable(models.Model):
+    """A record voided (作废) instead of deleted: kept, shown struck through, left out of the figures.
+
+    Progress reports here; listings, summons and cases in accountability."""
+
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProgressReport(Voidable):
     """One unit's weekly progress on one assignment. Append-only: a mistaken report is voided
     (``voided_at``), never deleted, and no figure counts it."""
 
@@ -212,16 +232,6 @@ class ProgressReport(models.Model):
         "迟报", default=False, help_text="报送的是上周之前的周：照收，但不计入按期报送"
     )
     drop_reason = models.TextField("进度回调说明", blank=True, help_text="完成比例低于上次报送时必填")
-    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="作废人",
-    )
-    void_reason = models.TextField("作废理由", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "进展报送"

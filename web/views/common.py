@@ -19,3 +19,9 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def chosen_plan(request, plans):
+    """The plan of ``?plan=<id>`` among ``plans`` (several plans side by side), or None for all of them."""
+    wanted = request.GET.get("plan")
+    return next((plan for plan in plans if str(plan.pk) == wanted), None)

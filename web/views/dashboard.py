@@ -11,6 +11,7 @@ from tasks.policy import OVERSIGHT
 from tasks.weeks import today, week_of
 from web import figures
 from web.access import role_required
+from web.views.common import chosen_plan
 
 BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 
@@ -20,7 +21,7 @@ def dashboard(request):
     day = today()
     assignments = Assignment.objects.visible_to(request.user)
     plans = list(Plan.objects.only("id", "title", "closed_at"))
-    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
+    plan = chosen_plan(request, plans)
     if plan is not None:  # one plan's figures (?plan=<id>, from the plans page)
         assignments = assignments.filter(task__plan=plan)
     levels = figures.level_counts(assignments, day)

@@ -13,7 +13,7 @@ from tasks.weeks import today, week_of
 from web.access import role_required
 from web.forms import WeeklyExcelForm
 from web.timeline import with_history
-from web.views.common import scoped
+from web.views.common import chosen_plan, scoped
 
 RECENT_SHEETS = 10  # the queue's latest 销号单
 
@@ -25,7 +25,7 @@ def desk(request):
     rows = list(by_urgency(scoped(request)).select_related("task__category", "task__plan", "unit"))
     # Several plans side by side: the unit's plans, read off its rows (no query), and ?plan=<id> for one.
     plans = sorted({row.task.plan for row in rows}, key=lambda plan: plan.pk)
-    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
+    plan = chosen_plan(request, plans)
     if plan is not None:
         rows = [row for row in rows if row.task.plan_id == plan.pk]
     urges = open_urges([row.pk for row in rows])

@@ -16,6 +16,7 @@ from dispatch.figures import public_bulletin as public_copy
 from dispatch.models import Bulletin
 from tasks.choices import Status, TaskStatus
 from tasks.models import Assignment, Plan, Task
+from web.views.common import chosen_plan
 
 PUBLIC_STATUS = {
     Status.NOT_STARTED: "未启动",
@@ -29,7 +30,7 @@ PUBLIC_STATUS = {
 
 def public(request):
     plans = list(Plan.objects.only("id", "title"))
-    plan = next((p for p in plans if str(p.pk) == request.GET.get("plan")), None)
+    plan = chosen_plan(request, plans)
     units = Assignment.objects.select_related("unit").only("id", "task_id", "status", "percent", "unit__name")
     shown = (
         Task.objects.filter(is_public=True)
