@@ -33,7 +33,7 @@ from tasks.services.errors import LedgerError
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     unit_path = "unit"
-    list_display = ["subject", "kind", "period", "user", "unit", "created_at", "read_at", "emailed_at"]
+    list_display = ["subject", "kind", "period", "user", "unit", "created_at", "read_at"]
     list_filter = ["kind", "job", "period"]
     search_fields = ["subject", "user__username", "unit__name"]
     list_select_related = ["user", "unit"]

@@ -16,6 +16,7 @@
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from dispatch import document, events
@@ -71,7 +72,7 @@ def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool,
             f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。请审核后发布。"
         )
         messages = [
-            Message(user_id, f"{month} 月通报草稿待发布", body)
+            Message(user_id, f"{month} 月通报草稿待发布", body, link=reverse("bulletin", args=[month]))
             for user_id in office_recipients(leaders=False)
         ]
         delivery = deliver("bulletin_draft", month, NotificationKind.BULLETIN, messages)
@@ -139,7 +140,9 @@ def announce_bulletin(bulletin_id: int) -> Delivery:
         ]
     )
     messages = [
-        Message(user_id, f"{bulletin.month} 月通报已发布", body)
+        Message(
+            user_id, f"{bulletin.month} 月通报已发布", body, link=reverse("bulletin", args=[bulletin.month])
+        )
         for user_id in office_recipients(leaders=True)
     ]
     with transaction.atomic():

@@ -1,14 +1,25 @@
 """The external channels behind one interface: e-mail, the work-chat group robots, an SMS gateway.
 
-A ``DeliveryLog`` row is one message on one channel to one address. ``send_delivery(log_id)``
-(the Celery task ``dispatch.send_delivery``, one per row, written to the outbox in the event's
-transaction) claims the row with a compare-and-set (pending → sending, attempts + 1), sends it
-through its channel and marks it sent; a failure puts it back to pending with the error, and
-the task retries it after ``CHANNEL_RETRY_BACKOFF`` seconds, doubled each time (capped at
-``RETRY_BACKOFF_MAX``), until ``CHANNEL_MAX_ATTEMPTS`` attempts have failed: then it is failed
-for good. A redelivered task finds the row sending or sent and does nothing, so a message
-arrives once. A worker killed between the claim and the send leaves the row "sending": that
-message is lost (the inbox message remains), as for the jobs' emails (at most once).
+Every message that leaves the site besides the inbox leaves here, the events' and the jobs' alike
+(``dispatch.notify.deliver`` calls ``queue``). ``queue(job, period, messages, emails, group=…)``
+writes, in the caller's transaction, one ``DeliveryLog`` row per message and channel of the
+recipient's unit (``ChannelSetting``; a unit without one gets e-mail only) and the outbox messages
+that send them after commit:
+
+- a robot message or a text: one ``dispatch.send_delivery`` task per row. ``send_delivery(log_id)``
+  claims the row with a compare-and-set (pending → sending, attempts + 1), sends it and marks it
+  sent;
+- e-mails: one ``dispatch.send_emails`` task per batch of up to ``EMAIL_BATCH`` rows.
+  ``send_emails(log_ids)`` claims the batch's pending rows (one locking read, one UPDATE), sends
+  them over one SMTP connection, and marks the sent ones with ONE UPDATE (and the failed ones
+  with one more).
+
+A failure puts a row back to pending with the error, and its task retries it after
+``CHANNEL_RETRY_BACKOFF`` seconds, doubled each time (capped at ``RETRY_BACKOFF_MAX``), until
+``CHANNEL_MAX_ATTEMPTS`` attempts have failed: then it is failed for good. A redelivered task
+finds its rows sending or sent and does nothing, so a message arrives once. A worker killed
+between the claim and the send leaves the row "sending": that message is lost (the inbox
+message remains): at most once, as a duplicate official notice is worse than a missing e-mail.
 
 Channels:
 
@@ -33,11 +44,12 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from dispatch.models import Channel, ChannelSetting, DeliveryLog, DeliveryStatus, RobotKind
+from outbox.services import enqueue_many
 from rectify.schedule import RETRY_BACKOFF_MAX
 from tasks import clock
 from tasks.services import audit
@@ -92,9 +104,9 @@ def markdown(entry: DeliveryLog) -> str:
     return text
 
 
-def send_email(entry: DeliveryLog, setting=None) -> None:
+def send_email(entry: DeliveryLog, setting=None, connection=None) -> None:
     body = entry.body + (f"\n\n办理页面：{absolute(entry.link)}" if entry.link else "")
-    send_mail(entry.subject, body, settings.DEFAULT_FROM_EMAIL, [entry.address])
+    send_mail(entry.subject, body, settings.DEFAULT_FROM_EMAIL, [entry.address], connection=connection)
 
 
 def send_webhook(entry: DeliveryLog, setting) -> None:
@@ -162,6 +174,142 @@ def send_delivery(log_id: int) -> tuple[str, float | None]:
         status=DeliveryStatus.SENT, sent_at=clock.now(), last_error=""
     )
     return DeliveryStatus.SENT, None
+
+
+EMAIL_BATCH = 100  # e-mails sent by one task over one SMTP connection
+DELIVERY_TASK = "dispatch.send_delivery"  # dispatch/tasks.py: send_delivery(log_id)
+EMAIL_TASK = "dispatch.send_emails"  # dispatch/tasks.py: send_emails(log_ids)
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def send_emails(log_ids: list[int]) -> tuple[int, float | None]:
+    """Send a batch of e-mail deliveries once. Returns (how many were sent, seconds until the retry
+    of those that failed, or None when none is left to retry).
+
+    A fixed number of queries for any batch: the claim (a locking read skipping rows another worker
+    holds, one UPDATE), the rows, one UPDATE for every row sent and one for every row that failed.
+    """
+    with transaction.atomic():
+        mine = list(
+            DeliveryLog.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(log_ids), status=DeliveryStatus.PENDING, channel=Channel.EMAIL)
+            .values_list("pk", flat=True)
+        )
+        if not mine:
+            return 0, None
+        DeliveryLog.objects.filter(pk__in=mine).update(
+            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1
+        )
+    entries = list(DeliveryLog.objects.filter(pk__in=mine).order_by("pk"))
+    sent, failed = [], {}
+    connection = get_connection()
+    try:
+        try:
+            connection.open()
+        except Exception as exc:  # noqa: BLE001 - an unreachable server fails the batch, retried
+            failed = {e.pk: _error(exc) for e in entries}
+        else:
+            for entry in entries:
+                try:
+                    send_email(entry, connection=connection)
+                except Exception as exc:  # noqa: BLE001 - recorded on the row and retried, never raised
+                    failed[entry.pk] = _error(exc)
+                else:
+                    sent.append(entry.pk)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection changes nothing sent
+            pass
+    if sent:
+        DeliveryLog.objects.filter(pk__in=sent).update(
+            status=DeliveryStatus.SENT, sent_at=clock.now(), last_error=""
+        )
+    if not failed:
+        return len(sent), None
+    final = settings.CHANNEL_MAX_ATTEMPTS
+    DeliveryLog.objects.filter(pk__in=list(failed)).update(
+        last_error=Case(*(When(pk=pk, then=Value(error)) for pk, error in failed.items())),
+        status=Case(
+            When(attempts__gte=final, then=Value(DeliveryStatus.FAILED)),
+            default=Value(DeliveryStatus.PENDING),
+        ),
+    )
+    retried = [e.attempts for e in entries if e.pk in failed and e.attempts < final]
+    log.warning("e-mail batch: %d sent, %d failed (%s)", len(sent), len(failed), next(iter(failed.values())))
+    return len(sent), (backoff(max(retried)) if retried else None)
+
+
+def _address_of(url: str) -> str:
+    """A robot's URL without its query (WeCom's key, DingTalk's token stay out of the log)."""
+    return url.split("?", 1)[0]
+
+
+def queue(job: str, period: str, messages: list, emails: dict[int, str], *, group: bool) -> int:
+    """Write the external deliveries of ``messages`` and their outbox messages (in the caller's transaction).
+
+    ``emails``: each recipient's address (may be empty: no e-mail). ``group``: the message is for the
+    whole unit (liaisons and leaders), so it goes to the unit's robot and phones too, once per unit.
+    Keyed by (channel, job, period, target): what is already written adds nothing. A fixed number
+    of queries: the units' settings (1) and, when a channel is on, the rows (2) and the outbox (2).
+    Returns how many deliveries wait to be sent.
+    """
+    unit_ids = {m.unit_id for m in messages if m.unit_id is not None}
+    settings_by_unit = (
+        {s.unit_id: s for s in ChannelSetting.objects.filter(unit_id__in=sorted(unit_ids))}
+        if unit_ids
+        else {}
+    )
+    logs, robots = [], set()
+    for m in messages:
+        setting = settings_by_unit.get(m.unit_id)
+        common = {"job": job, "period": period, "unit_id": m.unit_id, "subject": m.subject, "body": m.body}
+        common["link"] = m.link
+        if emails.get(m.user_id) and (setting is None or setting.email):
+            logs.append(
+                DeliveryLog(
+                    channel=Channel.EMAIL,
+                    target=f"user:{m.user_id}",
+                    address=emails[m.user_id],
+                    user_id=m.user_id,
+                    **common,
+                )
+            )
+        if setting is None or not group or m.unit_id in robots:
+            continue
+        robots.add(m.unit_id)  # a unit's group and phones get the message once, not once per member
+        if setting.webhook and setting.robot_url:
+            logs.append(
+                DeliveryLog(
+                    channel=Channel.WEBHOOK,
+                    target=f"unit:{m.unit_id}",
+                    address=_address_of(setting.robot_url),
+                    **common,
+                )
+            )
+        if setting.sms:
+            logs.extend(
+                DeliveryLog(channel=Channel.SMS, target=f"sms:{phone}", address=phone, **common)
+                for phone in setting.phone_list
+            )
+    if not logs:
+        return 0
+    DeliveryLog.objects.bulk_create(logs, ignore_conflicts=True)
+    pending = list(
+        DeliveryLog.objects.filter(job=job, period=period, status=DeliveryStatus.PENDING, attempts=0)
+        .order_by("pk")
+        .values_list("pk", "channel")
+    )
+    mails = [pk for pk, channel in pending if channel == Channel.EMAIL]
+    batches = [mails[i : i + EMAIL_BATCH] for i in range(0, len(mails), EMAIL_BATCH)]
+    enqueue_many(EMAIL_TASK, [([batch], f"emails:{batch[0]}") for batch in batches])
+    enqueue_many(
+        DELIVERY_TASK, [([pk], f"delivery:{pk}") for pk, channel in pending if channel != Channel.EMAIL]
+    )
+    return len(pending)
 
 
 PHONE = re.compile(r"1[3-9][0-9]{9}")

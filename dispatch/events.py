@@ -5,8 +5,8 @@ line per event; ``DispatchConfig.ready`` connects ``on_event`` here). ``on_event
 event up in ``EVENTS``, finds its recipients by the rules in ``told``, renders the message from
 ``dispatch/templates/notifications/<event>.txt`` (first line the subject, then the body) and
 ``announce``s it: one inbox message per recipient, stored in the same transaction, and one
-``DeliveryLog`` per external channel of the recipient's unit (``ChannelSetting``), each sent by
-its own Celery task through the outbox after commit (``dispatch/channels.py``). A channel that
+``DeliveryLog`` per external channel of the recipient's unit (``ChannelSetting``), sent by
+Celery tasks through the outbox after commit (``dispatch/channels.py``), as the jobs' messages are. A channel that
 fails retries on its own and never holds back the inbox message.
 
 Exactly once: the inbox message's key is ``(job, period, user)`` = (the event's name, the
@@ -19,14 +19,12 @@ Fan-out costs a fixed number of queries whatever the number of recipients (bulk 
 import functools
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import Q
 from django.template import Context, Engine
 from django.urls import reverse
 
 from dispatch import notify
-from dispatch.models import Channel, ChannelSetting, DeliveryLog, DeliveryStatus, NotificationKind
-from outbox.services import enqueue_many
+from dispatch.models import NotificationKind
 from tasks.choices import Role
 from tasks.models.people import Membership
 
@@ -266,63 +264,7 @@ def announce(job: str, period: str, kind: str, messages: list, emails: dict[int,
 
     ``emails``: each recipient's address (may be empty). A fixed number of queries: the inbox
     (3), the units' channel settings (1) and, when a channel is on, the deliveries and their
-    outbox messages (4).
+    outbox messages (``dispatch.channels.queue``).
     """
-    with transaction.atomic():
-        delivery = notify.deliver(job, period, kind, messages, email=False)
-        if notify.emailing():
-            _deliveries(job, period, messages, emails)
-    return delivery
-
-
-def _address_of(url: str) -> str:
-    """A robot's URL without its query (WeCom's key, DingTalk's token stay out of the log)."""
-    return url.split("?", 1)[0]
-
-
-def _deliveries(job: str, period: str, messages: list, emails: dict[int, str]) -> None:
     group = EVENTS[job].to_the_group if job in EVENTS else False
-    unit_ids = {m.unit_id for m in messages if m.unit_id is not None}
-    settings_by_unit = {s.unit_id: s for s in ChannelSetting.objects.filter(unit_id__in=sorted(unit_ids))}
-    logs, robots = [], set()
-    for m in messages:
-        setting = settings_by_unit.get(m.unit_id)
-        common = {"job": job, "period": period, "unit_id": m.unit_id, "subject": m.subject, "body": m.body}
-        common["link"] = m.link
-        if emails.get(m.user_id) and (setting is None or setting.email):
-            logs.append(
-                DeliveryLog(
-                    channel=Channel.EMAIL,
-                    target=f"user:{m.user_id}",
-                    address=emails[m.user_id],
-                    user_id=m.user_id,
-                    **common,
-                )
-            )
-        if setting is None or not group or m.unit_id in robots:
-            continue
-        robots.add(m.unit_id)  # a unit's group and phones get the message once, not once per member
-        if setting.webhook and setting.robot_url:
-            logs.append(
-                DeliveryLog(
-                    channel=Channel.WEBHOOK,
-                    target=f"unit:{m.unit_id}",
-                    address=_address_of(setting.robot_url),
-                    **common,
-                )
-            )
-        if setting.sms:
-            logs.extend(
-                DeliveryLog(channel=Channel.SMS, target=f"sms:{phone}", address=phone, **common)
-                for phone in setting.phone_list
-            )
-    if not logs:
-        return
-    DeliveryLog.objects.bulk_create(logs, ignore_conflicts=True)
-    pending = DeliveryLog.objects.filter(
-        job=job, period=period, status=DeliveryStatus.PENDING, attempts=0
-    ).values_list("pk", flat=True)
-    enqueue_many(SEND_TASK, [([pk], f"delivery:{pk}") for pk in pending])
-
-
-SEND_TASK = "dispatch.send_delivery"  # dispatch/tasks.py: channels.send_delivery(log_id)
+    return notify.deliver(job, period, kind, messages, emails=emails, group=group)

@@ -59,7 +59,6 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField("生成时间", default=clock.now, editable=False, blank=True)
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
-    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "消息"

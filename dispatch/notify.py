@@ -1,4 +1,4 @@
-"""Delivering messages exactly once: an inbox row per (job, period, user), then email after commit.
+"""Delivering messages exactly once: an inbox row per (job, period, user), the other channels after commit.
 
 ``deliver(job, period, kind, messages)`` stores one ``Notification`` per recipient.
 The unique constraint on (job, period, user) is the exactly-once key: a second run,
@@ -6,16 +6,12 @@ a redelivered task message or a second beat tick finds the rows there and create
 nothing (``bulk_create(ignore_conflicts=True)``; two concurrent runs meet at the
 unique index and one of them skips).
 
-Email goes out through the outbox (``outbox.services.enqueue``): a run that stores new
-rows writes, in the same transaction, a ``dispatch.send_emails`` message for its job and
-period, relayed to a worker after commit (and by the sweep while the broker is down).
-That task emails every row of the job and period not emailed yet, and is retried when
-the mail server fails, so a failure midway is completed by the retry. Each email is
-claimed with a compare-and-set update of ``emailed_at`` *before* it is sent: of two workers only one claims a message, and a retry never sends it again.
-A send that fails with an error releases the claim so the retry sends it; a worker
-killed between claim and send loses that one email (the inbox row stays). We chose
-at most once for email over at least once: a duplicate official notice is worse
-than one the user still finds in the inbox.
+In the same transaction it writes the messages' external deliveries (``dispatch.channels.queue``):
+an e-mail to each recipient with an address, and, for a message to a whole unit (``group``), its
+group robot and phones as the office set them (``ChannelSetting``). Each is a ``DeliveryLog`` row
+keyed by (channel, job, period, target), sent after commit by a Celery task named in the outbox,
+retried with backoff and finally marked failed; the office reads them at ``/deliveries/``. The
+jobs (周调度, 催报, 到期预警, 月通报) and the events (``dispatch.events``) leave by this one path.
 """
 
 import logging
@@ -24,13 +20,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from dispatch import channels
 from dispatch.models import Notification
-from outbox.services import enqueue
-from tasks import clock
 from tasks.models.people import Membership
 from tasks.policy import OFFICE_RECIPIENTS, OVERSIGHT_RECIPIENTS, UNIT
 
@@ -53,9 +47,6 @@ def inbox_only() -> Iterator[None]:
 def emailing() -> bool:
     """False inside ``inbox_only()``: no email, robot or text leaves for the block's messages."""
     return _emailing.get()
-
-
-EMAIL_TASK = "dispatch.send_emails"  # dispatch/tasks.py: send_pending(job, period)
 
 
 @dataclass
@@ -103,10 +94,20 @@ def office_recipients(*, leaders: bool) -> list[int]:
     )
 
 
-def deliver(job: str, period: str, kind: str, messages: list[Message], *, email: bool = True) -> Delivery:
-    """Store the messages not stored yet for this job and period; email them through the outbox.
+def deliver(
+    job: str,
+    period: str,
+    kind: str,
+    messages: list[Message],
+    *,
+    emails: dict[int, str] | None = None,
+    group: bool = False,
+) -> Delivery:
+    """Store the messages not stored yet for this job and period; write their external deliveries.
 
-    ``email=False``: the caller sends them on its own channels (``dispatch.events.announce``).
+    ``emails``: the recipients' addresses when the caller has them (else read, one query).
+    ``group``: each message is for its whole unit (liaisons and leaders): the unit's robot and
+    phones get it too. Inside ``inbox_only()`` nothing but the inbox is written.
     """
     with transaction.atomic():
         before = set(Notification.objects.filter(job=job, period=period).values_list("user_id", flat=True))
@@ -128,33 +129,14 @@ def deliver(job: str, period: str, kind: str, messages: list[Message], *, email:
             ignore_conflicts=True,
         )
         after = Notification.objects.filter(job=job, period=period).count() if new else len(before)
-        if new and email and _emailing.get():
-            enqueue(EMAIL_TASK, job, period)
+        if messages and _emailing.get():
+            if emails is None:
+                emails = dict(
+                    get_user_model()
+                    .objects.filter(pk__in=sorted({m.user_id for m in messages}), is_active=True)
+                    .exclude(email="")
+                    .values_list("pk", "email")
+                )
+            channels.queue(job, period, messages, emails, group=group)
     wanted = {m.user_id for m in messages}
     return Delivery(created=after - len(before), existing=len(before & wanted))
-
-
-def send_pending(job: str, period: str) -> int:
-    """Email every message of the job and period not emailed yet to users with an address.
-
-    Returns how many were sent. Rows deleted meanwhile are skipped (the claim matches nothing).
-    """
-    pending = (
-        Notification.objects.filter(job=job, period=period, emailed_at=None, user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user")
-        .order_by("id")
-    )
-    sent = 0
-    for note in pending:
-        if not Notification.objects.filter(pk=note.pk, emailed_at=None).update(emailed_at=clock.now()):
-            continue  # another worker claimed it, or it is gone
-        try:
-            send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.user.email])
-        except Exception:
-            Notification.objects.filter(pk=note.pk).update(emailed_at=None)
-            raise
-        sent += 1
-    if sent:
-        log.info("dispatch %s %s: %d emails sent", job, period, sent)
-    return sent

@@ -132,6 +132,7 @@ def dispatch_weekly(week: str) -> Result:
         unit_ids = _unit_ids()
         recipients = unit_recipients(unit_ids[name] for name in by_unit)
         workbook = weekly_workbook_path(week)
+        desk = reverse("desk")  # where the unit reports
         messages = []
         for unit, rows in sorted(
             by_unit.items(), key=lambda item: unit_sort_key(item[0], item[1][0].unit_kind)
@@ -153,9 +154,13 @@ def dispatch_weekly(week: str) -> Result:
                     "在“我的任务”页面上传报送。",
                 ]
             )
-            messages += [Message(user_id, subject, body, unit_id) for user_id in recipients.get(unit_id, [])]
+            messages += [
+                Message(user_id, subject, body, unit_id, desk) for user_id in recipients.get(unit_id, [])
+            ]
             result.units += 1
-        result.messages = deliver("weekly_dispatch", week, NotificationKind.WEEKLY_DISPATCH, messages)
+        result.messages = deliver(
+            "weekly_dispatch", week, NotificationKind.WEEKLY_DISPATCH, messages, group=True
+        )
     return result
 
 
@@ -180,6 +185,7 @@ def chase_reports(week: str) -> Result:
         for assignment in missing:
             by_unit[assignment.unit].append(assignment)
         recipients = unit_recipients(unit.pk for unit in by_unit)
+        desk = reverse("desk")
         messages = []
         for unit, assignments in by_unit.items():
             numbers = "、".join(str(a.task.number) for a in assignments)
@@ -195,9 +201,11 @@ def chase_reports(week: str) -> Result:
                     ),
                 ]
             )
-            messages += [Message(user_id, subject, body, unit.pk) for user_id in recipients.get(unit.pk, [])]
+            messages += [
+                Message(user_id, subject, body, unit.pk, desk) for user_id in recipients.get(unit.pk, [])
+            ]
             result.units += 1
-        result.messages = deliver("report_chaser", week, NotificationKind.REPORT_CHASER, messages)
+        result.messages = deliver("report_chaser", week, NotificationKind.REPORT_CHASER, messages, group=True)
         result.messages += escalate_chasers(week, by_unit)
     return result
 
@@ -312,6 +320,7 @@ def warn_deadlines(day: datetime.date) -> Result:
             if (d.assignment.pk, d.key) not in warned and d.assignment.unit_id not in told_today:
                 by_unit[d.assignment.unit].append(d)
         recipients = unit_recipients(unit.pk for unit in by_unit)
+        desk = reverse("desk")
         messages, records = [], []
         for unit, items in by_unit.items():
             users = recipients.get(unit.pk, [])
@@ -327,12 +336,14 @@ def warn_deadlines(day: datetime.date) -> Result:
                     *(f"{i}. {d.text}" for i, d in enumerate(items, 1)),
                 ]
             )
-            messages += [Message(user_id, subject, body, unit.pk) for user_id in users]
+            messages += [Message(user_id, subject, body, unit.pk, desk) for user_id in users]
             records += [DeadlineWarning(assignment=d.assignment, key=d.key, warned_on=day) for d in items]
             result.units += 1
         DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
         result.warnings_created = len(records)
-        result.messages = deliver("deadline_warning", period, NotificationKind.DEADLINE_WARNING, messages)
+        result.messages = deliver(
+            "deadline_warning", period, NotificationKind.DEADLINE_WARNING, messages, group=True
+        )
         result.messages += warn_listings(day)
     return result
 

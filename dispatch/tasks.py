@@ -20,7 +20,7 @@ import smtplib
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from dispatch import bulletin, channels, notify, services
+from dispatch import bulletin, channels, services
 from dispatch.periods import parse_day, previous_month
 from outbox.services import consumer
 from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
@@ -95,13 +95,6 @@ def announce_bulletin_task(bulletin_id: int):
     return {"bulletin": bulletin_id, "created": delivery.created, "existing": delivery.existing}
 
 
-@shared_task(name="dispatch.send_emails", **OPTIONS)
-@consumer
-def send_emails_task(job: str, period: str):
-    """After a run stored messages: email those of the job and period not emailed yet (outbox)."""
-    return {"job": job, "period": period, "sent": notify.send_pending(job, period)}
-
-
 @shared_task(
     name="dispatch.send_delivery", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
 )
@@ -115,3 +108,16 @@ def send_delivery_task(self, log_id: int):
     if wait is not None:
         raise self.retry(countdown=wait)
     return {"delivery": log_id, "status": status}
+
+
+@shared_task(
+    name="dispatch.send_emails", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
+@consumer
+def send_emails_task(self, log_ids: list[int]):
+    """A batch of e-mail deliveries over one SMTP connection (outbox): those that fail are retried with
+    backoff, then failed for good (``CHANNEL_MAX_ATTEMPTS``, counted on each ``DeliveryLog`` row)."""
+    sent, wait = channels.send_emails(log_ids)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+    return {"deliveries": len(log_ids), "sent": sent}

@@ -8,13 +8,14 @@ from unittest import mock
 from urllib.parse import unquote
 
 import pytest
+from celery.exceptions import Retry
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from dispatch import services
-from dispatch.models import DeadlineWarning, Notification
+from dispatch import channels, services
+from dispatch.models import ChannelSetting, DeadlineWarning, DeliveryLog, Notification
 from reports.models import WeeklySnapshot
-from tasks.models import Assignment, Measure
+from tasks.models import Assignment, Measure, Unit
 from tasks.services import ledger
 
 pytestmark = pytest.mark.django_db
@@ -184,9 +185,11 @@ def test_email_goes_out_only_after_commit_and_once(
         services.dispatch_weekly(WEEK)
     assert mailoutbox == [] and callbacks  # written to the outbox, relayed after commit
 
-    assert run_outbox() == 1  # the worker's send_emails
+    assert run_outbox() == 1  # the worker's send_emails: one batch for the run's e-mails
     assert sorted(m.to[0] for m in mailoutbox) == ["alice@example.gov.cn", "bob@example.gov.cn"]
-    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    assert set(DeliveryLog.objects.values_list("job", "channel", "status", "attempts")) == {
+        ("weekly_dispatch", "email", "sent", 1)
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         services.dispatch_weekly(WEEK)
@@ -215,7 +218,8 @@ def test_users_without_an_address_get_the_inbox_message_only(
     run_outbox()
 
     assert [m.to for m in mailoutbox] == [["alice@example.gov.cn"]]
-    assert Notification.objects.get(user=unit_leader).emailed_at is None
+    assert Notification.objects.filter(user=unit_leader).exists()
+    assert not DeliveryLog.objects.filter(user=unit_leader).exists()
 
 
 def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resending(
@@ -226,6 +230,7 @@ def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resendin
     mailoutbox,
     django_capture_on_commit_callbacks,
     run_outbox,
+    settings,
 ):
     from django.core.mail import send_mail as real_send
 
@@ -237,14 +242,17 @@ def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resendin
             raise smtplib.SMTPServerDisconnected("connection lost")
         return real_send(*args, **kwargs)
 
-    with mock.patch("dispatch.notify.send_mail", side_effect=flaky):
+    settings.CHANNEL_RETRY_BACKOFF = 0
+    with mock.patch("dispatch.channels.send_mail", side_effect=flaky):
         with django_capture_on_commit_callbacks(execute=True):
             services.dispatch_weekly(WEEK)
-        with pytest.raises(smtplib.SMTPServerDisconnected):
+        with pytest.raises(Retry):
             run_outbox()
-        assert len(mailoutbox) == 1 and Notification.objects.filter(emailed_at__isnull=True).count() == 3
+        assert len(mailoutbox) == 3  # the batch went on past the failure
+        failed = DeliveryLog.objects.get(status="pending")
+        assert failed.address == calls[1][0] and "connection lost" in failed.last_error
 
-        assert run_outbox() == 1  # the send_emails task's retry
+        assert run_outbox() == 1  # the send_emails task's retry: the one that failed
         with django_capture_on_commit_callbacks(execute=True):  # a re-run of the job adds nothing
             assert services.dispatch_weekly(WEEK).messages.created == 0
         assert run_outbox() == 0
@@ -252,6 +260,61 @@ def test_a_mail_server_failure_midway_is_completed_by_the_retry_without_resendin
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email for u in (liaison, unit_leader, outsider, outsider_leader)
     )
+
+
+def test_the_jobs_messages_take_the_units_channels_like_the_events(
+    liaison, unit_leader, outsider, outsider_leader, django_capture_on_commit_callbacks
+):
+    jinzhong, linfen = Unit.objects.get(name="晋中市"), Unit.objects.get(name="临汾市")
+    ChannelSetting.objects.create(
+        unit=jinzhong, webhook=True, robot_url="https://oapi.dingtalk.com/robot/send?access_token=T"
+    )
+    ChannelSetting.objects.create(unit=linfen, email=False, sms=True, phones="13800000001")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        services.dispatch_weekly(WEEK)
+        services.chase_reports(WEEK)
+        services.dispatch_weekly(WEEK)  # a second run writes nothing more
+
+    logs = DeliveryLog.objects.filter(job="weekly_dispatch")
+    assert sorted((log.channel, log.address, log.unit.name) for log in logs) == [
+        ("email", "alice@example.gov.cn", "晋中市"),
+        ("email", "bob@example.gov.cn", "晋中市"),
+        ("sms", "13800000001", "临汾市"),  # 临汾市 turned e-mail off and takes texts
+        ("webhook", "https://oapi.dingtalk.com/robot/send", "晋中市"),  # once for the group, token out
+    ]
+    assert all(log.link == "/desk/" for log in logs)
+    assert DeliveryLog.objects.filter(job="report_chaser", channel="webhook").count() == 1
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_a_batch_of_emails_is_claimed_and_marked_sent_with_a_fixed_number_of_queries(
+    liaison, count, queries, mailoutbox
+):
+    unit = Unit.objects.get(name="晋中市")
+    logs = DeliveryLog.objects.bulk_create(
+        [
+            DeliveryLog(
+                channel="email",
+                job="weekly_dispatch",
+                period=WEEK,
+                target=f"user:{i}",
+                address=f"u{i}@example.gov.cn",
+                unit=unit,
+                subject="周调度",
+                body="请报送",
+            )
+            for i in range(count)
+        ]
+    )
+    ids = [log.pk for log in logs]
+    # the claim (savepoint, locking read, UPDATE, release), the rows, ONE UPDATE for all that were sent
+    with queries(6):
+        assert channels.send_emails(ids) == (count, None)
+    assert len(mailoutbox) == count
+    assert set(DeliveryLog.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert channels.send_emails(ids) == (0, None)  # a redelivered batch sends nothing
+    assert len(mailoutbox) == count
 
 
 def run(command, *args):

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from dispatch import tasks
+from dispatch import channels, tasks
 from rectify.celery import app
 from rectify.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
 
@@ -127,13 +127,15 @@ def test_no_countdown_or_backoff_reaches_the_visibility_timeout():
         tasks.warn_deadlines_task,
         tasks.make_bulletin_task,
         tasks.announce_bulletin_task,
-        tasks.send_emails_task,
     ):
         assert task.retry_backoff_max < visibility and task.retry_jitter
         assert task.max_retries and task.acks_late and task.reject_on_worker_lost
         assert Exception not in task.autoretry_for  # transient errors only
     for job in JOBS:
         assert entry(job.name)["options"].get("countdown", 0) < visibility
+    for task in (tasks.send_emails_task, tasks.send_delivery_task):  # retried by the deliveries' backoff
+        assert task.acks_late and task.reject_on_worker_lost
+    assert channels.backoff(100) < visibility
 
 
 def test_a_cron_can_be_overridden_from_the_environment(monkeypatch):

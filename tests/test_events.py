@@ -265,13 +265,17 @@ def test_a_units_channels_get_one_delivery_each_through_the_outbox(
         (Channel.SMS, "13800000002"),
         (Channel.WEBHOOK, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"),  # the key stays out of the log
     ]
-    assert {log.status for log in logs} == {"pending"} and len(callbacks) == 1
+    assert {log.status for log in logs} == {"pending"} and len(callbacks) == 2
     assert sorted(
         OutboxMessage.objects.filter(task="dispatch.send_delivery").values_list("args", flat=True)
-    ) == sorted([log.pk] for log in logs)
+    ) == sorted([log.pk] for log in logs if log.channel != Channel.EMAIL)
+    emails = sorted(log.pk for log in logs if log.channel == Channel.EMAIL)
+    assert list(OutboxMessage.objects.filter(task="dispatch.send_emails").values_list("args", flat=True)) == [
+        [emails]  # the e-mails in one batch
+    ]
 
     events.on_event("supervision.listed", assignment=a, listing=listing)  # redelivered: nothing new
-    assert logs.count() == 5 and OutboxMessage.objects.filter(task="dispatch.send_delivery").count() == 5
+    assert logs.count() == 5 and OutboxMessage.objects.count() == 4
 
     with inbox_only():  # the demo replaying 2017: inbox only
         supervision.lift_listing(listing.pk, actor=olga)

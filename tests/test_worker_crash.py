@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from dispatch import tasks
-from dispatch.models import Notification
+from dispatch.models import DeliveryLog, Notification
 from outbox.models import OutboxMessage
 from rectify.celery import app
 from reports.models import WeeklySnapshot
@@ -124,7 +124,7 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_worker_which_complete
     recipients = Notification.objects.filter(job="weekly_dispatch").order_by("user__username")
     assert list(recipients.values_list("user__username", flat=True)) == ["alice", "bob", "charlie", "dave"]
     assert WeeklySnapshot.objects.filter(week="2017-W35").count() == Assignment.objects.count()
-    assert not Notification.objects.filter(emailed_at=None).exists()
+    assert DeliveryLog.objects.filter(job="weekly_dispatch", channel="email", status="sent").count() == 4
     first_log, second_log = (tmp_path / "first.log").read_text(), (tmp_path / "second.log").read_text()
     assert "messages created" not in first_log  # killed before its transaction committed
     assert "2017-W36: 4 messages created, 0 existed" in second_log, second_log
