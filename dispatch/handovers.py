@@ -12,7 +12,8 @@ A ``Handover`` is created for each thing a unit must acknowledge, by the events 
 - ``acknowledge(handover_id, actor)``: the unit's liaison or leader signs (the policy's
   ``acknowledge``), audited; another unit's is a 404, a second 签收 a 400.
 - ``cutoff(day)`` / ``is_overdue(handover, day)``: not acknowledged after
-  ``ACK_DUE_WORKING_DAYS`` working days (Mon–Fri; public holidays are not known) is overdue.
+  ``ACK_DUE_WORKING_DAYS`` working days is overdue: Mon–Fri less public holidays, plus the
+  make-up days worked instead (调休), as ``tasks.workdays`` counts them.
 - ``for_desk(unit_id)`` and ``by_unit(day)``: the desk's list and the dashboard's table, one query each.
 """
 
@@ -31,19 +32,11 @@ from tasks.models import Assignment
 from tasks.services import audit
 from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, NotFound
+from tasks.workdays import working_days_after
 
 
 def due_days() -> int:
     return max(0, settings.ACK_DUE_WORKING_DAYS)
-
-
-def working_days_after(start: datetime.date, end: datetime.date) -> int:
-    """The working days (Mon–Fri) in ``(start, end]``."""
-    days, day = 0, start
-    while day < end:
-        day += datetime.timedelta(days=1)
-        days += day.weekday() < 5
-    return days
 
 
 def cutoff(day: datetime.date) -> datetime.date:

@@ -81,3 +81,14 @@ def env_database(name: str, default: str) -> dict:
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} names an unknown database scheme")
     return config
+
+
+def env_dates(name: str) -> list[datetime.date]:
+    """A comma-separated list of dates written YYYY-MM-DD (empty when unset)."""
+    days = []
+    for item in env_list(name, []):
+        try:
+            days.append(datetime.date.fromisoformat(item))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list dates written YYYY-MM-DD, not {item!r}") from None
+    return days

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from rectify.env import env_bool, env_database, env_date, env_int, env_list, env_rate, env_str
+from rectify.env import env_bool, env_database, env_date, env_dates, env_int, env_list, env_rate, env_str
 from rectify.schedule import beat_schedule, check_visibility_timeout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -216,8 +216,12 @@ SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")  # sent as "Authorization: 
 # to the unit's leaders, then to the office (dispatch.services.chase_reports).
 CHASER_ESCALATE_LEADERS = env_int("CHASER_ESCALATE_LEADERS", 2)
 CHASER_ESCALATE_OFFICE = env_int("CHASER_ESCALATE_OFFICE", 3)
-# 签收: what a unit has not acknowledged after this many working days (Mon–Fri) is flagged.
+# 签收: what a unit has not acknowledged after this many working days is flagged.
 ACK_DUE_WORKING_DAYS = env_int("ACK_DUE_WORKING_DAYS", 3)
+# Working days are Mon–Fri less the public holidays plus the make-up days (调休) of tasks/workdays.py
+# (2017–2026 as the State Council published them); a year not there yet, or a local holiday, here.
+PUBLIC_HOLIDAYS = env_dates("PUBLIC_HOLIDAYS")  # e.g. 2027-01-01,2027-02-05
+MAKEUP_WORKDAYS = env_dates("MAKEUP_WORKDAYS")  # weekend days worked instead
 SMS_TEMPLATE = env_str("SMS_TEMPLATE", "【整改台账】{subject}。详见 {link}")
 
 # Evidence uploads: what a liaison may attach to a report or a sign-off request.

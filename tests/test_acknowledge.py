@@ -133,6 +133,35 @@ def test_the_cutoff_counts_working_days_only(day, cutoff):
     assert handovers.cutoff(day) == cutoff
 
 
+@pytest.mark.parametrize(
+    ("day", "cutoff"),
+    [
+        # 2017's 国庆中秋: 10月1日–8日 off, Saturday 9月30日 worked instead (调休).
+        (D(2017, 10, 9), D(2017, 9, 28)),  # first day back: Thursday's is overdue (Fri, Sat 30th, Mon)
+        (D(2017, 10, 11), D(2017, 9, 30)),  # Friday 29th's is overdue; the Saturday worked counts
+        (D(2017, 10, 12), D(2017, 10, 9)),  # what was handed during the holiday: due by Wednesday
+        (D(2018, 2, 22), D(2018, 2, 12)),  # 春节 2018: 2月15日–21日 off
+    ],
+)
+def test_the_cutoff_skips_public_holidays_and_counts_the_weekend_days_worked_instead(day, cutoff):
+    assert handovers.cutoff(day) == cutoff
+
+
+def test_working_days_follow_the_published_holidays_and_the_settings(settings):
+    from tasks import workdays
+
+    assert not workdays.is_working_day(D(2017, 10, 2))  # 国庆, a Monday
+    assert workdays.is_working_day(D(2017, 9, 30))  # a Saturday worked (调休)
+    assert not workdays.is_working_day(D(2017, 10, 7))  # a Saturday in the holiday
+    assert workdays.working_days_after(D(2017, 9, 29), D(2017, 10, 9)) == 2  # the 30th and the 9th
+    assert workdays.add_working_days(D(2017, 9, 29), 3) == D(2017, 10, 10)
+    # 2017: 260 weekdays, 16 of them public holidays, 5 weekend days worked instead
+    assert workdays.working_days_after(D(2016, 12, 31), D(2017, 12, 31)) == 260 - 16 + 5
+
+    settings.PUBLIC_HOLIDAYS, settings.MAKEUP_WORKDAYS = [D(2027, 1, 1)], [D(2027, 1, 2)]
+    assert not workdays.is_working_day(D(2027, 1, 1)) and workdays.is_working_day(D(2027, 1, 2))
+
+
 def test_not_acknowledged_after_n_working_days_is_flagged_on_the_desk_and_the_dashboard(
     liaison, office, settings
 ):
