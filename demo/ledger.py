@@ -11,6 +11,7 @@ ledger is built only when no demo report exists yet (and no one else has started
 
 import dataclasses
 import datetime
+import functools
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from django.db import transaction
 from django.db.models import Count
 
 from demo.background import BACKGROUND_LIAISONS, background_reports
+from dispatch import handovers
+from dispatch.models import Handover, HandoverKind
 from tasks import clock
 from tasks.choices import ExtensionStatus, ReviewOutcome, Role, SignOffStatus, Status
 from tasks.models import Assignment, Extension, ProgressReport, Review, SignOffRequest
@@ -48,6 +51,29 @@ ACCOUNTS += [(username, Role.LIAISON, unit, name) for unit, (username, name) in 
 LIAISONS = {"晋中市": "jinzhong", "临汾市": "linfen", "省发改委": "fgw"}
 UNIT_LEADERS = {"晋中市": "jinzhong_lead", "临汾市": "linfen_lead", "省发改委": "fgw_lead"}
 OFFICE_USER = "office"
+
+# 签收: the plan's rows were handed to the units on Friday 2017-09-01 at 09:00; the units with demo
+# accounts signed for theirs (their liaison) within hours or days, 运城市 late (after the
+# ``ACK_DUE_WORKING_DAYS`` working days). Units without an account have not signed (逾期未签收).
+HANDED = datetime.datetime(2017, 9, 1, 9, 0, tzinfo=clock.SHANGHAI)
+_SIGNED = [
+    ("晋中市", 1, 10, 20),
+    ("临汾市", 1, 15, 5),
+    ("省发改委", 1, 11, 40),
+    ("太原市", 1, 9, 50),
+    ("大同市", 1, 16, 30),
+    ("朔州市", 4, 8, 40),
+    ("忻州市", 4, 8, 50),
+    ("吕梁市", 1, 14, 10),
+    ("阳泉市", 5, 10, 0),
+    ("长治市", 1, 17, 20),
+    ("晋城市", 4, 8, 30),
+    ("运城市", 7, 15, 45),
+]
+ACKNOWLEDGED = [
+    (datetime.datetime(2017, 9, day, hour, minute, tzinfo=clock.SHANGHAI), unit)
+    for unit, day, hour, minute in _SIGNED
+]
 
 # When in its reporting week each kind of step happens (days after Monday, hour), so that a
 # request, its checks and the week's report fall in a plausible order.
@@ -385,17 +411,29 @@ def build_ledger() -> str:
     if missing:
         raise ValueError(f"方案中找不到演示所需的台账：{'、'.join(missing)}")
     timeline = sorted(
-        (
-            (moment_of(step), i, j, story, step)
-            for i, story in enumerate(stories)
-            for j, step in enumerate(story.steps)
-        ),
+        [
+            *(
+                (
+                    moment_of(step),
+                    i,
+                    j,
+                    functools.partial(_apply, story, step, assignments[(story.task, story.unit)]),
+                )
+                for i, story in enumerate(stories)
+                for j, step in enumerate(story.steps)
+            ),
+            *(
+                (moment, -1, j, functools.partial(_acknowledge, unit))
+                for j, (moment, unit) in enumerate(ACKNOWLEDGED)
+            ),
+        ],
         key=lambda item: item[:3],
     )
     with transaction.atomic():
-        for moment, _, _, story, step in timeline:
+        hand_over_the_plan()
+        for moment, _, _, action in timeline:
             with clock.frozen_at(moment):
-                _apply(story, step, assignments[(story.task, story.unit)], users)
+                action(users)
         wrong = [
             f"任务{s.task}·{s.unit}"
             for s in stories
@@ -404,6 +442,23 @@ def build_ledger() -> str:
         if wrong:
             raise ValueError(f"演示台账状态与剧本不符：{'、'.join(wrong)}")
     return summary()
+
+
+def hand_over_the_plan() -> int:
+    """The plan's rows were handed to the units (签收) when the plan was imported, at the real time:
+    put that on the demo's day the plan was handed down (``HANDED``), before any step of the story."""
+    return Handover.objects.filter(
+        kind=HandoverKind.ASSIGNMENT, acknowledged_at=None, handed_at__gt=HANDED
+    ).update(handed_at=HANDED)
+
+
+def _acknowledge(unit: str, users: dict):
+    """The unit's liaison signs for every row handed to it (签收), through the audited service."""
+    liaison = users[LIAISONS[unit] if unit in LIAISONS else BACKGROUND_LIAISONS[unit][0]]
+    for handover_id in Handover.objects.filter(
+        unit__name=unit, kind=HandoverKind.ASSIGNMENT, acknowledged_at=None
+    ).values_list("pk", flat=True):
+        handovers.acknowledge(handover_id, actor=liaison)
 
 
 def _apply(story: Story, step: Step, assignment_id: int, users: dict):

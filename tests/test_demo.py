@@ -1,6 +1,7 @@
 """`load_demo`: the demo accounts and a ledger mid-flight in late 2017, built through the services, idempotent."""
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
@@ -18,6 +19,9 @@ from tasks.weeks import parse_week
 pytestmark = pytest.mark.django_db
 
 LATE_2017 = (datetime.date(2017, 9, 4), datetime.date(2017, 12, 3))  # 2017-W36 … 2017-W48
+ACCOUNTS_BY_UNIT = {}
+for _username, _role, _unit, _name in ACCOUNTS:
+    ACCOUNTS_BY_UNIT.setdefault(_unit, set()).add(_username)
 
 
 def load_demo():
@@ -235,3 +239,93 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
         if unread:
             assert f'aria-label="{unread} 条未读">{unread}</span>' in body
     assert expected["office"][1] + expected["jinzhong_lead"][1] > 0  # the demo leaves checks to make
+
+
+def badges(body: str) -> dict[str, int]:
+    """The navigation's counts as the page shows them (absent: 0)."""
+    found = {}
+    for label, name in (
+        ("条未读", "unread"),
+        ("项待审核", "checks"),
+        ("项待审批", "decisions"),
+        ("项催办待答复", "urged"),
+        ("项待签收", "to_acknowledge"),
+    ):
+        match = re.search(rf'aria-label="(\d+) {label}">(\d+)</span>', body)
+        found[name] = int(match.group(1)) if match else 0
+        assert match is None or match.group(1) == match.group(2)
+    return found
+
+
+@pytest.mark.today()
+def test_every_demo_accounts_navigation_counts_what_waits_for_it(plan):
+    from dispatch.models import Handover, Notification, Urge
+    from tests.helpers import client_for
+
+    load_demo()
+    User = get_user_model()
+    unit_of = {username: unit for username, _role, unit, _name in ACCOUNTS}
+    leaders_of = {"jinzhong_lead", "linfen_lead", "fgw_lead"}
+    seen = {}
+    for username, *_ in ACCOUNTS:
+        user = User.objects.get(username=username)
+        unit = unit_of[username]
+        rows = Assignment.objects.filter(unit__name=unit)
+        want = {
+            "unread": Notification.objects.filter(user=user, read_at=None).count(),
+            # unit leaders make the first check of their unit's requests, the office (and admin) the second
+            "checks": rows.filter(status=Status.SIGNOFF_REQUESTED).count()
+            if username in leaders_of
+            else Assignment.objects.filter(status=Status.UNIT_VERIFIED).count()
+            if username in ("office", "admin")
+            else 0,
+            "decisions": Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__in=rows).count()
+            if username in leaders_of
+            else Extension.objects.filter(status=ExtensionStatus.UNIT_APPROVED).count()
+            if username in ("office", "admin")
+            else 0,
+            "urged": rows.filter(urges__answered_at=None, urges__isnull=False).distinct().count()
+            if unit
+            else 0,
+            "to_acknowledge": Handover.objects.filter(unit__name=unit, acknowledged_at=None).count()
+            if unit
+            else 0,
+        }
+        seen[username] = badges(client_for(user).get("/ledger/").content.decode())
+        assert seen[username] == want, username
+    # The story: 晋中市 signed for its rows in September; the instruction and the reopened row wait.
+    assert seen["jinzhong"]["to_acknowledge"] == seen["jinzhong_lead"]["to_acknowledge"] == 2
+    urged = Urge.objects.filter(assignment__unit__name="晋中市", answered_at=None)
+    assert seen["jinzhong"]["urged"] == urged.values("assignment").distinct().count() > 0
+    assert seen["jinzhong"]["unread"] > 0 and seen["leader"]["to_acknowledge"] == 0
+    assert seen["office"]["checks"] + seen["jinzhong_lead"]["checks"] > 0  # the demo leaves checks to make
+
+
+def test_the_plans_rows_were_handed_and_signed_for_on_the_demos_dates(plan):
+    from dispatch import handovers
+    from dispatch.models import Handover
+    from tasks.clock import SHANGHAI
+
+    load_demo()
+
+    handed = datetime.datetime(2017, 9, 1, 9, tzinfo=SHANGHAI)
+    rows = Handover.objects.filter(kind="assignment")
+    assert set(rows.values_list("handed_at", flat=True)) == {handed}  # not the real day of the import
+    signed = rows.exclude(acknowledged_at=None).select_related("unit", "acknowledged_by")
+    assert {h.unit.name for h in signed} == {*LIAISONS, *BACKGROUND_LIAISONS}
+    for h in signed:
+        assert (
+            0 < handovers.hours_taken(h) < 24 * 7
+            and h.acknowledged_by.username in ACCOUNTS_BY_UNIT[h.unit.name]
+        )
+    late = {
+        h.unit.name
+        for h in signed
+        if handovers.is_overdue(Handover(handed_at=h.handed_at), h.acknowledged_at.date())
+    }
+    assert late == {"运城市"}  # signed after the working days allowed
+    # units without a demo account have not signed: flagged on the demo's day
+    waiting = rows.filter(acknowledged_at=None)
+    assert waiting.exists() and all(handovers.is_overdue(h, datetime.date(2017, 12, 1)) for h in waiting)
+    times = list(AuditEntry.objects.filter(action="acknowledge").order_by("id").values_list("at", flat=True))
+    assert times == sorted(times) and times[0] >= handed
