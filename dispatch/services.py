@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -38,9 +38,10 @@ from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
-from reports.rows import ledger_rows
+from reports.rows import job_rows, task_milestones
 from tasks.choices import LEVEL_TITLES, Level, Status
 from tasks.models import Assignment, Measure, Plan, ProgressReport, Unit
+from tasks.models.levels import judge, passed_milestone
 from tasks.models.plan import unit_order, unit_sort_key
 from tasks.weeks import week_of, week_range
 
@@ -69,28 +70,40 @@ def _unit_ids() -> dict[str, int]:
     return dict(Unit.objects.values_list("name", "id"))
 
 
+SNAPSHOT_BATCH = 2000  # snapshot rows per INSERT
+
+
 def freeze_week(week: str) -> tuple[int, int]:
-    """Store each assignment's state as the week ended; rows already frozen stay. (created, existing)."""
+    """Store each assignment's state as the week ended; rows already frozen stay. (created, existing).
+
+    The rows not frozen yet are streamed (``reports.rows.job_rows``) and inserted in batches of
+    ``SNAPSHOT_BATCH``: memory holds one batch, whatever the size of the ledger.
+    """
     _monday, sunday = week_range(week)
-    rows = list(ledger_rows(week, every_unit=True, today=sunday))
-    new = [
-        WeeklySnapshot(
-            week=week,
-            assignment_id=r.assignment_id,
-            status=r.status,
-            level=r.level,
-            level_reason=r.level_reason[:200],
-            percent=r.percent,
-            due_date=r.due_date,
-            effective_due=r.effective_due,
-            last_report_week=r.last_report_week,
-            report_text=r.week_text,
+    created, batch = 0, []
+    for r in job_rows(week, today=sunday, unfrozen_only=True):
+        batch.append(
+            WeeklySnapshot(
+                week=week,
+                assignment_id=r.assignment_id,
+                status=r.status,
+                level=r.level,
+                level_reason=r.level_reason[:200],
+                percent=r.percent,
+                due_date=r.due_date,
+                effective_due=r.effective_due,
+                last_report_week=r.last_report_week,
+                report_text=r.week_text,
+            )
         )
-        for r in rows
-        if not r.from_snapshot
-    ]
-    WeeklySnapshot.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new), len(rows) - len(new)
+        if len(batch) == SNAPSHOT_BATCH:
+            WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
+            created, batch = created + len(batch), []
+    if batch:
+        WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
+        created += len(batch)
+    existing = WeeklySnapshot.objects.filter(week=week).count() - created
+    return created, existing
 
 
 def _weekly_line(row, *, several_plans: bool = False) -> str:
@@ -124,10 +137,10 @@ def dispatch_weekly(week: str) -> Result:
     with transaction.atomic():
         result.snapshots_created, result.snapshots_existing = freeze_week(previous)
         by_unit = defaultdict(list)
-        closed = set(Assignment.objects.exclude(task__plan__closed_at=None).values_list("pk", flat=True))
         several_plans = Plan.objects.filter(closed_at=None).count() > 1
-        for row in ledger_rows(week, every_unit=True, today=monday):
-            if row.is_open and row.assignment_id not in closed:  # a closed (归档) plan is out of the dispatch
+        # a closed (归档) plan is out of the dispatch
+        for row in job_rows(week, today=monday, queryset=Assignment.objects.in_open_plans()):
+            if row.is_open:
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()
         recipients = unit_recipients(unit_ids[name] for name in by_unit)
@@ -173,17 +186,13 @@ def chase_reports(week: str) -> Result:
     with transaction.atomic():
         missing = (
             Assignment.objects.in_open_plans()
-            .with_level(wednesday)
             .exclude(status=Status.SIGNED_OFF)
             .exclude(
                 Exists(ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None))
             )
-            .select_related("task", "unit")
             .order_by(*unit_order("unit__"), "task__number")
         )
-        by_unit = defaultdict(list)
-        for assignment in missing:
-            by_unit[assignment.unit].append(assignment)
+        by_unit = _open_rows_by_unit(missing, wednesday)
         recipients = unit_recipients(unit.pk for unit in by_unit)
         desk = reverse("desk")
         messages = []
@@ -239,9 +248,90 @@ def escalate_chasers(week: str, by_unit: dict) -> Delivery:
     return delivery
 
 
+@dataclass(frozen=True)
+class TaskRef:
+    """What the messages and the events' templates read of a row's task (``a.task.number``)."""
+
+    number: int
+    deadline_text: str
+
+
+@dataclass(eq=False)
+class OpenRow:
+    """An open assignment as the chaser and the warnings read it: its own columns and its level on
+    the job's day (``levels.judge``, the twin of ``with_level``), never the model with its texts."""
+
+    pk: int
+    task_id: int
+    task: TaskRef
+    unit_id: int
+    status: str
+    effective_due: datetime.date | None
+    last_report_week_start: datetime.date | None
+    level: str
+    level_reason: str
+
+
+_OPEN_COLUMNS = (
+    "pk",
+    "task_id",
+    "task__number",
+    "task__deadline_text",
+    "unit_id",
+    "status",
+    "due_date",
+    "extended_due_date",
+    "last_report_week_start",
+    "percent",
+)
+
+
+def open_rows(queryset, day: datetime.date, milestones: dict | None = None):
+    """Yield an ``OpenRow`` per assignment of ``queryset`` (in its order), judged on ``day``: one
+    streamed query of the columns above (plus one for the milestones unless given)."""
+    milestones = task_milestones() if milestones is None else milestones
+    tasks = {}
+    for (
+        pk,
+        task_id,
+        number,
+        deadline_text,
+        unit_id,
+        status,
+        due,
+        extended,
+        last,
+        percent,
+    ) in queryset.values_list(*_OPEN_COLUMNS).iterator(chunk_size=2000):
+        effective_due = extended or due
+        judgement = judge(
+            day,
+            status=status,
+            effective_due=effective_due,
+            last_report_week_start=last,
+            percent=percent,
+            milestone=passed_milestone(day, milestones.get(task_id, ())),
+        )
+        task = tasks.get(task_id)
+        if task is None:
+            task = tasks[task_id] = TaskRef(number, deadline_text)
+        yield OpenRow(
+            pk, task_id, task, unit_id, status, effective_due, last, judgement.level, judgement.reason
+        )
+
+
+def _open_rows_by_unit(queryset, day: datetime.date) -> dict:
+    """``open_rows`` grouped by their unit (``Unit`` objects, one query), in the queryset's order."""
+    grouped = defaultdict(list)
+    for row in open_rows(queryset, day):
+        grouped[row.unit_id].append(row)
+    units = Unit.objects.only("id", "name", "kind").in_bulk(list(grouped))
+    return {units[unit_id]: rows for unit_id, rows in grouped.items()}
+
+
 @dataclass
 class _Deadline:
-    assignment: Assignment
+    assignment: OpenRow
     key: str
     text: str
 
@@ -250,14 +340,13 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
     """Every deadline in the window: effective due dates up to ``day`` + 7 (past ones as overdue),
     and measure milestones from ``day`` to ``day`` + 7, for open assignments."""
     horizon = day + datetime.timedelta(days=WARN_DAYS)
-    open_ = (
-        Assignment.objects.in_open_plans()
-        .with_level(day)
-        .exclude(status=Status.SIGNED_OFF)
-        .select_related("task", "unit")
-    )
+    open_ = Assignment.objects.in_open_plans().exclude(status=Status.SIGNED_OFF)
+    milestones = task_milestones()
     found = []
-    for a in open_.filter(effective_due__lte=horizon).order_by("task__number", "unit__name"):
+    due_rows = open_.filter(
+        Q(extended_due_date__lte=horizon) | Q(extended_due_date=None, due_date__lte=horizon)
+    ).order_by("task__number", "unit__name")
+    for a in open_rows(due_rows, day, milestones):
         due = a.effective_due
         if due < day:
             found.append(
@@ -273,7 +362,7 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
                     a, f"due:{due}", f"任务{a.task.number}：整改时限 {due}，还有 {(due - day).days} 天到期"
                 )
             )
-    milestones = defaultdict(list)  # task id -> [(measure number, date)]
+    in_window = defaultdict(list)  # task id -> [(measure number, date)]
     for task_id, number, dates in Measure.objects.exclude(milestones=[]).values_list(
         "task_id", "number", "milestones"
     ):
@@ -283,10 +372,11 @@ def _deadlines(day: datetime.date) -> list[_Deadline]:
             except (TypeError, ValueError):
                 continue
             if day <= date <= horizon:
-                milestones[task_id].append((number, date))
-    if milestones:
-        for a in open_.filter(task_id__in=list(milestones)).order_by("task__number", "unit__name"):
-            for number, date in sorted(milestones[a.task_id]):
+                in_window[task_id].append((number, date))
+    if in_window:
+        rows = open_.filter(task_id__in=list(in_window)).order_by("task__number", "unit__name")
+        for a in open_rows(rows, day, milestones):
+            for number, date in sorted(in_window[a.task_id]):
                 found.append(
                     _Deadline(
                         a,
@@ -315,10 +405,12 @@ def warn_deadlines(day: datetime.date) -> Result:
                 job="deadline_warning", period=period, unit__isnull=False
             ).values_list("unit_id", flat=True)
         )
-        by_unit = defaultdict(list)
+        grouped = defaultdict(list)
         for d in deadlines:
             if (d.assignment.pk, d.key) not in warned and d.assignment.unit_id not in told_today:
-                by_unit[d.assignment.unit].append(d)
+                grouped[d.assignment.unit_id].append(d)
+        units = Unit.objects.only("id", "name").in_bulk(list(grouped))
+        by_unit = {units[unit_id]: items for unit_id, items in grouped.items()}
         recipients = unit_recipients(unit.pk for unit in by_unit)
         desk = reverse("desk")
         messages, records = [], []
@@ -337,7 +429,9 @@ def warn_deadlines(day: datetime.date) -> Result:
                 ]
             )
             messages += [Message(user_id, subject, body, unit.pk, desk) for user_id in users]
-            records += [DeadlineWarning(assignment=d.assignment, key=d.key, warned_on=day) for d in items]
+            records += [
+                DeadlineWarning(assignment_id=d.assignment.pk, key=d.key, warned_on=day) for d in items
+            ]
             result.units += 1
         DeadlineWarning.objects.bulk_create(records, ignore_conflicts=True)
         result.warnings_created = len(records)

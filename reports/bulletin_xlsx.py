@@ -10,9 +10,7 @@ the change from last month), 分类统计, 单位排名, 逾期清单, 未报送
 import datetime
 import io
 
-from openpyxl import Workbook
-
-from reports.excel import TITLE_FONT, Column, SheetWriter
+from reports.excel import Book, Column
 from tasks.choices import Status, UnitKind
 
 BUCKETS = [
@@ -51,9 +49,8 @@ def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
     data = bulletin.data or {}
     month = data.get("month") or bulletin.month
     title = f"中央环保督察反馈问题整改情况月通报（{month}）"
-    workbook = Workbook(write_only=True)
-    workbook.properties.title = title
-    workbook.properties.creator = "整改台账"
+    stream = io.BytesIO()
+    workbook = Book(stream, title=title)
 
     _overview(workbook, data, title, month, audit_code)
     _table(
@@ -128,23 +125,19 @@ def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
             [[e.get("task_number"), e.get("unit"), _date(e.get("at"))] for e in data.get(key, [])],
         )
 
-    stream = io.BytesIO()
-    workbook.save(stream)
+    workbook.close()
     return stream.getvalue()
 
 
 def _overview(workbook, data: dict, title: str, month: str, audit_code: str = ""):
-    sheet = SheetWriter(
-        workbook,
+    sheet = workbook.sheet(
         "概况",
         [Column("项目", 16), Column("本月", 12, "int"), Column("上月", 12, "int"), Column("变化", 12, "int")],
         print_title=title,
         freeze=False,
         autofilter=False,
     )
-    heading = sheet.cell(title, bold=True)
-    heading.font = TITLE_FONT
-    sheet.append_cells([heading])
+    sheet.append_cells([sheet.cell(title, title=True)])
     sheet.row(
         ["统计期间", _date(data.get("start")), "至", _date(data.get("end"))],
         ["text", "date", "center", "date"],
@@ -162,7 +155,7 @@ def _overview(workbook, data: dict, title: str, month: str, audit_code: str = ""
 
 
 def _table(workbook, name: str, title: str, columns: list[Column], rows: list[list]):
-    sheet = SheetWriter(workbook, name, columns, print_title=f"{title} · {name}")
+    sheet = workbook.sheet(name, columns, print_title=f"{title} · {name}")
     sheet.header()
     for values in rows:
         sheet.row(values)

@@ -1,46 +1,39 @@
 """Cells and sheet layout shared by every workbook the reports app writes.
 
-All workbooks are written in openpyxl's write-only mode: rows go to a temporary
-file as they are appended, so memory stays flat however many rows there are.
-Styles are built once here and reused by every cell (openpyxl keeps one style
-record per distinct combination, not per cell).
+Workbooks are written with XlsxWriter in ``constant_memory`` mode (``Book``): each row goes
+to the sheet's temporary file once the next row starts, so memory stays flat however many
+rows there are, and a cell costs one call (no cell object, no style copied or hashed per
+cell). Rows are written top to bottom; every combination of font, alignment, number format,
+fill and quote prefix is one format, made once per workbook. openpyxl stays for reading
+(the uploads, the tests).
 
 Text is escaped against formula injection: a text cell that begins with
 ``= + - @`` (or a tab or a line end) is written as an explicit string cell
 with Excel's "quote prefix" flag, so Excel and LibreOffice show the text and never
 evaluate it, and the value itself is unchanged (a round trip gives the same text).
+Every text is written as a string (never guessed as a formula, number or link).
 """
 
 import datetime
-from copy import copy
+import re
 from dataclasses import dataclass
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
+import xlsxwriter
 
 # A font name, not a file: Excel and LibreOffice substitute their own CJK font
 # for it (charset 134 = GB2312 tells Excel the text is Simplified Chinese).
 FONT_NAME = "SimSun"
-FONT = Font(name=FONT_NAME, size=10, charset=134)
-BOLD = Font(name=FONT_NAME, size=10, bold=True, charset=134)
-TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True, charset=134)
+FONT = {"font_name": FONT_NAME, "font_size": 10, "font_charset": 134}
+BOLD = {**FONT, "bold": True}
+TITLE_FONT = {**FONT, "font_size": 14, "bold": True}
 
-WRAP = Alignment(wrap_text=True, vertical="top")
-CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
-HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_thin = Side(style="thin", color="999999")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+WRAP = {"text_wrap": True, "valign": "top"}
+CENTER = {"align": "center", "valign": "top", "text_wrap": True}
+HEADER_ALIGN = {"align": "center", "valign": "vcenter", "text_wrap": True}
+BORDER = {"border": 1, "border_color": "#999999"}  # thin, grey
+HEADER_FILL = "D9E1F2"
 
-LEVEL_FILLS = {
-    "red": PatternFill("solid", fgColor="F8696B"),
-    "yellow": PatternFill("solid", fgColor="FFEB84"),
-    "green": PatternFill("solid", fgColor="63BE7B"),
-}
+LEVEL_FILLS = {"red": "F8696B", "yellow": "FFEB84", "green": "63BE7B"}  # solid fills, RGB
 
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"  # rates (0.0–1.0) are real fractions shown as percentages
@@ -50,7 +43,10 @@ NUMBER_FORMATS = {"int": INTEGER_FORMAT, "percent": PERCENT_FORMAT, "pct_int": P
 
 PAPER_A3 = 8  # the SpreadsheetML paper size code for A3
 EXCEL_MAX_CHARS = 32767  # Excel refuses longer cell text
+HEADER_MAX_CHARS = 200  # Excel's page header holds 255 characters, codes included
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# The characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): dropped.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def clean_text(value) -> str:
@@ -58,7 +54,9 @@ def clean_text(value) -> str:
 
     Line ends become LF (XML would turn a bare CR into LF anyway on reading).
     """
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > EXCEL_MAX_CHARS:
         text = text[: EXCEL_MAX_CHARS - 1] + "…"
     return text
@@ -76,16 +74,79 @@ class Column:
     hidden: bool = False
 
 
-class SheetWriter:
-    """One write-only worksheet with a header row, column widths and print set-up.
+def _pixels(width: float) -> int:
+    """The column width in pixels (7 per character) that Excel stores as ``width``, as openpyxl
+    wrote it: XlsxWriter's ``set_column`` would add Excel's padding (40 becomes 40.71)."""
+    return max(1, round(width * 7))
 
-    ``cell(value, kind)`` turns a Python value into a styled cell; ``row(values)``
-    appends a row of values typed by the sheet's columns.
+
+class Book:
+    """One workbook written to ``stream`` (a file or file-like object) in constant-memory mode.
+
+    ``sheet(...)`` adds a ``SheetWriter``; ``close()`` writes the file. Formats are shared
+    by every sheet of the book.
+    """
+
+    def __init__(self, stream, *, title: str = ""):
+        self.workbook = xlsxwriter.Workbook(
+            stream,
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        self.workbook.set_properties({"title": title, "author": "整改台账"})
+        self._formats = {}
+
+    def format(self, key: tuple):
+        """The format for (alignment name, number format, font name, fill, quote prefix), made once."""
+        fmt = self._formats.get(key)
+        if fmt is None:
+            alignment, number_format, font, fill, quote = key
+            properties = {**_FONTS[font], **BORDER, **_ALIGNMENTS[alignment], "num_format": number_format}
+            if fill:
+                properties.update(pattern=1, bg_color=f"#{fill}")
+            if quote:
+                properties["quote_prefix"] = True
+            fmt = self._formats[key] = self.workbook.add_format(properties)
+        return fmt
+
+    def sheet(self, title: str, columns: list[Column] | None = None, **options) -> "SheetWriter":
+        return SheetWriter(self, title, columns, **options)
+
+    def close(self):
+        self.workbook.close()
+
+
+_ALIGNMENTS = {"wrap": WRAP, "center": CENTER, "header": HEADER_ALIGN}
+_FONTS = {"plain": FONT, "bold": BOLD, "title": TITLE_FONT}
+
+
+class _Formats(dict):
+    """(alignment name, number format, font name, fill, quote) -> the book's format: one dict access a cell."""
+
+    def __init__(self, book: Book):
+        super().__init__()
+        self.book = book
+
+    def __missing__(self, key):
+        fmt = self[key] = self.book.format(key)
+        return fmt
+
+
+class SheetWriter:
+    """One worksheet with a header row, column widths and print set-up, written row by row.
+
+    ``cell(value, kind)`` turns a Python value into a styled cell; ``row(values)`` writes a
+    row of values typed by the sheet's columns; ``append_cells(cells)`` writes cells made
+    by ``cell``.
     """
 
     def __init__(
         self,
-        workbook,
+        book: Book,
         title: str,
         columns: list[Column] | None = None,
         *,
@@ -94,110 +155,103 @@ class SheetWriter:
         autofilter: bool = True,
         header_row: int = 1,
     ):
-        self.ws = workbook.create_sheet(title)
+        self.ws = book.workbook.add_worksheet(title)
         self.columns = columns or []
+        self.kinds = [c.kind for c in self.columns]
         self.rows_written = 0
-        self._styles = {}
+        self.next_row = 0  # 0-based: rows are written top to bottom
+        self._formats = _Formats(book)
+        self._filter_header = None
+        ws = self.ws
+        self._write_text = ws.write_string
+        self._write_number = ws.write_number
+        self._write_date = ws.write_datetime
+        self._write_blank = ws.write_blank
         self._setup_print(print_title or title)
         if self.columns:
-            for index, column in enumerate(self.columns, 1):
-                dimension = self.ws.column_dimensions[get_column_letter(index)]
-                dimension.width = column.width
-                dimension.hidden = column.hidden
-            last = get_column_letter(len(self.columns))
+            for index, column in enumerate(self.columns):
+                ws.set_column_pixels(
+                    index, index, _pixels(column.width), None, {"hidden": True} if column.hidden else None
+                )
             if freeze:
-                self.ws.freeze_panes = f"A{header_row + 1}"
+                ws.freeze_panes(header_row, 0)
             if autofilter:
-                # The filter covers the whole data area; openpyxl writes it at close,
-                # so the final row count is filled in by ``close_filter``.
-                self._filter_columns = f"A{header_row}:{last}"
-            self.ws.print_title_rows = f"{header_row}:{header_row}"
+                self._filter_header = header_row  # the filter's area is set at ``close_filter``
+            ws.repeat_rows(header_row - 1)
 
     def _setup_print(self, title: str):
         ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = PAPER_A3
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.oddHeader.center.text = clean_text(title).replace("&", "&&")
-        ws.oddHeader.center.font = f"{FONT_NAME},Bold"
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.set_landscape()
+        ws.set_paper(PAPER_A3)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+        text = clean_text(title)[:HEADER_MAX_CHARS].replace("&", "&&")
+        ws.set_header(f'&C&"{FONT_NAME},Bold"{text}', margin=0.5)
+        ws.set_footer("&C第 &P 页，共 &N 页", margin=0.5)
 
-    def _style(self, alignment, number_format: str, *, bold=False, fill=None, quote=False) -> StyleArray:
-        """A copy of the style for this combination, built once per sheet.
+    def widths(self, widths: list[float]):
+        """Set the first columns' widths (a sheet without ``Column``s, such as 汇总)."""
+        for index, width in enumerate(widths):
+            self.ws.set_column_pixels(index, index, _pixels(width))
 
-        Setting a font or a border on a cell makes openpyxl hash the style object
-        to find its index; doing that once per combination instead of once per
-        cell is what keeps the export near the bare write-only loop's speed.
+    def cell(
+        self, value, kind: str = "text", *, bold: bool = False, fill=None, alignment=None, title=False
+    ) -> tuple:
+        """A styled cell for ``value`` shown as ``kind`` (see ``Column``): (writer, value, format).
+
+        ``alignment``: "wrap", "center" or "header" instead of the kind's; ``fill``: an RGB
+        colour; ``title``: the large bold font of a sheet's title.
         """
-        key = (id(alignment), number_format, bold, id(fill), quote)
-        style = self._styles.get(key)
-        if style is None:
-            probe = WriteOnlyCell(self.ws)
-            probe.font = BOLD if bold else FONT
-            probe.border = BORDER
-            probe.alignment = alignment
-            probe.number_format = number_format
-            if fill is not None:
-                probe.fill = fill
-            if quote:
-                probe.quotePrefix = True
-            style = self._styles[key] = probe._style
-        return copy(style)
-
-    def cell(self, value, kind: str = "text", *, bold: bool = False, fill=None, alignment=None):
-        """A styled cell for ``value`` shown as ``kind`` (see ``Column``)."""
         number_format, quote = "General", False
         if value is None or value == "":
-            value, align = None, WRAP
+            write, value, align = self._write_blank, None, "wrap"
         elif isinstance(value, datetime.date) and kind == "date":
             value = value.date() if isinstance(value, datetime.datetime) else value
-            number_format, align = DATE_FORMAT, CENTER
+            write, number_format, align = self._write_date, DATE_FORMAT, "center"
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            number_format, align = NUMBER_FORMATS.get(kind, INTEGER_FORMAT), CENTER
+            write, number_format, align = (
+                self._write_number,
+                NUMBER_FORMATS.get(kind, INTEGER_FORMAT),
+                "center",
+            )
         else:
-            value = clean_text(value)
-            quote = needs_escape(value)
-            align = WRAP if kind == "text" else CENTER
-        cell = Cell(
-            self.ws,
-            row=1,
-            column=1,
-            value=value,
-            style_array=self._style(alignment or align, number_format, bold=bold, fill=fill, quote=quote),
-        )
-        if quote:
-            cell.data_type = "s"  # never a formula, whatever openpyxl guessed from the leading "="
-        return cell
+            write, value = self._write_text, clean_text(value)
+            quote = value.startswith(FORMULA_STARTS)
+            align = "wrap" if kind == "text" else "center"
+        font = "title" if title else "bold" if bold else "plain"
+        return write, value, self._formats[(alignment or align, number_format, font, fill, quote)]
 
     def header(self, headers: list[str] | None = None):
-        cells = []
-        for text in headers or [c.header for c in self.columns]:
-            cells.append(self.cell(text, bold=True, fill=HEADER_FILL, alignment=HEADER_ALIGN))
-        self.ws.append(cells)
+        self.append_cells(
+            [
+                self.cell(text, bold=True, fill=HEADER_FILL, alignment="header")
+                for text in headers or [c.header for c in self.columns]
+            ],
+            count=False,
+        )
 
     def row(self, values, kinds: list[str] | None = None, *, bold: bool = False):
-        kinds = kinds or [c.kind for c in self.columns] or ["text"] * len(values)
-        self.ws.append([self.cell(value, kind, bold=bold) for value, kind in zip(values, kinds)])
-        self.rows_written += 1
+        kinds = kinds or self.kinds or ["text"] * len(values)
+        self.append_cells([self.cell(value, kind, bold=bold) for value, kind in zip(values, kinds)])
 
-    def level_cell(self, level: str, label: str):
+    def level_cell(self, level: str, label: str) -> tuple:
         """A 预警 cell: the level's label (红/黄/绿) on its colour."""
         return self.cell(label, "center", fill=LEVEL_FILLS.get(level))
 
-    def append_cells(self, cells):
-        self.ws.append(cells)
-        self.rows_written += 1
+    def append_cells(self, cells, *, count: bool = True):
+        row = self.next_row
+        for column, (write, value, fmt) in enumerate(cells):
+            write(row, column, value, fmt)
+        self.next_row += 1
+        if count:
+            self.rows_written += 1
 
     def blank(self):
-        self.ws.append([])
+        self.next_row += 1
 
     def close_filter(self, last_row: int):
-        """Set the autofilter over the rows written (call before the workbook is saved)."""
-        area = getattr(self, "_filter_columns", None)
-        if area and last_row >= 1:
-            start, end = area.split(":")
-            self.ws.auto_filter.ref = f"{start}:{end}{max(last_row, int(start[1:]) + 1)}"
+        """Set the autofilter over the rows written (1-based ``last_row``; before the book closes)."""
+        header = self._filter_header
+        if header and last_row >= 1 and self.columns:
+            self.ws.autofilter(header - 1, 0, max(last_row, header + 1) - 1, len(self.columns) - 1)

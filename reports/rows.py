@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
 
-from django.db.models import Prefetch
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from reports.models import WeeklySnapshot
@@ -295,3 +295,152 @@ def _apply_as_of(row: LedgerRow, assignment, day: datetime.date, then: dict) -> 
         milestone=passed_milestone(day, milestones),
     )  # the same rule as the database's ``with_level(day)``, on the state of that day
     row.level, row.level_reason, row.as_of = judgement.level, judgement.reason, day
+
+
+# --- the jobs' rows: only what the dispatch and the snapshot read -------------------------------------
+
+# Columns the jobs read, in the order ``job_rows`` unpacks them.
+_JOB_COLUMNS = (
+    "pk",
+    "version",
+    "task_id",
+    "task__number",
+    "task__deadline_text",
+    "task__plan__title",
+    "unit__name",
+    "unit__kind",
+    "status",
+    "due_date",
+    "extended_due_date",
+    "percent",
+    "last_report_week_start",
+    "signed_off_at",
+    "last_week",
+    "last_percent",
+    "this_week_text",
+)
+_SNAPSHOT_COLUMNS = (
+    "snap__id",
+    "snap__status",
+    "snap__level",
+    "snap__level_reason",
+    "snap__percent",
+    "snap__due_date",
+    "snap__effective_due",
+    "snap__last_report_week",
+    "snap__report_text",
+)
+
+
+def task_milestones() -> dict[int, list[str]]:
+    """Every task's measure milestones (ISO dates), by task id (one query)."""
+    found: dict[int, list[str]] = {}
+    for task_id, dates in Measure.objects.exclude(milestones=[]).values_list("task_id", "milestones"):
+        found.setdefault(task_id, []).extend(dates or [])
+    return found
+
+
+def job_rows(week: str, *, today: datetime.date, queryset=None, unfrozen_only: bool = False):
+    """Yield a lean ``LedgerRow`` per assignment for ``week`` as the jobs read it, live on ``today``
+    (the week's Sunday for the snapshot, Monday for the dispatch), in task then unit order.
+
+    Two queries whatever the number of rows: the measures' milestones, and one streamed query
+    (``iterator``: a server-side cursor on PostgreSQL) of the assignments' own columns with, from
+    the (assignment, week) index, the latest report up to the week (its week and percentage) and
+    the week's newest report text, and the week's snapshot joined (``unfrozen_only``: the rows
+    without one). No history, measures or officials are read (their fields are ""): what a row
+    of the workbook shows beyond the state is not what a job uses. Level and reason are
+    ``levels.judge`` on ``today`` (the Python twin of ``with_level(today)``).
+    """
+    reports = ProgressReport.objects.filter(
+        assignment=OuterRef("pk"), week__lte=week, voided_at=None
+    ).order_by("-week", "-created_at", "-id")
+    this_week = ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None).order_by(
+        "-created_at", "-id"
+    )
+    queryset = Assignment.objects.unscoped() if queryset is None else queryset
+    queryset = queryset.annotate(
+        last_week=Subquery(reports.values("week")[:1]),
+        last_percent=Subquery(reports.values("percent")[:1]),
+        this_week_text=Subquery(this_week.values("text")[:1]),
+        snap=FilteredRelation("snapshots", condition=Q(snapshots__week=week)),
+    )
+    if unfrozen_only:
+        queryset = queryset.filter(snap__id=None)
+    milestones = task_milestones()
+    columns = _JOB_COLUMNS + (() if unfrozen_only else _SNAPSHOT_COLUMNS)
+    values = queryset.order_by("task__number", *unit_order("unit__"), "pk").values_list(*columns)
+    week_end = week_range(week)[1]
+    for values_row in values.iterator(chunk_size=CHUNK):
+        (
+            pk,
+            version,
+            task_id,
+            number,
+            deadline_text,
+            plan,
+            unit,
+            unit_kind,
+            status,
+            due_date,
+            extended,
+            percent,
+            last_start,
+            signed_off_at,
+            last_week,
+            last_percent,
+            text,
+        ) = values_row[: len(_JOB_COLUMNS)]
+        effective_due = extended or due_date
+        judgement = judge(
+            today,
+            status=status,
+            effective_due=effective_due,
+            last_report_week_start=last_start,
+            percent=percent,
+            milestone=passed_milestone(today, milestones.get(task_id, ())),
+        )
+        signed_off_on = timezone.localdate(signed_off_at) if signed_off_at else None
+        if status != Status.SIGNED_OFF or (signed_off_on and signed_off_on > week_end):
+            signed_off_on = None  # not signed off as the week ended
+        row = LedgerRow(
+            assignment_id=pk,
+            version=version,
+            task_number=number,
+            category_number=0,
+            category="",
+            problem="",
+            goal="",
+            measures="",
+            unit=unit,
+            unit_kind=unit_kind,
+            officials="",
+            deadline_text=deadline_text,
+            due_date=due_date,
+            effective_due=effective_due,
+            week_text=text or "",
+            history="",
+            percent=percent if last_percent is None else last_percent,
+            status=status,
+            level=judgement.level,
+            signed_off_on=signed_off_on,
+            last_report_week=last_week,
+            reported_this_week=text is not None,
+            level_reason=judgement.reason,
+            as_of=today,
+            plan=plan,
+        )
+        if not unfrozen_only and values_row[len(_JOB_COLUMNS)] is not None:
+            _, s_status, s_level, s_reason, s_percent, s_due, s_effective, s_last, s_text = values_row[
+                len(_JOB_COLUMNS) :
+            ]
+            row.source = Source.SNAPSHOT
+            row.status = s_status
+            row.level = Level.SIGNED_OFF.value if s_status == Status.SIGNED_OFF else s_level
+            row.level_reason = s_reason or ("已销号" if row.level == Level.SIGNED_OFF else "")
+            row.percent, row.due_date, row.effective_due = s_percent, s_due, s_effective
+            row.week_text, row.last_report_week = s_text, s_last
+            row.reported_this_week = s_last == week
+            if row.status != Status.SIGNED_OFF:
+                row.signed_off_on = None
+        yield row

@@ -19,10 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from reports.excel import TITLE_FONT, Column, SheetWriter
+from reports.excel import Book, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
 from tasks.choices import Level, Status, UnitKind
 from tasks.models.levels import rule_text
@@ -216,16 +214,14 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date, ext
     report = WeekReport(week=week, start=start, end=end, scope=scope)
     title = f"中央环保督察反馈问题整改台账（{start.year}年{week_title(week)}，{scope}）"
 
-    workbook = Workbook(write_only=True)
-    workbook.properties.title = title
-    workbook.properties.creator = "整改台账"
-    summary = SheetWriter(workbook, SUMMARY_SHEET, print_title=title, freeze=False, autofilter=False)
-    ledger = SheetWriter(workbook, LEDGER_SHEET, LEDGER_COLUMNS, print_title=title)
-    overdue = SheetWriter(
-        workbook, OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week_title(week)}，{scope}）"
+    book = Book(stream, title=title)
+    summary = book.sheet(SUMMARY_SHEET, print_title=title, freeze=False, autofilter=False)
+    ledger = book.sheet(LEDGER_SHEET, LEDGER_COLUMNS, print_title=title)
+    overdue = book.sheet(
+        OVERDUE_SHEET, OVERDUE_COLUMNS, print_title=f"逾期清单（{week_title(week)}，{scope}）"
     )
-    missing = SheetWriter(
-        workbook, MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week_title(week)}，{scope}）"
+    missing = book.sheet(
+        MISSING_SHEET, MISSING_COLUMNS, print_title=f"未报送单位（{week_title(week)}，{scope}）"
     )
     for sheet in (ledger, overdue, missing):
         sheet.header()
@@ -242,14 +238,14 @@ def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date, ext
     _write_summary(summary, report, title)
     sheets = [ledger, overdue, missing]
     for name, columns, values in extra:
-        sheet = SheetWriter(workbook, name, columns, print_title=f"{name}（{week}，{scope}）")
+        sheet = book.sheet(name, columns, print_title=f"{name}（{week}，{scope}）")
         sheet.header()
         for line in values:
             sheet.row(line)
         sheets.append(sheet)
     for sheet in sheets:
         sheet.close_filter(sheet.rows_written + 1)
-    workbook.save(stream)
+    book.close()
     return report
 
 
@@ -324,12 +320,8 @@ def _write_missing(sheet: SheetWriter, report: WeekReport):
 
 
 def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
-    widths = [34, *[9] * (len(SUMMARY_HEADERS) - 1)]
-    for index, width in enumerate(widths, 1):
-        sheet.ws.column_dimensions[get_column_letter(index)].width = width
-    heading = sheet.cell(title, bold=True)
-    heading.font = TITLE_FONT
-    sheet.append_cells([heading])
+    sheet.widths([34, *[9] * (len(SUMMARY_HEADERS) - 1)])
+    sheet.append_cells([sheet.cell(title, title=True)])
     sheet.row(["统计周期", report.start, "至", report.end], ["text", "date", "center", "date"], bold=True)
     sheet.row(["报送周", f"{report.start.year}年{week_title(report.week)}"], ["text", "center"])
     sheet.row(["统计范围", report.scope], ["text", "center"])

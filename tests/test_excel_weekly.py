@@ -135,9 +135,9 @@ def test_it_fills_the_warning_cell_red_yellow_or_green(liaison):
 
     assert [r.value for r in reasons] == ["上周（第35周（8月28日—9月3日））未报送", "已 5 周未报送，尚无报送"]
 
-    assert (green.value, green.fill.fgColor.rgb[-6:]) == ("绿", LEVEL_FILLS["green"].fgColor.rgb[-6:])
-    assert (yellow.value, yellow.fill.fgColor.rgb[-6:]) == ("黄", LEVEL_FILLS["yellow"].fgColor.rgb[-6:])
-    assert (red.value, red.fill.fgColor.rgb[-6:]) == ("红", LEVEL_FILLS["red"].fgColor.rgb[-6:])
+    assert (green.value, green.fill.fgColor.rgb[-6:]) == ("绿", LEVEL_FILLS["green"])
+    assert (yellow.value, yellow.fill.fgColor.rgb[-6:]) == ("黄", LEVEL_FILLS["yellow"])
+    assert (red.value, red.fill.fgColor.rgb[-6:]) == ("红", LEVEL_FILLS["red"])
 
 
 def test_it_shows_the_weeks_report_and_the_history_up_to_that_week(liaison):
@@ -307,16 +307,13 @@ def test_text_that_looks_like_a_formula_reads_back_as_text(liaison):
 
 
 def test_every_formula_start_is_escaped_and_plain_text_is_not():
-    from openpyxl import Workbook
-
-    from reports.excel import SheetWriter
+    from reports.excel import Book
 
     texts = ["=1+1", "+1", "-1", "@A1", "\t=1+1", "\r=1+1", "普通文字", "a=1"]
-    workbook = Workbook(write_only=True)
-    sheet = SheetWriter(workbook, "t")
-    sheet.row(texts)
     stream = io.BytesIO()
-    workbook.save(stream)
+    book = Book(stream)
+    book.sheet("t").row(texts)
+    book.close()
     cells = list(load_workbook(io.BytesIO(stream.getvalue()))["t"].iter_rows())[0]
 
     assert [c.value for c in cells] == [t.replace("\r", "\n") for t in texts]  # a line end is a line end

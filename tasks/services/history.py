@@ -47,10 +47,14 @@ def states_as_of(cutoffs, assignment_ids=None, fields=AS_OF_FIELDS) -> list[dict
     states: list[dict] = [{} for _ in cutoffs]
     if not cutoffs:
         return states
-    entries = AuditEntry.objects.filter(model="tasks.assignment", at__gte=min(cutoffs), before__isnull=False)
+    entries = AuditEntry.objects.filter(
+        model="tasks.assignment", at__gte=min(cutoffs), before__has_any_keys=list(fields)
+    )
     if assignment_ids is not None:
         entries = entries.filter(assignment_id__in=list(assignment_ids))
-    for assignment_id, at, before in entries.order_by("id").values_list("assignment_id", "at", "before"):
+    # Streamed (a server-side cursor on PostgreSQL): memory holds the states, never the entries.
+    rows = entries.order_by("id").values_list("assignment_id", "at", "before").iterator(chunk_size=5000)
+    for assignment_id, at, before in rows:
         if not isinstance(before, dict):
             continue
         for cutoff, state in zip(cutoffs, states):

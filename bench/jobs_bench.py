@@ -1,0 +1,278 @@
+"""Time, queries and peak memory of the dispatch jobs at the plan's size and at county scale, on PostgreSQL.
+
+    .venv/bin/python bench/jobs_bench.py                 # 215 rows (the real plan), then county scale
+    .venv/bin/python bench/jobs_bench.py --county 5000   # a smaller second size
+
+It creates its own database (``bench_e`` on the server of ``DATABASE_URL``, default
+``postgres://postgres@127.0.0.1:5432``), migrates it and imports the real plan (215
+assignments), measures each job, then fabricates county scale (units added until there are
+``--county`` assignments, default 20,195; ``--reports`` progress reports per assignment, default
+45, so 915k; ``--audit`` audit entries per assignment, default 92, so 1.86M, time-major, as a
+year and a half of weekly reports leaves them) with server-side ``INSERT … SELECT`` over
+``generate_series`` (the rows are cloned from a template row made through the ORM, so every
+column is filled as the app fills it), measures again, and drops the database.
+
+Each job runs in its own subprocess with the ledger's today pinned (``RECTIFY_TODAY``): time
+(wall and CPU), the number of SQL statements, and the peak resident memory above the process's
+start (``ru_maxrss`` after Django and the job's modules are imported and the connection is open).
+The jobs: Monday's dispatch (which first freezes the previous week for every row), Wednesday's
+chaser, the daily deadline warnings, last month's bulletin and the bulletin of a month a year
+and a half back (``make_bulletin(refresh=True)``).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "bench_e"
+TODAY = "2019-03-13"  # a Wednesday, a year and a half after the plan started (2017-W36)
+JOBS = {
+    "dispatch": "services.dispatch_weekly('2019-W11')",
+    "chaser": "services.chase_reports('2019-W11')",
+    "warnings": "services.warn_deadlines(datetime.date(2019, 3, 13))",
+    "bulletin (last month)": "bulletin.make_bulletin('2019-02', refresh=True)",
+    "bulletin (2017-12)": "bulletin.make_bulletin('2017-12', refresh=True)",
+}
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not url.startswith("postgres"):
+        raise SystemExit("jobs_bench needs PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    return url.rsplit("/", 1)[0]
+
+
+def env_for(db_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=db_url, RECTIFY_TODAY=TODAY, DJANGO_SETTINGS_MODULE="rectify.settings")
+    env.setdefault("DEBUG", "true")
+    env.pop("CELERY_BROKER_URL", None)  # the jobs' outbox rows stay in the database
+    return env
+
+
+def admin(sql: str):
+    import psycopg2
+
+    connection = psycopg2.connect(server_url() + "/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close()
+
+
+def setup_django():
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def child_setup():
+    """Migrate and import the plan (in this process's database)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tasks.importer import import_file
+
+    import_file(ROOT / "fixtures" / "plans" / "shanxi-2017.txt")
+
+
+def _clone(cursor, table: str, template_id: int, count: int, overrides: dict, joins: str = ""):
+    """Insert ``count`` copies of row ``template_id`` of ``table``, columns in ``overrides`` computed
+    from ``g`` (0 … count-1) and the joins; the id from the sequence."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+        [table],
+    )
+    columns = [c for (c,) in cursor.fetchall() if c != "id"]
+    values = [overrides.get(c, f"t.{c}") for c in columns]
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {table} t CROSS JOIN generate_series(0, {count - 1}) g {joins} WHERE t.id = {template_id} "
+        "ORDER BY g"
+    )
+
+
+def child_fabricate(target: int, reports: int, audits: int):
+    """County scale: units until ``target`` assignments, then reports and audit entries for each."""
+    setup_django()
+    from django.db import connection, transaction
+
+    from tasks.choices import Role
+    from tasks.models import Assignment, AuditEntry, ProgressReport, Task, Unit
+    from tasks.services.accounts import create_user
+
+    tasks = list(Task.objects.order_by("number"))
+    missing = target - Assignment.objects.count()
+    units = Unit.objects.bulk_create(
+        [Unit(name=f"模拟县{i:04d}", kind="county") for i in range(-(-missing // len(tasks)))]
+    )
+    new = [Assignment(task=t, unit=u, due_date=t.due_date) for u in units for t in tasks][:missing]
+    Assignment.objects.bulk_create(new, batch_size=5000)
+    author = create_user("bench-liaison", role=Role.OFFICE, password="bench-only-password")
+    first = Assignment.objects.order_by("pk").first()
+    with transaction.atomic():
+        template = ProgressReport.objects.create(
+            assignment=first,
+            week="2017-W36",
+            text="本周完成排查，替代锅炉停运两台。",
+            percent=10,
+            author=author,
+        )
+    audit_template = AuditEntry.objects.order_by("-pk").first()  # the user's creation
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_ids AS SELECT id, (row_number() OVER (ORDER BY id) - 1) AS n "
+            "FROM tasks_assignment"
+        )
+        cursor.execute("CREATE INDEX ON bench_ids (n)")
+        count = Assignment.objects.count()
+        # reports: week k of 45 (every 79 weeks / 45), time-major (ids grow with time)
+        week_day = f"(DATE '2017-09-04' + (((g / {count}) * 79 / {reports}) * 7))"
+        _clone(
+            cursor,
+            "tasks_progressreport",
+            template.pk,
+            count * reports,
+            {
+                "assignment_id": "b.id",
+                "week": f"to_char({week_day}, 'IYYY-\"W\"IW')",
+                "percent": f"LEAST(100, (g / {count}) * 2)",
+                "created_at": f"({week_day} + INTERVAL '2 days')::timestamptz",
+                "text": "'本周完成排查，替代锅炉停运两台，完成比例按计划推进。'",
+            },
+            f"JOIN bench_ids b ON b.n = g % {count}",
+        )
+        ProgressReport.objects.filter(pk=template.pk).delete()
+        at = f"(TIMESTAMPTZ '2017-09-05 10:00+08' + ((g / {count}) * INTERVAL '1 minute' * 79 * 7 * 24 * 60 / {audits}))"
+        state = "jsonb_build_object('percent', LEAST(100, (g / {n}) + {d}), 'last_report_week_start', "
+        state += "to_char({at}::date, 'YYYY-MM-DD'), 'version', (g / {n}) + {d})"
+        _clone(
+            cursor,
+            "tasks_auditentry",
+            audit_template.pk,
+            count * audits,
+            {
+                "at": at,
+                "action": "'submit_report'",
+                "model": "'tasks.assignment'",
+                "object_id": "b.id::text",
+                "assignment_id": "b.id",
+                "actor_id": str(author.pk),
+                "before": state.format(n=count, d=0, at=at),
+                "after": state.format(n=count, d=1, at=at),
+                "note": "''",
+                "prev_hash": "md5(g::text) || md5((g + 7)::text)",
+                "hash": "md5((g + 1)::text) || md5((g + 3)::text)",
+            },
+            f"JOIN bench_ids b ON b.n = g % {count}",
+        )
+        cursor.execute(
+            "UPDATE tasks_assignment a SET percent = 90, version = %s, status = 'in_progress', "
+            "last_report_week_start = DATE '2019-03-04'",
+            [audits],
+        )
+        cursor.execute("ANALYZE")
+    print(
+        json.dumps(
+            {
+                "assignments": count,
+                "reports": ProgressReport.objects.count(),
+                "audit": AuditEntry.objects.count(),
+            }
+        )
+    )
+
+
+def child_job(name: str) -> dict:
+    setup_django()
+    import datetime  # noqa: F401 - used by the job's expression
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dispatch import bulletin, services  # noqa: F401 - used by the job's expression
+
+    connection.ensure_connection()
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with CaptureQueriesContext(connection) as queries:
+        started, cpu = time.perf_counter(), time.process_time()
+        eval(JOBS[name])
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "job": name,
+        "seconds": seconds,
+        "cpu": cpu,
+        "queries": len(queries),
+        "mib": (peak - start) / 1024,
+    }
+
+
+def run_child(args: list[str], env: dict) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{args} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_all(env: dict, label: str):
+    for name in JOBS:
+        r = run_child(["job", name], env)
+        print(
+            f"{label:>8} {name:<22} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['queries']:>8} {r['mib']:>9.1f}",
+            flush=True,
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--county", type=int, default=20_195)
+    parser.add_argument("--reports", type=int, default=45)
+    parser.add_argument("--audit", type=int, default=92)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "setup":
+            child_setup()
+            print("{}")
+        elif kind == "fabricate":
+            child_fabricate(*map(int, rest))
+        else:
+            print(json.dumps(child_job(rest[0])))
+        return
+
+    env = env_for(f"{server_url()}/{DB_NAME}")
+    admin(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    admin(f"CREATE DATABASE {DB_NAME}")
+    try:
+        run_child(["setup"], env)
+        print(f"{'size':>8} {'job':<22} {'wall s':>8} {'cpu s':>8} {'queries':>8} {'MiB above':>9}")
+        measure_all(env, "215")
+        started = time.perf_counter()
+        sizes = run_child(["fabricate", str(args.county), str(args.reports), str(args.audit)], env)
+        print(
+            f"# fabricated {sizes['assignments']} assignments, {sizes['reports']} reports, "
+            f"{sizes['audit']} audit entries in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        measure_all(env, str(sizes["assignments"]))
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
