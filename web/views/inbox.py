@@ -3,11 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Notification
+from tasks import clock
 from tasks.policy import OVERSIGHT, role_of
 from web.views.common import safe_next
 
@@ -38,12 +38,12 @@ def inbox(request):
 def mark_read(request, pk):
     """Mark one of the user's own notifications read; anyone else's is a 404."""
     note = get_object_or_404(notifications(), pk=pk, user=request.user)
-    notifications().filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notifications().filter(pk=note.pk, read_at__isnull=True).update(read_at=clock.now())
     return redirect(safe_next(request, "inbox"))
 
 
 @require_POST
 @login_required
 def mark_all_read(request):
-    notifications().filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    notifications().filter(user=request.user, read_at__isnull=True).update(read_at=clock.now())
     return redirect("inbox")
