@@ -7,8 +7,10 @@ from django.views.decorators.http import require_POST
 
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Notification
+from reports.tables import Table, TableColumn
 from tasks import clock
 from tasks.policy import OVERSIGHT, role_of
+from web.exports import filter_caption, local, wants_xlsx, xlsx_response
 from web.views.common import safe_next
 
 PAGE_SIZE = 30
@@ -23,6 +25,8 @@ def inbox(request):
     mine = notifications().filter(user=request.user).order_by("-created_at", "-id")
     filters = NotificationFilterSet(request.GET or None, mine, request=request)
     valid = not filters.is_bound or filters.is_valid()
+    if wants_xlsx(request) and valid:
+        return xlsx_response("收件箱", [inbox_table(filters.qs, filters.form if filters.is_bound else None)])
     page = Paginator(filters.qs if valid else mine.none(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -31,6 +35,18 @@ def inbox(request):
         "bulletin_workbooks": role_of(request.user) in OVERSIGHT,
     }
     return render(request, "web/inbox.html", context, status=200 if valid else 400)
+
+
+def inbox_table(rows, form) -> Table:
+    columns = [
+        TableColumn("时间", lambda n: local(n.created_at), 17, "center"),
+        TableColumn("类型", lambda n: n.get_kind_display(), 12, "center"),
+        TableColumn("标题", lambda n: n.subject, 36),
+        TableColumn("正文", lambda n: n.body, 60),
+        TableColumn("办理页面", lambda n: n.link, 22),
+        TableColumn("阅读时间", lambda n: local(n.read_at), 17, "center"),
+    ]
+    return Table("收件箱", columns, rows.iterator(chunk_size=500), caption=filter_caption(form))
 
 
 @require_POST
