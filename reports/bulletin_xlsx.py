@@ -144,7 +144,7 @@ def _overview(workbook, data: dict, title: str, month: str, audit_code: str = ""
     )
     heading = sheet.cell(title, bold=True)
     heading.font = TITLE_FONT
-    sheet.append_cells([heading])
+    sheet.spanning_row([heading], first=1, last=4, font_size=TITLE_FONT.sz)  # merged, wrapped: never cut
     sheet.row(
         ["统计期间", _date(data.get("start")), "至", _date(data.get("end"))],
         ["text", "date", "center", "date"],

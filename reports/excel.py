@@ -12,6 +12,7 @@ evaluate it, and the value itself is unchanged (a round trip gives the same text
 """
 
 import datetime
+import unicodedata
 from copy import copy
 from dataclasses import dataclass
 
@@ -64,6 +65,12 @@ def clean_text(value) -> str:
     return text
 
 
+def display_width(text: str, font_size: float = 10) -> float:
+    """How many column-width units ``text`` takes at ``font_size`` (a CJK character is two)."""
+    units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return units * font_size / 10
+
+
 def needs_escape(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
@@ -97,6 +104,7 @@ class SheetWriter:
         self.ws = workbook.create_sheet(title)
         self.columns = columns or []
         self.rows_written = 0
+        self.row_count = 0  # every line appended (headers and blanks too): the next one is row_count + 1
         self._styles = {}
         self._setup_print(print_title or title)
         if self.columns:
@@ -178,11 +186,13 @@ class SheetWriter:
         for text in headers or [c.header for c in self.columns]:
             cells.append(self.cell(text, bold=True, fill=HEADER_FILL, alignment=HEADER_ALIGN))
         self.ws.append(cells)
+        self.row_count += 1
 
     def row(self, values, kinds: list[str] | None = None, *, bold: bool = False):
         kinds = kinds or [c.kind for c in self.columns] or ["text"] * len(values)
         self.ws.append([self.cell(value, kind, bold=bold) for value, kind in zip(values, kinds)])
         self.rows_written += 1
+        self.row_count += 1
 
     def level_cell(self, level: str, label: str):
         """A 预警 cell: the level's label (红/黄/绿) on its colour."""
@@ -191,9 +201,31 @@ class SheetWriter:
     def append_cells(self, cells):
         self.ws.append(cells)
         self.rows_written += 1
+        self.row_count += 1
 
     def blank(self):
         self.ws.append([])
+        self.row_count += 1
+
+    def spanning_row(self, cells, *, first: int, last: int, font_size: float = 10):
+        """Append ``cells`` with the one in column ``first`` merged over the columns up to ``last``
+        (1-based), its text wrapped and the row tall enough for it, so neither Excel nor LibreOffice
+        cuts it or shows "###". The height is estimated from the text (CJK characters count double)
+        because neither program re-measures a written row's wrapped text on opening."""
+        number = self.row_count + 1
+        text = "" if cells[first - 1].value is None else str(cells[first - 1].value)
+        width = sum(self._width(index) for index in range(first, last + 1))
+        lines = max(
+            1, sum(-(-display_width(part, font_size) // max(width - 1, 1)) or 1 for part in text.split("\n"))
+        )
+        self.ws.row_dimensions[number].height = lines * font_size * 1.45 + 4
+        if last > first:
+            start, end = get_column_letter(first), get_column_letter(last)
+            self.ws.merged_cells.add(f"{start}{number}:{end}{number}")
+        self.append_cells(cells)
+
+    def _width(self, index: int) -> float:
+        return self.ws.column_dimensions[get_column_letter(index)].width or 8.43
 
     def close_filter(self, last_row: int):
         """Set the autofilter over the rows written (call before the workbook is saved)."""
