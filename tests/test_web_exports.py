@@ -96,11 +96,26 @@ def test_formula_like_text_stays_text(liaison, unit_leader, office, evidence_pdf
         ("liaison", "/supervision/?export=xlsx", ["挂牌督办", "近期摘牌", "约谈", "移交问责"]),
         ("liaison", "/inbox/?export=xlsx", ["收件箱"]),
         ("office", "/deliveries/?export=xlsx", ["投递记录"]),
+        (
+            "leader",
+            "/dashboard/?export=xlsx",
+            ["按问题类别", "按责任单位", "按期报送率", "催办", "签收", "逾期台账"],
+        ),
     ],
 )
 def test_every_table_page_exports_its_tables(request, who, url, sheets):
     book = workbook(client_for(request.getfixturevalue(who)).get(url))
     assert book.sheetnames == sheets
+
+
+def test_the_dashboard_export_holds_the_pages_figures(office):
+    client = client_for(office)
+    page = client.get("/dashboard/")
+    _, header, rows = table(workbook(client.get("/dashboard/?export=xlsx"))["按责任单位"])
+    assert header[:3] == ("责任单位", "台账", "已销号")
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (u["name"], u["total"], u["signed_off"]) for u in page.context["by_unit"]
+    ]
 
 
 def test_the_inbox_export_follows_the_unread_filter(liaison, office):
@@ -118,5 +133,5 @@ def test_the_inbox_export_follows_the_unread_filter(liaison, office):
 def test_the_pages_offer_the_export_with_their_query(office):
     page = client_for(office).get("/ledger/?q=煤&page=2").content.decode()
     assert 'href="/ledger/?q=%E7%85%A4&amp;export=xlsx"' in page
-    for url in ("/queue/", "/reviews/", "/supervision/", "/inbox/", "/deliveries/"):
+    for url in ("/queue/", "/reviews/", "/supervision/", "/inbox/", "/deliveries/", "/dashboard/"):
         assert "export=xlsx" in client_for(office).get(url).content.decode(), url

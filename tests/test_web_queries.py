@@ -65,6 +65,7 @@ PAGES = {
         "/supervision/?export=xlsx",
         "/inbox/?export=xlsx",
         "/deliveries/?export=xlsx",
+        "/dashboard/?export=xlsx",
     ],
     "leader": ["/dashboard/", "/ledger/?overdue=on"],
     "liaison": ["/desk/", "/ledger/", "/ledger/?export=xlsx", "/inbox/?export=xlsx"],
