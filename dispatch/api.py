@@ -15,7 +15,6 @@
 """
 
 from django.http import HttpResponse
-from django.utils import timezone
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from dispatch.bulletin import audit_code, publish_bulletin
 from dispatch.filtersets import NotificationFilterSet
 from dispatch.models import Bulletin, BulletinStatus, Handover, Instruction, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
+from tasks import clock
 from tasks.models import Assignment, Task
 from tasks.policy import OVERSIGHT, role_of
 from tasks.services.errors import InvalidInput, NotFound
@@ -69,7 +69,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def read(self, request, pk=None):
         note = self.get_object()
         if note.read_at is None:
-            note.read_at = timezone.now()
+            note.read_at = clock.now()
             Notification.objects.filter(pk=note.pk, read_at=None).update(read_at=note.read_at)
         return Response(self.get_serializer(note).data)
 

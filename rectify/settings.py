@@ -42,6 +42,10 @@ if not AUDIT_KEY:
 # periods). Unset in production; `make run` sets it to the demo's late-2017 week so the
 # demo ledger is seen as it stood then rather than everything overdue years later.
 RECTIFY_TODAY = env_date("RECTIFY_TODAY")
+# With a pinned today, the ledger's clock (tasks/clock.py) stands on that day too, at the real time
+# of day, so what a visitor does is stamped on the demo's date. On whenever RECTIFY_TODAY comes from
+# the environment (`make run`); tests that pin only today keep the real (or travelled) clock.
+RECTIFY_CLOCK_ON_TODAY = env_bool("RECTIFY_CLOCK_ON_TODAY", RECTIFY_TODAY is not None)
 
 # The warning levels' thresholds (tasks/models/levels.py, docs/ledger.md#warning-levels): red after
 # this many reporting weeks without a report; yellow when due within this many days and below the

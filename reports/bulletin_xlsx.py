@@ -10,7 +10,7 @@ the change from last month), 分类统计, 单位排名, 逾期清单, 未报送
 import datetime
 import io
 
-from reports.excel import Book, Column
+from reports.excel import TITLE_FONT, Book, Column
 from tasks.choices import Status, UnitKind
 
 BUCKETS = [
@@ -137,7 +137,8 @@ def _overview(workbook, data: dict, title: str, month: str, audit_code: str = ""
         freeze=False,
         autofilter=False,
     )
-    sheet.append_cells([sheet.cell(title, title=True)])
+    # merged over the four columns and wrapped: never cut
+    sheet.spanning_row([sheet.cell(title, title=True)], first=1, last=4, font_size=TITLE_FONT["font_size"])
     sheet.row(
         ["统计期间", _date(data.get("start")), "至", _date(data.get("end"))],
         ["text", "date", "center", "date"],

@@ -16,6 +16,7 @@ Every text is written as a string (never guessed as a formula, number or link).
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import xlsxwriter
@@ -39,7 +40,12 @@ DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"  # rates (0.0–1.0) are real fractions shown as percentages
 INTEGER_FORMAT = "0"
 PERCENT_SHOWN = '0"%"'  # 完成比例: the integer 65 shown as 65%, so a liaison types 80 for 80%
-NUMBER_FORMATS = {"int": INTEGER_FORMAT, "percent": PERCENT_FORMAT, "pct_int": PERCENT_SHOWN}
+NUMBER_FORMATS = {
+    "int": INTEGER_FORMAT,
+    "decimal": "0.0",
+    "percent": PERCENT_FORMAT,
+    "pct_int": PERCENT_SHOWN,
+}
 
 PAPER_A3 = 8  # the SpreadsheetML paper size code for A3
 EXCEL_MAX_CHARS = 32767  # Excel refuses longer cell text
@@ -62,6 +68,12 @@ def clean_text(value) -> str:
     return text
 
 
+def display_width(text: str, font_size: float = 10) -> float:
+    """How many column-width units ``text`` takes at ``font_size`` (a CJK character is two)."""
+    units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return units * font_size / 10
+
+
 def needs_escape(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
@@ -70,7 +82,7 @@ def needs_escape(text: str) -> bool:
 class Column:
     header: str
     width: float
-    kind: str = "text"  # text (wrapped) | center | date | int | percent (a fraction) | pct_int (0–100)
+    kind: str = "text"  # text (wrapped) | center | date | int | decimal | percent | pct_int (0–100)
     hidden: bool = False
 
 
@@ -120,7 +132,9 @@ class Book:
         self.workbook.close()
 
 
-_ALIGNMENTS = {"wrap": WRAP, "center": CENTER, "header": HEADER_ALIGN}
+CAPTION = {"valign": "vcenter"}  # not wrapped: a caption line runs on over the empty cells
+_ALIGNMENTS = {"wrap": WRAP, "center": CENTER, "header": HEADER_ALIGN, "caption": CAPTION}
+DEFAULT_WIDTH = 8.43  # Excel's default column width, in characters
 _FONTS = {"plain": FONT, "bold": BOLD, "title": TITLE_FONT}
 
 
@@ -162,6 +176,7 @@ class SheetWriter:
         self.next_row = 0  # 0-based: rows are written top to bottom
         self._formats = _Formats(book)
         self._filter_header = None
+        self._widths = {}  # 0-based column -> width in characters, as set
         ws = self.ws
         self._write_text = ws.write_string
         self._write_number = ws.write_number
@@ -170,6 +185,7 @@ class SheetWriter:
         self._setup_print(print_title or title)
         if self.columns:
             for index, column in enumerate(self.columns):
+                self._widths[index] = column.width
                 ws.set_column_pixels(
                     index, index, _pixels(column.width), None, {"hidden": True} if column.hidden else None
                 )
@@ -193,6 +209,7 @@ class SheetWriter:
     def widths(self, widths: list[float]):
         """Set the first columns' widths (a sheet without ``Column``s, such as 汇总)."""
         for index, width in enumerate(widths):
+            self._widths[index] = width
             self.ws.set_column_pixels(index, index, _pixels(width))
 
     def cell(
@@ -249,6 +266,27 @@ class SheetWriter:
 
     def blank(self):
         self.next_row += 1
+
+    def spanning_row(self, cells, *, first: int, last: int, font_size: float = 10):
+        """Write ``cells`` with the one in column ``first`` merged over the columns up to ``last``
+        (1-based), its text wrapped and the row tall enough for it, so neither Excel nor LibreOffice
+        cuts it or shows "###". The height is estimated from the text (CJK characters count double)
+        because neither program re-measures a written row's wrapped text on opening."""
+        row = self.next_row
+        value = cells[first - 1][1]
+        text = "" if value is None else str(value)
+        width = sum(self._widths.get(index, DEFAULT_WIDTH) for index in range(first - 1, last))
+        lines = max(
+            1, sum(-(-display_width(part, font_size) // max(width - 1, 1)) or 1 for part in text.split("\n"))
+        )
+        self.ws.set_row(row, lines * font_size * 1.45 + 4)  # before the row's cells: constant-memory mode
+        for column, (write, cell_value, fmt) in enumerate(cells):
+            if column == first - 1 and last > first:
+                self.ws.merge_range(row, column, row, last - 1, "" if cell_value is None else cell_value, fmt)
+            else:
+                write(row, column, cell_value, fmt)
+        self.next_row += 1
+        self.rows_written += 1
 
     def close_filter(self, last_row: int):
         """Set the autofilter over the rows written (1-based ``last_row``; before the book closes)."""

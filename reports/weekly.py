@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from reports.excel import Book, Column, SheetWriter
 from reports.rows import LedgerRow, Source, ledger_rows
+from tasks import clock
 from tasks.choices import Level, Status, UnitKind
 from tasks.models.levels import rule_text
 from tasks.models.plan import unit_sort_key
@@ -319,16 +320,27 @@ def _write_missing(sheet: SheetWriter, report: WeekReport):
             sheet.row([name, UnitKind(unit.kind).label, unit.open, len(unit.missing), numbers])
 
 
+DATE_WIDTH = 12  # a yyyy-mm-dd date in bold SimSun 10 pt, with room (narrower shows "###" in LibreOffice)
+
+
 def _write_summary(sheet: SheetWriter, report: WeekReport, title: str):
-    sheet.widths([34, *[9] * (len(SUMMARY_HEADERS) - 1)])
-    sheet.append_cells([sheet.cell(title, title=True)])
+    # 按问题类别 / 按责任单位 and the figures' columns; the cover's lines span them all (merged, wrapped,
+    # each row as tall as its text), so the period and the long notes are never cut nor "###".
+    widths = [34, *[DATE_WIDTH] * len(SUMMARY_HEADERS)]  # the period's dates sit in B and D
+    sheet.widths(widths)
+    last = len(widths)
+    sheet.spanning_row([sheet.cell(title, title=True)], first=1, last=last, font_size=14)
+    generated = timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M")
     sheet.row(["统计周期", report.start, "至", report.end], ["text", "date", "center", "date"], bold=True)
-    sheet.row(["报送周", f"{report.start.year}年{week_title(report.week)}"], ["text", "center"])
-    sheet.row(["统计范围", report.scope], ["text", "center"])
-    sheet.row(["生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")], ["text", "center"])
-    sheet.row(["数据口径", source_note(report)])
-    sheet.row(["预警规则", rule_text()])
-    sheet.row([INSTRUCTIONS])
+    for label, value in (
+        ("报送周", f"{report.start.year}年{week_title(report.week)}"),
+        ("统计范围", report.scope),
+        ("生成时间", generated),
+        ("数据口径", source_note(report)),
+        ("预警规则", rule_text()),
+    ):
+        sheet.spanning_row([sheet.cell(label, bold=True), sheet.cell(value)], first=2, last=last)
+    sheet.spanning_row([sheet.cell(INSTRUCTIONS)], first=1, last=last)
     sheet.blank()
 
     sheet.header(["按问题类别", *SUMMARY_HEADERS])

@@ -21,8 +21,8 @@ UNIT = frozenset({Role.LIAISON, Role.UNIT_LEADER})  # belong to one unit and see
 LIAISON = frozenset({Role.LIAISON})  # report, request sign-off and extensions
 UNIT_LEADER = frozenset({Role.UNIT_LEADER})  # the first check of a sign-off
 CHECKERS = OFFICE | UNIT_LEADER  # check sign-offs: the unit leader first, the office second
-STAFF = CHECKERS  # reach the Django admin (``is_staff``): those who check sign-offs there
-ADMIN_READERS = OVERSIGHT | UNIT_LEADER  # read the admin's records (a unit leader their unit's)
+STAFF = OFFICE  # reach the Django admin (``is_staff``): the office; units work in the pages only
+ADMIN_READERS = OVERSIGHT  # read the admin's records (leaders are not staff: in practice the office)
 WRITERS = OFFICE | UNIT  # may write through the API; leaders only read
 ANY = frozenset(Role)
 # Who receives the office's own messages (bulletin drafts, published bulletins): its staff, and

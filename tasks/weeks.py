@@ -84,7 +84,7 @@ def week_range(week: str) -> tuple[datetime.date, datetime.date]:
 def today() -> datetime.date:
     """Today in the project's time zone (Asia/Shanghai): the day of the ledger's frozen clock
     (``tasks.clock.frozen_at``) if one is set, else the pinned ``RECTIFY_TODAY`` of a demo,
-    else the real date."""
+    else the real date (in a demo, ``clock.now()`` stands on the same day)."""
     moment = clock.frozen()
     if moment is not None:
         return timezone.localdate(moment)

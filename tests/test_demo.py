@@ -138,12 +138,12 @@ def test_it_leaves_a_ledger_that_others_have_started_alone(plan, liaison):
 def test_it_brings_an_older_demo_account_up_to_date(plan, make_user):
     make_user("jinzhong_lead", "unit_leader", "晋中市")
     get_user_model().objects.filter(username="jinzhong_lead").update(
-        is_staff=False
-    )  # made before unit leaders were staff
+        is_staff=True
+    )  # made while unit leaders still used the admin
 
     out = load_demo()
 
-    assert get_user_model().objects.get(username="jinzhong_lead").is_staff
+    assert not get_user_model().objects.get(username="jinzhong_lead").is_staff
     assert "jinzhong_lead" in out and "（已更新）" in out
 
 

@@ -87,3 +87,45 @@ def test_the_bulletin_workbook_converts_in_libreoffice(tmp_path):
     assert sheets["单位排名"][1][:2] == ["1", "晋中市"]
     assert sheets["单位排名"][1][-1] == "75.0%"
     assert sheets["未报送情况"][1][0] == '=HYPERLINK("http://evil")'
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    """The workbook printed to PDF by LibreOffice (``reports.convert``), read back by pdftotext."""
+    from reports.convert import to_pdf
+
+    pdf = tmp_path / "printed.pdf"
+    pdf.write_bytes(to_pdf(content, ".xlsx"))
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_weekly_cover_prints_its_period_and_notes_whole(office, tmp_path):
+    stream = io.BytesIO()
+    write_weekly_workbook(stream, week="2017-W36", user=office, today=datetime.date(2017, 9, 6))
+
+    cover = pdf_text(stream.getvalue(), tmp_path).split("\f")[0]
+
+    assert "###" not in cover
+    assert "2017-09-04" in cover and "2017-09-10" in cover
+    from reports.weekly import INSTRUCTIONS
+
+    assert squeezed(INSTRUCTIONS) in squeezed(cover)  # the long note wraps inside its merged cells
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_bulletin_title_prints_whole(tmp_path):
+    text = pdf_text(build_bulletin_workbook(SimpleNamespace(month="2017-10", data=DATA)), tmp_path)
+
+    lines = [line for line in text.split("\f")[0].splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if "中央" in line)
+    # the title spans the sheet's columns (merged, wrapped): two lines at most, not a narrow column's five
+    assert "中央环保督察反馈问题整改情况月通报（2017-10）" in squeezed("".join(lines[start : start + 2]))
+    assert "###" not in text

@@ -51,10 +51,25 @@ def count_queries(client, url):
 
 PAGES = {
     # user fixture name -> pages whose query count must not depend on the number of rows
-    "office": ["/dashboard/", "/ledger/", "/ledger/?q=煤&sort=urgency", "/queue/", "/reviews/", "/public/"],
+    "office": [
+        "/dashboard/",
+        "/ledger/",
+        "/ledger/?q=煤&sort=urgency",
+        "/queue/",
+        "/reviews/",
+        "/public/",
+        # the exports of the pages' tables (every row, not a page of them)
+        "/ledger/?sort=-percent&export=xlsx",
+        "/queue/?export=xlsx",
+        "/reviews/?export=xlsx",
+        "/supervision/?export=xlsx",
+        "/inbox/?export=xlsx",
+        "/deliveries/?export=xlsx",
+        "/dashboard/?export=xlsx",
+    ],
     "leader": ["/dashboard/", "/ledger/?overdue=on"],
-    "liaison": ["/desk/", "/ledger/"],
-    "unit_leader": ["/queue/"],
+    "liaison": ["/desk/", "/ledger/", "/ledger/?export=xlsx", "/inbox/?export=xlsx"],
+    "unit_leader": ["/queue/", "/queue/?export=xlsx"],
 }
 
 
@@ -110,3 +125,16 @@ def test_it_shows_the_task_page_in_a_fixed_number_of_queries(office, busy):
     units = {task_id: Assignment.objects.filter(task_id=task_id).count() for task_id in counts}
     assert min(units.values()) == 1 and max(units.values()) > 5
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.parametrize("months", [["2017-10"], ["2017-08", "2017-09", "2017-10", "2017-11"]])
+def test_the_bulletin_list_runs_five_queries_for_one_month_or_many(office, months, django_assert_num_queries):
+    from dispatch.models import Bulletin
+
+    for month in months:
+        Bulletin.objects.create(month=month, data={}, status="published" if month < "2017-10" else "draft")
+    client = client_for(office)
+    # session, user, membership (role), the bulletins, the navigation's counts (one query)
+    with django_assert_num_queries(5):
+        response = client.get("/bulletins/")
+    assert len(response.context["drafts"]) + len(response.context["published"]) == len(months)

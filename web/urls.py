@@ -71,6 +71,7 @@ urlpatterns = [
     path("public/bulletins/<str:month>/xlsx/", downloads.public_bulletin_xlsx, name="public-bulletin-xlsx"),
     path("public/bulletins/<str:month>/docx/", bulletins.public_docx, name="public-bulletin-docx"),
     path("public/bulletins/<str:month>/pdf/", bulletins.public_pdf, name="public-bulletin-pdf"),
+    path("bulletins/", bulletins.bulletin_list, name="bulletins"),
     path("bulletins/<str:month>/", bulletins.bulletin_page, name="bulletin"),
     path("bulletins/<str:month>/publish/", bulletins.publish, name="bulletin-publish"),
     path("bulletins/<str:month>/docx/", bulletins.bulletin_docx, name="bulletin-docx"),

@@ -190,7 +190,7 @@ class Assignment(models.Model):
 def evidence_path(instance, filename):
     """Stored under a generated name (the user's, however long, is kept in ``original_name``)."""
     extension = os.path.splitext(filename)[1].lower()[:10]
-    return f"evidence/{instance.assignment_id}/{datetime.date.today():%Y%m}/{uuid.uuid4().hex}{extension}"
+    return f"evidence/{instance.assignment_id}/{clock.now():%Y%m}/{uuid.uuid4().hex}{extension}"
 
 
 class Voidable(models.Model):

@@ -24,9 +24,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from tasks import clock
 from tasks.choices import Status
 from tasks.models import Assignment, AuditEntry
 from tasks.models.audit import audit_key
@@ -65,7 +65,7 @@ def write_checkpoint() -> Path | None:
         "entry": head.pk,
         "hash": head.hash,
         "count": AuditEntry.objects.filter(pk__lte=head.pk).count(),
-        "written_at": timezone.now().astimezone(datetime.UTC).isoformat(),
+        "written_at": clock.now().astimezone(datetime.UTC).isoformat(),
     }
     folder = checkpoint_dir()
     folder.mkdir(parents=True, exist_ok=True)

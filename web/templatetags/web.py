@@ -13,6 +13,7 @@ from tasks.models.levels import rule_lines
 from tasks.policy import can, role_of
 from tasks.services import formkeys
 from tasks.weeks import week_of, week_title
+from web.exports import EXPORT_PARAM, EXPORT_VALUE
 
 register = template.Library()
 
@@ -125,3 +126,13 @@ def urges_panel(context, assignment):
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("web/_export_link.html", takes_context=True)
+def export_link(context, label="导出 Excel"):
+    """A link downloading the page's tables with the filters and sort of its query string (``web.exports``)."""
+    request = context["request"]
+    query = request.GET.copy()
+    query.pop("page", None)
+    query[EXPORT_PARAM] = EXPORT_VALUE
+    return {"href": f"{request.path}?{query.urlencode()}", "label": label}

@@ -31,6 +31,17 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FIELDS = ("id", "month", "status", "data", "published_at")
 
 
+@role_required(OVERSIGHT)
+def bulletin_list(request):
+    """月通报: every month's bulletin, drafts first to be reviewed and published, with its files (1 query)."""
+    bulletins = list(
+        Bulletin.objects.only("id", "month", "status", "published_at", "created_at").order_by("-month")
+    )
+    drafts = [b for b in bulletins if not b.is_published]
+    context = {"drafts": drafts, "published": [b for b in bulletins if b.is_published]}
+    return render(request, "web/bulletins.html", context)
+
+
 def _may_publish(request):
     """Editing and publishing are the office's (``tasks.policy``): anyone else is refused before the input is read."""
     decision = can(request.user, "publish_bulletin")

@@ -7,10 +7,12 @@ from django.views.decorators.http import require_http_methods
 
 from dispatch import channels as channel_services
 from dispatch.models import ChannelSetting, DeliveryLog
+from reports.tables import Table, TableColumn
 from tasks.models import Unit
 from tasks.policy import ROLES
 from tasks.services.errors import LedgerError
 from web.access import role_required
+from web.exports import filter_caption, local, wants_xlsx, xlsx_response
 from web.forms import ChannelForm, DeliveryFilterForm
 
 PAGE_SIZE = 50
@@ -64,6 +66,8 @@ def deliveries(request):
         for field in ("status", "channel"):
             if form.cleaned_data[field]:
                 rows = rows.filter(**{field: form.cleaned_data[field]})
+    if wants_xlsx(request) and valid:
+        return xlsx_response("投递记录", [delivery_table(rows, form if form.is_bound else None)])
     page = Paginator(rows if valid else rows.none(), PAGE_SIZE).get_page(request.GET.get("page"))
     query = "&".join(
         f"{k}={v}" for k, v in (form.cleaned_data.items() if form.is_bound and valid else []) if v
@@ -74,3 +78,20 @@ def deliveries(request):
         {"page": page, "form": form, "query": query},
         status=200 if valid else 400,
     )
+
+
+def delivery_table(rows, form) -> Table:
+    columns = [
+        TableColumn("生成时间", lambda d: local(d.created_at), 17, "center"),
+        TableColumn("渠道", lambda d: d.get_channel_display(), 10, "center"),
+        TableColumn("事项", lambda d: d.job, 18),
+        TableColumn("对象", lambda d: d.period, 12),
+        TableColumn("责任单位", lambda d: d.unit.name if d.unit else "", 14),
+        TableColumn("收件地址", lambda d: d.address, 30),
+        TableColumn("标题", lambda d: d.subject, 36),
+        TableColumn("状态", lambda d: d.get_status_display(), 10, "center"),
+        TableColumn("尝试次数", lambda d: d.attempts, 8, "int"),
+        TableColumn("最近错误", lambda d: d.last_error, 30),
+        TableColumn("送达时间", lambda d: local(d.sent_at), 17, "center"),
+    ]
+    return Table("投递记录", columns, rows.iterator(chunk_size=500), caption=filter_caption(form))

@@ -11,7 +11,9 @@ from tasks.policy import OVERSIGHT
 from tasks.weeks import today, week_of
 from web import figures
 from web.access import role_required
+from web.exports import wants_xlsx, xlsx_response
 from web.views.common import chosen_plan
+from web.views.dashboard_export import dashboard_tables
 
 BULLETINS = 6  # the latest months' bulletins, drafts too, with their workbooks
 
@@ -46,4 +48,6 @@ def dashboard(request):
             Bulletin.objects.only("id", "month", "status", "published_at").order_by("-month")[:BULLETINS]
         ),
     }
+    if wants_xlsx(request):  # the page's tables, as shown
+        return xlsx_response("整改总览", dashboard_tables(context))
     return render(request, "web/dashboard.html", context)

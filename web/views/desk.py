@@ -2,15 +2,18 @@
 
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.urls import reverse
 
 from dispatch import handovers, instructions
 from dispatch.urging import open_urges
+from reports.tables import Table, TableColumn
 from tasks.choices import Level, ReviewOutcome, SignOffStatus, Status
 from tasks.filtersets import by_urgency
 from tasks.models import Extension, Review, SignOffRequest
 from tasks.policy import CHECKERS, OFFICE, UNIT, can, check_stage, extension_stage, open_signoff, unit_id_of
 from tasks.weeks import today, week_of
 from web.access import role_required
+from web.exports import local, person, status_label, wants_xlsx, xlsx_response
 from web.forms import WeeklyExcelForm
 from web.timeline import with_history
 from web.views.common import chosen_plan, scoped
@@ -80,12 +83,48 @@ def queue(request):
         .select_related("assignment__task", "assignment__unit", "requested_by")
         .order_by("requested_at")
     )
-    context["sheets"] = list(
+    sheets = (
         SignOffRequest.objects.filter(status=SignOffStatus.APPROVED, assignment__in=base.values("pk"))
         .select_related("assignment__task", "assignment__unit")
-        .order_by("-office_checked_at", "-pk")[:RECENT_SHEETS]
+        .order_by("-office_checked_at", "-pk")
     )
+    if wants_xlsx(request):  # the page's tables, every approved 销号单 rather than the latest ten
+        return xlsx_response("销号审核", queue_tables(context, sheets))
+    context["sheets"] = list(sheets[:RECENT_SHEETS])
     return render(request, "web/queue.html", context)
+
+
+def queue_tables(context, sheets) -> list[Table]:
+    request_of = [
+        TableColumn("任务", lambda a: a.task.number, 8, "int"),
+        TableColumn("类别", lambda a: a.task.category.title, 12),
+        TableColumn("责任单位", lambda a: a.unit.name, 14),
+        TableColumn("状态", lambda a: status_label(a.status), 12, "center"),
+        TableColumn(
+            "申请时间", lambda a: local(a.open_request and a.open_request.requested_at), 17, "center"
+        ),
+        TableColumn("整改情况说明", lambda a: a.open_request.summary if a.open_request else "", 50),
+        TableColumn("单位审核意见", lambda a: a.open_request.unit_opinion if a.open_request else "", 30),
+    ]
+    extensions = [
+        TableColumn("任务", lambda e: e.assignment.task.number, 8, "int"),
+        TableColumn("责任单位", lambda e: e.assignment.unit.name, 14),
+        TableColumn("申请人", lambda e: person(e.requested_by), 12),
+        TableColumn("申请时间", lambda e: local(e.requested_at), 17, "center"),
+        TableColumn("申请延期至", lambda e: e.new_due_date, 12, "date"),
+        TableColumn("理由", lambda e: e.reason, 50),
+    ]
+    signed = [
+        TableColumn("任务", lambda r: r.assignment.task.number, 8, "int"),
+        TableColumn("责任单位", lambda r: r.assignment.unit.name, 14),
+        TableColumn("销号时间", lambda r: local(r.office_checked_at), 17, "center"),
+        TableColumn("销号单", lambda r: reverse("signoff-sheet", args=[r.pk]), 22),
+    ]
+    return [
+        Table(f"待{context['stage'].label}", request_of, context["rows"], sheet="待审核"),
+        Table("延期申请", extensions, context["extensions"]),
+        Table("已销号（销号单）", signed, sheets.iterator(), sheet="已销号"),
+    ]
 
 
 @role_required(OFFICE)
@@ -106,4 +145,25 @@ def reviews(request):
         .order_by("signed_off_at")
     )
     context = {"pending": list(pending), "unscheduled": list(unscheduled), "today": day}
+    if wants_xlsx(request):
+        return xlsx_response("回头看", review_tables(context))
     return render(request, "web/reviews.html", context)
+
+
+def review_tables(context) -> list[Table]:
+    pending = [
+        TableColumn("任务", lambda r: r.assignment.task.number, 8, "int"),
+        TableColumn("责任单位", lambda r: r.assignment.unit.name, 14),
+        TableColumn("回头看日期", lambda r: r.scheduled_for, 12, "date"),
+        TableColumn("安排人", lambda r: person(r.scheduled_by), 12),
+    ]
+    unscheduled = [
+        TableColumn("任务", lambda a: a.task.number, 8, "int"),
+        TableColumn("问题", lambda a: a.task.problem, 48),
+        TableColumn("责任单位", lambda a: a.unit.name, 14),
+        TableColumn("销号时间", lambda a: local(a.signed_off_at), 17, "center"),
+    ]
+    return [
+        Table("待回头看", pending, context["pending"]),
+        Table("已销号、未安排回头看", unscheduled, context["unscheduled"], sheet="未安排"),
+    ]

@@ -11,20 +11,27 @@ from django.utils.http import content_disposition_header
 from dispatch.bulletin import audit_code
 from dispatch.figures import PUBLIC_FIELDS, public_bulletin
 from dispatch.models import Bulletin, BulletinStatus
-from reports.api import XLSX, weekly_response
+from reports.api import XLSX, export_params, weekly_response
 from reports.bulletin_xlsx import build_bulletin_workbook
 from tasks.policy import OVERSIGHT
+from tasks.services.errors import LedgerError
 from web.access import role_required
 from web.forms import WeeklyExcelForm
 
 
 @role_required()
 def weekly_excel(request):
-    """The weekly workbook of what the user may see, for the week in ``?week=``."""
+    """The weekly workbook of what the user may see, for the week in ``?week=``: one unit with
+    ``?unit=`` (the ledger's filter passes its unit on), one plan with ``?plan=``."""
     form = WeeklyExcelForm(request.GET)
-    if not form.is_valid():
-        return render(request, "web/weekly_excel.html", {"excel_form": form}, status=400)
-    return weekly_response(request.user, form.cleaned_data["week"], plan=form.cleaned_data.get("plan"))
+    if form.is_valid():
+        try:
+            week, unit, plan = export_params(request.user, request.GET)
+        except LedgerError as error:
+            form.add_error(None, error.message)
+            return render(request, "web/weekly_excel.html", {"excel_form": form}, status=error.status_code)
+        return weekly_response(request.user, week, unit=unit, plan=plan)
+    return render(request, "web/weekly_excel.html", {"excel_form": form}, status=400)
 
 
 def bulletin_workbook_response(bulletin) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from dispatch import instructions
+from reports.tables import Table, TableColumn
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, Official, Plan, Task
 from tasks.models.plan import unit_order
@@ -20,6 +21,7 @@ from tasks.services import formkeys, plan_edit
 from tasks.services.errors import LedgerError
 from tasks.weeks import today, week_of
 from web.access import role_required
+from web.exports import filter_caption, level_label, status_label, wants_xlsx, week_label, xlsx_response, yes
 from web.forms import InstructionForm, LeaderItemForm, TaskEditForm, WeeklyExcelForm
 from web.timeline import timeline, with_history
 
@@ -41,6 +43,8 @@ def ledger(request):
     rows = rows.select_related("task__category", "task__plan", "unit").annotate(
         listed=is_listed()
     )  # 挂牌督办
+    if wants_xlsx(request) and not form.errors:
+        return xlsx_response("整改台账", [ledger_table(rows, form, several_plans)])
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -54,6 +58,27 @@ def ledger(request):
         "several_plans": several_plans,
     }
     return render(request, "web/ledger.html", context, status=400 if form.errors else 200)
+
+
+def ledger_table(rows, form, several_plans: bool) -> Table:
+    """The ledger's rows as the page lists them (its filters, its sort), every page of them."""
+    columns = [
+        TableColumn("任务", lambda a: a.task.number, 8, "int"),
+        *([TableColumn("整改方案", lambda a: a.task.plan.title, 24)] if several_plans else []),
+        TableColumn("类别", lambda a: a.task.category.title, 12),
+        TableColumn("问题", lambda a: a.task.problem, 48),
+        TableColumn("责任单位", lambda a: a.unit.name, 14),
+        TableColumn("时限类型", lambda a: a.task.get_deadline_kind_display(), 10, "center"),
+        TableColumn("期限", lambda a: a.effective_due or "长期坚持", 12, "date"),
+        TableColumn("已延期", lambda a: yes(a.extended_due_date), 8, "center"),
+        TableColumn("状态", lambda a: status_label(a.status), 10, "center"),
+        TableColumn("完成比例", lambda a: a.percent, 9, "pct_int"),
+        TableColumn("预警", lambda a: level_label(a.level), 12, "center"),
+        TableColumn("预警原因", lambda a: a.level_reason, 30),
+        TableColumn("最近报送", lambda a: week_label(a.last_report_week_start), 24),
+        TableColumn("挂牌督办", lambda a: yes(a.listed), 9, "center"),
+    ]
+    return Table("整改台账", columns, rows.iterator(chunk_size=500), caption=filter_caption(form))
 
 
 def _task_page(request, pk: int, leader_form=None, status=200):

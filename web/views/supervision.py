@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accountability import services
 from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
+from reports.tables import Table, TableColumn
 from tasks.models import Assignment, Unit
 from tasks.policy import OFFICE, can
 from tasks.services import formkeys
@@ -27,6 +28,7 @@ from tasks.services.errors import LedgerError, NotFound
 from tasks.weeks import today
 from web import drafts, forms
 from web.access import role_required
+from web.exports import local, person, wants_xlsx, xlsx_response, yes
 
 RECENTLY_LIFTED = 20  # the latest lifted listings shown under the active ones
 
@@ -137,6 +139,8 @@ def supervision(request):
     gone = []
     restored = drafts.restore(request, gone)
     context = _context(request)
+    if wants_xlsx(request):
+        return xlsx_response("督办问责", supervision_tables(context))
     if restored is not None and RESTORABLE.get(restored[0]) in context:  # typed before the session expired
         form = context[RESTORABLE[restored[0]]]
         form.initial.update({k: v for k, v in restored[1].items() if k in form.fields})
@@ -145,6 +149,49 @@ def supervision(request):
     for cookie in gone:
         response.delete_cookie(cookie)
     return response
+
+
+def supervision_tables(context) -> list[Table]:
+    """The page's tables: listings under supervision, recently lifted, summons and referred cases."""
+    listing = [
+        TableColumn("任务", lambda r: r.assignment.task.number, 8, "int"),
+        TableColumn("责任单位", lambda r: r.assignment.unit.name, 14),
+        TableColumn("挂牌理由", lambda r: r.reason, 40),
+        TableColumn("督办期限", lambda r: r.deadline, 12, "date"),
+        TableColumn("挂牌时间", lambda r: local(r.listed_at), 17, "center"),
+    ]
+    lifted = [
+        *listing,
+        TableColumn("摘牌时间", lambda r: local(r.lifted_at), 17, "center"),
+        TableColumn("摘牌人", lambda r: person(r.lifted_by), 12),
+        TableColumn("摘牌说明", lambda r: r.lift_note, 40),
+    ]
+    summons = [
+        TableColumn("约谈日期", lambda r: r.held_on, 12, "date"),
+        TableColumn("责任单位", lambda r: r.unit.name, 14),
+        TableColumn("被约谈人", lambda r: r.attendees, 20),
+        TableColumn("约谈事由", lambda r: r.reason, 40),
+        TableColumn("整改要求", lambda r: r.requirements, 40),
+        TableColumn("涉及任务", lambda r: "、".join(f"任务{a.task.number}" for a in r.assignments.all()), 20),
+        TableColumn("已作废", lambda r: yes(r.voided_at), 8, "center"),
+    ]
+    cases = [
+        TableColumn("移交日期", lambda r: r.referred_on, 12, "date"),
+        TableColumn("责任单位", lambda r: r.unit.name, 14),
+        TableColumn("任务", lambda r: r.assignment.task.number if r.assignment else "", 8, "int"),
+        TableColumn("涉及人员", lambda r: r.persons, 20),
+        TableColumn("问题线索", lambda r: r.summary, 40),
+        TableColumn("移交机关", lambda r: r.referred_to, 16),
+        TableColumn("状态", lambda r: r.get_status_display(), 10, "center"),
+        TableColumn("处理结果", lambda r: r.conclusion, 30),
+        TableColumn("已作废", lambda r: yes(r.voided_at), 8, "center"),
+    ]
+    return [
+        Table("挂牌督办", listing, context["active"]),
+        Table("近期摘牌", lifted, context["lifted"]),
+        Table("约谈", summons, context["summons"]),
+        Table("移交问责", cases, context["cases"]),
+    ]
 
 
 def _refuse_unless(request, action):
