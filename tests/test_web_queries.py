@@ -110,3 +110,35 @@ def test_it_shows_the_task_page_in_a_fixed_number_of_queries(office, busy):
     units = {task_id: Assignment.objects.filter(task_id=task_id).count() for task_id in counts}
     assert min(units.values()) == 1 and max(units.values()) > 5
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.today()
+def test_the_disclosure_pages_run_the_same_queries_for_few_and_many_tasks(office, leader):
+    """每周公开: the public page, its API, a task's history and the office's pages, at two sizes."""
+    from reports import disclosure
+    from tasks.models import Task
+
+    def published(week):
+        return disclosure.publish(disclosure.open_draft(week, office)[0], office)
+
+    def counts(shown, task_id):
+        urls = [
+            (client_for(), "/public/"),
+            (client_for(), "/public/?q=煤&city=太原市&page=2"),
+            (client_for(), f"/public/tasks/{task_id}/"),
+            (client_for(), "/api/public/disclosure/?city=晋中市"),
+            (client_for(), f"/api/public/tasks/{task_id}/"),
+            (client_for(office), "/disclosures/"),
+            (client_for(office), f"/disclosures/{shown.pk}/"),
+            (client_for(leader), f"/disclosures/{shown.pk}/"),
+        ]
+        return [count_queries(client, url)[0] for client, url in urls]
+
+    task_id = Task.objects.order_by("number").values_list("pk", flat=True).first()
+    many = published("2017-W47")
+    assert many.items.count() > 40
+    first = counts(many, task_id)
+    Task.objects.exclude(pk=task_id).update(is_public=False)
+    few = published("2017-W48")  # now the current one, with one task, and a history of two weeks
+    assert few.items.count() == 1
+    assert counts(few, task_id) == first
