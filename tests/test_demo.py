@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Max
+from django.test import Client
 
 from demo.ledger import ACCOUNTS, BACKGROUND_LIAISONS, LIAISONS, STORIES
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
@@ -235,3 +236,18 @@ def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_rig
         if unread:
             assert f'aria-label="{unread} 条未读">{unread}</span>' in body
     assert expected["office"][1] + expected["jinzhong_lead"][1] > 0  # the demo leaves checks to make
+
+
+def test_the_demos_public_page_shows_the_weekly_disclosures_the_office_published(plan):
+    from reports.models import Disclosure
+
+    load_demo()
+    published = Disclosure.objects.published().order_by("week")
+    assert [d.week for d in published] == ["2017-W45", "2017-W46", "2017-W47"]
+    assert all(d.published_by.username == "office" for d in published)
+    body = Client().get("/public/").content.decode()
+    assert "截至 2017年11月26日" in body and "2017-W47" in body
+    task = published.last().items.exclude(task=None).first().task_id
+    history = Client().get(f"/public/tasks/{task}/").content.decode()
+    assert all(week in history for week in ("2017-W45", "2017-W46", "2017-W47"))
+    assert "本次发布 0 份" in load_demo()
