@@ -29,7 +29,7 @@ from tasks.models import Assignment, Organisation, Task
 from tasks.models.levels import bucket_on
 from tasks.models.plan import unit_sort_key
 from tasks.services import audit
-from tasks.services.checks import check_no_nul, require
+from tasks.services.checks import NUL_MESSAGE, check_no_nul, require
 from tasks.services.errors import InvalidInput, InvalidTransition
 from tasks.weeks import BadWeek, parse_week, today, week_of
 
@@ -386,7 +386,9 @@ def public_filters(params) -> tuple[dict, dict]:
     """
     errors, filters = {}, {"q": "", "city": "", "category": None, "plan": None}
     q = (params.get("q") or "").strip()
-    if "\x00" in q or len(q) > 50:
+    if "\x00" in q:
+        errors["q"] = f"检索词{NUL_MESSAGE}"
+    elif len(q) > 50:
         errors["q"] = "检索词不能超过 50 字"
     else:
         filters["q"] = q
