@@ -31,7 +31,7 @@ from tasks.models.plan import unit_sort_key
 from tasks.services import audit
 from tasks.services.checks import NUL_MESSAGE, check_no_nul, require
 from tasks.services.errors import InvalidInput, InvalidTransition
-from tasks.weeks import BadWeek, parse_week, today, week_of
+from tasks.weeks import BadWeek, clean_week, parse_week, today, week_of
 
 # A unit's status as the public reads it: the internal stages of a sign-off are 整改中 until signed off.
 PUBLIC_STATUS = {
@@ -61,9 +61,10 @@ def week_bounds(week: str) -> tuple[datetime.date, datetime.date]:
 def check_week(week: str) -> str:
     """A week that has begun (ISO ``YYYY-Www``); a bad or future week is a 400."""
     try:
-        monday, _sunday = week_bounds(week)
+        week = clean_week(week)  # full-width digits and a lower-case w read as the plain week
     except BadWeek:
-        raise InvalidInput(f"“{week}”不是有效的周（如 2017-W36）", field="week") from None
+        raise InvalidInput(f"“{str(week)[:20]}”不是有效的周（如 2017-W36）", field="week") from None
+    monday, _sunday = week_bounds(week)
     if monday > today():
         raise InvalidInput(f"{week} 尚未开始，不能公开", field="week")
     return week

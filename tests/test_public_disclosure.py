@@ -130,11 +130,12 @@ def test_only_the_office_opens_edits_and_publishes(reported, office, leader, lia
 
 def test_bad_input_is_refused_in_chinese_and_changes_nothing(reported, office, api):
     client = client_for(office)
-    for week in ("abc", "2017-W99", "2018-W10"):
+    for week in ("abc", "2017-W99", "2018-W10", "2017-W4８\x00", "٢٠١٧-W48"):
         response = client.post("/disclosures/open/", {"week": week})
         assert response.status_code == 400, week
     assert not Disclosure.objects.exists()
-    disclosure, _ = disclosures.open_draft("2017-W48", office)
+    disclosure, _ = disclosures.open_draft("２０１７－ｗ４８", office)  # full width, lower-case w
+    assert disclosure.week == "2017-W48"
     item = item_of(disclosure)
     for percent in ("abc", "101", "²", "-1"):
         response = client.post(

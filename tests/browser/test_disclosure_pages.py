@@ -9,13 +9,15 @@ import pytest
 
 from tasks.models import Assignment
 from tasks.services import ledger
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 from tests.helpers import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.today()]
 
 
-def test_the_office_reviews_and_publishes_the_weekly_disclosure(open_page, plan, office, liaison):
+def test_the_office_reviews_and_publishes_the_weekly_disclosure(
+    open_page, plan, office, liaison, screenshot_dir
+):
     ledger.submit_report(row(17).pk, actor=liaison, week="2017-W48", text="推进", percent=73)
     page = open_page()
     log_in(page, "olga")
@@ -29,6 +31,7 @@ def test_the_office_reviews_and_publishes_the_weekly_disclosure(open_page, plan,
     assert page.get_by_text("截至 2017年12月1日").is_visible()
     wording = page.get_by_label(re.compile(r"^任务1 公开说明$"))
     wording.fill("各责任单位正在按方案推进整改。")
+    screenshot(page, screenshot_dir, "disclosure")
     page.get_by_role("button", name="保存本页公开说明").click()
     page.wait_for_load_state()
     assert page.get_by_text("已保存 1 项公开说明").is_visible()
@@ -56,10 +59,13 @@ def test_the_office_reviews_and_publishes_the_weekly_disclosure(open_page, plan,
     public.locator("#task-17").get_by_role("link").click()
     public.wait_for_load_state()
     assert public.get_by_role("heading", name="历次公开（按周）").is_visible()
+    screenshot(public, screenshot_dir, "public-task")
     assert public.get_by_text("截至 2017年12月1日").first.is_visible() and "73%" not in public.content()
 
 
-def test_the_dashboard_tiles_and_the_city_tiles_lead_to_the_rows_they_count(open_page, plan, office):
+def test_the_dashboard_tiles_and_the_city_tiles_lead_to_the_rows_they_count(
+    open_page, plan, office, screenshot_dir
+):
     page = open_page()
     log_in(page, "olga")
     page.goto("/dashboard/")
@@ -70,6 +76,8 @@ def test_the_dashboard_tiles_and_the_city_tiles_lead_to_the_rows_they_count(open
     assert "bucket=on_track" in page.url
     assert page.get_by_text(f"共 {shown} 项台账").is_visible()
     page.goto("/dashboard/")
+    province = page.locator("section[aria-labelledby=province-title]")
+    province.screenshot(path=str(screenshot_dir / "province.png"))  # the grid cartogram of the cities
     city = page.get_by_role("list", name="各市整改状态").get_by_role("link", name=re.compile("^太原市："))
     total = int(re.search(r"(\d+) 项台账", city.get_attribute("aria-label")).group(1))
     city.click()

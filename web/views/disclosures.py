@@ -48,14 +48,13 @@ def _list(request, status=200):
 @role_required(OVERSIGHT)
 def disclosure_open(request):
     _allowed(request, "review_disclosure")
-    week = (request.POST.get("week") or "").strip().upper()
     try:
-        disclosure, created = disclosures.open_draft(week, request.user)
+        disclosure, created = disclosures.open_draft(request.POST.get("week") or "", request.user)
     except LedgerError as error:
         messages.error(request, error.message)
         return _list(request, status=error.status_code)
     if created:
-        messages.success(request, f"{week} 每周公开草稿已生成，请审核公开说明后发布")
+        messages.success(request, f"{disclosure.week} 每周公开草稿已生成，请审核公开说明后发布")
     return redirect(reverse("disclosure", args=[disclosure.pk]))
 
 
