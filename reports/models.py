@@ -6,10 +6,11 @@ dispatch app first and keeps that app's table (``db_table``), so moving it moved
 ``WeeklyWorkbook`` is a proxy that gives the weekly workbook its place in the admin.
 """
 
+from django.conf import settings
 from django.db import models
 
 from tasks import clock
-from tasks.choices import Level, Status
+from tasks.choices import Level, Status, TaskStatus
 from tasks.models import Assignment
 
 
@@ -44,3 +45,134 @@ class WeeklySnapshot(models.Model):
 
     def __str__(self):
         return f"{self.week} · {self.assignment_id}"
+
+
+class DisclosureStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class Frozen(Exception):
+    """A published disclosure is a record: it is corrected by a new version, never changed."""
+
+
+class DisclosureQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=DisclosureStatus.PUBLISHED)
+
+    def current(self):
+        """The disclosure the public reads now: the latest week's latest published version, or None."""
+        return self.published().order_by("-week", "-version").first()
+
+
+class Disclosure(models.Model):
+    """每周公开: the office's weekly disclosure, a draft computed from the ledger, reviewed and published.
+
+    Published, it is frozen (``Frozen`` on any save or delete); a correction is a new version of the
+    same week (``reports.disclosure.correct``). The public page, the public API and the public task pages
+    read only published disclosures (``reports.disclosure``).
+    """
+
+    week = models.CharField("周", max_length=8, help_text="ISO 周，如 2017-W36")
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    status = models.CharField(
+        "状态", max_length=10, choices=DisclosureStatus.choices, default=DisclosureStatus.DRAFT
+    )
+    as_of = models.DateField("数据截至")
+    note = models.CharField("更正说明", max_length=200, blank=True, default="")
+    created_at = models.DateTimeField("生成时间", default=clock.now, editable=False)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发布人",
+    )
+
+    objects = DisclosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每周公开"
+        ordering = ["-week", "-version"]
+        constraints = [models.UniqueConstraint(fields=["week", "version"], name="one_disclosure_version")]
+
+    def __str__(self):
+        return f"{self.week} 第{self.version}版"
+
+    def save(self, *args, **kwargs):
+        if self._stored_published():
+            raise Frozen("已发布的每周公开不能修改；如需更正，请发布新版本")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_published():
+            raise Frozen("已发布的每周公开不能删除")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == DisclosureStatus.PUBLISHED
+
+    def _stored_published(self) -> bool:
+        return bool(self.pk) and Disclosure.objects.published().filter(pk=self.pk).exists()
+
+
+class DisclosureItem(models.Model):
+    """One task in a weekly disclosure: the figures frozen from the ledger and the office's wording.
+
+    ``units`` lists each responsible unit's public status (未启动/整改中/已销号) and city, never a
+    liaison's percentage; ``percent`` is a percentage only when the office chose to publish one.
+    """
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.CASCADE, related_name="items")
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.SET_NULL, null=True, related_name="disclosures", verbose_name="任务"
+    )
+    plan = models.ForeignKey(
+        "tasks.Plan", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="整改方案"
+    )
+    plan_title = models.CharField("整改方案名称", max_length=200)
+    category_number = models.PositiveSmallIntegerField("问题类别序号")
+    category_title = models.CharField("问题类别", max_length=200)
+    task_number = models.PositiveSmallIntegerField("任务序号")
+    problem = models.TextField("督察反馈问题")
+    deadline_text = models.CharField("整改时限", max_length=200, blank=True, default="")
+    status = models.CharField("整改状态", max_length=20)
+    units_total = models.PositiveIntegerField("责任单位数")
+    units_done = models.PositiveIntegerField("已销号单位数")
+    units_overdue = models.PositiveIntegerField("逾期单位数")
+    cities = models.CharField("涉及的市", max_length=400, blank=True, default="", help_text="空格分隔")
+    units = models.JSONField("各责任单位状态", default=list)
+    wording = models.TextField("公开说明", blank=True, default="")
+    percent = models.PositiveSmallIntegerField("公开的完成比例", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每周公开条目"
+        ordering = ["disclosure_id", "category_number", "task_number", "id"]
+
+    def __str__(self):
+        return f"{self.disclosure_id} · 任务{self.task_number}"
+
+    def save(self, *args, **kwargs):
+        if Disclosure.objects.published().filter(pk=self.disclosure_id).exists():
+            raise Frozen("已发布的每周公开不能修改；如需更正，请发布新版本")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Disclosure.objects.published().filter(pk=self.disclosure_id).exists():
+            raise Frozen("已发布的每周公开不能删除")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def status_label(self) -> str:
+        return TaskStatus(self.status).label if self.status in TaskStatus.values else self.status
+
+    @property
+    def share_done(self):
+        """The share of units signed off, in whole percent (one decimal under 1 %)."""
+        if not self.units_total or not self.units_done:
+            return 0
+        pct = 100 * self.units_done / self.units_total
+        return round(pct, 1) if pct < 1 else round(pct)

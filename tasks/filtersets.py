@@ -20,6 +20,7 @@ from django.utils.choices import BaseChoiceIterator
 
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Assignment, Category, Plan, Task, Unit
+from tasks.models.levels import bucket_filters
 from tasks.models.plan import task_number, unit_order
 from tasks.services.checks import check_no_nul
 from tasks.services.errors import InvalidInput
@@ -287,6 +288,24 @@ def overdue_filter(queryset, name, value):
     return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
 
 
+BUCKET_CHOICES = [
+    ("signed_off", "已销号"),
+    ("on_track", "按计划推进"),
+    ("overdue", "逾期未销号"),
+    ("reopened", "问题反弹"),
+]
+
+
+def bucket_filter(queryset, name, value):
+    """One bucket of the one bucket rule (``tasks.models.levels.bucket_filters``), judged today: the dashboard's tiles."""
+    return queryset.filter(bucket_filters(today())[value])
+
+
+def city_filter(queryset, name, value):
+    """A city's rows: the city's own and those of the units under it (its counties and departments)."""
+    return queryset.filter(Q(unit=value) | Q(unit__parent=value))
+
+
 class AssignmentFilterSet(FilterSet):
     """The ledger's filters. The queryset is unit-scoped and carries ``level`` (``with_level``)."""
 
@@ -326,6 +345,18 @@ class AssignmentFilterSet(FilterSet):
     )
     deadline_kind = ChoiceParamFilter(
         field_name="task__deadline_kind", label="时限类型", choices=DeadlineKind.choices, empty_label="全部"
+    )
+    bucket = ChoiceParamFilter(
+        label="进度分类",
+        choices=BUCKET_CHOICES,
+        method=bucket_filter,
+        empty_label="全部",
+        help_text="已销号、按计划推进、逾期未销号、问题反弹（总览的分类，按今天判断）",
+    )
+    city = UnitFilter(
+        label="市",
+        method=city_filter,
+        help_text="市（id 或名称）：该市及其所辖县（市、区）和市直部门的台账",
     )
     overdue = FlagFilter(
         label="只看逾期",

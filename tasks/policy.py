@@ -136,6 +136,9 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     "correct_record": (OFFICE, "督办问责记录的更正和作废由省督察办办理"),
     "add_leader_item": (OFFICE, "领导领办登记由省督察办办理"),
     "publish_bulletin": (OFFICE, "月通报由省督察办发布"),
+    # 每周公开: the office opens the week's draft, reviews its wording and publishes it (reports.disclosure).
+    "review_disclosure": (OFFICE, "每周公开由省督察办审核"),
+    "publish_disclosure": (OFFICE, "每周公开由省督察办发布"),
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
     "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
     "manage_tokens": (OFFICE, "他人的 API 令牌由省督察办管理"),  # list and revoke anyone's (own: everyone)

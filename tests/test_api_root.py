@@ -19,6 +19,7 @@ AREAS = {
     "handovers": "/api/handovers/",
     "reports-weekly": "/api/reports/weekly.xlsx",
     "reports-weekly-import": "/api/reports/weekly/import/",
+    "public-disclosure": "/api/public/disclosure/",
     "auth-token": "/api/auth/token/",
     "auth-tokens": "/api/auth/tokens/",
     "auth-logout": "/api/auth/logout/",

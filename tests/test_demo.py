@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Max
+from django.test import Client
 
 from demo.ledger import ACCOUNTS, BACKGROUND_LIAISONS, LIAISONS, STORIES
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
@@ -329,3 +330,18 @@ def test_the_plans_rows_were_handed_and_signed_for_on_the_demos_dates(plan):
     assert waiting.exists() and all(handovers.is_overdue(h, datetime.date(2017, 12, 1)) for h in waiting)
     times = list(AuditEntry.objects.filter(action="acknowledge").order_by("id").values_list("at", flat=True))
     assert times == sorted(times) and times[0] >= handed
+
+
+def test_the_demos_public_page_shows_the_weekly_disclosures_the_office_published(plan):
+    from reports.models import Disclosure
+
+    load_demo()
+    published = Disclosure.objects.published().order_by("week")
+    assert [d.week for d in published] == ["2017-W45", "2017-W46", "2017-W47"]
+    assert all(d.published_by.username == "office" for d in published)
+    body = Client().get("/public/").content.decode()
+    assert "截至 2017年11月26日" in body and "2017-W47" in body
+    task = published.last().items.exclude(task=None).first().task_id
+    history = Client().get(f"/public/tasks/{task}/").content.decode()
+    assert all(week in history for week in ("2017-W45", "2017-W46", "2017-W47"))
+    assert "本次发布 0 份" in load_demo()

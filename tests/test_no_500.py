@@ -54,6 +54,8 @@ def test_a_nul_in_a_public_path_is_a_400_page_in_chinese(plan, published, url):
         "/admin/dispatch/notification/?kind=x%00y",
         "/admin/tasks/auditentry/?action__exact=%00",
         "/ledger/?q=%00",
+        "/ledger/?city=%00",
+        "/public/?q=%00",
     ],
 )
 def test_a_nul_in_a_query_is_a_400_in_chinese(office, url):

@@ -501,6 +501,6 @@ def test_the_ledger_badge_and_the_dashboard_figures_add_no_query_per_row(
     page = client.get(f"/ledger/?unit={unit('晋中市').pk}")
     assert sum(r.listed for r in page.context["page"].object_list) == (n + 1) // 2
     with django_assert_num_queries(
-        17
-    ):  # as in test_web_queries (plans, on-time reporting, urges, 签收 per unit)
+        23
+    ):  # as in test_web_queries (plans, the unit table, urges, 签收 per unit, the trend, the province view)
         client.get("/dashboard/")

@@ -91,14 +91,16 @@ def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
     assert few == many
 
 
-def test_it_shows_the_dashboard_in_seventeen_queries(office, busy, django_assert_num_queries):
+def test_it_shows_the_dashboard_in_twenty_three_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
     # session, user, membership (role), the plans (for the plan selector), then one each: totals, by
     # category, by unit, warning levels,
     # active and overdue listed supervisions (挂牌督办), overdue list (top 20), units without this week's
-    # report, on-time reporting per unit, sign-off times for the chart, the latest bulletins, urges per
-    # unit (催办), acknowledgements per unit (签收); the navigation's counts (one query).
-    with django_assert_num_queries(17):
+    # report, the unit table (rows and buckets per unit, on-time reporting, urges received, time to
+    # sign-off: four), sign-off times for the chart, the latest bulletins, urges per unit (催办),
+    # acknowledgements per unit (签收), the ranking trend (published bulletins), the province view
+    # (levels per city, the cities' ids); the navigation's counts (one query).
+    with django_assert_num_queries(23):
         response = client.get("/dashboard/")
     assert response.context["totals"]["signed_off"] == 2
 
@@ -138,3 +140,35 @@ def test_the_bulletin_list_runs_five_queries_for_one_month_or_many(office, month
     with django_assert_num_queries(5):
         response = client.get("/bulletins/")
     assert len(response.context["drafts"]) + len(response.context["published"]) == len(months)
+
+
+@pytest.mark.today()
+def test_the_disclosure_pages_run_the_same_queries_for_few_and_many_tasks(office, leader):
+    """每周公开: the public page, its API, a task's history and the office's pages, at two sizes."""
+    from reports import disclosure
+    from tasks.models import Task
+
+    def published(week):
+        return disclosure.publish(disclosure.open_draft(week, office)[0], office)
+
+    def counts(shown, task_id):
+        urls = [
+            (client_for(), "/public/"),
+            (client_for(), "/public/?q=煤&city=太原市&page=2"),
+            (client_for(), f"/public/tasks/{task_id}/"),
+            (client_for(), "/api/public/disclosure/?city=晋中市"),
+            (client_for(), f"/api/public/tasks/{task_id}/"),
+            (client_for(office), "/disclosures/"),
+            (client_for(office), f"/disclosures/{shown.pk}/"),
+            (client_for(leader), f"/disclosures/{shown.pk}/"),
+        ]
+        return [count_queries(client, url)[0] for client, url in urls]
+
+    task_id = Task.objects.order_by("number").values_list("pk", flat=True).first()
+    many = published("2017-W47")
+    assert many.items.count() > 40
+    first = counts(many, task_id)
+    Task.objects.exclude(pk=task_id).update(is_public=False)
+    few = published("2017-W48")  # now the current one, with one task, and a history of two weeks
+    assert few.items.count() == 1
+    assert counts(few, task_id) == first

@@ -15,10 +15,12 @@ bulletin, the public page and the workbooks use), first match:
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Avg, Case, Count, F, Q, When
 from django.utils import timezone
 
-from tasks.choices import Level, Status
+from dispatch.models import Bulletin, BulletinStatus, Urge
+from tasks.choices import Level, SignOffStatus, Status
+from tasks.models import Organisation, SignOffRequest, Unit
 from tasks.models.levels import bucket_filters
 from tasks.models.plan import unit_order
 from tasks.services.reporting import reporting_by_unit
@@ -227,3 +229,157 @@ def signoff_chart(assignments, today) -> Chart:
         running += n
         cumulative.append(running)
     return Chart(weeks=weeks, counts=counts, cumulative=cumulative)
+
+
+# --- the statistics the office reads per unit, per month and per city -----------------------------
+
+
+def unit_statistics(assignments, today) -> list[dict]:
+    """Per unit, in the units' standard order: rows, signed off, overdue (the bucket rule), on-time
+    reporting (``reporting_by_unit``: reports, late, rate), rows whose last week's report is missing
+    (上周未报送), urges received (催办) and the mean days from a sign-off request to the office's
+    approval. Four aggregate queries, whatever the size of the ledger."""
+    last_monday = week_start(today) - datetime.timedelta(days=7)
+    missed = ~SIGNED_OFF & (
+        Q(last_report_week_start__isnull=True) | Q(last_report_week_start__lt=last_monday)
+    )
+    rows = (
+        assignments.values("unit_id", "unit__name", "unit__kind")
+        .annotate(**bucket_counts(today), missed=Count("id", filter=missed))
+        .order_by(*unit_order("unit__"))
+    )
+    reported = reporting_by_unit(assignments)
+    urged = dict(
+        Urge.objects.filter(assignment__in=assignments.values("pk"))
+        .values("assignment__unit_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("assignment__unit_id", "n")
+    )
+    took = dict(
+        SignOffRequest.objects.filter(
+            assignment__in=assignments.values("pk"),
+            status=SignOffStatus.APPROVED,
+            office_checked_at__isnull=False,
+        )
+        .values("assignment__unit_id")
+        .annotate(mean=Avg(F("office_checked_at") - F("requested_at")))
+        .order_by()
+        .values_list("assignment__unit_id", "mean")
+    )
+    out = []
+    for row in rows:
+        figures = reported.get(row["unit_id"], {"reports": 0, "late": 0, "rate": None})
+        mean = took.get(row["unit_id"])
+        out.append(
+            {
+                "unit_id": row["unit_id"],
+                "name": row["unit__name"],
+                "total": row["total"],
+                "signed_off": row["signed_off"],
+                "overdue": row["overdue"],
+                "missed": row["missed"],
+                "reports": figures["reports"],
+                "late": figures["late"],
+                "rate": figures["rate"],
+                "urges": urged.get(row["unit_id"], 0),
+                "signoff_days": round(mean.total_seconds() / 86400, 1) if mean is not None else None,
+            }
+        )
+    return out
+
+
+MONTHS = 6  # the ranking trend's months
+
+
+def ranking_trend(months: int = MONTHS) -> dict:
+    """The units' rank (``dispatch.figures.rank_units``) in the latest published monthly bulletins,
+    oldest month first, with each unit's move since the month before: read from the bulletins'
+    frozen figures (one query), never from the audit trail. ``{"months": [...], "rows": [...]}``."""
+    bulletins = list(
+        Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
+        .only("month", "data")
+        .order_by("-month")[:months]
+    )[::-1]
+    ranks: dict[str, dict] = {}
+    for bulletin in bulletins:
+        for unit in (bulletin.data or {}).get("by_unit", []):
+            ranks.setdefault(unit["unit"], {})[bulletin.month] = unit.get("rank")
+    names = [b.month for b in bulletins]
+    rows = []
+    for unit, by_month in ranks.items():
+        cells = [by_month.get(m) for m in names]
+        last, before = (cells[-1], cells[-2]) if len(cells) > 1 else (cells[-1] if cells else None, None)
+        move = before - last if last is not None and before is not None else None
+        rows.append({"unit": unit, "ranks": cells, "move": move, "latest": last})
+    rows.sort(key=lambda r: (r["latest"] is None, r["latest"] or 0, r["unit"]))
+    return {"months": names, "rows": rows}
+
+
+# Shanxi's 11 cities on a 3 × 6 grid, north at the top (a grid cartogram: each city one tile).
+CITY_GRID = {
+    "朔州市": (1, 2),
+    "大同市": (1, 3),
+    "忻州市": (2, 2),
+    "吕梁市": (3, 1),
+    "太原市": (3, 2),
+    "阳泉市": (3, 3),
+    "晋中市": (4, 2),
+    "临汾市": (5, 1),
+    "长治市": (5, 3),
+    "运城市": (6, 1),
+    "晋城市": (6, 3),
+}
+
+
+def city_tiles(assignments, today) -> list[dict]:
+    """Per city of the province (``Organisation.cities``): its rows and theirs of the units under it,
+    counted by warning level (``with_level``) in one query, its state (red if any row is red, else
+    yellow if any is yellow, else green; 已销号 when every row is signed off; none without rows), its
+    place on the grid and the link to its rows (``/ledger/?city=<id>``)."""
+    cities = Organisation.current().cities
+    city_of = Case(
+        When(unit__parent__isnull=False, then=F("unit__parent__name")),
+        default=F("unit__name"),
+    )
+    rows = (
+        assignments.with_level(today)
+        .annotate(city=city_of)
+        .filter(city__in=cities)
+        .values("city", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, dict] = {}
+    for row in rows:
+        counts.setdefault(row["city"], {})[row["level"]] = row["n"]
+    ids = dict(Unit.objects.filter(name__in=cities).values_list("name", "pk"))
+    tiles = []
+    for index, name in enumerate(cities):
+        levels = counts.get(name, {})
+        total = sum(levels.values())
+        if not total:
+            state = "none"
+        elif levels.get(Level.RED.value):
+            state = Level.RED.value
+        elif levels.get(Level.YELLOW.value):
+            state = Level.YELLOW.value
+        elif levels.get(Level.GREEN.value):
+            state = Level.GREEN.value
+        else:
+            state = Level.SIGNED_OFF.value
+        row, col = CITY_GRID.get(name, (7 + index // 3, 1 + index % 3))  # another province: in rows below
+        tiles.append(
+            {
+                "name": name,
+                "short": name.removesuffix("市"),
+                "unit_id": ids.get(name),
+                "total": total,
+                "red": levels.get(Level.RED.value, 0),
+                "yellow": levels.get(Level.YELLOW.value, 0),
+                "signed_off": levels.get(Level.SIGNED_OFF.value, 0),
+                "state": state,
+                "cell": f"r{min(row, 9)}c{col}",
+            }
+        )
+    return tiles

@@ -21,6 +21,7 @@ AREAS = [
     ("handovers", "handover-list", None),
     ("reports-weekly", "reports-weekly", None),
     ("reports-weekly-import", "reports-weekly-import", None),
+    ("public-disclosure", "public-disclosure", None),
     ("auth-token", "api-token", None),
     ("auth-tokens", "api-token-item-list", None),
     ("auth-logout", "api-logout", None),

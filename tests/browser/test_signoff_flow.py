@@ -63,8 +63,13 @@ def test_it_signs_off_from_report_to_public_page(open_page, people, tmp_path):
     row = office.locator("tbody tr", has=office.get_by_role("link", name="任务17 · 晋中市 台账"))
     expect(row).to_contain_text("已销号")
 
+    office.goto("/disclosures/")  # the public reads what the office publishes (每周公开)
+    office.get_by_role("button", name="打开草稿").click()
+    office.get_by_role("button", name="审核无误，发布").click()
+    expect(office.get_by_role("status").first).to_contain_text("每周公开已发布")
+
     public = open_page()
-    public.goto("/public/")
+    public.goto("/public/?q=" + target.task.problem[:10])
     expect(public.locator("#task-17")).to_contain_text("已销号")
     expect(public.locator("body")).not_to_contain_text("整治验收报告.pdf")
     target.refresh_from_db()

@@ -27,19 +27,39 @@ def dashboard(request):
     if plan is not None:  # one plan's figures (?plan=<id>, from the plans page)
         assignments = assignments.filter(task__plan=plan)
     levels = figures.level_counts(assignments, day)
+    totals = figures.totals(assignments, day)
+    units = figures.unit_statistics(assignments, day)
+    scope = f"plan={plan.pk}&" if plan is not None else ""  # a tile's link keeps the plan on screen
     context = {
         "plans": plans if len(plans) > 1 else [],
         "plan": plan,
         "today": day,
         "week": week_of(day),
-        "totals": figures.totals(assignments, day),
+        "totals": totals,
+        # each tile links to the ledger rows it counts (the ledger's bucket= and level= filters)
+        "tiles": [
+            ("", totals["total"], "台账总数", scope.rstrip("&")),
+            (
+                "green",
+                totals["signed_off"],
+                f"已销号（{totals['signed_off_pct']}%）",
+                f"{scope}bucket=signed_off",
+            ),
+            ("", totals["on_track"], "按计划推进", f"{scope}bucket=on_track"),
+            ("red", totals["overdue"], "逾期未销号", f"{scope}bucket=overdue"),
+            ("yellow", totals["reopened"], "问题反弹", f"{scope}bucket=reopened"),
+        ],
+        "scope": scope,
         "by_category": figures.by_category(assignments, day),
         "by_unit": figures.by_unit(assignments, day),
         "listings": figures.listing_counts(ListedSupervision.objects.visible_to(request.user), day),
         "levels": [(level, levels[level.value]) for level in Level if level != Level.SIGNED_OFF],
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
-        "reporting": figures.reporting_rows(assignments),
+        "units": units,  # per unit: rows, on-time reporting, missed reports, urges, time to sign-off
+        "reporting": sorted((u for u in units if u["reports"]), key=lambda u: (u["rate"], u["name"])),
+        "trend": figures.ranking_trend(),
+        "cities": figures.city_tiles(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
         "urges": urging.by_unit(),
         "acknowledgements": handovers.by_unit(day),  # 签收 per unit: 1 query

@@ -56,6 +56,8 @@ def ledger(request):
         "today": day,
         "excel_form": WeeklyExcelForm(initial={"week": week_of(day)}),
         "several_plans": several_plans,
+        # the city a province-view tile links to (?city=<id>), named; the filter itself is checked above
+        "city_name": filters.form.cleaned_data.get("city") if form.is_bound and not form.errors else None,
     }
     return render(request, "web/ledger.html", context, status=400 if form.errors else 200)
 

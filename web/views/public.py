@@ -1,12 +1,16 @@
 """信息公开: what the public may read, without signing in.
 
-Only the plan's own words (problem, goal, deadline, responsible units), each unit's
-public status and percentage, and the published bulletins. No report texts,
-opinions, evidence or names of people: the querysets below load only the fields
-the page shows, so nothing internal can slip into the template.
+The public reads the office's published weekly disclosure (每周公开, ``reports.disclosure``), never
+the live ledger: each task's roll-up status, the share of units signed off, each unit's public status
+and the office's wording, as the office published them. A liaison's self-reported percentage is never
+shown unless the office published it. Every page names the figures' date (截至…). The published
+monthly bulletins are listed and shown as before.
 """
 
-from django.db.models import Prefetch
+import datetime
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
@@ -14,64 +18,49 @@ from dispatch.bulletin import audit_code
 from dispatch.figures import PUBLIC_FIELDS, restrict_to_plan
 from dispatch.figures import public_bulletin as public_copy
 from dispatch.models import Bulletin
-from tasks.choices import Status, TaskStatus
-from tasks.models import Assignment, Plan, Task
-from web.views.common import chosen_plan
+from reports import disclosure as disclosures
+from tasks.models import Organisation
 
-PUBLIC_STATUS = {
-    Status.NOT_STARTED: "未启动",
-    Status.IN_PROGRESS: "整改中",
-    Status.SIGNOFF_REQUESTED: "整改中",
-    Status.UNIT_VERIFIED: "整改中",
-    Status.SIGNED_OFF: "已销号",
-    Status.REOPENED: "整改中",
-}
+PAGE_SIZE = 20
 
 
 def public(request):
-    plans = list(Plan.objects.only("id", "title"))
-    plan = chosen_plan(request, plans)
-    units = Assignment.objects.select_related("unit").only("id", "task_id", "status", "percent", "unit__name")
-    shown = (
-        Task.objects.filter(is_public=True)
-        if plan is None
-        else Task.objects.filter(is_public=True, plan=plan)
-    )
-    tasks = list(
-        shown.with_status()  # the one roll-up rule (signed off only when every unit is)
-        .select_related("category", "plan")
-        .only(
-            "id",
-            "number",
-            "problem",
-            "goal",
-            "deadline_text",
-            "category__number",
-            "category__title",
-            "plan__title",
-        )
-        .prefetch_related(Prefetch("assignments", queryset=units.order_by("unit__name")))
-        .order_by("plan_id", "category__number", "number")
-    )
-    signed = total = 0
-    for task in tasks:
-        task.public_rows = [(a.unit.name, PUBLIC_STATUS[a.status], a.percent) for a in task.assignments.all()]
-        task.public_status = TaskStatus(task.status).label
-        total += len(task.public_rows)
-        signed += sum(1 for _, label, _ in task.public_rows if label == "已销号")
+    current = disclosures.current()
+    filters, errors = disclosures.public_filters(request.GET)
+    page = categories = plans = None
+    if current is not None:
+        items = disclosures.public_items(current, **filters) if not errors else current.items.none()
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+        categories = disclosures.categories_of(current)
+        plans = disclosures.plans_of(current)
+    query = urlencode({k: v for k, v in filters.items() if v not in ("", None)})
     bulletins = (
         Bulletin.objects.filter(status="published").only("id", "month", "published_at").order_by("-month")
     )
     context = {
-        "plans": plans if len(plans) > 1 else [],
-        "plan": plan,
-        "tasks": tasks,
-        "signed": signed,
-        "total": total,
+        "disclosure": current,
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "query": query,
+        "categories": categories or [],
+        "plans": plans if plans and len(plans) > 1 else [],
+        "cities": Organisation.current().cities,
         "bulletins": list(bulletins),
-        "tasks_signed": sum(1 for t in tasks if t.public_status == "已销号"),
     }
-    return render(request, "web/public.html", context)
+    return render(request, "web/public.html", context, status=400 if errors else 200)
+
+
+def public_task(request, pk):
+    """One task's published history, week by week: what the office published about it each week."""
+    history = disclosures.task_history(pk)
+    if not history:
+        raise Http404("该任务尚无公开信息")
+    return render(
+        request,
+        "web/public_task.html",
+        {"latest": history[0], "history": history},
+    )
 
 
 def public_bulletin(request, month):
@@ -86,5 +75,11 @@ def public_bulletin(request, month):
     return render(
         request,
         "web/public_bulletin.html",
-        {"bulletin": shown, "data": data, "plans": plans, "audit_code": audit_code(bulletin)},
+        {
+            "bulletin": shown,
+            "data": data,
+            "plans": plans,
+            "audit_code": audit_code(bulletin),
+            "as_of": datetime.date.fromisoformat(data["end"]) if data.get("end") else None,
+        },
     )

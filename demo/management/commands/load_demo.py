@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.accountability import load as load_accountability_demo
+from demo.disclosure import load as load_disclosure_demo
 from demo.dispatch import load as load_dispatch_demo
 from demo.ledger import DEMO_PASSWORD, load_demo
 from dispatch.notify import inbox_only
@@ -22,5 +23,6 @@ class Command(BaseCommand):
         if not result.changed:
             self.stdout.write("演示数据均已就绪，本次未作任何改动。")
         self.stdout.write(load_dispatch_demo())
+        self.stdout.write(load_disclosure_demo())  # after the weekly dispatch froze the weeks
         with inbox_only():
             self.stdout.write(load_accountability_demo())

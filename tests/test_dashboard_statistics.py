@@ -1,0 +1,154 @@
+"""The dashboard's statistics: tiles that link to the rows they count, the per-unit table, the ranking
+trend from the monthly bulletins, and the province view (one tile per city)."""
+
+import datetime
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dispatch import urging
+from dispatch.models import Bulletin
+from tasks.choices import UnitKind
+from tasks.models import Assignment, Task, Unit
+from tasks.services import ledger
+from tests.helpers import client_for, on
+
+pytestmark = [pytest.mark.django_db, pytest.mark.today()]  # 2017-12-01
+
+CITIES = [
+    "太原市",
+    "大同市",
+    "朔州市",
+    "忻州市",
+    "阳泉市",
+    "晋中市",
+    "吕梁市",
+    "长治市",
+    "晋城市",
+    "临汾市",
+    "运城市",
+]
+
+
+def pdf():
+    return SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 x", content_type="application/pdf")
+
+
+@pytest.fixture
+def activity(liaison, unit_leader, office):
+    """Sign-offs, a late report, an overdue row, a reopened row and an urge in 晋中市."""
+    rows = list(Assignment.objects.filter(unit__name="晋中市").order_by("task__number"))
+    with on("2017-11-20"):
+        for a in rows[:3]:
+            ledger.submit_report(
+                a.pk, actor=liaison, week="2017-W47", text="完成", percent=100, files=[pdf()]
+            )
+            ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
+            ledger.approve(a.pk, actor=unit_leader)
+    with on("2017-11-23"):
+        for a in rows[:3]:
+            ledger.approve(a.pk, actor=office)
+        ledger.submit_report(rows[3].pk, actor=liaison, week="2017-W44", text="补报", percent=20)
+    Assignment.objects.filter(pk=rows[4].pk).update(due_date=datetime.date(2017, 11, 1))  # overdue
+    Assignment.objects.filter(pk=rows[5].pk).update(status="reopened", due_date=datetime.date(2018, 6, 30))
+    urging.urge([rows[6].pk], actor=office, message="请加快整改")
+    return rows
+
+
+def ledger_count(client, link: str) -> int:
+    response = client.get(link)
+    assert response.status_code == 200, link
+    return response.context["page"].paginator.count
+
+
+def tile_links(body: str):
+    """(link, number) of every figure tile that links to the ledger."""
+    return [
+        (href.replace("&amp;", "&"), int(n))
+        for href, n in re.findall(
+            r'<a href="(/ledger/[^"]*)" class="k-link"><span class="n">(\d+)</span>', body
+        )
+    ]
+
+
+def test_each_tile_counts_the_rows_its_link_shows(activity, office, leader):
+    for user in (office, leader):
+        client = client_for(user)
+        tiles = tile_links(client.get("/dashboard/").content.decode())
+        assert len(tiles) == 8  # total, four buckets, three warning levels
+        for link, n in tiles:
+            assert ledger_count(client, link) == n, link
+        counted = dict(tiles)
+        assert counted["/ledger/"] == Assignment.objects.count()
+        assert counted["/ledger/?bucket=signed_off"] == 3
+        assert counted["/ledger/?bucket=overdue"] >= 1 and counted["/ledger/?bucket=reopened"] == 1
+        buckets = ("signed_off", "on_track", "overdue", "reopened")
+        assert sum(counted[f"/ledger/?bucket={b}"] for b in buckets) == counted["/ledger/"]
+
+
+def test_the_tiles_keep_the_plan_on_screen(activity, office):
+    plan = Task.objects.first().plan
+    body = client_for(office).get(f"/dashboard/?plan={plan.pk}").content.decode()
+    links = [link for link, _ in tile_links(body)]
+    assert all(link.startswith(f"/ledger/?plan={plan.pk}") for link in links), links
+
+
+def test_the_ledger_refuses_a_bucket_or_city_it_does_not_know(office):
+    client = client_for(office)
+    for query in ("bucket=maybe", "city=火星市", "city=99999"):
+        response = client.get(f"/ledger/?{query}")
+        assert response.status_code == 400, query
+        assert response.context["page"].paginator.count == 0
+
+
+def test_the_unit_table_counts_reports_late_and_missed_urges_and_time_to_sign_off(activity, office):
+    response = client_for(office).get("/dashboard/")
+    units = {u["name"]: u for u in response.context["units"]}
+    mine = units["晋中市"]
+    assert (mine["reports"], mine["late"], mine["rate"]) == (4, 1, 0.75)
+    assert mine["urges"] == 1 and mine["signed_off"] == 3
+    assert mine["signoff_days"] == 3.0  # requested on 11-20 10:00, approved on 11-23 10:00
+    # every open row: none has last week's (W47) report; rows[3]'s report is for W44
+    assert mine["missed"] == mine["total"] - 3
+    assert units["临汾市"]["rate"] is None and units["临汾市"]["signoff_days"] is None
+    body = response.content.decode()
+    assert "平均销号用时（天）" in body and "上周未报送" in body and "按期报送率" in body
+
+
+def test_the_ranking_trend_reads_the_published_bulletins(office):
+    def publish(month, ranks):
+        by_unit = [{"unit": unit, "rank": rank} for unit, rank in ranks.items()]
+        Bulletin.objects.create(month=month, status="published", data={"by_unit": by_unit}, html="")
+
+    publish("2017-10", {"晋中市": 3, "临汾市": 1})
+    publish("2017-11", {"晋中市": 1, "临汾市": 2})
+    Bulletin.objects.create(
+        month="2017-12", status="draft", data={"by_unit": [{"unit": "晋中市", "rank": 9}]}
+    )
+    trend = client_for(office).get("/dashboard/").context["trend"]
+    assert trend["months"] == ["2017-10", "2017-11"]
+    rows = {r["unit"]: r for r in trend["rows"]}
+    assert rows["晋中市"]["ranks"] == [3, 1] and rows["晋中市"]["move"] == 2
+    assert rows["临汾市"]["move"] == -1
+    body = client_for(office).get("/dashboard/").content.decode()
+    assert "↑2" in body and "↓1" in body
+
+
+def test_the_province_view_has_a_tile_per_city_linking_to_its_rows(activity, office):
+    jinzhong = Unit.objects.get(name="晋中市")
+    county = Unit.objects.create(name="左权县", kind=UnitKind.COUNTY, parent=jinzhong)
+    Assignment.objects.create(task=Task.objects.order_by("number").first(), unit=county)
+    client = client_for(office)
+    response = client.get("/dashboard/")
+    tiles = {t["name"]: t for t in response.context["cities"]}
+    assert sorted(tiles) == sorted(CITIES)
+    assert tiles["晋中市"]["total"] == Assignment.objects.filter(unit__in=[jinzhong, county]).count()
+    assert tiles["晋中市"]["state"] == "red"  # an overdue row
+    body = response.content.decode()
+    assert 'class="cartogram"' in body and "style=" not in body
+    for name, tile in tiles.items():
+        link = f"/ledger/?city={tile['unit_id']}"
+        assert link in body, name
+        assert ledger_count(client, link) == tile["total"], name
+    assert tiles["大同市"]["cell"] == "r1c3" and tiles["运城市"]["cell"] == "r6c1"  # north at the top
