@@ -73,10 +73,8 @@ def test_it_filters_by_unit_name_and_id(api, office):
     unit = Unit.objects.get(name="晋中市")
     by_id = api(office).get(f"/api/tasks/?unit={unit.pk}&page_size=200").json()
     assert by_name["count"] == by_id["count"] > 0
-    for task in by_name["results"]:
-        assert "晋中市" in {u["name"] for u in task["responsible_units"]}
-    expected = sum(1 for t in EXPECTED["tasks"] if "晋中市" in names(t["responsible_units"]))
-    assert by_name["count"] == expected
+    expected = [t["number"] for t in EXPECTED["tasks"] if "晋中市" in names(t["responsible_units"])]
+    assert [task["number"] for task in by_name["results"]] == expected
 
 
 def test_it_filters_by_deadline_kind(api, office):
@@ -135,16 +133,14 @@ def test_it_shows_a_task_with_its_measures_units_and_officials(api, office):
 
 
 def test_it_says_what_the_plan_says_for_every_task(api, office):
-    results = api(office).get("/api/tasks/?page_size=200").json()["results"]
+    client = api(office)
+    results = client.get("/api/tasks/?page_size=200").json()["results"]
     assert len(results) == len(EXPECTED["tasks"]) == 60
     for got, want in zip(results, EXPECTED["tasks"]):
         where = f"task {want['number']}"
         assert got["number"] == want["number"], where
         assert got["category"]["number"] == want["category"], where
         assert len(got["measures"]) == want["measure_count"], where
-        assert sorted((u["name"], u["kind"]) for u in got["responsible_units"]) == sorted(
-            tuple(u) for u in want["responsible_units"]
-        ), where
         assert sorted((u["name"], u["kind"]) for u in got["cooperating_units"]) == sorted(
             tuple(u) for u in want["cooperating_units"]
         ), where
@@ -154,7 +150,17 @@ def test_it_says_what_the_plan_says_for_every_task(api, office):
         assert got["deadline_text"] == want["deadline_text"], where
         assert got["due_date"] == want["due_date"], where
         assert got["deadline_kind"] == want["deadline_kind"], where
-        assert len(got["assignments"]) == len(want["responsible_units"]), where
+        # The list counts the rows; the rows (one per responsible unit) are one request away.
+        assert got["responsible_count"] == len(want["responsible_units"]), where
+        assert got["assignment_counts"] == {
+            "total": len(want["responsible_units"]),
+            "by_status": {"not_started": len(want["responsible_units"])},
+        }, where
+        rows = client.get(got["assignments_url"] + "?page_size=200").json()["results"]
+        assert sorted((r["unit"]["name"], r["unit"]["kind"]) for r in rows) == sorted(
+            tuple(u) for u in want["responsible_units"]
+        ), where
+        assert {r["task"]["number"] for r in rows} == {want["number"]}, where
 
 
 def test_a_liaison_sees_only_their_units_assignments_under_a_task(api, liaison):
@@ -176,10 +182,39 @@ def test_the_task_list_runs_the_same_queries_for_1_task_as_for_60(api, office):
     one = count("/api/tasks/?q=寿阳明泰&page_size=200")
     sixty = count("/api/tasks/?page_size=200")
     assert one[1] == 1 and sixty[1] == 60
-    # 1 count, 2 the page of tasks (category joined), 3 measures, 4 responsible units,
-    # 5 cooperating units, 6 officials (unit joined), 7 visible assignments (unit joined).
-    # No session or auth queries: the client is force-authenticated.
-    assert one[0] == sixty[0] == 7
+    # 1 count, 2 the page of tasks (category joined, status and responsible units counted in
+    # subqueries), 3 measures, 4 cooperating units, 5 officials (unit joined), 6 the caller's
+    # visible rows counted per task and status. No session or auth queries: the client is
+    # force-authenticated.
+    assert one[0] == sixty[0] == 6
+
+
+def test_a_liaison_counts_only_their_units_rows_and_lists_them_one_request_away(api, liaison):
+    client = api(liaison)
+    listed = next(t for t in client.get("/api/tasks/?page_size=200").json()["results"] if t["number"] == 3)
+    assert listed["responsible_count"] == 2  # the plan itself is not hidden
+    assert listed["assignment_counts"] == {"total": 1, "by_status": {"not_started": 1}}
+    assert "assignments" not in listed and "responsible_units" not in listed
+    rows = client.get(listed["assignments_url"]).json()
+    assert rows["count"] == 1 and [r["unit"]["name"] for r in rows["results"]] == ["晋中市"]
+    assert rows["results"][0]["allowed_actions"] == ["report", "request_extension"]
+
+
+def test_a_tasks_rows_are_paginated_in_the_same_queries_for_1_and_many(api, office):
+    client = api(office)
+    one = Task.objects.get(number=17)  # one responsible unit
+    many = max(Task.objects.all(), key=lambda task: task.assignments.count())
+    counts = []
+    for task in (one, many):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(f"/api/tasks/{task.pk}/assignments/?page_size=200").json()
+        assert body["count"] == task.assignments.count() == len(body["results"])
+        counts.append(len(ctx.captured_queries))
+    assert many.assignments.count() > 5
+    # 1 the task exists, 2 count, 3 the page's ids (units in the standard order), 4 the rows.
+    assert counts == [4, 4]
+    response = client.get("/api/tasks/999999/assignments/")
+    assert response.status_code == 404 and "不存在" in response.json()["detail"]
 
 
 def test_units_and_officials_are_listed(api, office):
@@ -271,7 +306,7 @@ def test_the_task_list_filters_by_status_in_the_same_queries_for_1_and_59_tasks(
     assert signed[1] == [3, 17]
     assert len(waiting[1]) == 58 and 3 not in waiting[1] and 17 not in waiting[1]
     assert listed("status=in_progress")[1] == []
-    # The same 7 queries as the unfiltered list: the status is a subquery of the page's query.
-    assert signed[0] == waiting[0] == 7
+    # The same 6 queries as the unfiltered list: the status is a subquery of the page's query.
+    assert signed[0] == waiting[0] == 6
     response = client.get("/api/tasks/?status=done")
     assert response.status_code == 400 and "任务状态" in response.json()["detail"]

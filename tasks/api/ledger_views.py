@@ -22,11 +22,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tasks.api import ledger_rows
 from tasks.api import ledger_serializers as s
-from tasks.choices import ReviewOutcome
 from tasks.filtersets import AssignmentFilterSet, by_task
 from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
-from tasks.policy import OPEN_EXTENSION, WRITERS, role_of
+from tasks.policy import WRITERS, role_of
 from tasks.services import formkeys, ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
@@ -82,14 +82,6 @@ def with_detail(assignments):
     return assignments.with_history().prefetch_related("task__measures", evidence)
 
 
-def with_pending(assignments):
-    """For the list: only the pending review and extension of each row, which is all ``allowed_actions`` reads."""
-    return assignments.prefetch_related(
-        Prefetch("reviews", queryset=Review.objects.filter(outcome=ReviewOutcome.PENDING)),
-        Prefetch("extensions", queryset=Extension.objects.filter(status__in=OPEN_EXTENSION)),
-    )
-
-
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     """The ledger: one row per task and responsible unit, scoped to what the caller may see."""
 
@@ -106,11 +98,17 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("task__category", "task__plan", "unit")
         )
         if self.action == "list":
-            return with_pending(queryset)  # narrowed by AssignmentFilterSet
+            return queryset  # narrowed by AssignmentFilterSet, then read lean (``list``)
         return with_detail(queryset)
 
     def get_serializer_class(self):
         return s.AssignmentListSerializer if self.action == "list" else s.AssignmentDetailSerializer
+
+    def list(self, request, *args, **kwargs):
+        """The database sorts and pages the ids; the page's rows are read as values (``ledger_rows``)."""
+        ids = self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)
+        page = self.paginate_queryset(ids)
+        return self.get_paginated_response(ledger_rows.list_rows(request.user, list(page), today()))
 
     def retrieve(self, request, *args, **kwargs):
         assignment = self.get_object()

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,6 +49,8 @@ class TaskOfficialSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
+    """One task with its rows: the responsible units and the caller's visible assignments (``/api/tasks/<id>/``)."""
+
     category = CategorySerializer(read_only=True)
     measures = MeasureSerializer(many=True, read_only=True)
     responsible_units = serializers.SerializerMethodField()
@@ -93,3 +96,42 @@ class TaskSerializer(serializers.ModelSerializer):
     def get_assignments(self, task) -> list[dict]:
         # ``visible_assignments`` is prefetched with the caller's unit scoping.
         return TaskAssignmentSerializer(task.visible_assignments, many=True).data
+
+
+class AssignmentCountsSerializer(serializers.Serializer):
+    """How many of the task's rows the caller sees, and how many of them are in each status."""
+
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(
+        child=serializers.IntegerField(), help_text="状态 → 台账数（只列出有的）"
+    )
+
+
+class TaskListSerializer(TaskSerializer):
+    """A task in the list (``/api/tasks/``): counts and the roll-up instead of a row per unit.
+
+    The rows are one request away: ``assignments_url`` (``/api/tasks/<id>/assignments/``, paginated);
+    the responsible units are the ``unit`` of those rows. The view annotates ``responsible_count``
+    and hands the visible rows' counts per status in the context (``counts``: task id → status → n).
+    """
+
+    responsible_count = serializers.IntegerField(read_only=True, help_text="责任单位数（现行台账）")
+    assignment_counts = serializers.SerializerMethodField()
+    assignments_url = serializers.SerializerMethodField()
+
+    class Meta(TaskSerializer.Meta):
+        fields = [f for f in TaskSerializer.Meta.fields if f not in ("responsible_units", "assignments")] + [
+            "responsible_count",
+            "assignment_counts",
+            "assignments_url",
+        ]
+
+    @extend_schema_field(AssignmentCountsSerializer)
+    def get_assignment_counts(self, task) -> dict:
+        by_status = self.context["counts"].get(task.pk, {})
+        return {"total": sum(by_status.values()), "by_status": by_status}
+
+    def get_assignments_url(self, task) -> str:
+        path = reverse("task-assignments", args=[task.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
