@@ -818,13 +818,14 @@ def test_the_api_takes_an_optional_idempotency_key(liaison, api):
     )
 
 
-def test_the_admin_check_page_carries_a_one_time_key_too(liaison, unit_leader):
+def test_the_admin_check_page_carries_a_one_time_key_too(liaison, unit_leader, office):
     import re
 
     a = row()
     ledger.submit_report(a.pk, actor=liaison, week="2017-W48", text="完成", percent=100)
     request = ledger.request_signoff(a.pk, actor=liaison, summary="完成", files=[pdf()])
-    client = client_for(unit_leader)
+    ledger.approve(a.pk, actor=unit_leader, opinion="同意")  # the first check, in the pages
+    client = client_for(office)
     url = f"/admin/tasks/signoffrequest/{request.pk}/check/"
     page = client.get(url).content.decode()
     key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
