@@ -70,7 +70,7 @@ def test_the_on_time_reporting_rate_is_counted_per_unit_on_the_dashboard_and_in_
     assert rates[jinzhong] == {"name": "晋中市", "reports": 5, "late": 2, "rate": 0.6}
 
     response = client_for(office).get("/dashboard/")
-    rows = {r["name"]: r for r in response.context["reporting"]}
+    rows = {r["name"]: r for r in response.context["units"]}
     assert (rows["晋中市"]["reports"], rows["晋中市"]["late"], rows["晋中市"]["rate"]) == (5, 2, 0.6)
     assert "按期报送率" in response.content.decode()
 

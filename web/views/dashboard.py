@@ -57,7 +57,6 @@ def dashboard(request):
         "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.units_missing_report(assignments, day),
         "units": units,  # per unit: rows, on-time reporting, missed reports, urges, time to sign-off
-        "reporting": sorted((u for u in units if u["reports"]), key=lambda u: (u["rate"], u["name"])),
         "trend": figures.ranking_trend(),
         "cities": figures.city_tiles(assignments, day),
         "chart": figures.signoff_chart(assignments, day),
