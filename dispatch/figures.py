@@ -82,6 +82,19 @@ def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
 STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
 
 
+# What the figures read of each assignment and its task, category, plan and unit.
+ASSIGNMENT_COLUMNS = (
+    *STATE_FIELDS,
+    "percent",
+    "unit__name",
+    "unit__kind",
+    "task__number",
+    "task__plan__title",
+    "task__category__number",
+    "task__category__title",
+)
+
+
 def _counts() -> dict:
     return dict.fromkeys(BUCKETS, 0)
 
@@ -109,9 +122,9 @@ def bulletin_data(month: str) -> dict:
     weeks = month_weeks(start, end)
     mondays = [history.start_of(parse_week(week)) for week in weeks]
     assignments = list(
-        Assignment.objects.select_related("task__category", "task__plan", "unit").order_by(
-            "task__plan_id", "task__number", *unit_order("unit__")
-        )
+        Assignment.objects.select_related("task__category", "task__plan", "unit")
+        .only(*ASSIGNMENT_COLUMNS)  # not the tasks' texts: 20,000 rows hold them once each
+        .order_by("task__plan_id", "task__number", *unit_order("unit__"))
     )
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
     day_after = end + datetime.timedelta(days=1)  # judged on the 1st: overdue once the deadline passed

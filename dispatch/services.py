@@ -139,7 +139,7 @@ def dispatch_weekly(week: str) -> Result:
         by_unit = defaultdict(list)
         several_plans = Plan.objects.filter(closed_at=None).count() > 1
         # a closed (归档) plan is out of the dispatch
-        for row in job_rows(week, today=monday, queryset=Assignment.objects.in_open_plans()):
+        for row in job_rows(week, today=monday, queryset=Assignment.objects.in_open_plans(), texts=False):
             if row.is_open:
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()

@@ -32,7 +32,19 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
 
-from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from reports.models import WeeklySnapshot
@@ -41,7 +53,7 @@ from tasks.models import Assignment, Measure, Official, ProgressReport
 from tasks.models.levels import bucket_on, judge, passed_milestone
 from tasks.models.plan import unit_order
 from tasks.services.history import end_of, state_as_of, state_of
-from tasks.weeks import parse_week, week_range, week_title
+from tasks.weeks import parse_week, week_of, week_range, week_title
 
 CHUNK = 2000
 
@@ -340,7 +352,9 @@ def task_milestones() -> dict[int, list[str]]:
     return found
 
 
-def job_rows(week: str, *, today: datetime.date, queryset=None, unfrozen_only: bool = False):
+def job_rows(
+    week: str, *, today: datetime.date, queryset=None, unfrozen_only: bool = False, texts: bool = True
+):
     """Yield a lean ``LedgerRow`` per assignment for ``week`` as the jobs read it, live on ``today``
     (the week's Sunday for the snapshot, Monday for the dispatch), in task then unit order.
 
@@ -350,7 +364,9 @@ def job_rows(week: str, *, today: datetime.date, queryset=None, unfrozen_only: b
     the week's newest report text, and the week's snapshot joined (``unfrozen_only``: the rows
     without one). No history, measures or officials are read (their fields are ""): what a row
     of the workbook shows beyond the state is not what a job uses. Level and reason are
-    ``levels.judge`` on ``today`` (the Python twin of ``with_level(today)``).
+    ``levels.judge`` on ``today`` (the Python twin of ``with_level(today)``). ``texts=False``: the
+    week's report is not looked up (``week_text`` "", ``reported_this_week`` False), for a job
+    that does not show it.
     """
     reports = ProgressReport.objects.filter(
         assignment=OuterRef("pk"), week__lte=week, voided_at=None
@@ -358,11 +374,26 @@ def job_rows(week: str, *, today: datetime.date, queryset=None, unfrozen_only: b
     this_week = ProgressReport.objects.filter(assignment=OuterRef("pk"), week=week, voided_at=None).order_by(
         "-created_at", "-id"
     )
+    monday = parse_week(week)
+    none = Value(None, output_field=CharField())
+    # ``last_report_week_start`` (the latest week reported, kept by the ledger) spares most lookups:
+    # a row never reported has no report; one last reported up to this week has it as its latest.
     queryset = Assignment.objects.unscoped() if queryset is None else queryset
     queryset = queryset.annotate(
-        last_week=Subquery(reports.values("week")[:1]),
-        last_percent=Subquery(reports.values("percent")[:1]),
-        this_week_text=Subquery(this_week.values("text")[:1]),
+        last_week=Case(
+            When(last_report_week_start__gt=monday, then=Subquery(reports.values("week")[:1])), default=none
+        ),
+        last_percent=Case(
+            When(last_report_week_start__isnull=False, then=Subquery(reports.values("percent")[:1])),
+            default=Value(None, output_field=IntegerField()),
+        ),
+        this_week_text=Case(
+            When(last_report_week_start__gte=monday, then=Subquery(this_week.values("text")[:1])),
+            default=Value(None, output_field=TextField()),
+            output_field=TextField(),
+        )
+        if texts
+        else Value(None, output_field=TextField()),
         snap=FilteredRelation("snapshots", condition=Q(snapshots__week=week)),
     )
     if unfrozen_only:
@@ -424,7 +455,7 @@ def job_rows(week: str, *, today: datetime.date, queryset=None, unfrozen_only: b
             status=status,
             level=judgement.level,
             signed_off_on=signed_off_on,
-            last_report_week=last_week,
+            last_report_week=last_week if last_start is None or last_start > monday else week_of(last_start),
             reported_this_week=text is not None,
             level_reason=judgement.reason,
             as_of=today,

@@ -106,6 +106,19 @@ def test_the_dispatch_freezes_the_week_that_just_ended(liaison):
     assert (three.percent, three.report_text) == (25, "制定方案")  # frozen: a re-run keeps the first state
 
 
+def test_a_report_of_the_new_week_before_the_dispatch_is_not_frozen_into_the_last_one(liaison):
+    report(liaison, 3, week="2017-W34", percent=20, text="摸底")
+    report(liaison, 3, week="2017-W35", percent=25, text="制定方案")
+    report(liaison, 3, week=WEEK, percent=40, text="本周已报")  # Monday morning, before the dispatch
+    report(liaison, 1, week=WEEK, percent=10, text="首次报送")  # nothing up to W35
+    services.dispatch_weekly(WEEK)
+
+    frozen = WeeklySnapshot.objects.filter(week="2017-W35", assignment__unit__name="晋中市")
+    three, one = frozen.get(assignment__task__number=3), frozen.get(assignment__task__number=1)
+    assert (three.percent, three.last_report_week, three.report_text) == (25, "2017-W35", "制定方案")
+    assert (one.last_report_week, one.report_text) == (None, "")  # not reported up to W35
+
+
 def test_the_chaser_names_only_the_unreported_assignments(liaison, outsider):
     report(liaison, 3)
 
