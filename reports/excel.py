@@ -46,7 +46,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"  # rates (0.0–1.0) are real fractions shown as percentages
 INTEGER_FORMAT = "0"
 PERCENT_SHOWN = '0"%"'  # 完成比例: the integer 65 shown as 65%, so a liaison types 80 for 80%
-NUMBER_FORMATS = {"int": INTEGER_FORMAT, "percent": PERCENT_FORMAT, "pct_int": PERCENT_SHOWN}
+NUMBER_FORMATS = {"int": INTEGER_FORMAT, "percent": PERCENT_FORMAT, "pct_int": PERCENT_SHOWN, "tenths": "0.0"}
 
 PAPER_A3 = 8  # the SpreadsheetML paper size code for A3
 EXCEL_MAX_CHARS = 32767  # Excel refuses longer cell text
@@ -72,7 +72,9 @@ def needs_escape(text: str) -> bool:
 class Column:
     header: str
     width: float
-    kind: str = "text"  # text (wrapped) | center | date | int | percent (a fraction) | pct_int (0–100)
+    kind: str = (
+        "text"  # text (wrapped) | center | date | int | percent (a fraction) | pct_int (0–100) | tenths (0.0)
+    )
     hidden: bool = False
 
 
