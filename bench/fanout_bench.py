@@ -8,7 +8,7 @@ the PostgreSQL database given, which is migrated and must be empty): the plan, o
 N liaisons (each with an e-mail address) and a group robot, an assignment listed for
 supervision. The event ``supervision.listed`` is then told once, as the service does in its
 transaction (``on_event``), and timed: N inbox messages, N e-mail deliveries and one robot
-delivery written, N + 1 outbox messages. The after-commit relay to the broker is not timed
+delivery written, and their outbox messages: one per batch of 100 e-mails, one for the robot. The after-commit relay to the broker is not timed
 (the transaction is rolled back). The table gives the time and the number of SQL queries; the query
 count does not grow with N on PostgreSQL (asserted in tests/test_events.py at 10 and 200);
 SQLite splits a large bulk insert into batches by its limit on query parameters.

@@ -10,11 +10,15 @@
   assignments, instructions, reopenings; the office and leaders see every unit's), ``?open=true``
   only those not acknowledged. ``POST /api/handovers/<id>/acknowledge/``: the unit's liaison or
   leader signs (another unit's: 404; twice: 400).
-- ``POST /api/instructions/`` ``{"text", "task" | "assignment"}``: a leader or the office writes
+- ``GET /api/instructions/`` the 领导批示 the caller may read, newest first, with their replies (a
+  unit's people: those concerning their unit, and their own unit's replies; others: all),
+  ``?task=<id>``, ``?assignment=<id>``; ``/api/instructions/<id>/`` one (another unit's: 404).
+  ``POST /api/instructions/`` ``{"text", "task" | "assignment"}``: a leader or the office writes
   a 领导批示; ``POST /api/instructions/<id>/reply/`` ``{"text"}``: a unit concerned replies.
 """
 
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,7 +26,7 @@ from rest_framework.response import Response
 from dispatch import handovers, instructions
 from dispatch.bulletin import audit_code, publish_bulletin
 from dispatch.filtersets import NotificationFilterSet
-from dispatch.models import Bulletin, BulletinStatus, Handover, Instruction, Notification
+from dispatch.models import Bulletin, BulletinStatus, Handover, Instruction, InstructionReply, Notification
 from reports.bulletin_xlsx import build_bulletin_workbook
 from tasks import clock
 from tasks.models import Assignment, Task
@@ -194,6 +198,16 @@ class ReplySerializer(serializers.Serializer):
     )
 
 
+class InstructionReplySerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name", read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = InstructionReply
+        fields = ["id", "unit", "author", "text", "created_at"]
+        read_only_fields = fields
+
+
 class InstructionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
     text = serializers.CharField(
@@ -202,15 +216,44 @@ class InstructionSerializer(serializers.ModelSerializer):
     task = serializers.IntegerField(source="task_id", required=False)
     assignment = serializers.IntegerField(source="assignment_id", required=False, allow_null=True)
 
+    unit = serializers.CharField(source="assignment.unit.name", read_only=True, default=None, allow_null=True)
+    replies = InstructionReplySerializer(many=True, read_only=True)
+
     class Meta:
         model = Instruction
-        fields = ["id", "author", "text", "task", "assignment", "created_at"]
-        read_only_fields = ["id", "author", "created_at"]
+        fields = ["id", "author", "text", "task", "assignment", "unit", "created_at", "replies"]
+        read_only_fields = ["id", "author", "unit", "created_at", "replies"]
 
 
-class InstructionViewSet(viewsets.GenericViewSet):
+def _id_param(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidInput(f"{name} 应为编号（正整数）", field=name)
+    return int(value)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("task", int, description="只看该整改任务的批示"),
+            OpenApiParameter("assignment", int, description="只看该台账的批示"),
+        ]
+    )
+)
+class InstructionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = InstructionSerializer
-    queryset = Instruction.objects.none()
+    queryset = Instruction.objects.none()  # the schema's type for <id>; get_queryset scopes to the caller
+
+    def get_queryset(self):
+        queryset = instructions.visible_to(self.request.user)
+        task, row = _id_param(self.request, "task"), _id_param(self.request, "assignment")
+        if task is not None:
+            queryset = queryset.filter(task_id=task)
+        if row is not None:
+            queryset = queryset.filter(assignment_id=row)
+        return queryset
 
     def create(self, request):
         data = self.get_serializer(data=request.data)

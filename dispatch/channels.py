@@ -254,7 +254,8 @@ def queue(job: str, period: str, messages: list, emails: dict[int, str], *, grou
     ``emails``: each recipient's address (may be empty: no e-mail). ``group``: the message is for the
     whole unit (liaisons and leaders), so it goes to the unit's robot and phones too, once per unit.
     Keyed by (channel, job, period, target): what is already written adds nothing. A fixed number
-    of queries: the units' settings (1) and, when a channel is on, the rows (2) and the outbox (2).
+    of queries: the units' settings (1) and, when a channel is on, the rows (2) and the outbox (2 for
+    the e-mail batches, 2 for the robot messages and texts).
     Returns how many deliveries wait to be sent.
     """
     unit_ids = {m.unit_id for m in messages if m.unit_id is not None}

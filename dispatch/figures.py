@@ -15,7 +15,9 @@ read by ``reports.bulletin_xlsx``, the public page and the API:
   reopened or not); reopened after a relapse; otherwise on track;
 - ``by_unit`` adds ``unit``, ``kind``, ``on_time_rate`` (of the unit's assignments
   whose ORIGINAL due date fell by the month's end, the share signed off by that date;
-  ``None`` when none was due), ``urges`` (催办 of the unit's rows in the month) and ``rank`` (``rank_units``: by on-time rate, then fewer
+  ``None`` when none was due), ``urges`` (催办 of the unit's rows in the month), the month's 签收
+  (``acknowledgements_by_unit``: ``handed``, ``acknowledged``, ``unacknowledged_overdue``,
+  ``ack_hours``) and ``rank`` (``rank_units``: by on-time rate, then fewer
   overdue rows, then more sign-offs, equals share a rank; ``None`` for a unit without a
   rate, listed last and shown "—"), and the unit's on-time reporting (按期报送,
   ``tasks.services.reporting``) over the reports for the month's weeks submitted by its end:
@@ -48,10 +50,11 @@ not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_b
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
-from dispatch.models import Bulletin, Urge
+from dispatch import handovers
+from dispatch.models import Bulletin, Handover, Urge
 from dispatch.periods import parse_month, previous_month
 from tasks.choices import ReviewOutcome, SignOffStatus, Status
 from tasks.models import Assignment, ProgressReport, Review, SignOffRequest, Task
@@ -109,13 +112,50 @@ def _event(request_or_review, at) -> dict:
     }
 
 
+NO_HANDOVERS = {"handed": 0, "acknowledged": 0, "unacknowledged_overdue": 0, "ack_hours": None}
+
+
+def acknowledgements_by_unit(since, until, end: datetime.date) -> dict[str, dict]:
+    """签收 per unit in the month (one query): ``handed`` (handed over in the month), ``acknowledged``
+    (signed for in the month), ``unacknowledged_overdue`` (not signed for at the month's end though
+    handed more than ``ACK_DUE_WORKING_DAYS`` working days before it) and ``ack_hours`` (the mean
+    hours from handing to signing of those signed for in the month; ``None`` without one)."""
+    late_before = history.start_of(handovers.cutoff(end))
+    signed = Q(acknowledged_at__gte=since, acknowledged_at__lt=until)
+    taken = ExpressionWrapper(F("acknowledged_at") - F("handed_at"), output_field=DurationField())
+    rows = (
+        Handover.objects.filter(handed_at__lt=until)
+        .values("unit__name")
+        .annotate(
+            handed=Count("pk", filter=Q(handed_at__gte=since)),
+            acknowledged=Count("pk", filter=signed),
+            unacknowledged_overdue=Count(
+                "pk",
+                filter=Q(handed_at__lt=late_before)
+                & (Q(acknowledged_at=None) | Q(acknowledged_at__gte=until)),
+            ),
+            mean=Avg(taken, filter=signed),
+        )
+        .order_by()
+    )
+    return {
+        r["unit__name"]: {
+            "handed": r["handed"],
+            "acknowledged": r["acknowledged"],
+            "unacknowledged_overdue": r["unacknowledged_overdue"],
+            "ack_hours": round(r["mean"].total_seconds() / 3600, 1) if r["mean"] is not None else None,
+        }
+        for r in rows
+    }
+
+
 def bulletin_data(month: str) -> dict:
     """The month's figures as the ledger stood at the month's end, whenever they are computed.
 
-    Seven queries, whatever the size of the ledger: assignments, the audit entries since
+    Nine queries, whatever the size of the ledger: assignments, the audit entries since
     the month's first reporting week (each assignment's state at the month's end and at
     each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
-    the units' on-time reporting and the month's urges (催办) per unit.
+    the units' on-time reporting, the month's urges (催办) and acknowledgements (签收) per unit.
     """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
@@ -179,7 +219,9 @@ def bulletin_data(month: str) -> dict:
         .order_by()
         .values_list("assignment__unit__name", "n")
     )
+    signing = acknowledgements_by_unit(since, until, end)
     for name, unit in units.items():
+        unit.update(signing.get(name, NO_HANDOVERS))
         unit["on_time_rate"] = round(on_time[name] / due_by_end[name], 4) if due_by_end[name] else None
         figures = reported.get(unit_ids[name], {"reports": 0, "late": 0, "rate": None})
         unit["reports"], unit["late_reports"] = figures["reports"], figures["late"]

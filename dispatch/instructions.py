@@ -128,6 +128,18 @@ def _scope(user):
     return Q(), None
 
 
+def visible_to(user):
+    """The instructions the user may read, with the replies they may read (2 queries when listed):
+    a unit's people those concerning their unit (and their unit's replies), the others all."""
+    scope, unit = _scope(user)
+    return (
+        Instruction.objects.filter(pk__in=Instruction.objects.filter(scope).values("pk"))
+        .select_related("author", "assignment__unit")
+        .prefetch_related(_replies(unit))
+        .order_by("-created_at", "-pk")
+    )
+
+
 def for_assignment(assignment, user) -> list[Instruction]:
     """The instructions on the row or on its task, newest first, with the replies the user may read (2 queries)."""
     _, unit = _scope(user)

@@ -95,6 +95,37 @@ def unit_rows(data: dict) -> list[list[str]]:
     ]
 
 
+SIGNING_COLUMNS = ("责任单位", "本月催办", "本月交办", "本月签收", "逾期未签收", "平均签收用时（小时）")
+
+
+def signing_rows(data: dict) -> list[list[str]]:
+    """The 催办 and 签收 table: the units with an urge or a handover in the month, in ranking order."""
+    return [
+        [
+            str(u.get("unit", "")),
+            str(u.get("urges", 0)),
+            str(u.get("handed", 0)),
+            str(u.get("acknowledged", 0)),
+            str(u.get("unacknowledged_overdue", 0)),
+            "—" if u.get("ack_hours") is None else str(u["ack_hours"]),
+        ]
+        for u in data.get("by_unit", [])
+        if u.get("urges") or u.get("handed") or u.get("acknowledged") or u.get("unacknowledged_overdue")
+    ]
+
+
+def _grid(doc, header, rows) -> None:
+    table = doc.add_table(rows=0, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for r, values in enumerate([list(header), *rows]):
+        # one row at a time: ``table.cell(r, c)`` walks the whole table on each call
+        for cell, value in zip(table.add_row().cells, values):
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _font(paragraph.add_run(value), HEADING_FONT if r == 0 else BODY_FONT, 9)
+
+
 def build_bulletin_docx(document: dict, data: dict) -> bytes:
     """The .docx bytes of the 通报: ``document`` from ``dispatch.document.document_of``, ``data`` the figures."""
     doc = Document()
@@ -132,21 +163,24 @@ def build_bulletin_docx(document: dict, data: dict) -> bytes:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _paragraph(doc, "附件", font=HEADING_FONT)
     _paragraph(doc, "各责任单位整改进展情况表", font=TITLE_FONT, size=18, align=WD_ALIGN_PARAGRAPH.CENTER)
-    rows = unit_rows(data)
-    table = doc.add_table(rows=0, cols=len(UNIT_COLUMNS))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, values in enumerate([list(UNIT_COLUMNS), *rows]):
-        # one row at a time: ``table.cell(r, c)`` walks the whole table on each call
-        for cell, value in zip(table.add_row().cells, values):
-            paragraph = cell.paragraphs[0]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(paragraph.add_run(value), HEADING_FONT if r == 0 else BODY_FONT, 9)
+    _grid(doc, UNIT_COLUMNS, unit_rows(data))
     _paragraph(
         doc,
         "注：按期完成率为原定期限在本月底前的任务中按期销号的比例；按期报送率为本月应报周报中按时报送的比例。",
         size=10,
     )
+    signing = signing_rows(data)
+    if signing:
+        _paragraph(doc)
+        _paragraph(
+            doc, "各责任单位催办与签收情况", font=HEADING_FONT, size=12, align=WD_ALIGN_PARAGRAPH.CENTER
+        )
+        _grid(doc, SIGNING_COLUMNS, signing)
+        _paragraph(
+            doc,
+            "注：新交办台账、领导批示、问题反弹须由责任单位签收；逾期未签收为月末仍未签收且已超过签收时限的事项。",
+            size=10,
+        )
 
     _paragraph(doc)
     imprint = _paragraph(doc, f"印发范围：{document['distribution']}", size=14)

@@ -116,6 +116,31 @@ def build_bulletin_workbook(bulletin, audit_code: str = "") -> bytes:
             for m in data.get("missed_reports", [])
         ],
     )
+    _table(
+        workbook,
+        "催办签收",
+        title,
+        [
+            Column("责任单位", 14, "center"),
+            Column("本月催办", 10, "int"),
+            Column("本月交办", 10, "int"),
+            Column("本月签收", 10, "int"),
+            Column("逾期未签收", 11, "int"),
+            Column("平均签收用时（小时）", 14, "decimal"),
+        ],
+        [
+            [
+                u.get("unit"),
+                u.get("urges", 0),
+                u.get("handed", 0),
+                u.get("acknowledged", 0),
+                u.get("unacknowledged_overdue", 0),
+                "—" if u.get("ack_hours") is None else u["ack_hours"],
+            ]
+            for u in data.get("by_unit", [])
+            if u.get("urges") or u.get("handed") or u.get("acknowledged") or u.get("unacknowledged_overdue")
+        ],
+    )
     for sheet, key in (("本月销号", "newly_signed_off"), ("本月问题反弹", "newly_reopened")):
         _table(
             workbook,

@@ -216,3 +216,60 @@ def test_the_desk_runs_the_same_queries_for_few_and_many_handovers(liaison, size
     with django_assert_num_queries(8):
         response = client.get("/desk/")
     assert len(response.context["handovers"]) == size
+
+
+def test_the_monthly_bulletin_counts_each_units_acknowledgements(liaison, office):
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from dispatch.bulletin import announce_bulletin, make_bulletin
+    from dispatch.models import Bulletin, Notification
+    from reports.bulletin_docx import SIGNING_COLUMNS, signing_rows
+    from reports.bulletin_xlsx import build_bulletin_workbook
+
+    Handover.objects.all().delete()
+    a, b, c = list(Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:3])
+    with on("2017-10-09", 9):  # the Monday after the holiday
+        handovers.hand(HandoverKind.ASSIGNMENT, [a, b, c])
+    with on("2017-10-09", 15):
+        handovers.acknowledge(Handover.objects.get(assignment=a).pk, actor=liaison)  # 6 hours
+    with on("2017-10-10", 11):
+        handovers.acknowledge(Handover.objects.get(assignment=b).pk, actor=liaison)  # 26 hours
+    # c is never signed for: overdue at the month's end. One handed on the 31st is not overdue yet.
+    d = Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[3]
+    with on("2017-10-31", 9):
+        handovers.hand(HandoverKind.ASSIGNMENT, [d])
+    with on("2017-11-01", 9):  # signed in November: counts in November's bulletin, not October's
+        handovers.acknowledge(Handover.objects.get(assignment=d).pk, actor=liaison)
+        bulletin, _, _ = make_bulletin("2017-10")
+
+    mine = next(u for u in bulletin.data["by_unit"] if u["unit"] == "晋中市")
+    assert (mine["handed"], mine["acknowledged"], mine["unacknowledged_overdue"], mine["ack_hours"]) == (
+        4,
+        2,
+        1,
+        16.0,
+    )
+    other = next(u for u in bulletin.data["by_unit"] if u["unit"] == "临汾市")
+    assert (other["handed"], other["acknowledged"], other["ack_hours"]) == (0, 0, None)
+    assert "<td>晋中市</td><td>0</td><td>4</td><td>2</td><td>1</td><td>16.0</td></tr>" in bulletin.html
+    assert signing_rows(bulletin.data) == [["晋中市", "0", "4", "2", "1", "16.0"]]
+    assert SIGNING_COLUMNS[4] == "逾期未签收"
+
+    sheet = load_workbook(io.BytesIO(build_bulletin_workbook(bulletin)))["催办签收"]
+    values = [[cell.value for cell in r] for r in sheet.iter_rows()]
+    assert ["晋中市", 0, 4, 2, 1, 16.0] in values
+
+    client = client_for(office)
+    docx = client.get("/bulletins/2017-10/docx/")
+    assert docx.status_code == 200
+    last = Document(io.BytesIO(docx.content)).tables[-1]  # the 催办与签收 table
+    text = [cell.text for cell in last.rows[-1].cells]
+    assert text == ["晋中市", "0", "4", "2", "1", "16.0"]
+
+    Bulletin.objects.filter(pk=bulletin.pk).update(status="published")
+    announce_bulletin(bulletin.pk)
+    body = Notification.objects.get(job="bulletin.published", user=liaison).body
+    assert "签收：本月交办 4 项，签收 2 项，平均用时 16.0 小时；逾期未签收 1 项" in body

@@ -17,6 +17,7 @@ AREAS = {
     "notifications": "/api/notifications/",
     "bulletins": "/api/bulletins/",
     "handovers": "/api/handovers/",
+    "instructions": "/api/instructions/",
     "reports-weekly": "/api/reports/weekly.xlsx",
     "reports-weekly-import": "/api/reports/weekly/import/",
     "public-disclosure": "/api/public/disclosure/",

@@ -104,6 +104,7 @@ def test_it_writes_a_sheet_for_each_part_of_the_bulletin():
         "单位排名",
         "逾期清单",
         "未报送情况",
+        "催办签收",
         "本月销号",
         "本月问题反弹",
     ]

@@ -219,3 +219,46 @@ def test_instructing_a_task_runs_the_same_queries_for_one_unit_and_for_many(make
     assert issue(one) == issue(many)
     assert Handover.objects.filter(kind=HandoverKind.INSTRUCTION).count() == one.n + many.n
     assert Notification.objects.filter(job="instruction.issued").count() == one.n + many.n
+
+
+def test_the_api_lists_the_instructions_each_reader_may_read_with_their_replies(api, people):
+    alice, bob, charlie, dave, olga, leo = people
+    task = shared_task()
+    on_task = instructions.issue(actor=leo, text=TEXT, task=task)
+    mine = row(17)
+    on_my_row = instructions.issue(actor=olga, text="请加快进度", assignment=mine)
+    theirs = instructions.issue(actor=olga, text="临汾市须说明原因", assignment=row(task.number, "临汾市"))
+    instructions.reply(on_task.pk, actor=alice, text="晋中市已部署")
+    instructions.reply(on_task.pk, actor=charlie, text="临汾市已部署")
+
+    listed = api(alice).get("/api/instructions/")
+    assert listed.status_code == 200
+    items = {i["id"]: i for i in listed.json()["results"]}
+    assert set(items) == {on_task.pk, on_my_row.pk}  # not 临汾市's row
+    assert [r["text"] for r in items[on_task.pk]["replies"]] == ["晋中市已部署"]  # its own unit's reply only
+    assert items[on_my_row.pk]["unit"] == "晋中市" and items[on_task.pk]["unit"] is None
+    assert api(alice).get(f"/api/instructions/{theirs.pk}/").status_code == 404
+    assert api(alice).get(f"/api/instructions/{on_task.pk}/").json()["author"] == "leo"
+
+    every = api(leo).get("/api/instructions/").json()
+    assert every["count"] == 3
+    replies = next(i for i in every["results"] if i["id"] == on_task.pk)["replies"]
+    assert {r["unit"] for r in replies} == {"晋中市", "临汾市"}
+    assert api(olga).get(f"/api/instructions/?assignment={mine.pk}").json()["count"] == 1
+    assert api(olga).get(f"/api/instructions/?task={task.pk}").json()["count"] == 2
+    bad = api(olga).get("/api/instructions/?task=abc")
+    assert bad.status_code == 400 and "编号" in bad.content.decode()
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_api_list_of_instructions_runs_the_same_queries_for_few_and_many(api, people, count, queries):
+    alice, *_, olga, leo = people
+    client = api(alice)
+    for i in range(count):
+        item = instructions.issue(actor=olga, text=f"批示{i}", assignment=row(17))
+        instructions.reply(item.pk, actor=alice, text=f"回复{i}")
+    client.get("/api/instructions/")
+    # the count, the page (with authors and rows), its replies
+    with queries(3):
+        response = client.get("/api/instructions/")
+    assert response.json()["count"] == count

@@ -21,7 +21,7 @@ from tests.helpers import client_for, on
 pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEETS = ["概况", "分类统计", "单位排名", "逾期清单", "未报送情况", "本月销号", "本月问题反弹"]
+SHEETS = ["概况", "分类统计", "单位排名", "逾期清单", "未报送情况", "催办签收", "本月销号", "本月问题反弹"]
 
 
 def workbook(response):

@@ -19,6 +19,7 @@ AREAS = [
     ("notifications", "notification-list", None),
     ("bulletins", "bulletin-list", None),
     ("handovers", "handover-list", None),
+    ("instructions", "instruction-list", None),
     ("reports-weekly", "reports-weekly", None),
     ("reports-weekly-import", "reports-weekly-import", None),
     ("public-disclosure", "public-disclosure", None),
