@@ -70,6 +70,8 @@ def commands(args) -> dict[str, list[str]]:
             "-m",
             "gunicorn",
             "rectify.wsgi:application",
+            "--config",
+            "python:rectify.gunicorn_conf",  # the garbage collector tuned per worker
             "--bind",
             f"{args.host}:{args.port}",
             "--workers",
