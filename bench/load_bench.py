@@ -22,8 +22,8 @@ against). Each URL is driven by 1, 8 and 32 client threads (``http.client``, one
 request, as sync workers close it) for ``--seconds``; the table gives the median and p99 latency
 and the throughput, and the ratios the targets are stated in (same run, same machine):
 the API against the raw baseline, and each endpoint's p99 at the most clients against its median
-at one. ``--gc`` also serves the county size without ``rectify/gunicorn_conf.py`` (Python's GC
-defaults) and prints both.
+at one. ``--gc`` also serves the largest size with ``WEB_GC_TUNING=true`` (``rectify/gunicorn_conf.py``:
+``gc.freeze()`` after start-up, higher thresholds) and prints both.
 """
 
 import argparse
@@ -59,7 +59,7 @@ URLS = (
 NULL = "\\N"  # COPY's NULL
 
 
-def environment(gc_tuning: bool = True) -> dict:
+def environment(gc_tuning: bool = False) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=DATABASE_URL,
@@ -70,7 +70,7 @@ def environment(gc_tuning: bool = True) -> dict:
         AUDIT_KEY="bench-only-audit-key-" + "y" * 40,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         RECTIFY_TODAY=TODAY,
-        WEB_GC_TUNING="true" if gc_tuning else "false",
+        WEB_GC_TUNING="true" if gc_tuning else "false",  # rectify/gunicorn_conf.py
         PYTHONUNBUFFERED="1",
     )
     env.pop("RECTIFY_REQUIRE_SERVICES", None)
@@ -325,8 +325,7 @@ def free_port() -> int:
 def serve(port: int, gc_tuning: bool) -> subprocess.Popen:
     command = [PYTHON, "-m", "gunicorn", "rectify.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", "4", "--timeout", "120", "--log-level", "warning"]
-    if gc_tuning:
-        command += ["--config", "python:rectify.gunicorn_conf"]
+    command += ["--config", "python:rectify.gunicorn_conf"]  # as make serve; WEB_GC_TUNING decides
     process = subprocess.Popen(command, cwd=ROOT, env=environment(gc_tuning), start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -450,7 +449,7 @@ def main(argv=None) -> int:
         "--only", nargs="+", help="endpoint names (raw, api-assignments, api-tasks, ledger, …)"
     )
     parser.add_argument(
-        "--gc", action="store_true", help="also serve the largest size with Python's GC defaults"
+        "--gc", action="store_true", help="also serve the largest size with WEB_GC_TUNING=true"
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the bench database (and reuse it next time)"
@@ -484,14 +483,14 @@ def main(argv=None) -> int:
                 raise SystemExit(f"preparing {size} failed ({done.returncode})")
             secrets = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"  {secrets['counts']} in {secrets['seconds']} s", flush=True)
-            runs = [(True, "")] + (
-                [(False, " (Python's GC defaults)")] if args.gc and size == max(args.sizes) else []
-            )
+            runs = [(False, "")]  # as make serve runs by default: Python's GC defaults
+            if args.gc and size == max(args.sizes):
+                runs.append((True, " (WEB_GC_TUNING=true: gc.freeze, thresholds)"))
             for gc_tuning, label in runs:
                 port = free_port()
                 server = serve(port, gc_tuning)
                 try:
-                    print(f"  serving{label or ' (gc tuned)'} on :{port}", flush=True)
+                    print(f"  serving{label} on :{port}", flush=True)
                     results = measure(port, secrets, args.clients, seconds, urls)
                 finally:
                     stop(server)
