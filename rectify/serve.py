@@ -70,6 +70,8 @@ def commands(args) -> dict[str, list[str]]:
             "-m",
             "gunicorn",
             "rectify.wsgi:application",
+            "--config",
+            "python:rectify.gunicorn_conf",  # WEB_GC_TUNING=true tunes the garbage collector per worker
             "--bind",
             f"{args.host}:{args.port}",
             "--workers",

@@ -282,6 +282,15 @@ def by_urgency(assignments):
     return assignments.order_by(*sort_fields("urgency"))
 
 
+LEVEL_SORTS = ("urgency", "due", "-due")  # the sorts reading ``with_level``'s ``level`` or ``effective_due``
+
+
+def with_level_once(assignments):
+    """``assignments`` with ``with_level(today())`` unless they carry it already: a list annotates the
+    level only when a filter or a sort reads it (resolving the rule costs more than the ids it pages)."""
+    return assignments if "level" in assignments.query.annotations else assignments.with_level(today())
+
+
 def overdue_filter(queryset, name, value):
     """``true``: past the effective due date and not signed off (``overdue``); ``false``: the others."""
     late = Assignment.objects.overdue(today()).values("pk")
@@ -307,7 +316,8 @@ def city_filter(queryset, name, value):
 
 
 class AssignmentFilterSet(FilterSet):
-    """The ledger's filters. The queryset is unit-scoped and carries ``level`` (``with_level``)."""
+    """The ledger's filters. The queryset is unit-scoped; the level filter and the sorts by urgency or
+    due date annotate ``with_level`` when it does not carry it yet (``with_level_once``)."""
 
     q = TextFilter(
         label="搜索",
@@ -341,6 +351,7 @@ class AssignmentFilterSet(FilterSet):
         label="预警等级",
         choices=Level.choices,
         empty_label="全部",
+        method="by_level",
         help_text="预警等级（由 with_level 在 SQL 中算出）",
     )
     deadline_kind = ChoiceParamFilter(
@@ -381,7 +392,12 @@ class AssignmentFilterSet(FilterSet):
             Q(task__in=Task.objects.search(value).values("pk")) | Q(unit__name__icontains=value)
         )
 
+    def by_level(self, queryset, name, value):
+        return with_level_once(queryset).filter(level=value)
+
     def order(self, queryset, name, value):
+        if value in LEVEL_SORTS:
+            queryset = with_level_once(queryset)
         return queryset.order_by(*sort_fields(value))
 
 

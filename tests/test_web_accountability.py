@@ -495,7 +495,7 @@ def test_the_ledger_badge_and_the_dashboard_figures_add_no_query_per_row(
 ):
     fill(office, n)
     client = client_for(office)
-    with django_assert_num_queries(9):  # as in test_web_queries: the badge is an EXISTS in the rows' query
+    with django_assert_num_queries(10):  # as in test_web_queries: the badge is an EXISTS in the rows' query
         page = client.get("/ledger/?sort=task")
     assert len(page.context["page"].object_list) == 50
     page = client.get(f"/ledger/?unit={unit('晋中市').pk}")

@@ -3,10 +3,13 @@
 ``/api/assignments/`` and ``/api/tasks/<id>/assignments/`` answer with the JSON of
 ``ledger_serializers.AssignmentListSerializer`` (which the schema documents and
 ``tests/test_api_assignments.py`` holds this module to), built from one ``values()`` query:
-the database joins the task, category, plan and unit, computes the warning level
-(``with_level``) and reads each row's pending extension and review (two correlated
-subqueries), so a page costs three queries (the count, the ids, the rows) whatever its
-length. What ``allowed_actions`` answers comes from ``tasks.policy.allowed_actions`` on an
+the database joins the task, category, plan and unit and reads the latest milestone passed,
+the open extension and the pending review of each row (correlated subqueries), so a page
+costs three queries (the count, the ids, the rows) whatever its length. The level and its
+reason are judged in Python from those values (``levels.judge``, the twin of ``with_level``'s
+SQL that ``tests/test_levels.py`` holds to it): the SQL rule is only resolved when a filter or
+a sort reads it (``filtersets.with_level_once``), as resolving it costs more per request than
+the rows it would judge. What ``allowed_actions`` answers comes from ``tasks.policy.allowed_actions`` on an
 unsaved assignment holding the fields the policy reads, asked once per distinct state of
 the page's rows, not once per row.
 """
@@ -35,7 +38,6 @@ FIELDS = (
     "last_report_week_start",
     "signed_off_at",
     "next_review_date",
-    "level",
     "milestone",
     "unit_id",
     "unit__name",
@@ -134,8 +136,11 @@ def rows_query(assignments, day: datetime.date):
         .values("scheduled_for")[:1]
     )
     return (
-        assignments.with_level(day)
-        .annotate(open_extension=Subquery(open_extension), pending_review_for=Subquery(pending_review))
+        assignments.with_level_inputs(day)
+        .annotate(
+            open_extension=Subquery(open_extension),
+            pending_review_for=Subquery(pending_review),
+        )
         .order_by()
         .values(*FIELDS)
     )
@@ -172,8 +177,8 @@ def list_rows(user, ids: list[int], day: datetime.date) -> list[dict]:
                 "unit": {"id": row["unit_id"], "name": row["unit__name"], "kind": row["unit__kind"]},
                 "status": row["status"],
                 "status_label": Status(row["status"]).label,
-                "level": row["level"],
-                "level_label": Level(row["level"]).label,
+                "level": judged.level,
+                "level_label": Level(judged.level).label,
                 "level_reason": judged.reason,
                 "version": row["version"],
                 "due_date": _iso(row["due_date"]),

@@ -92,14 +92,14 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema needs the model only, no database read
             return Assignment.objects.none()
-        queryset = by_task(
-            Assignment.objects.visible_to(self.request.user)
-            .with_level(today())
-            .select_related("task__category", "task__plan", "unit")
-        )
+        scoped = Assignment.objects.visible_to(self.request.user)
         if self.action == "list":
-            return queryset  # narrowed by AssignmentFilterSet, then read lean (``list``)
-        return with_detail(queryset)
+            # Narrowed and sorted by AssignmentFilterSet (which adds the level if it reads it), then
+            # read lean (``list``).
+            return by_task(scoped)
+        return with_detail(
+            by_task(scoped.with_level(today()).select_related("task__category", "task__plan", "unit"))
+        )
 
     def get_serializer_class(self):
         return s.AssignmentListSerializer if self.action == "list" else s.AssignmentDetailSerializer

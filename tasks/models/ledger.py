@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from tasks import clock
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus, Status
@@ -83,6 +84,16 @@ class AssignmentQuerySet(models.QuerySet):
         for step in levels.level_annotations(today):
             queryset = queryset.annotate(**step)
         return queryset
+
+    def with_level_inputs(self, today: datetime.date):
+        """Annotate what ``levels.judge`` reads (``effective_due``, ``milestone``, ``level_day``) but not
+        the SQL rule: for a page of rows judged in Python anyway for their reason (``judgement``),
+        resolving the rule would cost more than judging them."""
+        return self.annotate(
+            effective_due=Coalesce(models.F("extended_due_date"), models.F("due_date")),
+            milestone=levels.latest_milestone(today),
+            level_day=models.Value(today, output_field=models.DateField()),
+        )
 
     def overdue(self, today: datetime.date):
         return self.exclude(status=Status.SIGNED_OFF).filter(
@@ -163,7 +174,18 @@ class Assignment(models.Model):
         base_manager_name = "with_retired"
         ordering = ["task__number", "unit__name"]
         constraints = [models.UniqueConstraint(fields=["task", "unit"], name="assignment_task_unit_unique")]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["unit", "status"])]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["unit", "status"]),
+            # A task's rows in force, counted (``/api/tasks/``'s ``responsible_count``, ``with_status``)
+            # from the index alone.
+            models.Index(fields=["task"], condition=Q(retired_at=None), name="assignment_task_in_force_idx"),
+            # What the ledger's other sorts lead with (``tasks.filtersets.SORTS``): the effective due
+            # date (``with_level``'s ``effective_due``), the percentage and the last update.
+            models.Index(Coalesce("extended_due_date", "due_date"), name="assignment_effective_due_idx"),
+            models.Index(fields=["percent"], name="assignment_percent_idx"),
+            models.Index(fields=["-updated_at"], name="assignment_updated_idx"),
+        ]
 
     def __str__(self):
         return f"任务{self.task.number} · {self.unit.name}"

@@ -228,10 +228,22 @@ def _int(value: int):
     return Value(value, output_field=models.IntegerField())
 
 
+def latest_milestone(day: datetime.date):
+    """The latest milestone of the row's task passed before ``day`` (ISO text), as a subquery."""
+    Measure = apps.get_model("tasks", "Measure")
+    milestones = (
+        Measure.objects.filter(task=OuterRef("task_id"))
+        .annotate(latest=LatestMilestoneBefore(F("milestones"), day))
+        .filter(latest__isnull=False)
+        .order_by("-latest")
+        .values("latest")[:1]
+    )
+    return Subquery(milestones, output_field=models.CharField())
+
+
 def level_annotations(day: datetime.date) -> list[dict]:
     """The annotations, in the order they must be applied, giving each row ``effective_due``,
     ``milestone`` (the latest passed, ISO text), ``level`` and ``level_day``: the rule of ``judge``."""
-    Measure = apps.get_model("tasks", "Measure")
     start = level_start()
     current = week_start(day)
     due_days = DayNumber(F("effective_due"))
@@ -251,13 +263,6 @@ def level_annotations(day: datetime.date) -> list[dict]:
     def share_100():
         return Q(effective_due__isnull=True) | Q(effective_due__lte=start)
 
-    milestones = (
-        Measure.objects.filter(task=OuterRef("task_id"))
-        .annotate(latest=LatestMilestoneBefore(F("milestones"), day))
-        .filter(latest__isnull=False)
-        .order_by("-latest")
-        .values("latest")[:1]
-    )
     never_red = (current - start).days // 7 >= red_weeks()
     never_yellow = (current - start).days // 7 >= 1
     silent_red = Q(last_report_week_start__lt=current - datetime.timedelta(days=7 * red_weeks()))
@@ -286,7 +291,7 @@ def level_annotations(day: datetime.date) -> list[dict]:
     return [
         {"effective_due": Coalesce(F("extended_due_date"), F("due_date"))},
         {
-            "milestone": Subquery(milestones, output_field=models.CharField()),
+            "milestone": latest_milestone(day),
             "percent_times_span": ExpressionWrapper(F("percent") * span, output_field=models.IntegerField()),
             "milestone_days": milestone_days,
             "level_day": Value(day, output_field=models.DateField()),

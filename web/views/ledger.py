@@ -13,7 +13,7 @@ from accountability import services as accountability
 from accountability.models import LeaderLedItem, is_listed
 from dispatch import instructions
 from reports.tables import Table, TableColumn
-from tasks.filtersets import AssignmentFilterSet, by_task
+from tasks.filtersets import AssignmentFilterSet, by_task, with_level_once
 from tasks.models import Assignment, Official, Plan, Task
 from tasks.models.plan import unit_order
 from tasks.policy import OVERSIGHT, can
@@ -31,7 +31,8 @@ PAGE_SIZE = 50
 @role_required()
 def ledger(request):
     day = today()
-    scoped = by_task(Assignment.objects.visible_to(request.user).with_level(day))
+    # The FilterSet adds the SQL level rule only if a filter or the sort reads it.
+    scoped = by_task(Assignment.objects.visible_to(request.user))
     filters = AssignmentFilterSet(request.GET or None, scoped, request=request)
     if request.role not in OVERSIGHT:
         del filters.filters["unit"]  # a liaison or unit leader sees one unit: no choice to make
@@ -40,12 +41,25 @@ def ledger(request):
         del filters.filters["plan"]
     form = filters.form
     rows = filters.qs if not filters.is_bound or filters.is_valid() else scoped.none()
-    rows = rows.select_related("task__category", "task__plan", "unit").annotate(
-        listed=is_listed()
-    )  # 挂牌督办
     if wants_xlsx(request) and not form.errors:
-        return xlsx_response("整改台账", [ledger_table(rows, form, several_plans)])
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        # every row the filters chose, in the page's order, with the lights judged as on the page
+        export = with_level_once(rows).select_related("task__category", "task__plan", "unit")
+        return xlsx_response(
+            "整改台账", [ledger_table(export.annotate(listed=is_listed()), form, several_plans)]
+        )
+    # The database sorts and pages the ids; only the page's rows are then read whole.
+    page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    found = (
+        Assignment.objects.visible_to(request.user)
+        .with_level_inputs(day)
+        .select_related("task__category", "task__plan", "unit")
+        .annotate(listed=is_listed())  # 挂牌督办
+        .in_bulk(ids)
+    )
+    page.object_list = [found[pk] for pk in ids if pk in found]
+    for row in page.object_list:
+        row.level = row.judgement.level  # the light and its reason (``level_reason``) judged together
     query = request.GET.copy()
     query.pop("page", None)
     context = {
