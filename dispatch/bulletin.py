@@ -50,22 +50,38 @@ def render_html(month: str, data: dict) -> str:
     return render_to_string("dispatch/bulletin.html", {"month": month, "data": data})
 
 
-def make_bulletin(month: str, *, refresh: bool = False) -> tuple[Bulletin, bool, Delivery]:
+def make_bulletin(month: str, *, refresh: bool = False, actor=None) -> tuple[Bulletin, bool, Delivery]:
     """Make the month's draft bulletin if there is none and tell the office it awaits publication.
 
     Returns (bulletin, created or refreshed, messages delivered). A published bulletin never changes.
     ``dispatch.periods.BadMonth`` for a month that is not one, ``NotYet`` for a month that has not ended.
+    ``actor``: the office member who asked for it in the pages (the monthly job has none): the policy's
+    ``publish_bulletin`` is required and the draft's making is audited (``draft_bulletin``).
     """
+    if actor is not None:
+        require(actor, "publish_bulletin")
     check_month_over(month)
     with transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().filter(month=month).first()
         changed = False
+        if actor is not None and bulletin is not None and bulletin.status == BulletinStatus.PUBLISHED:
+            raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
         if bulletin is None or (refresh and bulletin.status == BulletinStatus.DRAFT):
+            before = None if bulletin is None else {"totals": (bulletin.data or {}).get("totals")}
             data = bulletin_data(month)
             bulletin, _ = Bulletin.objects.update_or_create(
                 month=month, defaults={"data": data, "html": render_html(month, data)}
             )
             changed = True
+            if actor is not None:
+                audit.record(
+                    actor=actor,
+                    action="draft_bulletin",
+                    instance=bulletin,
+                    before=before,
+                    after={"totals": data.get("totals")},
+                    note=f"{month} 月通报草稿" + ("按最新数据重新生成" if before else "生成"),
+                )
         t = bulletin.data.get("totals", {})
         body = (
             f"{month} 月通报草稿已生成：台账 {t.get('total')} 项，已销号 {t.get('signed_off')} 项，"

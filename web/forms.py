@@ -728,6 +728,22 @@ class InstructionReplyForm(ServiceErrorForm):
     )
 
 
+class BulletinDraftForm(ServiceErrorForm):
+    """The month whose draft bulletin the office makes now (``dispatch.bulletin.make_bulletin``)."""
+
+    month = forms.RegexField(
+        label="通报月份",
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        max_length=7,
+        error_messages={"invalid": "月份格式应为 YYYY-MM，例如 2017-11"},
+        widget=forms.TextInput(attrs={"placeholder": "2017-11", "inputmode": "numeric"}),
+    )
+    refresh = forms.BooleanField(
+        label="已有草稿时按最新台账数据重新生成（修改过的正文将按新数据重拟）",
+        required=False,
+    )
+
+
 class BulletinDocumentForm(ServiceErrorForm):
     """The 通报's 正文 and 印发范围 as the office edits them before publishing (``dispatch.document``)."""
 

@@ -79,6 +79,7 @@ urlpatterns = [
     path("public/bulletins/<str:month>/docx/", bulletins.public_docx, name="public-bulletin-docx"),
     path("public/bulletins/<str:month>/pdf/", bulletins.public_pdf, name="public-bulletin-pdf"),
     path("bulletins/", bulletins.bulletin_list, name="bulletins"),
+    path("bulletins/draft/", bulletins.draft, name="bulletin-draft"),
     path("bulletins/<str:month>/", bulletins.bulletin_page, name="bulletin"),
     path("bulletins/<str:month>/publish/", bulletins.publish, name="bulletin-publish"),
     path("bulletins/<str:month>/docx/", bulletins.bulletin_docx, name="bulletin-docx"),

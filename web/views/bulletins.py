@@ -8,6 +8,8 @@ by ``reports.bulletin_docx``, the PDF by LibreOffice (``reports.convert``); the 
 document is on the public page too.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -16,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from dispatch.bulletin import audit_code, publish_bulletin
+from dispatch.bulletin import audit_code, make_bulletin, publish_bulletin
 from dispatch.document import document_of, save_document
 from dispatch.figures import PUBLIC_FIELDS
 from dispatch.models import Bulletin, BulletinStatus
@@ -24,22 +26,54 @@ from reports.bulletin_docx import HEADING, UNIT_COLUMNS, build_bulletin_docx, un
 from reports.convert import ConversionFailed, to_pdf
 from tasks.policy import OVERSIGHT, can
 from tasks.services.errors import LedgerError
+from tasks.weeks import today
 from web.access import role_required
-from web.forms import BulletinDocumentForm
+from web.forms import BulletinDocumentForm, BulletinDraftForm
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FIELDS = ("id", "month", "status", "data", "published_at")
 
 
 @role_required(OVERSIGHT)
-def bulletin_list(request):
+def bulletin_list(request, draft_form=None, status=200):
     """月通报: every month's bulletin, drafts first to be reviewed and published, with its files (1 query)."""
     bulletins = list(
         Bulletin.objects.only("id", "month", "status", "published_at", "created_at").order_by("-month")
     )
     drafts = [b for b in bulletins if not b.is_published]
     context = {"drafts": drafts, "published": [b for b in bulletins if b.is_published]}
-    return render(request, "web/bulletins.html", context)
+    if can(request.user, "publish_bulletin"):
+        context["draft_form"] = draft_form or BulletinDraftForm(initial={"month": _last_month()})
+    return render(request, "web/bulletins.html", context, status=status)
+
+
+def _last_month() -> str:
+    first = today().replace(day=1)
+    return (first - datetime.timedelta(days=1)).strftime("%Y-%m")
+
+
+@require_POST
+@role_required(OVERSIGHT)
+def draft(request):
+    """The office makes a month's draft now (the monthly job makes last month's on the 1st): a month that
+    has not ended, is not one, or is already published is refused with the reason, nothing made."""
+    _may_publish(request)
+    form = BulletinDraftForm(request.POST)
+    if not form.is_valid():
+        return bulletin_list(request, draft_form=form, status=400)
+    month = form.cleaned_data["month"]
+    try:
+        _bulletin, changed, _delivery = make_bulletin(
+            month, refresh=form.cleaned_data["refresh"], actor=request.user
+        )
+    except LedgerError as error:
+        form.show_error(error)
+        return bulletin_list(request, draft_form=form, status=error.status_code)
+    if changed:
+        messages.success(request, f"{month} 月通报草稿已生成，请审阅正文后发布")
+    else:
+        messages.info(request, f"{month} 月通报草稿已存在，未改动（需按最新数据重拟请勾选“重新生成”）")
+    return redirect(reverse("bulletin", args=[month]))
 
 
 def _may_publish(request):
