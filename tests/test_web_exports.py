@@ -99,7 +99,7 @@ def test_formula_like_text_stays_text(liaison, unit_leader, office, evidence_pdf
         (
             "leader",
             "/dashboard/?export=xlsx",
-            ["按问题类别", "按责任单位", "按期报送率", "催办", "签收", "逾期台账"],
+            ["按问题类别", "按责任单位", "各单位统计", "排名变化", "催办", "签收", "逾期台账"],
         ),
     ],
 )
@@ -115,6 +115,11 @@ def test_the_dashboard_export_holds_the_pages_figures(office):
     assert header[:3] == ("责任单位", "台账", "已销号")
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (u["name"], u["total"], u["signed_off"]) for u in page.context["by_unit"]
+    ]
+    _, header, rows = table(workbook(client.get("/dashboard/?export=xlsx"))["各单位统计"])
+    at = header.index("按期报送率")
+    assert [(r[0], r[1], r[at]) for r in rows] == [
+        (u["name"], u["total"], u["rate"]) for u in page.context["units"]
     ]
 
 

@@ -66,6 +66,14 @@ def test_it_takes_screenshots_of_the_main_pages(open_page, demo, screenshot_dir)
     expect(page.locator("main")).to_contain_text("临汾市人民政府分管副市长")  # the demo's summons
     shots.append(screenshot(page, screenshot_dir, "supervision"))
 
+    page.goto("/bulletins/")  # the office's 月通报: drafts to publish, published ones, making a draft
+    expect(page.get_by_role("heading", name="生成月通报草稿")).to_be_visible()
+    shots.append(screenshot(page, screenshot_dir, "bulletins"))
+
+    page.goto("/deliveries/")  # every message's delivery on every channel
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    shots.append(screenshot(page, screenshot_dir, "deliveries"))
+
     page.goto("/bulletins/2017-11/")  # the demo's November bulletin, a draft for the office to publish
     expect(page.locator(".doc-title")).to_have_text("关于2017年11月中央环保督察反馈问题整改进展情况的通报")
     shots.append(screenshot(page, screenshot_dir, "bulletin-document"))

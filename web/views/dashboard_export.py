@@ -20,22 +20,39 @@ def _buckets(heading: str) -> list[TableColumn]:
     ]
 
 
+def _trend(trend: dict) -> Table:
+    """排名变化: a unit's rank in each of the last published bulletins, and its latest move."""
+    months = trend.get("months") or []
+    columns = [TableColumn("责任单位", _get("unit"), 20)]
+    columns += [TableColumn(month, lambda r, i=i: r["ranks"][i], 9, "int") for i, month in enumerate(months)]
+    columns.append(TableColumn("变化（名次，+为上升）", _get("move"), 12, "int"))
+    return Table("排名变化（月通报）", columns, trend.get("rows") or [], sheet="排名变化")
+
+
 def dashboard_tables(context) -> list[Table]:
     scope = context["plan"].title if context.get("plan") else ""
     return [
         Table("按问题类别", _buckets("问题类别"), context["by_category"], caption=scope),
         Table("按责任单位", _buckets("责任单位"), context["by_unit"], caption=scope),
         Table(
-            "按期报送率（按责任单位）",
+            "各单位统计（报送、催办、销号用时）",
             [
                 TableColumn("责任单位", _get("name"), 20),
-                TableColumn("报送", _get("reports"), 9, "int"),
-                TableColumn("迟报", _get("late"), 9, "int"),
+                TableColumn("台账", _get("total"), 8, "int"),
+                TableColumn("已销号", _get("signed_off"), 8, "int"),
+                TableColumn("逾期", _get("overdue"), 8, "int"),
+                TableColumn("报送", _get("reports"), 8, "int"),
+                TableColumn("迟报", _get("late"), 8, "int"),
                 TableColumn("按期报送率", _get("rate"), 11, "percent"),
+                TableColumn("上周未报送", _get("missed"), 10, "int"),
+                TableColumn("被催办", _get("urges"), 8, "int"),
+                TableColumn("平均销号用时（天）", _get("signoff_days"), 14, "decimal"),
             ],
-            context["reporting"],
-            sheet="按期报送率",
+            context["units"],
+            caption=scope,
+            sheet="各单位统计",
         ),
+        _trend(context["trend"]),
         Table(
             "催办",
             [
