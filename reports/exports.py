@@ -5,13 +5,14 @@ the job is written with an outbox message in the same transaction, so the worker
 (``reports.tasks.build_export_task``) runs after commit. The worker builds the file as the
 requester (``build``), writing its progress (rows written of the total) with one UPDATE per
 ``PROGRESS_EVERY`` rows, stores the file under ``MEDIA_ROOT/exports/`` and marks the job done;
-any error marks it failed with a message in Chinese. When a job is done the requester's older
+any error marks it failed with a message in Chinese. Starting and finishing are audited. When a job is done the requester's older
 jobs for the same kind and parameters are deleted with their files: the last one is kept.
 
 Only the requester, or the office (``read_export`` in the policy), may see a job; to anyone
 else it does not exist (404).
 """
 
+import functools
 import logging
 import tempfile
 
@@ -25,6 +26,7 @@ from reports.weekly import scope_label, write_weekly_workbook
 from tasks import clock
 from tasks.models import Assignment, Plan, Unit
 from tasks.policy import can
+from tasks.services import audit
 from tasks.services.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,14 @@ def start_weekly(user, week: str, unit=None, plan=None) -> tuple[ExportJob, bool
             total=weekly_row_count(user, unit, plan),
         )
         enqueue(TASK, job.pk, key=f"export:{job.pk}")
+        audit.record(
+            actor=user,
+            action="start_export",
+            instance=job,
+            before=None,
+            after=audit.snapshot(job, ["kind", "params", "status", "total"]),
+            note=f"后台生成{job.get_kind_display()}：{label}",
+        )
     return job, True
 
 
@@ -101,13 +111,29 @@ def build(job_id: int) -> str:
         return "skipped"
     job = ExportJob.objects.select_related("requester").get(pk=job_id)
     try:
-        _build_weekly(job)
+        done = _build_weekly(job)
     except Exception as exc:  # any failure is told to the requester, then logged
         log.exception("export #%s failed", job_id)
-        _set(job_id, status=ExportStatus.FAILED, error=_failure(exc)[:500], finished_at=clock.now())
+        _finish(job, status=ExportStatus.FAILED, error=_failure(exc)[:500], finished_at=clock.now())
         return "failed"
-    _keep_last(job)
+    _finish(job, **done)
     return "done"
+
+
+def _finish(job: ExportJob, **fields):
+    """Mark the job finished, drop the older files it replaces (when done), audit both, in one transaction."""
+    with transaction.atomic():
+        _set(job.pk, **fields)
+        replaced = _keep_last(job) if fields["status"] == ExportStatus.DONE else 0
+        audit.record(
+            actor=None,
+            action="finish_export",
+            instance=job,
+            before={"status": ExportStatus.RUNNING},
+            after={key: fields[key] for key in ("status", "error", "progress", "file") if key in fields},
+            note=f"{job.label}：{ExportStatus(fields['status']).label}"
+            + (f"，替换旧文件 {replaced} 个" if replaced else ""),
+        )
 
 
 class ExportFailed(Exception):
@@ -145,23 +171,24 @@ def _build_weekly(job: ExportJob):
         )
         spool.seek(0)
         job.file.save(f"weekly-{job.pk}-{params['week']}.xlsx", File(spool), save=False)
-    _set(
-        job.pk,
-        file=job.file.name,
-        filename=f"整改台账周报-{params['week']}-{report.scope}.xlsx",
-        status=ExportStatus.DONE,
-        progress=report.rows,
-        total=max(total, report.rows),
-        finished_at=clock.now(),
-    )
+    return {
+        "file": job.file.name,
+        "filename": f"整改台账周报-{params['week']}-{report.scope}.xlsx",
+        "status": ExportStatus.DONE,
+        "progress": report.rows,
+        "total": max(total, report.rows),
+        "finished_at": clock.now(),
+    }
 
 
-def _keep_last(job: ExportJob):
-    """Delete the requester's older finished jobs for the same parameters, and their files."""
+def _keep_last(job: ExportJob) -> int:
+    """Delete the requester's older finished jobs for the same parameters, and their files; how many."""
     older = ExportJob.objects.filter(
         requester_id=job.requester_id, key=job.key, status__in=(ExportStatus.DONE, ExportStatus.FAILED)
     ).exclude(pk=job.pk)
-    for old in older.filter(pk__lt=job.pk).only("id", "file"):
+    replaced = list(older.filter(pk__lt=job.pk).only("id", "file"))
+    for old in replaced:
         if old.file:
-            old.file.delete(save=False)
+            transaction.on_commit(functools.partial(old.file.storage.delete, old.file.name))
         old.delete()
+    return len(replaced)

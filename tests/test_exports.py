@@ -15,7 +15,7 @@ from outbox.models import OutboxMessage
 from reports import exports, weekly
 from reports.models import ExportJob, ExportStatus
 from reports.tasks import build_export_task
-from tasks.models import Assignment, Plan, Unit
+from tasks.models import Assignment, AuditEntry, Plan, Unit
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,9 @@ def test_a_unit_gone_meanwhile_fails_the_job_with_its_reason(office):
     assert (job.status, job.error) == (ExportStatus.FAILED, "生成失败：责任单位已不存在")
 
 
-def test_the_last_file_per_workbook_is_kept_and_a_finished_job_is_not_built_again(liaison):
+def test_the_last_file_per_workbook_is_kept_and_a_finished_job_is_not_built_again(
+    liaison, django_capture_on_commit_callbacks
+):
     first = start(liaison)
     build_export_task(first.pk)
     first.refresh_from_db()
@@ -151,9 +153,23 @@ def test_the_last_file_per_workbook_is_kept_and_a_finished_job_is_not_built_agai
 
     second = start(liaison)
     assert second.pk != first.pk
-    build_export_task(second.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the old file goes once the change is committed
+        build_export_task(second.pk)
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [second.pk]
     assert not os.path.exists(old_file)
+    assert os.path.exists(ExportJob.objects.get().file.path)
+    finished = AuditEntry.objects.filter(action="finish_export").order_by("id").last()
+    assert finished.object_id == str(second.pk) and "替换旧文件 1 个" in finished.note
+
+
+def test_starting_and_finishing_are_audited(liaison, monkeypatch):
+    job = start(liaison)
+    started = AuditEntry.objects.get(action="start_export")
+    assert (started.actor, started.model, started.object_id) == (liaison, "reports.exportjob", str(job.pk))
+    monkeypatch.setattr(exports, "write_weekly_workbook", lambda *a, **k: 1 / 0)
+    build_export_task(job.pk)
+    finished = AuditEntry.objects.get(action="finish_export")
+    assert finished.after["status"] == "failed" and finished.after["error"].startswith("生成失败")
 
 
 @pytest.mark.parametrize(
