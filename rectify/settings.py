@@ -61,6 +61,8 @@ if LEVEL_RED_WEEKS < 1 or LEVEL_YELLOW_DAYS < 0:
 BULLETIN_NUMBER_PREFIX = env_str("BULLETIN_NUMBER_PREFIX", "晋督察办")
 BULLETIN_DISTRIBUTION = env_str("BULLETIN_DISTRIBUTION", "各市人民政府，省直有关部门，省督察办各成员单位")
 SOFFICE_TIMEOUT = env_int("SOFFICE_TIMEOUT", 120)
+# A weekly workbook of more rows than this is built by a worker, with a progress page (reports.exports).
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 2000)
 
 # With DEBUG true (the demo), a not-found address or a crash still answers the site's Chinese pages,
 # as in production; SITE_ERROR_PAGES=false shows Django's debug pages (rectify.middleware).

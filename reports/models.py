@@ -176,3 +176,53 @@ class DisclosureItem(models.Model):
             return 0
         pct = 100 * self.units_done / self.units_total
         return round(pct, 1) if pct < 1 else round(pct)
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ExportKind(models.TextChoices):
+    WEEKLY = "weekly", "整改台账周报表"
+
+
+class ExportJob(models.Model):
+    """A workbook built by a worker (``reports.exports``): who asked, for what, how far it is, the file.
+
+    ``params`` were checked by the page against the requester's scope; the worker builds the file
+    as the requester. ``key`` is the kind and parameters in one string: a requester keeps the last
+    finished file per key (older ones are deleted when a newer one is done).
+    """
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs", verbose_name="导出人"
+    )
+    kind = models.CharField("类型", max_length=20, choices=ExportKind.choices, default=ExportKind.WEEKLY)
+    params = models.JSONField("参数", default=dict)
+    key = models.CharField("参数摘要", max_length=200)
+    label = models.CharField("说明", max_length=200, blank=True, default="")
+    status = models.CharField(
+        "状态", max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveIntegerField("已写行数", default=0)
+    total = models.PositiveIntegerField("总行数", default=0)
+    file = models.FileField("文件", upload_to="exports/", blank=True, default="")
+    filename = models.CharField("文件名", max_length=200, blank=True, default="")
+    error = models.CharField("错误", max_length=500, blank=True, default="")
+    created_at = models.DateTimeField("提交时间", default=clock.now, editable=False)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "后台导出"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requester", "-created_at"], name="export_requester_recent")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} · {self.get_status_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)

@@ -195,18 +195,36 @@ def add_sheet(provider) -> None:
 
 
 def write_weekly_workbook(
-    stream, *, week: str, user, unit=None, plan=None, today: datetime.date | None = None
+    stream, *, week: str, user, unit=None, plan=None, today: datetime.date | None = None, progress=None
 ) -> WeekReport:
-    """Write the week's report for what ``user`` may see (optionally one unit) to ``stream``."""
+    """Write the week's report for what ``user`` may see (optionally one unit) to ``stream``.
+
+    ``progress(rows written)`` is called every ``PROGRESS_EVERY`` ledger rows (the background export's bar).
+    """
     today = today or local_today()
     parse_week(week)
     rows = ledger_rows(week, user, unit=unit, plan=plan, today=today)
+    if progress is not None:
+        rows = _counted(rows, progress)
     scope = scope_label(user, unit) + (f"，{plan.title}" if plan is not None else "")
     until = timezone.make_aware(
         datetime.datetime.combine(week_range(week)[1] + datetime.timedelta(days=1), datetime.time.min)
     )
     extra = [provider(user, until=until, unit=unit) for provider in _extra_sheets]
     return write_rows(stream, week=week, rows=rows, scope=scope, today=today, extra=extra)
+
+
+PROGRESS_EVERY = 500  # rows between two progress calls
+
+
+def _counted(rows, progress):
+    written = 0
+    for row in rows:
+        yield row
+        written += 1
+        if written % PROGRESS_EVERY == 0:
+            progress(written)
+    progress(written)
 
 
 def write_rows(stream, *, week: str, rows, scope: str, today: datetime.date, extra=()) -> WeekReport:

@@ -139,6 +139,8 @@ ROLES: dict[str, tuple[frozenset, str]] = {
     # 每周公开: the office opens the week's draft, reviews its wording and publishes it (reports.disclosure).
     "review_disclosure": (OFFICE, "每周公开由省督察办审核"),
     "publish_disclosure": (OFFICE, "每周公开由省督察办发布"),
+    # A background export is its requester's; the office may see anyone's (reports.exports).
+    "read_export": (OFFICE, "他人的导出文件由省督察办查看"),
     "read_lockouts": (OFFICE, "登录安全由省督察办办理"),
     "unlock_login": (OFFICE, "解除登录锁定由省督察办办理"),
     "manage_tokens": (OFFICE, "他人的 API 令牌由省督察办管理"),  # list and revoke anyone's (own: everyone)

@@ -1,7 +1,8 @@
 """The pages' Excel downloads: the weekly ledger workbook and the monthly bulletin workbook.
 
 The workbooks are built by the reports app; these views check the page's input first,
-so a bad week is a Chinese form error on a page rather than the API's answer.
+so a bad week is a Chinese form error on a page rather than the API's answer. A weekly workbook
+of more than ``EXPORT_BACKGROUND_ROWS`` rows is offered as a background export (``web.views.exports``).
 """
 
 from django.http import HttpResponse
@@ -11,6 +12,7 @@ from django.utils.http import content_disposition_header
 from dispatch.bulletin import audit_code
 from dispatch.figures import PUBLIC_FIELDS, public_bulletin
 from dispatch.models import Bulletin, BulletinStatus
+from reports import exports
 from reports.api import XLSX, export_params, weekly_response
 from reports.bulletin_xlsx import build_bulletin_workbook
 from tasks.policy import OVERSIGHT
@@ -30,6 +32,10 @@ def weekly_excel(request):
         except LedgerError as error:
             form.add_error(None, error.message)
             return render(request, "web/weekly_excel.html", {"excel_form": form}, status=error.status_code)
+        rows = exports.weekly_row_count(request.user, unit, plan)
+        if rows > exports.background_rows():  # too big for a request: offer the background build
+            context = {"week": week, "unit": unit, "plan": plan, "rows": rows}
+            return render(request, "web/weekly_excel_background.html", context)
         return weekly_response(request.user, week, unit=unit, plan=plan)
     return render(request, "web/weekly_excel.html", {"excel_form": form}, status=400)
 
