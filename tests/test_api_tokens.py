@@ -290,6 +290,7 @@ def test_the_admin_shows_a_token_by_prefix_never_its_key_or_hash(office, liaison
 def test_the_migration_carries_drf_tokens_over_hashed_and_empties_their_table(liaison):
     """DRF's plaintext tokens (``authtoken_token``, left in place) become expiring ApiTokens."""
     import importlib
+    from types import SimpleNamespace
 
     from django.apps import apps
     from django.db import connection
@@ -303,8 +304,9 @@ def test_the_migration_carries_drf_tokens_over_hashed_and_empties_their_table(li
         cursor.execute(
             "INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, liaison.pk, "2017-10-01T10:00:00+08:00"]
         )
-    with connection.schema_editor() as editor:
-        migration.carry_over_drf_tokens(apps, editor)
+    # The migration reads and writes through the editor's connection only; SQLite's schema editor cannot
+    # open inside the test's transaction, so the test hands it the connection as the editor would.
+    migration.carry_over_drf_tokens(apps, SimpleNamespace(connection=connection))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM authtoken_token")
         assert cursor.fetchone()[0] == 0
