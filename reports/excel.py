@@ -234,7 +234,7 @@ class SheetWriter:
             )
         else:
             write, value = self._write_text, clean_text(value)
-            quote = value.startswith(FORMULA_STARTS)
+            quote = needs_escape(value)
             align = "wrap" if kind == "text" else "center"
         font = "title" if title else "bold" if bold else "plain"
         return write, value, self._formats[(alignment or align, number_format, font, fill, quote)]

@@ -90,13 +90,6 @@ def by_unit(assignments, today) -> list[dict]:
     ]
 
 
-def reporting_rows(assignments) -> list[dict]:
-    """On-time reporting (按期报送率, ``tasks.services.reporting``) per unit with reports, in one query:
-    ``name``, ``reports``, ``late`` (迟报) and ``rate``; the lowest rate first."""
-    rows = [{"unit_id": pk, **figures} for pk, figures in reporting_by_unit(assignments).items()]
-    return sorted(rows, key=lambda row: (row["rate"], row["name"]))
-
-
 def level_counts(assignments, today) -> dict:
     """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL)."""
     counts = {level.value: 0 for level in Level}
