@@ -234,7 +234,7 @@ def test_it_schedules_a_review_and_a_relapse_reopens(liaison, unit_leader, offic
     response = post(office, a, "schedule_review", {"scheduled_for": "2017-12-01", "next": "/reviews/"})
     assert response.status_code == 302 and response["Location"] == "/reviews/"
     review = a.reviews.get()
-    assert client_for(office).get("/reviews/").context["pending"] == [review]
+    assert list(client_for(office).get("/reviews/").context["pending"].object_list) == [review]
     a.refresh_from_db()
     no_findings = post(
         office, a, "review_outcome", {"review": review.pk, "outcome": "relapsed", "findings": ""}

@@ -134,9 +134,9 @@ def test_it_serves_evidence_only_to_those_who_see_its_assignment(liaison, outsid
 def test_it_hides_the_task_pages_other_units_from_a_liaison(liaison, office):
     task_id = assignment(3, "晋中市").task_id  # task 3: 晋中市 and 长治市
     mine = client_for(liaison).get(f"/tasks/{task_id}/")
-    assert [a.unit.name for a, _ in mine.context["rows"]] == ["晋中市"]
+    assert [a.unit.name for a, _, _ in mine.context["rows"]] == ["晋中市"]
     everyone = client_for(office).get(f"/tasks/{task_id}/")
-    assert sorted(a.unit.name for a, _ in everyone.context["rows"]) == ["晋中市", "长治市"]
+    assert sorted(a.unit.name for a, _, _ in everyone.context["rows"]) == ["晋中市", "长治市"]
 
 
 def test_it_shows_the_task_with_measures_officials_and_a_timeline(liaison, office):

@@ -14,9 +14,17 @@ from tasks.models.ledger import review_evidence
 from tasks.weeks import week_title
 
 
-def with_history(assignments):
-    """The queryset with everything a timeline reads prefetched (``AssignmentQuerySet.with_history``)."""
-    return assignments.with_history()
+def with_history(assignments, recent: int | None = None):
+    """The queryset with everything a timeline reads prefetched (``AssignmentQuerySet.with_history``;
+    ``recent=n``: each kind's ``n`` newest only)."""
+    return assignments.with_history(recent=recent)
+
+
+def _kind(assignment, name: str):
+    """The row's prefetched ``name`` (reports, signoffs, …): the newest few when the queryset was
+    ``with_history(recent=n)``, else all of them."""
+    recent = getattr(assignment, f"recent_{name}", None)
+    return recent if recent is not None else getattr(assignment, name).all()
 
 
 def person(user) -> str:
@@ -40,7 +48,7 @@ class Event:
 
 
 def _report_events(assignment):
-    for report in assignment.reports.all():
+    for report in _kind(assignment, "reports"):
         notes = [
             (f"措施{number}", note)
             for number, note in sorted(report.measure_notes.items(), key=lambda kv: int(kv[0]))
@@ -66,7 +74,7 @@ def _report_events(assignment):
 
 
 def _signoff_events(assignment):
-    for request in assignment.signoffs.all():
+    for request in _kind(assignment, "signoffs"):
         yield Event(
             request.requested_at,
             "signoff",
@@ -104,7 +112,7 @@ def _signoff_events(assignment):
 
 
 def _review_events(assignment):
-    for review in assignment.reviews.all():
+    for review in _kind(assignment, "reviews"):
         yield Event(
             review.scheduled_at,
             "review",
@@ -130,7 +138,7 @@ def _review_events(assignment):
 
 
 def _extension_events(assignment):
-    for extension in assignment.extensions.all():
+    for extension in _kind(assignment, "extensions"):
         yield Event(
             extension.requested_at,
             "extension",

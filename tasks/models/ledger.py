@@ -30,31 +30,49 @@ class AssignmentQuerySet(models.QuerySet):
         """Rows of plans not closed (归档): what the weekly dispatch, the chaser and the warnings act on."""
         return self.filter(task__plan__closed_at=None)
 
-    def with_history(self):
+    def with_history(self, recent: int | None = None):
         """Reports, sign-off requests, reviews and extensions (newest first) with their people and
-        evidence, prefetched: a timeline for any number of rows in a fixed number of queries."""
+        evidence, prefetched: a timeline for any number of rows in a fixed number of queries.
+
+        ``recent=n`` reads only each row's ``n`` newest of each kind (a window over the rows, still
+        one query a kind) into ``recent_reports``, ``recent_signoffs``, ``recent_reviews`` and
+        ``recent_extensions`` (Django keeps a sliced prefetch only as a list): enough for the ``n``
+        newest events of the whole timeline, since those are among the ``n`` newest of their own
+        kind. The task page shows that much per unit."""
         evidence = models.Prefetch(
             "evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id")
         )
+
+        def kind(name, queryset):
+            if recent is None:
+                return models.Prefetch(name, queryset=queryset)
+            return models.Prefetch(name, queryset=queryset[:recent], to_attr=f"recent_{name}")
+
         return self.prefetch_related(
-            models.Prefetch(
+            kind(
                 "reports",
-                queryset=ProgressReport.objects.select_related("author", "voided_by")
-                .prefetch_related(evidence)
-                .order_by("-created_at", "-id"),
+                (
+                    ProgressReport.objects.select_related("author", "voided_by")
+                    .prefetch_related(evidence)
+                    .order_by("-created_at", "-id")
+                ),
             ),
-            models.Prefetch(
+            kind(
                 "signoffs",
-                queryset=SignOffRequest.objects.select_related(
-                    "requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"
-                )
-                .prefetch_related(evidence)
-                .order_by("-requested_at", "-id"),
+                (
+                    SignOffRequest.objects.select_related(
+                        "requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"
+                    )
+                    .prefetch_related(evidence)
+                    .order_by("-requested_at", "-id")
+                ),
             ),
-            models.Prefetch(
+            kind(
                 "reviews",
-                queryset=Review.objects.select_related("scheduled_by", "decided_by").order_by(
-                    "-scheduled_for", "-id"
+                (
+                    Review.objects.select_related("scheduled_by", "decided_by").order_by(
+                        "-scheduled_for", "-id"
+                    )
                 ),
             ),
             # A relapse's evidence, read back per review by ``review_evidence``: one query for every
@@ -66,13 +84,32 @@ class AssignmentQuerySet(models.QuerySet):
                 .order_by("uploaded_at", "id"),
                 to_attr="relapse_evidence",
             ),
-            models.Prefetch(
+            kind(
                 "extensions",
-                queryset=Extension.objects.select_related(
-                    "requested_by", "unit_decided_by", "decided_by", "withdrawn_by"
-                ).order_by("-requested_at", "-id"),
+                (
+                    Extension.objects.select_related(
+                        "requested_by", "unit_decided_by", "decided_by", "withdrawn_by"
+                    ).order_by("-requested_at", "-id")
+                ),
             ),
         )
+
+    def with_event_count(self):
+        """Annotate ``event_count``: the row's reports, sign-off requests, reviews and extensions,
+        the entries of its whole timeline (what ``with_history(recent=…)`` leaves unread)."""
+        total = None
+        for model in (ProgressReport, SignOffRequest, Review, Extension):
+            counted = models.Subquery(
+                model.objects.filter(assignment=models.OuterRef("pk"))
+                .order_by()
+                .values("assignment")
+                .annotate(n=models.Count("pk"))
+                .values("n"),
+                output_field=models.IntegerField(),
+            )
+            term = Coalesce(counted, 0)
+            total = term if total is None else total + term
+        return self.annotate(event_count=total)
 
     def with_level(self, today: datetime.date):
         """Annotate ``effective_due``, the latest passed ``milestone``, the warning ``level``

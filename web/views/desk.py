@@ -1,5 +1,6 @@
 """Work lists: the liaison's desk, the sign-off queue and the office's reviews."""
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
@@ -127,6 +128,9 @@ def queue_tables(context, sheets) -> list[Table]:
     ]
 
 
+REVIEWS_PER_PAGE = 50  # each of 回头看's two lists
+
+
 @role_required(OFFICE)
 def reviews(request):
     """回头看: reviews waiting for an outcome, and signed-off assignments that have none scheduled."""
@@ -144,9 +148,22 @@ def reviews(request):
         .select_related("task", "unit")
         .order_by("signed_off_at")
     )
-    context = {"pending": list(pending), "unscheduled": list(unscheduled), "today": day}
-    if wants_xlsx(request):
-        return xlsx_response("回头看", review_tables(context))
+    if wants_xlsx(request):  # every row of both lists, streamed
+        rows = {
+            "pending": pending.iterator(chunk_size=500),
+            "unscheduled": unscheduled.iterator(chunk_size=500),
+        }
+        return xlsx_response("回头看", review_tables(rows))
+    # Both lists paged (a county-scale ledger has thousands of signed-off rows), each by its own parameter.
+    pending_page = Paginator(pending, REVIEWS_PER_PAGE).get_page(request.GET.get("pending_page"))
+    unscheduled_page = Paginator(unscheduled, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "pending": pending_page,
+        "unscheduled": unscheduled_page,
+        "pending_query": f"page={unscheduled_page.number}" if unscheduled_page.number > 1 else "",
+        "unscheduled_query": f"pending_page={pending_page.number}" if pending_page.number > 1 else "",
+        "today": day,
+    }
     return render(request, "web/reviews.html", context)
 
 

@@ -97,30 +97,49 @@ def ledger_table(rows, form, several_plans: bool) -> Table:
     return Table("整改台账", columns, rows.iterator(chunk_size=500), caption=filter_caption(form))
 
 
+TASK_UNITS_PER_PAGE = 20  # a task's units per page: a city's task handed down to its counties has hundreds
+TASK_TIMELINE_EVENTS = 5  # each unit's newest events on the task page; the rest on its assignment page
+TIMELINE_KINDS = ("reports", "signoffs", "reviews", "extensions")  # what ``with_event_count`` counts
+
+
 def _task_page(request, pk: int, leader_form=None, status=200):
-    """The plan's text for one task, its leader-led items and, for each assignment the user may see, its timeline."""
+    """The plan's text for one task, its leader-led items and, for each assignment the user may see
+    (a page of units at a time), its newest events; the whole timeline is on the assignment's page."""
     day = today()
-    visible = with_history(Assignment.objects.visible_to(request.user).with_level(day).select_related("unit"))
     task = get_object_or_404(
         Task.objects.select_related("category", "plan").prefetch_related(
             "measures",
             "cooperating_units",
             Prefetch("officials", queryset=Official.objects.select_related("unit")),
-            Prefetch(
-                "assignments",
-                queryset=visible.annotate(listed=is_listed()).order_by(*unit_order("unit__")),
-                to_attr="visible_assignments",
-            ),
             Prefetch("leader_items", queryset=LeaderLedItem.objects.order_by("created_at", "pk")),
         ),
         pk=pk,
     )
-    rows = [(assignment, timeline(assignment)) for assignment in task.visible_assignments]
+    visible = Assignment.objects.visible_to(request.user).filter(task=task)
+    ids = visible.order_by(*unit_order("unit__"), "pk").values_list("pk", flat=True)
+    page = Paginator(ids, TASK_UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    found = (
+        with_history(visible.with_level(day), recent=TASK_TIMELINE_EVENTS)
+        .with_event_count()
+        .select_related("unit")
+        .annotate(listed=is_listed())
+        .in_bulk(ids)
+    )
+    rows = []
+    for assignment_id in ids:
+        if assignment_id in found:
+            assignment = found[assignment_id]
+            events = timeline(assignment)
+            read = sum(len(getattr(assignment, f"recent_{kind}")) for kind in TIMELINE_KINDS)
+            cut = len(events) > TASK_TIMELINE_EVENTS or assignment.event_count > read
+            rows.append((assignment, events[:TASK_TIMELINE_EVENTS], assignment.event_count if cut else 0))
     if leader_form is None and can(request.user, "add_leader_item"):
         leader_form = LeaderItemForm()
     context = {
         "task": task,
         "rows": rows,
+        "page": page,
         "instructions": instructions.for_task(task, request.user),  # 领导批示 and replies: 2 queries
         "instruct_form": InstructionForm(initial={"task": task.pk})
         if can(request.user, "instruct")
