@@ -10,6 +10,7 @@ any other role than the office's gets 403 for them before the form is read.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,6 +82,9 @@ def _forms(assignment, request):
     return available
 
 
+TIMELINE_PER_PAGE = 20  # a row's history, newest first, a page at a time (weekly reports pile up)
+
+
 def _render(request, assignment, bound=None, status=200, restored=None):
     available = _forms(assignment, request)
     if restored is not None and restored[0] in available:  # typed before the session expired
@@ -91,7 +95,13 @@ def _render(request, assignment, bound=None, status=200, restored=None):
     notes = instructions.for_assignment(assignment, request.user)  # 领导批示 and replies: 2 queries
     events = timeline(assignment, notes)
     bound_void = bound[1] if bound is not None and bound[0] == "void_report" else None
-    for event in events:
+    number = request.GET.get("page")
+    if bound_void is not None:  # the page holding the report whose void form has an error
+        wanted = str(bound_void.data.get("report"))
+        at = next((i for i, e in enumerate(events) if e.report is not None and str(e.report.pk) == wanted), 0)
+        number = at // TIMELINE_PER_PAGE + 1
+    page = Paginator(events, TIMELINE_PER_PAGE).get_page(number)
+    for event in page.object_list:
         report = event.report
         if report is not None and can(request.user, "void_report", assignment, item=report):
             shown = bound_void is not None and bound_void.data.get("report") == str(report.pk)
@@ -103,7 +113,8 @@ def _render(request, assignment, bound=None, status=200, restored=None):
     context = {
         "assignment": assignment,
         "task": assignment.task,
-        "timeline": events,
+        "timeline": page.object_list,
+        "timeline_page": page,
         "instructions": notes,
         "forms": available,
         "pending_review": pending_review(assignment),
