@@ -152,3 +152,33 @@ def test_the_province_view_has_a_tile_per_city_linking_to_its_rows(activity, off
         assert link in body, name
         assert ledger_count(client, link) == tile["total"], name
     assert tiles["大同市"]["cell"] == "r1c3" and tiles["运城市"]["cell"] == "r6c1"  # north at the top
+
+
+def test_the_unit_table_reads_each_rows_report_counters_which_match_its_reports(activity, liaison, office):
+    """The per-unit 报送 and 迟报 are sums of the rows' counters (``Assignment.report_count``) kept by
+    the services: they match the reports themselves after a late report and a voided one."""
+    from django.db.models import Count, Q
+
+    from tasks.models import ProgressReport
+    from tasks.services.reporting import reporting_by_unit
+
+    rows = activity
+    with on("2017-11-28"):
+        wrong = ledger.submit_report(rows[7].pk, actor=liaison, week="2017-W48", text="填错了", percent=5)
+        ledger.submit_report(rows[8].pk, actor=liaison, week="2017-W45", text="补报", percent=10)  # 迟报
+        ledger.void_report(wrong.pk, actor=office, reason="填错")
+    counted = (
+        ProgressReport.objects.filter(voided_at=None)
+        .values("assignment_id")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(late=True)))
+        .order_by()
+    )
+    expected = {r["assignment_id"]: (r["n"], r["late"]) for r in counted}
+    for a in Assignment.objects.all():
+        assert (a.report_count, a.late_report_count) == expected.get(a.pk, (0, 0)), a
+    units = {u["unit_id"]: u for u in client_for(office).get("/dashboard/").context["units"]}
+    from_reports = reporting_by_unit(Assignment.objects.all())
+    assert from_reports[rows[0].unit_id]["reports"] == 5 and from_reports[rows[0].unit_id]["late"] == 2
+    for unit_id, u in units.items():
+        figures = from_reports.get(unit_id, {"reports": 0, "late": 0, "rate": None})
+        assert (u["reports"], u["late"], u["rate"]) == (figures["reports"], figures["late"], figures["rate"])
