@@ -182,3 +182,39 @@ def test_the_unit_table_reads_each_rows_report_counters_which_match_its_reports(
     for unit_id, u in units.items():
         figures = from_reports.get(unit_id, {"reports": 0, "late": 0, "rate": None})
         assert (u["reports"], u["late"], u["rate"]) == (figures["reports"], figures["late"], figures["rate"])
+
+
+# The rows as the templates wrote them before ``web/templatetags/dashboard_rows.py`` took them over.
+BUCKET_ROWS = """{% for row in rows %}
+      <tr>
+        <th scope="row"><a href="{% url 'ledger' %}?{{ row.query }}">{{ row.name }}</a></th>
+        <td class="num">{{ row.total }}</td><td class="num">{{ row.signed_off }}</td><td class="num">{{ row.on_track }}</td>
+        <td class="num">{{ row.overdue }}</td><td class="num">{{ row.reopened }}</td>
+        <td class="hide-narrow">{% include "web/_buckets.html" %}</td>
+      </tr>
+    {% endfor %}"""
+UNIT_ROWS = """{% for u in units %}
+      <tr><th scope="row"><a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}">{{ u.name }}</a></th><td class="num">{{ u.total }}</td><td class="num">{{ u.signed_off }}</td><td class="num">{% if u.overdue %}<a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}&amp;bucket=overdue">{{ u.overdue }}</a>{% else %}0{% endif %}</td><td class="num">{{ u.reports }}</td><td class="num">{{ u.late }}</td><td class="num">{% if u.rate is None %}—{% else %}{% widthratio u.rate 1 100 %}%{% endif %}</td><td class="num">{{ u.missed }}</td><td class="num">{{ u.urges }}</td><td class="num">{{ u.signoff_days|default_if_none:"—" }}</td></tr>
+    {% endfor %}"""
+
+
+def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office):
+    """The per-unit tables' rows (``dashboard_rows``) are the markup the templates wrote, for every
+    row of the page: rates, a mean sign-off time, overdue links, names to escape and a plan's scope."""
+    from django.template import Context, Template
+
+    from web.templatetags.dashboard_rows import bucket_rows, unit_rows
+
+    plan = Task.objects.first().plan
+    Unit.objects.filter(name="临汾市").update(name="临汾市<&>")  # escaped as the template escaped it
+    for query in ("", f"?plan={plan.pk}"):
+        context = client_for(office).get(f"/dashboard/{query}").context
+        scope = context["scope"]
+        rows = context["by_category"] + context["by_unit"]
+        units = context["units"]
+        assert any(u["rate"] not in (None, 1) for u in units) and any(u["signoff_days"] for u in units)
+        assert any(u["overdue"] for u in units) and "临汾市&lt;&amp;&gt;" in str(bucket_rows(rows))
+        expected = Template(BUCKET_ROWS).render(Context({"rows": rows}))
+        assert str(bucket_rows(rows)) == expected
+        expected = Template(UNIT_ROWS).render(Context({"units": units, "scope": scope}))
+        assert str(unit_rows(units, scope)) == expected

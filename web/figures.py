@@ -24,7 +24,7 @@ from django.utils import timezone
 from dispatch.models import Bulletin, BulletinStatus, Urge
 from tasks.choices import Level, SignOffStatus, Status
 from tasks.models import Organisation, SignOffRequest, Unit
-from tasks.models.levels import bucket_filters
+from tasks.models.levels import BUCKETS, bucket_filters
 from tasks.models.plan import unit_sort_key
 from tasks.services.reporting import reporting_rate
 from tasks.weeks import week_of, week_start
@@ -89,21 +89,76 @@ def in_unit_order(rows) -> list[dict]:
     return sorted(rows, key=lambda row: unit_sort_key(row["unit__name"], row["unit__kind"]))
 
 
-def by_unit(assignments, today) -> list[dict]:
-    rows = in_unit_order(
-        assignments.values("unit_id", "unit__name", "unit__kind").annotate(**bucket_counts(today)).order_by()
+def per_unit(assignments, today) -> list[dict]:
+    """One query, one row per unit in the units' standard order: the four buckets and the total, the
+    open rows without this week's report (``missing``) or without last week's (``missed``), and the
+    rows' report counters (``reports``, ``late``: ``Assignment.report_count``). The dashboard's
+    headline (``totals_of``), 按责任单位 (``by_unit_of``), 本周未报送 (``missing_of``) and the unit table
+    (``unit_statistics``) all read these rows."""
+    monday = week_start(today)
+    last_monday = monday - datetime.timedelta(days=7)
+    never = Q(last_report_week_start__isnull=True)
+    return in_unit_order(
+        assignments.values("unit_id", "unit__name", "unit__kind")
+        .annotate(
+            **bucket_counts(today),
+            missing=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=monday))),
+            missed=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=last_monday))),
+            # the rows' counters of their reports (``Assignment.report_count``), not the report table
+            reports=Coalesce(Sum("report_count"), 0),
+            late=Coalesce(Sum("late_report_count"), 0),
+        )
+        .order_by()
     )
+
+
+def totals_of(units: list[dict]) -> dict:
+    """``totals`` from ``per_unit``'s rows (every row has a unit: the buckets' sums are the totals)."""
+    keys = ("total", *BUCKETS)
+    return _with_share({key: sum(row[key] for row in units) for key in keys})
+
+
+def by_unit_of(units: list[dict]) -> list[dict]:
+    """``by_unit`` from ``per_unit``'s rows."""
+    keys = ("unit_id", "unit__name", "unit__kind", "total", *BUCKETS)
     return [
-        _with_share({**row, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}) for row in rows
+        _with_share(
+            {**{key: row[key] for key in keys}, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}
+        )
+        for row in units
     ]
 
 
-def level_counts(assignments, today, milestones=None) -> dict:
-    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL)."""
+def by_unit(assignments, today) -> list[dict]:
+    return by_unit_of(per_unit(assignments, today))
+
+
+def city_of_unit():
+    """The city a row counts for on the province view: its unit's parent, or the unit itself."""
+    return Case(
+        When(unit__parent__isnull=False, then=F("unit__parent__name")),
+        default=F("unit__name"),
+    )
+
+
+def per_city_level(assignments, today, milestones=None) -> list[tuple]:
+    """(city, level, rows) of every row, in one query: ``level_counts`` and ``city_tiles`` read it."""
+    rows = (
+        assignments.with_level(today, milestones)
+        .annotate(city=city_of_unit())
+        .values("city", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(row["city"], row["level"], row["n"]) for row in rows]
+
+
+def level_counts(assignments, today, milestones=None, levels=None) -> dict:
+    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL);
+    ``levels``: ``per_city_level``'s rows, read already."""
     counts = {level.value: 0 for level in Level}
-    rows = assignments.with_level(today, milestones).values("level").annotate(n=Count("id")).order_by()
-    for row in rows:
-        counts[row["level"]] = row["n"]
+    for _city, level, n in per_city_level(assignments, today, milestones) if levels is None else levels:
+        counts[level] += n
     return counts
 
 
@@ -124,15 +179,17 @@ def overdue_rows(assignments, today, limit: int = 20, milestones=None):
 
 def units_missing_report(assignments, today) -> list[dict]:
     """Units with open assignments that have no progress report for the current week."""
-    monday = week_start(today)
-    missing = ~SIGNED_OFF & (Q(last_report_week_start__isnull=True) | Q(last_report_week_start__lt=monday))
-    rows = (
-        assignments.values("unit_id", "unit__name")
-        .annotate(missing=Count("id", filter=missing))
-        .filter(missing__gt=0)
-        .order_by("-missing", "unit__name")
-    )
-    return [dict(row) for row in rows]
+    return missing_of(per_unit(assignments, today))
+
+
+def missing_of(units: list[dict]) -> list[dict]:
+    """``units_missing_report`` from ``per_unit``'s rows: the most missing first, then by name."""
+    rows = [
+        {"unit_id": row["unit_id"], "unit__name": row["unit__name"], "missing": row["missing"]}
+        for row in units
+        if row["missing"] > 0
+    ]
+    return sorted(rows, key=lambda row: (-row["missing"], row["unit__name"]))
 
 
 @dataclass
@@ -239,27 +296,14 @@ def signoff_chart(assignments, today) -> Chart:
 # --- the statistics the office reads per unit, per month and per city -----------------------------
 
 
-def unit_statistics(assignments, today) -> list[dict]:
+def unit_statistics(assignments, today, units: list[dict] | None = None) -> list[dict]:
     """Per unit, in the units' standard order: rows, signed off, overdue (the bucket rule), on-time
     reporting (``reporting_rate`` over the rows' report counters, the figures ``reporting_by_unit``
     counts from the reports: reports, late, rate), rows whose last week's report is missing
     (上周未报送), urges received (催办) and the mean days from a sign-off request to the office's
-    approval. Three aggregate queries, whatever the size of the ledger."""
-    last_monday = week_start(today) - datetime.timedelta(days=7)
-    missed = ~SIGNED_OFF & (
-        Q(last_report_week_start__isnull=True) | Q(last_report_week_start__lt=last_monday)
-    )
-    rows = in_unit_order(
-        assignments.values("unit_id", "unit__name", "unit__kind")
-        .annotate(
-            **bucket_counts(today),
-            missed=Count("id", filter=missed),
-            # the rows' counters of their reports (``Assignment.report_count``), not the report table
-            reports=Coalesce(Sum("report_count"), 0),
-            late=Coalesce(Sum("late_report_count"), 0),
-        )
-        .order_by()
-    )
+    approval. Three aggregate queries, whatever the size of the ledger (two given ``units``,
+    ``per_unit``'s rows read already)."""
+    rows = per_unit(assignments, today) if units is None else units
     urged = dict(
         Urge.objects.filter(assignment__in=assignments.values("pk"))
         .values("assignment__unit_id")
@@ -342,27 +386,17 @@ CITY_GRID = {
 }
 
 
-def city_tiles(assignments, today, milestones=None) -> list[dict]:
+def city_tiles(assignments, today, milestones=None, levels=None) -> list[dict]:
     """Per city of the province (``Organisation.cities``): its rows and theirs of the units under it,
-    counted by warning level (``with_level``) in one query, its state (red if any row is red, else
+    counted by warning level (``with_level``) in one query (none given ``levels``, ``per_city_level``'s rows), its state (red if any row is red, else
     yellow if any is yellow, else green; 已销号 when every row is signed off; none without rows), its
     place on the grid and the link to its rows (``/ledger/?city=<id>``)."""
     cities = Organisation.current().cities
-    city_of = Case(
-        When(unit__parent__isnull=False, then=F("unit__parent__name")),
-        default=F("unit__name"),
-    )
-    rows = (
-        assignments.with_level(today, milestones)
-        .annotate(city=city_of)
-        .filter(city__in=cities)
-        .values("city", "level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows = per_city_level(assignments, today, milestones) if levels is None else levels
     counts: dict[str, dict] = {}
-    for row in rows:
-        counts.setdefault(row["city"], {})[row["level"]] = row["n"]
+    for city, level, n in rows:
+        if city in cities:
+            counts.setdefault(city, {})[level] = n
     ids = dict(Unit.objects.filter(name__in=cities).values_list("name", "pk"))
     tiles = []
     for index, name in enumerate(cities):
