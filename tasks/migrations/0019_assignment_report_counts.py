@@ -34,12 +34,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="assignment",
             name="report_count",
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="报送次数"),
+            field=models.PositiveIntegerField(default=0, db_default=0, editable=False, verbose_name="报送次数"),
         ),
         migrations.AddField(
             model_name="assignment",
             name="late_report_count",
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="迟报次数"),
+            field=models.PositiveIntegerField(default=0, db_default=0, editable=False, verbose_name="迟报次数"),
         ),
         migrations.RunPython(count_reports, migrations.RunPython.noop),
     ]

@@ -160,8 +160,8 @@ class Assignment(models.Model):
     # The row's reports not voided, and of them those marked 迟报: kept by the services that submit
     # and void reports (``tasks.services.ledger``), so the dashboard's on-time reporting per unit is a
     # sum over rows rather than a count over the whole report table.
-    report_count = models.PositiveIntegerField("报送次数", default=0, editable=False)
-    late_report_count = models.PositiveIntegerField("迟报次数", default=0, editable=False)
+    report_count = models.PositiveIntegerField("报送次数", default=0, db_default=0, editable=False)
+    late_report_count = models.PositiveIntegerField("迟报次数", default=0, db_default=0, editable=False)
     signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
     next_review_date = models.DateField("下次回头看", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", default=clock.now, editable=False, blank=True)
