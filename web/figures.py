@@ -64,10 +64,11 @@ def totals(assignments, today) -> dict:
 
 
 def by_category(assignments, today) -> list[dict]:
-    rows = (
+    rows = sorted(  # ordered here: in SQL the order would sort every row before counting
         assignments.values("task__plan_id", "task__category__number", "task__category__title")
         .annotate(**bucket_counts(today))
-        .order_by("task__plan_id", "task__category__number")
+        .order_by(),
+        key=lambda row: (row["task__plan_id"], row["task__category__number"]),
     )
     return [
         _with_share(
