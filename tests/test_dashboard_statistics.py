@@ -218,3 +218,23 @@ def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office
         assert str(bucket_rows(rows)) == expected
         expected = Template(UNIT_ROWS).render(Context({"units": units, "scope": scope}))
         assert str(unit_rows(units, scope)) == expected
+
+
+def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
+    """``tasks/0019_assignment_report_counts`` fills the counters from the reports (voided ones left out)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    rows = activity
+    with on("2017-11-28"):
+        wrong = ledger.submit_report(rows[7].pk, actor=liaison, week="2017-W48", text="填错了", percent=5)
+        ledger.void_report(wrong.pk, actor=office, reason="填错")
+    kept = {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()}
+    assert kept[rows[3].pk] == (1, 1) and kept[rows[0].pk] == (1, 0) and kept[rows[7].pk] == (0, 0)
+    Assignment.objects.update(report_count=0, late_report_count=0)
+    migration = importlib.import_module("tasks.migrations.0019_assignment_report_counts")
+    migration.count_reports(apps, SimpleNamespace(connection=connection))  # as in test_api_tokens
+    assert {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()} == kept
