@@ -3,6 +3,7 @@
     .venv/bin/python bench/load_bench.py              # both sizes, 8 s per cell
     .venv/bin/python bench/load_bench.py --quick      # both sizes, 3 s per cell
     .venv/bin/python bench/load_bench.py --sizes 20195 --seconds 5 --clients 1 8 --gc
+    .venv/bin/python bench/load_bench.py --quick --only dashboard public public-task --think 2
 
 Needs PostgreSQL (``BENCH_DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/bench_d);
 the bench creates that database, fills it and drops it at the end (``--keep`` keeps it).
@@ -13,7 +14,9 @@ tasks), a year and a half in (the clock is pinned to ``TODAY``). Every row that 
 25–76 weekly progress reports (about 915k at county scale) and each report two audit entries
 (about 1.86M). Rows, reports and audit entries are written with COPY from generators; they keep
 the models' constraints (unique task and unit, percent 0–100, unique hashes) but not the audit
-hash chain, which none of the measured endpoints reads.
+hash chain, which none of the measured endpoints reads. At each size the current week's 每周公开 is
+then opened and published through ``reports.disclosure`` (every public task, with every unit's row
+of it), so ``/public/`` and ``/public/tasks/<id>/`` read a real disclosure.
 
 The server is gunicorn with 4 sync workers and ``bench/load_settings.py`` (the production
 settings, DEBUG off, plus ``/bench/raw/assignments/``: one psycopg2 query for the same rows and
@@ -22,7 +25,8 @@ against). Each URL is driven by 1, 8 and 32 client threads (``http.client``, one
 request, as sync workers close it) for ``--seconds``; the table gives the median and p99 latency
 and the throughput, and the ratios the targets are stated in (same run, same machine):
 the API against the raw baseline, and each endpoint's p99 at the most clients against its median
-at one. ``--gc`` also serves the largest size with ``WEB_GC_TUNING=true`` (``rectify/gunicorn_conf.py``:
+at one. ``--think SECONDS`` adds columns: the same clients, each waiting SECONDS after every answer
+(people reading pages rather than robots; the closed loop stays the default and the first columns). ``--gc`` also serves the largest size with ``WEB_GC_TUNING=true`` (``rectify/gunicorn_conf.py``:
 ``gc.freeze()`` after start-up, higher thresholds) and prints both.
 """
 
@@ -55,6 +59,7 @@ URLS = (
     ("ledger", "/ledger/", "session"),
     ("dashboard", "/dashboard/", "session"),
     ("public", "/public/", None),
+    ("public-task", "/public/tasks/{task}/", None),  # a task's published weeks (the first public task)
 )
 NULL = "\\N"  # COPY's NULL
 
@@ -156,7 +161,7 @@ def fabricate_history(cursor, assignment_ids, office_id: int, seed: int) -> tupl
     indexes = cursor.fetchall()
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    states = []  # (id, status, percent, last week, signed off at)
+    states = []  # (id, status, percent, last week, signed off at, reports)
     audits = []
 
     def report_lines():
@@ -164,7 +169,7 @@ def fabricate_history(cursor, assignment_ids, office_id: int, seed: int) -> tupl
         for pk in assignment_ids:
             roll = rng.random()
             if roll < 0.10:
-                states.append((pk, "not_started", 0, None, None))
+                states.append((pk, "not_started", 0, None, None, 0))
                 continue
             count = rng.randint(25, 76)
             chosen = sorted(rng.sample(weeks, min(count, len(weeks))))
@@ -184,7 +189,7 @@ def fabricate_history(cursor, assignment_ids, office_id: int, seed: int) -> tupl
             if status == "signed_off":
                 percent = 100
             signed = f"{created.isoformat()}+08:00" if status == "signed_off" else None
-            states.append((pk, status, percent, chosen[-1], signed))
+            states.append((pk, status, percent, chosen[-1], signed, len(chosen)))
 
     copy(
         cursor,
@@ -215,20 +220,23 @@ def fabricate_history(cursor, assignment_ids, office_id: int, seed: int) -> tupl
         cursor.execute(definition)
     cursor.execute("SET session_replication_role = DEFAULT")
     cursor.execute(
-        "CREATE TEMP TABLE bench_state (id bigint, status text, percent int, last date, signed timestamptz)"
+        "CREATE TEMP TABLE bench_state "
+        "(id bigint, status text, percent int, last date, signed timestamptz, reports int)"
     )
     copy(
         cursor,
         "bench_state",
-        "id, status, percent, last, signed",
+        "id, status, percent, last, signed, reports",
         (
-            f"{pk}\t{status}\t{percent}\t{last or NULL}\t{signed or NULL}\n"
-            for pk, status, percent, last, signed in states
+            f"{pk}\t{status}\t{percent}\t{last or NULL}\t{signed or NULL}\t{reports}\n"
+            for pk, status, percent, last, signed, reports in states
         ),
     )
     cursor.execute(
         "UPDATE tasks_assignment a SET status = s.status, percent = s.percent, last_report_week_start = s.last, "
-        "signed_off_at = s.signed, version = a.version + 1 FROM bench_state s WHERE a.id = s.id"
+        "signed_off_at = s.signed, version = a.version + 1, "
+        "report_count = s.reports, late_report_count = 0 "  # the row's counters; no report is 迟报
+        "FROM bench_state s WHERE a.id = s.id"
     )
     cursor.execute("DROP TABLE bench_state")
     reports = len(audits) // 2
@@ -295,6 +303,7 @@ def prepare(size: int) -> dict:
         new = sorted(set(Assignment.objects.values_list("pk", flat=True)) - existing)
         reports, audits = fabricate_history(raw, new, office.pk, seed=size)
         raw.execute("VACUUM ANALYZE")  # as autovacuum would have (the UPDATE above leaves dead rows)
+    disclosed = publish_disclosure(office)
     client = Client()
     client.force_login(office)
     _token, key = issue(office)
@@ -310,6 +319,41 @@ def prepare(size: int) -> dict:
         "counts": counts,
         "seconds": round(time.perf_counter() - started, 1),
         "added": {"reports": reports, "audit": audits},
+        "task": disclosed["task"],
+        "disclosure": disclosed,
+    }
+
+
+def publish_disclosure(office) -> dict:
+    """The current week's 每周公开 published through the service (``reports.disclosure``), so that
+    ``/public/`` and ``/public/tasks/<id>/`` read a real disclosure of this size. A disclosure of the
+    week published at a smaller size is removed first (the bench's own database: a published one is
+    frozen for the ORM, so plain SQL), and so is the audit entry of its publication."""
+    from django.db import connection
+
+    from reports import disclosure as disclosures
+    from reports.models import DisclosureItem
+    from tasks.weeks import today, week_of
+
+    week = week_of(today())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM reports_disclosureitem WHERE disclosure_id IN "
+            "(SELECT id FROM reports_disclosure WHERE week = %s)",
+            [week],
+        )
+        cursor.execute("DELETE FROM reports_disclosure WHERE week = %s", [week])
+    draft, _created = disclosures.open_draft(week, office)
+    published = disclosures.publish(draft, office)
+    items = DisclosureItem.objects.filter(disclosure=published)
+    first = items.order_by("plan_id", "category_number", "task_number", "id").values_list(
+        "task_id", flat=True
+    )
+    return {
+        "week": week,
+        "items": items.count(),
+        "units": sum(items.values_list("units_total", flat=True)),
+        "task": first.first(),
     }
 
 
@@ -360,13 +404,19 @@ def fetch(port: int, url: str, headers: dict) -> tuple[float, int, int]:
         connection.close()
 
 
-def drive(port: int, url: str, headers: dict, clients: int, seconds: float) -> dict:
-    """``clients`` threads fetching ``url`` back to back for ``seconds``; latencies of the requests that finished."""
+def drive(port: int, url: str, headers: dict, clients: int, seconds: float, think: float = 0.0) -> dict:
+    """``clients`` threads fetching ``url`` for ``seconds``; latencies of the requests that finished.
+
+    ``think`` 0 is a closed loop (each client back to back); otherwise each client waits ``think``
+    seconds after each answer (a person reading the page), starting at a random moment within the first
+    ``think`` seconds so the clients do not arrive together."""
     latencies, errors, sizes = [], [0], []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def loop():
+        if think:
+            time.sleep(random.uniform(0, think))
         while time.perf_counter() < deadline:
             took, status, size = fetch(port, url, headers)
             with lock:
@@ -375,6 +425,8 @@ def drive(port: int, url: str, headers: dict, clients: int, seconds: float) -> d
                     sizes.append(size)
                 else:
                     errors[0] += 1
+            if think:
+                time.sleep(max(0.0, min(think, deadline - time.perf_counter())))
 
     started = time.perf_counter()
     threads = [threading.Thread(target=loop) for _ in range(clients)]
@@ -403,33 +455,47 @@ def headers_for(kind, secrets: dict) -> dict:
     return {}
 
 
-def measure(port, secrets, clients, seconds, urls) -> dict:
+def measure(port, secrets, clients, seconds, urls, think: float = 0.0) -> dict:
+    """Per URL, per client count: the closed loop (key ``n``) and, with ``think``, the same clients
+    waiting ``think`` seconds between requests (key ``(n, think)``)."""
     results = {}
     for name, url, kind in urls:
+        url = url.format(**secrets)
         headers = headers_for(kind, secrets)
         for _ in range(3):  # warm every worker's caches (and check the answer)
             took, status, _size = fetch(port, url, headers)
             if status != 200:
                 raise SystemExit(f"{url} answered {status}")
         results[name] = {n: drive(port, url, headers, n, seconds) for n in clients}
-        cells = "  ".join(
-            f"{n}c {r['median_ms']:.1f}/{r['p99_ms']:.1f} ms {r['rps']:.0f}/s"
-            for n, r in results[name].items()
-        )
+        if think:
+            results[name].update({(n, think): drive(port, url, headers, n, seconds, think) for n in clients})
+        cells = "  ".join(f"{cell_name(n)} {cell(r)}" for n, r in results[name].items())
         print(f"    {name:16} {cells}", flush=True)
     return results
 
 
-def table(size: int, results: dict, clients: list[int], label: str = "") -> str:
+def cell_name(key) -> str:
+    """A cell's name: ``8c`` for 8 clients back to back, ``8c+2s`` for 8 clients thinking 2 s."""
+    return f"{key[0]}c+{key[1]:g}s" if isinstance(key, tuple) else f"{key}c"
+
+
+def cell(c: dict) -> str:
+    if not c["n"]:
+        return f"— ({c['errors']} errors)"
+    return f"{c['median_ms']:.1f} / {c['p99_ms']:.1f}, {c['rps']:.0f}/s"
+
+
+def table(size: int, results: dict, clients: list[int], label: str = "", think: float = 0.0) -> str:
     head = f"\n{size:,} assignments{label}: median / p99 ms, requests/s\n"
-    columns = " | ".join(f"{n} client{'s' if n > 1 else ''}" for n in clients)
-    header = f"| endpoint | {columns} | p99@{clients[-1]} ÷ median@1 |"
-    lines = [head, header, "|" + " --- |" * (len(clients) + 2)]
+    names = [f"{n} client{'s' if n > 1 else ''}" for n in clients]
+    if think:
+        names += [f"{n} client{'s' if n > 1 else ''}, {think:g} s think" for n in clients]
+    header = f"| endpoint | {' | '.join(names)} | p99@{clients[-1]} ÷ median@1 |"
+    lines = [head, header, "|" + " --- |" * (len(names) + 2)]
     for name, cells in results.items():
-        row = " | ".join(
-            f"{c['median_ms']:.1f} / {c['p99_ms']:.1f}, {c['rps']:.0f}/s" for c in cells.values()
-        )
-        tail = cells[clients[-1]]["p99_ms"] / cells[clients[0]]["median_ms"]
+        row = " | ".join(cell(c) for c in cells.values())
+        last, first = cells[clients[-1]], cells[clients[0]]
+        tail = last["p99_ms"] / first["median_ms"] if last["n"] and first["n"] else float("nan")
         lines.append(f"| {name} | {row} | {tail:.1f}× |")
     if "raw" in results and "api-assignments" in results:
         raw, api = results["raw"], results["api-assignments"]
@@ -453,6 +519,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the bench database (and reuse it next time)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also drive each URL with every client waiting SECONDS between requests (extra columns)",
     )
     parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -491,12 +564,16 @@ def main(argv=None) -> int:
                 server = serve(port, gc_tuning)
                 try:
                     print(f"  serving{label} on :{port}", flush=True)
-                    results = measure(port, secrets, args.clients, seconds, urls)
+                    results = measure(port, secrets, args.clients, seconds, urls, args.think)
                 finally:
                     stop(server)
                 counts = secrets["counts"]
-                text = table(size, results, args.clients, label)
-                text += f"\n({counts['reports']:,} progress reports, {counts['audit']:,} audit entries; {seconds:g} s per cell)"
+                text = table(size, results, args.clients, label, args.think)
+                shown = secrets["disclosure"]
+                text += (
+                    f"\n({counts['reports']:,} progress reports, {counts['audit']:,} audit entries; "
+                    f"每周公开 {shown['week']}: {shown['items']} tasks, {shown['units']:,} units; {seconds:g} s per cell)"
+                )
                 report.append(text)
                 print(text, flush=True)
     finally:

@@ -152,3 +152,89 @@ def test_the_province_view_has_a_tile_per_city_linking_to_its_rows(activity, off
         assert link in body, name
         assert ledger_count(client, link) == tile["total"], name
     assert tiles["大同市"]["cell"] == "r1c3" and tiles["运城市"]["cell"] == "r6c1"  # north at the top
+
+
+def test_the_unit_table_reads_each_rows_report_counters_which_match_its_reports(activity, liaison, office):
+    """The per-unit 报送 and 迟报 are sums of the rows' counters (``Assignment.report_count``) kept by
+    the services: they match the reports themselves after a late report and a voided one."""
+    from django.db.models import Count, Q
+
+    from tasks.models import ProgressReport
+    from tasks.services.reporting import reporting_by_unit
+
+    rows = activity
+    with on("2017-11-28"):
+        wrong = ledger.submit_report(rows[7].pk, actor=liaison, week="2017-W48", text="填错了", percent=5)
+        ledger.submit_report(rows[8].pk, actor=liaison, week="2017-W45", text="补报", percent=10)  # 迟报
+        ledger.void_report(wrong.pk, actor=office, reason="填错")
+    counted = (
+        ProgressReport.objects.filter(voided_at=None)
+        .values("assignment_id")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(late=True)))
+        .order_by()
+    )
+    expected = {r["assignment_id"]: (r["n"], r["late"]) for r in counted}
+    for a in Assignment.objects.all():
+        assert (a.report_count, a.late_report_count) == expected.get(a.pk, (0, 0)), a
+    units = {u["unit_id"]: u for u in client_for(office).get("/dashboard/").context["units"]}
+    from_reports = reporting_by_unit(Assignment.objects.all())
+    assert from_reports[rows[0].unit_id]["reports"] == 5 and from_reports[rows[0].unit_id]["late"] == 2
+    for unit_id, u in units.items():
+        figures = from_reports.get(unit_id, {"reports": 0, "late": 0, "rate": None})
+        assert (u["reports"], u["late"], u["rate"]) == (figures["reports"], figures["late"], figures["rate"])
+
+
+# The rows as the templates wrote them before ``web/templatetags/dashboard_rows.py`` took them over.
+BUCKET_ROWS = """{% for row in rows %}
+      <tr>
+        <th scope="row"><a href="{% url 'ledger' %}?{{ row.query }}">{{ row.name }}</a></th>
+        <td class="num">{{ row.total }}</td><td class="num">{{ row.signed_off }}</td><td class="num">{{ row.on_track }}</td>
+        <td class="num">{{ row.overdue }}</td><td class="num">{{ row.reopened }}</td>
+        <td class="hide-narrow">{% include "web/_buckets.html" %}</td>
+      </tr>
+    {% endfor %}"""
+UNIT_ROWS = """{% for u in units %}
+      <tr><th scope="row"><a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}">{{ u.name }}</a></th><td class="num">{{ u.total }}</td><td class="num">{{ u.signed_off }}</td><td class="num">{% if u.overdue %}<a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}&amp;bucket=overdue">{{ u.overdue }}</a>{% else %}0{% endif %}</td><td class="num">{{ u.reports }}</td><td class="num">{{ u.late }}</td><td class="num">{% if u.rate is None %}—{% else %}{% widthratio u.rate 1 100 %}%{% endif %}</td><td class="num">{{ u.missed }}</td><td class="num">{{ u.urges }}</td><td class="num">{{ u.signoff_days|default_if_none:"—" }}</td></tr>
+    {% endfor %}"""
+
+
+def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office):
+    """The per-unit tables' rows (``dashboard_rows``) are the markup the templates wrote, for every
+    row of the page: rates, a mean sign-off time, overdue links, names to escape and a plan's scope."""
+    from django.template import Context, Template
+
+    from web.templatetags.dashboard_rows import bucket_rows, unit_rows
+
+    plan = Task.objects.first().plan
+    Unit.objects.filter(name="临汾市").update(name="临汾市<&>")  # escaped as the template escaped it
+    for query in ("", f"?plan={plan.pk}"):
+        context = client_for(office).get(f"/dashboard/{query}").context
+        scope = context["scope"]
+        rows = context["by_category"] + context["by_unit"]
+        units = context["units"]
+        assert any(u["rate"] not in (None, 1) for u in units) and any(u["signoff_days"] for u in units)
+        assert any(u["overdue"] for u in units) and "临汾市&lt;&amp;&gt;" in str(bucket_rows(rows))
+        expected = Template(BUCKET_ROWS).render(Context({"rows": rows}))
+        assert str(bucket_rows(rows)) == expected
+        expected = Template(UNIT_ROWS).render(Context({"units": units, "scope": scope}))
+        assert str(unit_rows(units, scope)) == expected
+
+
+def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
+    """``tasks/0019_assignment_report_counts`` fills the counters from the reports (voided ones left out)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    rows = activity
+    with on("2017-11-28"):
+        wrong = ledger.submit_report(rows[7].pk, actor=liaison, week="2017-W48", text="填错了", percent=5)
+        ledger.void_report(wrong.pk, actor=office, reason="填错")
+    kept = {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()}
+    assert kept[rows[3].pk] == (1, 1) and kept[rows[0].pk] == (1, 0) and kept[rows[7].pk] == (0, 0)
+    Assignment.objects.update(report_count=0, late_report_count=0)
+    migration = importlib.import_module("tasks.migrations.0019_assignment_report_counts")
+    migration.count_reports(apps, SimpleNamespace(connection=connection))  # as in test_api_tokens
+    assert {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()} == kept

@@ -186,6 +186,21 @@ def test_on_the_demo_the_lights_tell_units_apart_and_each_says_why(demo, office)
     assert "预警原因：已 6 周未报送" in assignment
 
 
+def test_the_milestones_read_once_give_every_row_the_same_level_as_the_subquery(demo):
+    """``with_level(day, milestones_by_task(day))`` (the dashboard's figures) and ``with_level(day)``
+    (a subquery per row) agree on every row of the demo ledger, before, between and after milestones."""
+    from tasks.models.levels import milestones_by_task
+
+    fields = ("pk", "milestone", "level")
+    for day in (datetime.date(2017, 8, 1), DEMO_DAY, datetime.date(2018, 3, 1), datetime.date(2019, 6, 1)):
+        by_subquery = list(Assignment.objects.with_level(day).order_by("pk").values_list(*fields))
+        by_task = list(
+            Assignment.objects.with_level(day, milestones_by_task(day)).order_by("pk").values_list(*fields)
+        )
+        assert by_task == by_subquery, day
+        assert any(milestone for _pk, milestone, _level in by_task) or day < DEMO_DAY
+
+
 # --- the buckets ------------------------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 Every function takes a queryset the caller has already scoped with
 ``Assignment.objects.visible_to(user)``, so a figure never shows more than its
-reader may see. The four buckets partition the assignments by the one bucket rule
+reader may see. The figures that count by warning level take ``milestones``
+(``tasks.models.levels.milestones_by_task``, read once per page) so the level's
+milestone is a constant per task, not a subquery per row. The four buckets partition the assignments by the one bucket rule
 (``tasks.models.levels.bucket_filters``, whose Python twin ``bucket_on`` the monthly
 bulletin, the public page and the workbooks use), first match:
 
@@ -15,15 +17,16 @@ bulletin, the public page and the workbooks use), first match:
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Case, Count, F, Q, When
+from django.db.models import Avg, Case, Count, F, Q, Sum, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from dispatch.models import Bulletin, BulletinStatus, Urge
 from tasks.choices import Level, SignOffStatus, Status
 from tasks.models import Organisation, SignOffRequest, Unit
-from tasks.models.levels import bucket_filters
-from tasks.models.plan import unit_order
-from tasks.services.reporting import reporting_by_unit
+from tasks.models.levels import BUCKETS, bucket_filters
+from tasks.models.plan import unit_sort_key
+from tasks.services.reporting import reporting_rate
 from tasks.weeks import week_of, week_start
 
 SIGNED_OFF = Q(status=Status.SIGNED_OFF)
@@ -61,10 +64,11 @@ def totals(assignments, today) -> dict:
 
 
 def by_category(assignments, today) -> list[dict]:
-    rows = (
+    rows = sorted(  # ordered here: in SQL the order would sort every row before counting
         assignments.values("task__plan_id", "task__category__number", "task__category__title")
         .annotate(**bucket_counts(today))
-        .order_by("task__plan_id", "task__category__number")
+        .order_by(),
+        key=lambda row: (row["task__plan_id"], row["task__category__number"]),
     )
     return [
         _with_share(
@@ -79,23 +83,83 @@ def by_category(assignments, today) -> list[dict]:
     ]
 
 
-def by_unit(assignments, today) -> list[dict]:
-    rows = (
+def in_unit_order(rows) -> list[dict]:
+    """Rows grouped per unit (``unit__name``, ``unit__kind``) in the units' standard order, sorted here
+    (``unit_sort_key``, ``unit_order``'s twin): ordering in SQL would group by its expressions and sort
+    every assignment row before counting."""
+    return sorted(rows, key=lambda row: unit_sort_key(row["unit__name"], row["unit__kind"]))
+
+
+def per_unit(assignments, today) -> list[dict]:
+    """One query, one row per unit in the units' standard order: the four buckets and the total, the
+    open rows without this week's report (``missing``) or without last week's (``missed``), and the
+    rows' report counters (``reports``, ``late``: ``Assignment.report_count``). The dashboard's
+    headline (``totals_of``), 按责任单位 (``by_unit_of``), 本周未报送 (``missing_of``) and the unit table
+    (``unit_statistics``) all read these rows."""
+    monday = week_start(today)
+    last_monday = monday - datetime.timedelta(days=7)
+    never = Q(last_report_week_start__isnull=True)
+    return in_unit_order(
         assignments.values("unit_id", "unit__name", "unit__kind")
-        .annotate(**bucket_counts(today))
-        .order_by(*unit_order("unit__"))
+        .annotate(
+            **bucket_counts(today),
+            missing=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=monday))),
+            missed=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=last_monday))),
+            # the rows' counters of their reports (``Assignment.report_count``), not the report table
+            reports=Coalesce(Sum("report_count"), 0),
+            late=Coalesce(Sum("late_report_count"), 0),
+        )
+        .order_by()
     )
+
+
+def totals_of(units: list[dict]) -> dict:
+    """``totals`` from ``per_unit``'s rows (every row has a unit: the buckets' sums are the totals)."""
+    keys = ("total", *BUCKETS)
+    return _with_share({key: sum(row[key] for row in units) for key in keys})
+
+
+def by_unit_of(units: list[dict]) -> list[dict]:
+    """``by_unit`` from ``per_unit``'s rows."""
+    keys = ("unit_id", "unit__name", "unit__kind", "total", *BUCKETS)
     return [
-        _with_share({**row, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}) for row in rows
+        _with_share(
+            {**{key: row[key] for key in keys}, "name": row["unit__name"], "query": f"unit={row['unit_id']}"}
+        )
+        for row in units
     ]
 
 
-def level_counts(assignments, today) -> dict:
-    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL)."""
+def by_unit(assignments, today) -> list[dict]:
+    return by_unit_of(per_unit(assignments, today))
+
+
+def city_of_unit():
+    """The city a row counts for on the province view: its unit's parent, or the unit itself."""
+    return Case(
+        When(unit__parent__isnull=False, then=F("unit__parent__name")),
+        default=F("unit__name"),
+    )
+
+
+def per_city_level(assignments, today, milestones=None) -> list[tuple]:
+    """(city, level, rows) of every row, in one query: ``level_counts`` and ``city_tiles`` read it."""
+    rows = (
+        assignments.with_level(today, milestones)
+        .annotate(city=city_of_unit())
+        .values("city", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(row["city"], row["level"], row["n"]) for row in rows]
+
+
+def level_counts(assignments, today, milestones=None, levels=None) -> dict:
+    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL);
+    ``levels``: ``per_city_level``'s rows, read already."""
     counts = {level.value: 0 for level in Level}
-    rows = assignments.with_level(today).values("level").annotate(n=Count("id")).order_by()
-    for row in rows:
-        counts[row["level"]] = row["n"]
+    for _city, level, n in per_city_level(assignments, today, milestones) if levels is None else levels:
+        counts[level] += n
     return counts
 
 
@@ -104,10 +168,10 @@ def listing_counts(listings, today) -> dict:
     return listings.active().aggregate(active=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
 
 
-def overdue_rows(assignments, today, limit: int = 20):
+def overdue_rows(assignments, today, limit: int = 20, milestones=None):
     """The overdue assignments, most overdue first."""
     return list(
-        assignments.with_level(today)
+        assignments.with_level(today, milestones)
         .filter(overdue_q(today))
         .select_related("task", "unit")
         .order_by("effective_due", "task__number", "unit__name")[:limit]
@@ -116,15 +180,17 @@ def overdue_rows(assignments, today, limit: int = 20):
 
 def units_missing_report(assignments, today) -> list[dict]:
     """Units with open assignments that have no progress report for the current week."""
-    monday = week_start(today)
-    missing = ~SIGNED_OFF & (Q(last_report_week_start__isnull=True) | Q(last_report_week_start__lt=monday))
-    rows = (
-        assignments.values("unit_id", "unit__name")
-        .annotate(missing=Count("id", filter=missing))
-        .filter(missing__gt=0)
-        .order_by("-missing", "unit__name")
-    )
-    return [dict(row) for row in rows]
+    return missing_of(per_unit(assignments, today))
+
+
+def missing_of(units: list[dict]) -> list[dict]:
+    """``units_missing_report`` from ``per_unit``'s rows: the most missing first, then by name."""
+    rows = [
+        {"unit_id": row["unit_id"], "unit__name": row["unit__name"], "missing": row["missing"]}
+        for row in units
+        if row["missing"] > 0
+    ]
+    return sorted(rows, key=lambda row: (-row["missing"], row["unit__name"]))
 
 
 @dataclass
@@ -198,18 +264,22 @@ class Chart:
 def signoff_chart(assignments, today) -> Chart:
     """What is signed off now, by the week of its (current) sign-off, from the first one until this week.
 
-    One query over the assignments' ``signed_off_at``: a sign-off later reopened by a relapse is not
+    One query counting the assignments per local day of ``signed_off_at``: a sign-off later reopened by a relapse is not
     counted, so the last point of the running total is the headline's 已销号.
     """
-    times = assignments.filter(SIGNED_OFF).order_by("signed_off_at").values_list("signed_off_at", flat=True)
+    days = (
+        assignments.filter(SIGNED_OFF, signed_off_at__isnull=False)
+        .annotate(day=TruncDate("signed_off_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+        .values_list("day", "n")
+    )  # per local day in the database: a row per day with a sign-off, not per sign-off
     per_week: dict[str, int] = {}
     first = None
-    for at in times:
-        if at is None:
-            continue
-        day = timezone.localdate(at)
+    for day, n in days:
         first = first or day
-        per_week[week_of(day)] = per_week.get(week_of(day), 0) + 1
+        per_week[week_of(day)] = per_week.get(week_of(day), 0) + n
     if first is None:
         return Chart(weeks=[], counts=[], cumulative=[])
     weeks, day = [], week_start(first)
@@ -227,21 +297,14 @@ def signoff_chart(assignments, today) -> Chart:
 # --- the statistics the office reads per unit, per month and per city -----------------------------
 
 
-def unit_statistics(assignments, today) -> list[dict]:
+def unit_statistics(assignments, today, units: list[dict] | None = None) -> list[dict]:
     """Per unit, in the units' standard order: rows, signed off, overdue (the bucket rule), on-time
-    reporting (``reporting_by_unit``: reports, late, rate), rows whose last week's report is missing
+    reporting (``reporting_rate`` over the rows' report counters, the figures ``reporting_by_unit``
+    counts from the reports: reports, late, rate), rows whose last week's report is missing
     (上周未报送), urges received (催办) and the mean days from a sign-off request to the office's
-    approval. Four aggregate queries, whatever the size of the ledger."""
-    last_monday = week_start(today) - datetime.timedelta(days=7)
-    missed = ~SIGNED_OFF & (
-        Q(last_report_week_start__isnull=True) | Q(last_report_week_start__lt=last_monday)
-    )
-    rows = (
-        assignments.values("unit_id", "unit__name", "unit__kind")
-        .annotate(**bucket_counts(today), missed=Count("id", filter=missed))
-        .order_by(*unit_order("unit__"))
-    )
-    reported = reporting_by_unit(assignments)
+    approval. Three aggregate queries, whatever the size of the ledger (two given ``units``,
+    ``per_unit``'s rows read already)."""
+    rows = per_unit(assignments, today) if units is None else units
     urged = dict(
         Urge.objects.filter(assignment__in=assignments.values("pk"))
         .values("assignment__unit_id")
@@ -262,7 +325,6 @@ def unit_statistics(assignments, today) -> list[dict]:
     )
     out = []
     for row in rows:
-        figures = reported.get(row["unit_id"], {"reports": 0, "late": 0, "rate": None})
         mean = took.get(row["unit_id"])
         out.append(
             {
@@ -272,9 +334,9 @@ def unit_statistics(assignments, today) -> list[dict]:
                 "signed_off": row["signed_off"],
                 "overdue": row["overdue"],
                 "missed": row["missed"],
-                "reports": figures["reports"],
-                "late": figures["late"],
-                "rate": figures["rate"],
+                "reports": row["reports"],
+                "late": row["late"],
+                "rate": reporting_rate(row["reports"], row["late"]),
                 "urges": urged.get(row["unit_id"], 0),
                 "signoff_days": round(mean.total_seconds() / 86400, 1) if mean is not None else None,
             }
@@ -325,27 +387,17 @@ CITY_GRID = {
 }
 
 
-def city_tiles(assignments, today) -> list[dict]:
+def city_tiles(assignments, today, milestones=None, levels=None) -> list[dict]:
     """Per city of the province (``Organisation.cities``): its rows and theirs of the units under it,
-    counted by warning level (``with_level``) in one query, its state (red if any row is red, else
+    counted by warning level (``with_level``) in one query (none given ``levels``, ``per_city_level``'s rows), its state (red if any row is red, else
     yellow if any is yellow, else green; 已销号 when every row is signed off; none without rows), its
     place on the grid and the link to its rows (``/ledger/?city=<id>``)."""
     cities = Organisation.current().cities
-    city_of = Case(
-        When(unit__parent__isnull=False, then=F("unit__parent__name")),
-        default=F("unit__name"),
-    )
-    rows = (
-        assignments.with_level(today)
-        .annotate(city=city_of)
-        .filter(city__in=cities)
-        .values("city", "level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows = per_city_level(assignments, today, milestones) if levels is None else levels
     counts: dict[str, dict] = {}
-    for row in rows:
-        counts.setdefault(row["city"], {})[row["level"]] = row["n"]
+    for city, level, n in rows:
+        if city in cities:
+            counts.setdefault(city, {})[level] = n
     ids = dict(Unit.objects.filter(name__in=cities).values_list("name", "pk"))
     tiles = []
     for index, name in enumerate(cities):

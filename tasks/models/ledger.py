@@ -111,14 +111,16 @@ class AssignmentQuerySet(models.QuerySet):
             total = term if total is None else total + term
         return self.annotate(event_count=total)
 
-    def with_level(self, today: datetime.date):
+    def with_level(self, today: datetime.date, milestones: dict[int, str] | None = None):
         """Annotate ``effective_due``, the latest passed ``milestone``, the warning ``level``
         (red/yellow/green, or signed_off) and ``level_day``; ``level_reason`` then names the reason.
 
-        The rule is ``tasks.models.levels`` (its SQL half; ``judge`` is the Python half).
+        The rule is ``tasks.models.levels`` (its SQL half; ``judge`` is the Python half). A figure
+        over the whole ledger passes ``milestones`` (``levels.milestones_by_task(today)``, one query):
+        the milestone is then a constant per task rather than a subquery per row.
         """
         queryset = self
-        for step in levels.level_annotations(today):
+        for step in levels.level_annotations(today, milestones):
             queryset = queryset.annotate(**step)
         return queryset
 
@@ -192,6 +194,11 @@ class Assignment(models.Model):
     )
     percent = models.PositiveSmallIntegerField("完成比例", default=0)
     last_report_week_start = models.DateField("最近报送周（周一）", null=True, blank=True)
+    # The row's reports not voided, and of them those marked 迟报: kept by the services that submit
+    # and void reports (``tasks.services.ledger``), so the dashboard's on-time reporting per unit is a
+    # sum over rows rather than a count over the whole report table.
+    report_count = models.PositiveIntegerField("报送次数", default=0, db_default=0, editable=False)
+    late_report_count = models.PositiveIntegerField("迟报次数", default=0, db_default=0, editable=False)
     signed_off_at = models.DateTimeField("销号时间", null=True, blank=True)
     next_review_date = models.DateField("下次回头看", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", default=clock.now, editable=False, blank=True)

@@ -117,7 +117,12 @@ def submit_report(
                 field="drop_reason",
             )
         notes = _check_measure_notes(measure_notes, assignment.task)
-        changes = {"percent": percent}
+        late = is_late(start)
+        changes = {
+            "percent": percent,
+            "report_count": assignment.report_count + 1,  # the row's counters (``Assignment.report_count``)
+            "late_report_count": assignment.late_report_count + int(late),
+        }
         if assignment.last_report_week_start is None or start > assignment.last_report_week_start:
             changes["last_report_week_start"] = start
         assignment = transition(assignment.pk, "report", actor=actor, changes=changes)
@@ -128,7 +133,7 @@ def submit_report(
             percent=percent,
             measure_notes=notes,
             author=actor,
-            late=is_late(start),
+            late=late,
             drop_reason=drop_reason,
         )
         evidence.store(files, assignment=assignment, actor=actor, report=report)
@@ -161,6 +166,7 @@ def void_report(report_id, *, actor, reason, expected_version=None) -> ProgressR
         assignment = lock(report.assignment_id, actor=actor, expected_version=expected_version)
         require(actor, "void_report", assignment, item=report)
         before = audit.snapshot(report)
+        counted = report.voided_at is None
         report.voided_at, report.voided_by, report.void_reason = clock.now(), actor, reason
         report.save(update_fields=["voided_at", "voided_by", "void_reason"])
         audit.record(
@@ -189,7 +195,10 @@ def void_report(report_id, *, actor, reason, expected_version=None) -> ProgressR
             usable = newest is not None and (reopened is None or newest.created_at > reopened)
             assignment.percent = newest.percent if usable else 0
         assignment.version += 1
-        assignment.save(update_fields=[*fields, "updated_at"])
+        if counted:  # the row's counters (``Assignment.report_count``): not audited, derived
+            assignment.report_count = max(assignment.report_count - 1, 0)
+            assignment.late_report_count = max(assignment.late_report_count - int(report.late), 0)
+        assignment.save(update_fields=[*fields, "updated_at", "report_count", "late_report_count"])
         audit.record(
             actor=actor,
             action="void_report",

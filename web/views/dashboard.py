@@ -7,6 +7,7 @@ from dispatch import handovers, urging
 from dispatch.models import Bulletin
 from tasks.choices import Level
 from tasks.models import Assignment, Plan
+from tasks.models.levels import milestones_by_task
 from tasks.policy import OVERSIGHT
 from tasks.weeks import today, week_of
 from web import figures
@@ -26,9 +27,12 @@ def dashboard(request):
     plan = chosen_plan(request, plans)
     if plan is not None:  # one plan's figures (?plan=<id>, from the plans page)
         assignments = assignments.filter(task__plan=plan)
-    levels = figures.level_counts(assignments, day)
-    totals = figures.totals(assignments, day)
-    units = figures.unit_statistics(assignments, day)
+    milestones = milestones_by_task(day)  # one query: each level figure reads it, not a subquery per row
+    by_city_level = figures.per_city_level(assignments, day, milestones)  # the levels and the cities
+    levels = figures.level_counts(assignments, day, levels=by_city_level)
+    per_unit = figures.per_unit(assignments, day)  # the totals, by unit, missing and the unit table
+    totals = figures.totals_of(per_unit)
+    units = figures.unit_statistics(assignments, day, per_unit)
     scope = f"plan={plan.pk}&" if plan is not None else ""  # a tile's link keeps the plan on screen
     context = {
         "plans": plans if len(plans) > 1 else [],
@@ -51,14 +55,14 @@ def dashboard(request):
         ],
         "scope": scope,
         "by_category": figures.by_category(assignments, day),
-        "by_unit": figures.by_unit(assignments, day),
+        "by_unit": figures.by_unit_of(per_unit),
         "listings": figures.listing_counts(ListedSupervision.objects.visible_to(request.user), day),
         "levels": [(level, levels[level.value]) for level in Level if level != Level.SIGNED_OFF],
-        "overdue": figures.overdue_rows(assignments, day),
-        "missing": figures.units_missing_report(assignments, day),
+        "overdue": figures.overdue_rows(assignments, day, milestones=milestones),
+        "missing": figures.missing_of(per_unit),
         "units": units,  # per unit: rows, on-time reporting, missed reports, urges, time to sign-off
         "trend": figures.ranking_trend(),
-        "cities": figures.city_tiles(assignments, day),
+        "cities": figures.city_tiles(assignments, day, levels=by_city_level),
         "chart": figures.signoff_chart(assignments, day),
         "urges": urging.by_unit(),
         "acknowledgements": handovers.by_unit(day),  # 签收 per unit: 1 query

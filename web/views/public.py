@@ -30,6 +30,7 @@ def public(request):
     page = categories = plans = None
     if current is not None:
         items = disclosures.public_items(current, **filters) if not errors else current.items.none()
+        items = items.defer("units")  # every unit's row of a task (hundreds at county scale): not listed here
         page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
         categories = disclosures.categories_of(current)
         plans = disclosures.plans_of(current)
