@@ -258,7 +258,7 @@ class LazyChoices(BaseChoiceIterator):
 
 def unit_choices():
     units = Unit.objects.filter(pk__in=Assignment.objects.values("unit_id")).pickable()
-    return BLANK + [(unit.pk, unit.name) for unit in units]
+    return BLANK + list(units.values_list("pk", "name"))  # hundreds at county scale: no model objects
 
 
 def plan_choices():
