@@ -11,6 +11,7 @@ statements live on the connection object: per thread and per database, dropped w
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models import Value
 
 # Placeholder ids: values no primary key or other parameter of the compiled queries takes.
 _PLACEHOLDER_BASE = -(2**62)
@@ -42,7 +43,8 @@ class _Entry:
         fields = [s[0] for s in self.compiler.select[0 : self.width]]
         self.converters = self.compiler.get_converters(fields)
 
-    def run(self, ids: list[int]) -> list[dict]:
+    def rows(self, ids: list[int] = ()) -> list:
+        """The rows as the ORM converts them, ``ids`` in the placeholders' places."""
         if self.sql is None:
             return []
         params = list(self.params)
@@ -54,9 +56,22 @@ class _Entry:
             if len(cursor.description) > self.width:  # columns the ORM reads but does not return
                 rows = [row[: self.width] for row in rows]
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        return rows
+
+    def run(self, ids: list[int]) -> list[dict]:
         names = self.names
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in self.rows(ids)]
+
+
+def _entry(key: tuple, build, placeholders: list[int], using: str) -> _Entry:
+    cache = connections[using].__dict__.setdefault("_rectify_compiled", {})
+    entry = cache.get(key)
+    if entry is None:
+        if len(cache) >= _MAX_ENTRIES:
+            cache.clear()
+        entry = cache[key] = _Entry(build(placeholders), placeholders)
+    return entry
 
 
 def values_by_ids(key: tuple, build, ids: list[int], using: str = "default") -> list[dict]:
@@ -69,13 +84,34 @@ def values_by_ids(key: tuple, build, ids: list[int], using: str = "default") -> 
     """
     if not ids:
         return []
-    connection = connections[using]
-    cache = connection.__dict__.setdefault("_rectify_compiled", {})
-    full_key = (key, len(ids))
-    entry = cache.get(full_key)
-    if entry is None:
-        if len(cache) >= _MAX_ENTRIES:
-            cache.clear()
-        placeholders = [_PLACEHOLDER_BASE - i for i in range(len(ids))]
-        entry = cache[full_key] = _Entry(build(placeholders), placeholders)
-    return entry.run(ids)
+    placeholders = [_PLACEHOLDER_BASE - i for i in range(len(ids))]
+    return _entry((key, len(ids)), build, placeholders, using).run(ids)
+
+
+class CompiledIds:
+    """An ordered list of ids for Django's ``Paginator``: its count and its slices run SQL compiled
+    once per connection for ``key`` (everything the SQL depends on), ``build()`` giving the
+    ``values_list("pk", flat=True)`` queryset when a statement is first compiled."""
+
+    ordered = True  # the queryset ``build`` gives is ordered (the paginator asks)
+
+    def __init__(self, key: tuple, build, using: str = "default"):
+        self.key, self.build, self.using = key, build, using
+
+    def count(self) -> int:
+        def counting(_placeholders):
+            # COUNT(*) over the ids unordered: the number the ORM's count() gives.
+            return self.build().order_by().annotate(one=Value(1)).values("one")
+
+        entry = _entry((self.key, "count"), counting, [], self.using)
+        if entry.sql is None:
+            return 0
+        with entry.compiler.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({entry.sql}) counted", entry.params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, page: slice) -> list[int]:
+        entry = _entry(
+            (self.key, page.start, page.stop), lambda _placeholders: self.build()[page], [], self.using
+        )
+        return [row[0] for row in entry.rows()]
