@@ -34,9 +34,13 @@ class ExpiringTokenAuthentication(authentication.BaseAuthentication):
         return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key: str):
-        token = (
-            ApiToken.objects.select_related("user", "user__membership").filter(key_hash=hash_key(key)).first()
+        # key_hash is unique: one row or none, read without an ORDER BY (the model's, or first()'s).
+        found = (
+            ApiToken.objects.select_related("user", "user__membership")
+            .filter(key_hash=hash_key(key))
+            .order_by()[:1]
         )
+        token = next(iter(found), None)
         if token is None:
             raise exceptions.AuthenticationFailed("令牌无效")
         now = timezone.now()

@@ -12,11 +12,18 @@ choice, flag, unit) are the one place these parameters are read; ``read_param`` 
 list (the weekly workbook's ``unit``, the upload's ``dry_run``).
 """
 
+import copy
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.http import QueryDict
 from django.utils.choices import BaseChoiceIterator
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django_filters.filters import FilterMethod
 
 from tasks.choices import DeadlineKind, Level, Status, TaskStatus
 from tasks.models import Assignment, Category, Plan, Task, Unit
@@ -97,7 +104,47 @@ class TaskNumberField(IntField):
         return number
 
 
+def _attrs_html(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html`` in Python."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class QuickSelect(forms.Select):
+    """A ``<select>`` written in Python, the same markup as Django's ``select.html`` and
+    ``select_option.html`` templates (``tests/test_filtersets.py`` holds it to them): the ledger's
+    unit list has hundreds of options, and the template renders each through two includes."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if (
+            self.template_name != forms.Select.template_name
+            or self.option_template_name != forms.Select.option_template_name
+        ):
+            return super().render(name, value, attrs, renderer)
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{conditional_escape(localize(group_name))}">')
+            for option in group_choices:
+                parts.append(
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs_html(option["attrs"])}>'
+                    f"{conditional_escape(localize(option['label']))}</option>\n"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
+
+
 class ChoiceParamField(ParamField, forms.ChoiceField):
+    widget = QuickSelect
+
     def __init__(self, *, choices=(), empty_label: str | None = None, **kwargs):
         if empty_label is not None:
             choices = [("", empty_label), *choices]
@@ -211,7 +258,7 @@ class LazyChoices(BaseChoiceIterator):
 
 def unit_choices():
     units = Unit.objects.filter(pk__in=Assignment.objects.values("unit_id")).pickable()
-    return BLANK + [(unit.pk, unit.name) for unit in units]
+    return BLANK + list(units.values_list("pk", "name"))  # hundreds at county scale: no model objects
 
 
 def plan_choices():
@@ -225,13 +272,45 @@ def category_choices():
 
 
 class FilterSet(django_filters.FilterSet):
-    """Tells each field the name of its parameter, and turns the first error into the API's 400."""
+    """Tells each field the name of its parameter, and turns the first error into the API's 400.
+
+    The form class (its fields) is built once per FilterSet class and set of filters, not per
+    request: a form copies its class's fields when it is made (so nothing of one request's form
+    reaches another's, the choices read from the database included: ``LazyChoices`` copies load afresh).
+    """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
-        for name, filter_ in self.filters.items():
-            filter_.extra["param"] = name
-            filter_.__dict__.pop("_field", None)  # built again with its name
+        cls = type(self)
+        if "_form_classes" not in cls.__dict__:  # once per class: each filter's field knows its name
+            for name, filter_ in cls.base_filters.items():
+                filter_.extra["param"] = name
+                filter_.__dict__.pop("_field", None)  # built again with its name
+            cls._form_classes = {}
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        # django-filter's own __init__, but each filter copied shallowly, not deeply (a deep copy
+        # copies every widget and choice list, and cost more than the rest of the list's work):
+        # a filter keeps nothing of a request but its model and its FilterSet (``parent``), which
+        # a method filter's ``FilterMethod`` reads through the copy.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = self.filters[name] = copy.copy(base)
+            filter_.model = queryset.model
+            filter_.parent = self
+            if isinstance(filter_.__dict__.get("filter"), FilterMethod):
+                filter_.filter = FilterMethod(filter_)
+
+    def get_form_class(self):
+        key = tuple(self.filters)  # a page may drop filters it does not offer (the ledger's unit, plan)
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def invalid_input(self) -> InvalidInput:
         name, messages = next(iter(self.errors.items()))
@@ -330,7 +409,7 @@ class AssignmentFilterSet(FilterSet):
         field_name="task__plan",
         label="整改方案",
         help_text="整改方案 id（有多个方案时按方案筛选）",
-        widget=forms.Select(choices=LazyChoices(plan_choices)),
+        widget=QuickSelect(choices=LazyChoices(plan_choices)),
     )
     task = TaskNumberFilter(
         field_name="task__number", label="任务序号", help_text="任务序号 1–60（也可写“任务29”）"
@@ -339,12 +418,12 @@ class AssignmentFilterSet(FilterSet):
         field_name="task__category__number",
         label="问题类别",
         help_text="问题类别序号 1–4",
-        widget=forms.Select(choices=LazyChoices(category_choices)),
+        widget=QuickSelect(choices=LazyChoices(category_choices)),
     )
     unit = UnitFilter(
         label="责任单位",
         help_text="责任单位 id 或名称",
-        widget=forms.Select(choices=LazyChoices(unit_choices)),
+        widget=QuickSelect(choices=LazyChoices(unit_choices)),
     )
     status = ChoiceParamFilter(label="状态", choices=Status.choices, empty_label="全部")
     level = ChoiceParamFilter(

@@ -193,6 +193,31 @@ def test_the_lean_list_gives_the_list_serializers_json(api, worked, request, who
     assert offered if who != "leader" else not offered  # the rows do offer actions (leaders only read)
 
 
+def test_callers_in_turn_each_get_their_own_rows_and_actions(api, worked, office, liaison, outsider, leader):
+    """The page's rows query is compiled once per connection and scope, and the actions kept per role
+    and state (``tasks.models.compiled``, ``ledger_rows.ActionsOfState``): callers taking turns on
+    one connection still get what the list serializer gives each of them, page after page."""
+    for user in (office, liaison, outsider, leader, liaison, office):
+        for page in ("page_size=50", "page_size=50&page=2", "page_size=7"):
+            response = api(user).get(f"/api/assignments/?{page}")
+            if response.status_code == 404:  # a unit's rows fit on one page
+                continue
+            listed = response.json()["results"]
+            rows = with_detail(
+                Assignment.objects.visible_to(user)
+                .with_level(today())
+                .select_related("task__category", "task__plan", "unit")
+            ).in_bulk([r["id"] for r in listed])
+            context = {"request": SimpleNamespace(user=user)}
+            assert listed == [AssignmentListSerializer(rows[r["id"]], context=context).data for r in listed]
+            assert {r["unit"]["id"] for r in listed} <= set(
+                Assignment.objects.visible_to(user).values_list("unit_id", flat=True)
+            )
+            # the plain list (its ids' SQL compiled once) pages as the FilterSet's default sort does
+            filtered = api(user).get(f"/api/assignments/?{page}&sort=task").json()
+            assert filtered["results"] == listed and filtered["count"] == response.json()["count"]
+
+
 def test_the_detail_has_the_whole_story_and_an_etag(api, worked, unit_leader):
     a = worked["signed"]
     response = api(unit_leader).get(f"/api/assignments/{a.pk}/")

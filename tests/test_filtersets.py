@@ -130,3 +130,59 @@ def test_notifications_read_and_unread_through_the_api(api, liaison):
     read = api(liaison).get("/api/notifications/?unread=0").json()["results"]
     assert [n["subject"] for n in read] == ["2017-W47 周调度"]
     assert api(liaison).get("/api/notifications/?unread=1").json()["count"] == 0
+
+
+@pytest.mark.parametrize("value", [None, "", "2", 3, "a&b"])
+def test_the_quick_select_writes_what_the_select_template_writes(value):
+    """``QuickSelect`` renders in Python what Django's select templates render (escaping, attributes,
+    the selected option, option groups), so the ledger's filter bar is the same page."""
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    from tasks.filtersets import QuickSelect
+
+    choices = [
+        ("", "全部"),
+        (2, "太原市"),
+        (3, '<晋中市> & "阳泉"'),
+        ("a&b", gettext_lazy("Yes")),
+        ("组", [(7, "七"), (8, "八")]),
+    ]
+    attrs = {"id": "id_unit", "class": "wide", "required": True, "disabled": False, "data-x": 5}
+    for choice_list in (choices, choices[:4]):
+        slow = forms.Select(choices=choice_list, attrs=attrs).render("unit", value)
+        quick = QuickSelect(choices=choice_list, attrs=attrs).render("unit", value)
+        assert quick == slow
+
+
+@pytest.mark.parametrize(
+    ("level", "reason"),
+    [
+        ("", ""),
+        ("red", "已 3 周未报送"),
+        ("green", ""),
+        ("signed_off", "已销号"),
+        ("yellow", '<b>"x"</b> & y'),
+    ],
+)
+def test_the_badges_write_what_their_templates_wrote(level, reason):
+    """``status_badge`` and ``level_badge`` are written in Python (one per row of a list page): the
+    same markup as the inclusion templates they replace."""
+    from django.template import Context, Template
+
+    from tasks.choices import LEVEL_TITLES, Level, Status
+    from web.templatetags.web import level_badge, status_badge
+
+    level_template = Template(
+        '{% if level %}<span class="level level-{{ level }}"{% if reason %} title="{{ reason }}"{% endif %}>'
+        '<span class="dot" aria-hidden="true"></span>{{ label }}{% if reason and reason != label %}'
+        '<span class="visually-hidden">：{{ reason }}</span>{% endif %}</span>{% endif %}\n'
+    )
+    label = LEVEL_TITLES[Level(level)] if level else ""
+    expected = level_template.render(Context({"level": level, "label": label, "reason": reason}))
+    assert level_badge(level, reason) == expected
+    status_template = Template('<span class="status status-{{ status }}">{{ label }}</span>\n')
+    for status in Status:
+        expected = status_template.render(Context({"status": status, "label": status.label}))
+        assert status_badge(status) == expected
+        assert status_badge(status.value) == expected

@@ -22,9 +22,10 @@ from rest_framework.fields import DateTimeField
 from tasks.api.ledger_serializers import ENDPOINT_OF_ACTION, summary
 from tasks.choices import Level, ReviewOutcome, Status
 from tasks.models import Assignment, Extension, Plan, Review, Task
+from tasks.models.compiled import values_by_ids
 from tasks.models.levels import judgement_of
-from tasks.policy import OPEN_EXTENSION, allowed_actions, unit_id_of
-from tasks.weeks import week_of
+from tasks.policy import OPEN_EXTENSION, allowed_actions, role_of, unit_id_of
+from tasks.weeks import today, week_of
 
 FIELDS = (
     "id",
@@ -74,33 +75,45 @@ class _Judged:
         self.milestone = row["milestone"]
 
 
+_ANSWERS: dict[tuple, list[str]] = {}  # ``ActionsOfState``'s answers, shared by the requests of a process
+_MAX_ANSWERS = 4096
+
+
 class ActionsOfState:
     """``allowed_actions`` per distinct state of a row, for one caller.
 
-    The policy reads of an assignment its status, its unit (only compared with the caller's),
-    its effective due date (only whether there is one), its plan's ``closed_at``, its open
-    extension request and its pending review: the key holds exactly these, and the policy answers
-    on an unsaved ``Assignment`` carrying them (its related lists set as if prefetched).
+    The policy reads of the caller their role and unit (``role_of``, ``unit_id_of``), of the day
+    ``today()`` (a pending review's date), and of an assignment its status, its unit (only
+    compared with the caller's), its effective due date (only whether there is one), its plan's
+    ``closed_at``, its open extension request and its pending review: the key holds exactly these,
+    and the policy answers on an unsaved ``Assignment`` carrying them (its related lists set as if
+    prefetched). The answers are kept for the process (``_ANSWERS``): a later request in the same
+    role and state on the same day gets the same answer without asking again.
     """
 
     def __init__(self, user):
         self.user = user
+        self.role = role_of(user)
         self.own_unit = unit_id_of(user)
-        self.answers: dict[tuple, list[str]] = {}
+        self.day = today()
 
     def __call__(self, row) -> list[str]:
         own = self.own_unit is not None and row["unit_id"] == self.own_unit
         key = (
-            row["status"],
+            self.role,
             own,
+            self.day,
+            row["status"],
             row["effective_due"] is None,
             row["task__plan__closed_at"] is not None,
             row["open_extension"],
             row["pending_review_for"],
         )
-        answer = self.answers.get(key)
+        answer = _ANSWERS.get(key)
         if answer is None:
-            answer = self.answers[key] = self._ask(row, own)
+            if len(_ANSWERS) >= _MAX_ANSWERS:
+                _ANSWERS.clear()
+            answer = _ANSWERS[key] = self._ask(row, own)
         return answer
 
     def _ask(self, row, own: bool) -> list[str]:
@@ -146,11 +159,19 @@ def rows_query(assignments, day: datetime.date):
     )
 
 
+def page_rows(user, ids: list[int], day: datetime.date) -> list[dict]:
+    """``rows_query`` of the rows of ``ids`` the caller may see, compiled once per connection for the
+    caller's scope (what ``scope_by_unit`` reads: the role and the unit), the day and the page's length."""
+
+    def build(placeholders):
+        return rows_query(Assignment.objects.visible_to(user).filter(pk__in=placeholders), day)
+
+    return values_by_ids(("ledger_rows", role_of(user), unit_id_of(user), day), build, ids)
+
+
 def list_rows(user, ids: list[int], day: datetime.date) -> list[dict]:
     """The rows of ``ids`` (a page the caller may see, in its order) as the list serializer renders them."""
-    found = {
-        row["id"]: row for row in rows_query(Assignment.objects.visible_to(user).filter(pk__in=ids), day)
-    }
+    found = {row["id"]: row for row in page_rows(user, ids, day)}
     actions = ActionsOfState(user)
     summaries: dict[int, str] = {}
     out = []

@@ -25,8 +25,9 @@ from rest_framework.views import APIView
 from tasks.api import ledger_rows
 from tasks.api import ledger_serializers as s
 from tasks.filtersets import AssignmentFilterSet, by_task
-from tasks.models import Assignment, AuditEntry, Evidence, Extension, ProgressReport, Review
-from tasks.policy import WRITERS, role_of
+from tasks.models import Assignment, AuditEntry, Evidence, Extension, Organisation, ProgressReport, Review
+from tasks.models.compiled import CompiledIds
+from tasks.policy import WRITERS, role_of, unit_id_of
 from tasks.services import formkeys, ledger
 from tasks.services.errors import InvalidInput, NotFound
 from tasks.weeks import today
@@ -105,8 +106,21 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return s.AssignmentListSerializer if self.action == "list" else s.AssignmentDetailSerializer
 
     def list(self, request, *args, **kwargs):
-        """The database sorts and pages the ids; the page's rows are read as values (``ledger_rows``)."""
-        ids = self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)
+        """The database sorts and pages the ids; the page's rows are read as values (``ledger_rows``).
+
+        Without any filter parameter (the plain list) the FilterSet would narrow nothing: the ids'
+        count and page are then read by SQL compiled once per connection, for the caller's scope
+        (role and unit, what ``scope_by_unit`` reads) and the units' standard order (the
+        organisation's cities), as the page's rows are (``tasks.models.compiled``).
+        """
+        if any(name in request.query_params for name in self.filterset_class.base_filters):
+            ids = self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)
+        else:
+            user = request.user
+            ids = CompiledIds(
+                ("ledger_ids", role_of(user), unit_id_of(user), tuple(Organisation.current().cities)),
+                lambda: by_task(Assignment.objects.visible_to(user)).values_list("pk", flat=True),
+            )
         page = self.paginate_queryset(ids)
         return self.get_paginated_response(ledger_rows.list_rows(request.user, list(page), today()))
 

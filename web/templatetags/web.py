@@ -39,10 +39,23 @@ def role_label(user) -> str:
     return Role(value).label if value else "未分配角色"
 
 
-@register.inclusion_tag("web/_level.html")
+@register.simple_tag
 def level_badge(level, reason=""):
-    """A row's light, its reason (``Assignment.level_reason``) as the tooltip and, for screen readers, in words."""
-    return {"level": level, "label": LEVEL_TITLES[Level(level)] if level else "", "reason": reason}
+    """A row's light, its reason (``Assignment.level_reason``) as the tooltip and, for screen readers, in words.
+
+    Written here rather than in a template: a list page shows one per row."""
+    if not level:
+        return "\n"
+    label = LEVEL_TITLES[Level(level)]
+    return format_html(
+        '<span class="level level-{}"{}><span class="dot" aria-hidden="true"></span>{}{}</span>\n',
+        level,
+        format_html(' title="{}"', reason) if reason else "",
+        label,
+        format_html('<span class="visually-hidden">：{}</span>', reason)
+        if reason and reason != label
+        else "",
+    )
 
 
 @register.filter
@@ -57,9 +70,10 @@ def level_legend():
     return {"rules": rule_lines()}
 
 
-@register.inclusion_tag("web/_status.html")
+@register.simple_tag
 def status_badge(status):
-    return {"status": status, "label": Status(status).label}
+    """A row's status as a badge (one per row of a list page, so written here rather than in a template)."""
+    return format_html('<span class="status status-{}">{}</span>\n', status, Status(status).label)
 
 
 @register.filter

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -58,8 +59,18 @@ def ledger(request):
         .in_bulk(ids)
     )
     page.object_list = [found[pk] for pk in ids if pk in found]
+    shown_tasks = {}  # what a row shows of its task, worked out once per task (a page often shows one)
     for row in page.object_list:
-        row.level = row.judgement.level  # the light and its reason (``level_reason``) judged together
+        judged = row.judgement  # the light and its reason judged together
+        row.level, row.reason = judged.level, judged.reason
+        shown = shown_tasks.get(row.task_id)
+        if shown is None:
+            shown = shown_tasks[row.task_id] = {
+                "href": reverse("task", args=[row.task_id]),
+                "problem": truncatechars(row.task.problem, 60),
+                "deadline_kind": row.task.get_deadline_kind_display(),
+            }
+        row.task_shown = shown
     query = request.GET.copy()
     query.pop("page", None)
     context = {
