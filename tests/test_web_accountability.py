@@ -500,7 +500,6 @@ def test_the_ledger_badge_and_the_dashboard_figures_add_no_query_per_row(
     assert len(page.context["page"].object_list) == 50
     page = client.get(f"/ledger/?unit={unit('晋中市').pk}")
     assert sum(r.listed for r in page.context["page"].object_list) == (n + 1) // 2
-    with django_assert_num_queries(
-        23
-    ):  # as in test_web_queries (plans, the unit table, urges, 签收 per unit, the trend, the province view)
+    # as in test_web_queries (plans, the per-unit and per-city figures, urges, 签收 per unit, the trend)
+    with django_assert_num_queries(19):
         client.get("/dashboard/")

@@ -14,6 +14,7 @@ from accountability.models import CaseStatus
 from accountability.services import CASE_FLOW
 from dispatch.models import Channel, DeliveryStatus, RobotKind
 from tasks.choices import DeadlineKind, ReviewOutcome, UnitKind
+from tasks.filtersets import QuickSelect
 from tasks.models import Assignment, Official, Plan, Unit
 from tasks.services import plan_edit
 from tasks.services.checks import ascii_int
@@ -406,6 +407,7 @@ class SummonsForm(UnitForm):
     draft = True
     unit = forms.ChoiceField(
         label="被约谈单位",
+        widget=QuickSelect,  # every unit: hundreds of options at county scale
         error_messages={**_required("被约谈单位", "选择"), "invalid_choice": "请从列表中选择被约谈单位"},
     )
     held_on = _date_field("约谈日期")
@@ -448,6 +450,7 @@ class CaseForm(UnitForm):
     draft = True
     unit = forms.ChoiceField(
         label="涉及单位",
+        widget=QuickSelect,
         error_messages={**_required("涉及单位", "选择"), "invalid_choice": "请从列表中选择涉及单位"},
     )
     persons = forms.CharField(
@@ -612,6 +615,7 @@ class UnitForm(ServiceErrorForm):
     kind = forms.ChoiceField(label="单位类型", choices=UnitKind.choices)
     parent = forms.ModelChoiceField(
         label="上级单位",
+        widget=QuickSelect,
         queryset=Unit.objects.none(),
         required=False,
         empty_label="（直属本省）",
