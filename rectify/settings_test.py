@@ -30,3 +30,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # reader go on beside the writer, as PostgreSQL does; the file need not survive a crash.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_rectify.sqlite3")}  # noqa: F405
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"  # noqa: F405
+
+# Under pytest-xdist each process (gw0, gw1, …) runs its own Celery workers: on Redis their queues,
+# results and control messages get keys of their own, so one process's worker never takes another's
+# job (the database is per process already; pytest-django suffixes its name).
+if os.environ.get("PYTEST_XDIST_WORKER") and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{os.environ['PYTEST_XDIST_WORKER']}:"  # noqa: F405
