@@ -20,3 +20,19 @@ ALLOWED_HOSTS = ["*"]
 AUDIT_CHECKPOINT_DIR = VAR_DIR / "test-audit-checkpoints"
 # /static/ from the apps' folders: the suite never runs collectstatic.
 WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as the development database is, not Django's default shared-cache in-memory test
+    # database: there a table is locked per connection and a statement meeting another thread's
+    # lock fails at once ("database table is locked") instead of waiting out OPTIONS["timeout"],
+    # so a worker thread writing a job's progress while the test reads it failed at random.
+    # pytest-xdist gives each process its own file (test_rectify_gw0.sqlite3, …). WAL lets a
+    # reader go on beside the writer, as PostgreSQL does; the file need not survive a crash.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_rectify.sqlite3")}  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"  # noqa: F405
+
+# Under pytest-xdist each process (gw0, gw1, …) runs its own Celery workers: on Redis their queues,
+# results and control messages get keys of their own, so one process's worker never takes another's
+# job (the database is per process already; pytest-django suffixes its name).
+if os.environ.get("PYTEST_XDIST_WORKER") and CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{os.environ['PYTEST_XDIST_WORKER']}:"  # noqa: F405

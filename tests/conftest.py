@@ -12,6 +12,7 @@ so a missing service fails the run instead of quietly falling back.
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,35 @@ def api():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def django_assert_num_queries(pytestconfig):
+    """pytest-django's fixture, counting a bulk insert that SQLite split into batches once
+    (``helpers.LogicalQueries``): the count is the same on both backends, and one that grows with the
+    rows still fails on either. With ``-v`` a wrong count prints every statement."""
+    from tests.helpers import LogicalQueries
+
+    @contextmanager
+    def assert_num_queries(num, exact=True, connection=None, info=None):
+        from django.db import connection as default
+
+        with LogicalQueries(connection or default) as context:
+            yield context
+        done = len(context)
+        if (num != done) if exact else (done > num):
+            message = f"Expected to perform {num} queries {'' if exact else 'or less '}but {done} were done"
+            if info:
+                message += f"\n{info}"
+            if pytestconfig.getoption("verbose") > 0:
+                message += "\n\nQueries:\n========\n\n" + "\n\n".join(
+                    q["sql"] for q in context.captured_queries
+                )
+            else:
+                message += " (add -v option to show queries)"
+            pytest.fail(message)
+
+    return assert_num_queries
 
 
 @pytest.fixture
