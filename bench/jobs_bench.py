@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/jobs_bench.py                 # 215 rows (the real plan), then county scale
     .venv/bin/python bench/jobs_bench.py --county 5000   # a smaller second size
+    .venv/bin/python bench/jobs_bench.py --db bench_x --jobs "bulletin (2017-12)" --keep
+    .venv/bin/python bench/jobs_bench.py --db bench_x --reuse   # county scale again, in the kept database
 
-It creates its own database (``bench_e`` on the server of ``DATABASE_URL``, default
+It creates its own database (``bench_e``, or ``--db``, on the server of ``DATABASE_URL``, default
 ``postgres://postgres@127.0.0.1:5432``), migrates it and imports the real plan (215
 assignments), measures each job, then fabricates county scale (units added until there are
 ``--county`` assignments, default 20,195; ``--reports`` progress reports per assignment, default
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "bench_e"
+DB_NAME = "bench_e"  # the default; ``--db`` (or ``BENCH_DB``) names another, so two runs never clash
 TODAY = "2019-03-13"  # a Wednesday, a year and a half after the plan started (2017-W36)
 JOBS = {
     "dispatch": "services.dispatch_weekly('2019-W11')",
@@ -83,6 +85,17 @@ def child_setup():
     from tasks.importer import import_file
 
     import_file(ROOT / "fixtures" / "plans" / "shanxi-2017.txt")
+
+
+def child_migrate():
+    """Bring a kept database up to the code's migrations (``--reuse``); print its size."""
+    setup_django()
+    from django.core.management import call_command
+
+    from tasks.models import Assignment
+
+    call_command("migrate", verbosity=0)
+    print(json.dumps({"assignments": Assignment.objects.count()}))
 
 
 def _clone(cursor, table: str, template_id: int, count: int, overrides: dict, joins: str = ""):
@@ -226,8 +239,8 @@ def run_child(args: list[str], env: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_all(env: dict, label: str):
-    for name in JOBS:
+def measure_all(env: dict, label: str, jobs):
+    for name in jobs:
         r = run_child(["job", name], env)
         print(
             f"{label:>8} {name:<22} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['queries']:>8} {r['mib']:>9.1f}",
@@ -242,6 +255,14 @@ def main():
     parser.add_argument("--county", type=int, default=20_195)
     parser.add_argument("--reports", type=int, default=45)
     parser.add_argument("--audit", type=int, default=92)
+    parser.add_argument("--db", default=os.environ.get("BENCH_DB", DB_NAME), help="the bench's database")
+    parser.add_argument(
+        "--jobs", nargs="+", choices=list(JOBS), default=list(JOBS), help="the jobs to measure"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end (for --reuse)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure county scale in the kept database (migrated first)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -249,19 +270,29 @@ def main():
         if kind == "setup":
             child_setup()
             print("{}")
+        elif kind == "migrate":
+            child_migrate()
         elif kind == "fabricate":
             child_fabricate(*map(int, rest))
         else:
             print(json.dumps(child_job(rest[0])))
         return
 
-    env = env_for(f"{server_url()}/{DB_NAME}")
-    admin(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    admin(f"CREATE DATABASE {DB_NAME}")
+    env = env_for(f"{server_url()}/{args.db}")
+    header = f"{'size':>8} {'job':<22} {'wall s':>8} {'cpu s':>8} {'queries':>8} {'MiB above':>9}"
+    if args.reuse:
+        sizes = run_child(["migrate"], env)
+        print(header)
+        measure_all(env, str(sizes["assignments"]), args.jobs)
+        if not args.keep:
+            admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
+        return
+    admin(f"DROP DATABASE IF EXISTS {args.db}")
+    admin(f"CREATE DATABASE {args.db}")
     try:
         run_child(["setup"], env)
-        print(f"{'size':>8} {'job':<22} {'wall s':>8} {'cpu s':>8} {'queries':>8} {'MiB above':>9}")
-        measure_all(env, "215")
+        print(header)
+        measure_all(env, "215", args.jobs)
         started = time.perf_counter()
         sizes = run_child(["fabricate", str(args.county), str(args.reports), str(args.audit)], env)
         print(
@@ -269,9 +300,10 @@ def main():
             f"{sizes['audit']} audit entries in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
-        measure_all(env, str(sizes["assignments"]))
+        measure_all(env, str(sizes["assignments"]), args.jobs)
     finally:
-        admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not args.keep:
+            admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
 
 
 if __name__ == "__main__":
