@@ -4,7 +4,9 @@
   and its page rendered from ``dispatch/bulletin.html``; the office is told it awaits
   publication. A month that has not ended yet (``tasks.weeks.today()``) is refused
   (``dispatch.periods.NotYet``). Once made, the figures are a record: a re-run leaves them
-  (``refresh=True`` recomputes a draft, never a published bulletin).
+  (``refresh=True`` recomputes a draft, never a published bulletin). The month's end is frozen
+  first if the beat has not (``tasks.services.history.freeze``), so the figures read the audit
+  trail of that month only.
 - ``publish_bulletin(bulletin, actor)``: the office's audited act. It numbers the document (文号,
   ``dispatch.document.freeze``) and fixes its 正文. In the same transaction it
   writes the announcement to the outbox (``outbox.services.enqueue`` of the task
@@ -27,7 +29,7 @@ from dispatch.periods import check_month_over
 from outbox.services import enqueue
 from tasks import clock
 from tasks.models import AuditEntry
-from tasks.services import audit
+from tasks.services import audit, history
 from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, InvalidTransition
 
@@ -60,7 +62,8 @@ def make_bulletin(month: str, *, refresh: bool = False, actor=None) -> tuple[Bul
     """
     if actor is not None:
         require(actor, "publish_bulletin")
-    check_month_over(month)
+    _start, end = check_month_over(month)
+    history.freeze(history.end_of(end))  # the month's end, once: the figures start from it
     with transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().filter(month=month).first()
         changed = False
