@@ -18,8 +18,9 @@ Each job runs in its own subprocess with the ledger's today pinned (``RECTIFY_TO
 (wall and CPU), the number of SQL statements, and the peak resident memory above the process's
 start (``ru_maxrss`` after Django and the job's modules are imported and the connection is open).
 The jobs: Monday's dispatch (which first freezes the previous week for every row), Wednesday's
-chaser, the daily deadline warnings, last month's bulletin and the bulletin of a month a year
-and a half back (``make_bulletin(refresh=True)``).
+chaser, the daily deadline warnings, the freeze of last month's end (the beat's, on the 1st) and
+the back-fill of every earlier month's end (``freeze_month_ends``, newest first), last month's
+bulletin and the bulletin of a month a year and a half back (``make_bulletin(refresh=True)``).
 """
 
 import argparse
@@ -38,6 +39,9 @@ JOBS = {
     "dispatch": "services.dispatch_weekly('2019-W11')",
     "chaser": "services.chase_reports('2019-W11')",
     "warnings": "services.warn_deadlines(datetime.date(2019, 3, 13))",
+    # the beat's freeze on the 1st, then the back-fill of every earlier month (newest first)
+    "month-end (2019-02)": "history.freeze(history.month_end(2019, 2))",
+    "back-fill month ends": "call_command('freeze_month_ends', stdout=io.StringIO())",
     "bulletin (last month)": "bulletin.make_bulletin('2019-02', refresh=True)",
     "bulletin (2017-12)": "bulletin.make_bulletin('2017-12', refresh=True)",
 }
@@ -88,13 +92,16 @@ def child_setup():
 
 
 def child_migrate():
-    """Bring a kept database up to the code's migrations (``--reuse``); print its size."""
+    """Bring a kept database up to the code's migrations (``--reuse``), drop its frozen month ends
+    (the jobs freeze them again); print its size."""
     setup_django()
     from django.core.management import call_command
 
-    from tasks.models import Assignment
+    from tasks.models import Assignment, MonthEnd, MonthEndState
 
     call_command("migrate", verbosity=0)
+    MonthEndState.objects.all().delete()
+    MonthEnd.objects.all().delete()
     print(json.dumps({"assignments": Assignment.objects.count()}))
 
 
@@ -193,6 +200,9 @@ def child_fabricate(target: int, reports: int, audits: int):
             "last_report_week_start = DATE '2019-03-04'",
             [audits],
         )
+        # the month ends frozen at the plan's size describe another ledger: county scale freezes its own
+        cursor.execute("DELETE FROM tasks_monthendstate")
+        cursor.execute("DELETE FROM tasks_monthend")
         cursor.execute("ANALYZE")
     print(
         json.dumps(
@@ -208,11 +218,14 @@ def child_fabricate(target: int, reports: int, audits: int):
 def child_job(name: str) -> dict:
     setup_django()
     import datetime  # noqa: F401 - used by the job's expression
+    import io  # noqa: F401 - used by the job's expression
 
+    from django.core.management import call_command  # noqa: F401 - used by the job's expression
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from dispatch import bulletin, services  # noqa: F401 - used by the job's expression
+    from tasks.services import history  # noqa: F401 - used by the job's expression
 
     connection.ensure_connection()
     start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
