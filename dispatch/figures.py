@@ -49,6 +49,7 @@ not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_b
 """
 
 import datetime
+import sys
 from collections import defaultdict
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
@@ -122,7 +123,11 @@ class _Row:
 
     def __init__(self, values):
         for name, value in zip(self.__slots__, values):
-            setattr(self, name, value)
+            # the names and titles repeat on every row: held once each
+            setattr(self, name, sys.intern(value) if name in _SHARED and value else value)
+
+
+_SHARED = {"unit_name", "unit_kind", "plan_title", "category_title"}
 
 
 def _counts() -> dict:
@@ -176,8 +181,14 @@ def acknowledgements_by_unit(since, until, end: datetime.date) -> dict[str, dict
     }
 
 
-def bulletin_data(month: str) -> dict:
+PROGRESS_EVERY = 2000  # assignments counted between two calls of ``bulletin_data``'s ``progress``
+
+
+def bulletin_data(month: str, progress=None) -> dict:
     """The month's figures as the ledger stood at the month's end, whenever they are computed.
+
+    ``progress``: called with the assignments counted so far, every ``PROGRESS_EVERY`` (a
+    background job's progress, ``dispatch.bulletin.build_draft``).
 
     Ten queries whatever the size of the ledger, eleven when a month's end at or after the month's
     is frozen: assignments, each assignment's state at the month's end and at each week's Monday
@@ -201,7 +212,9 @@ def bulletin_data(month: str) -> dict:
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
-    for a in assignments:
+    for counted, a in enumerate(assignments, 1):
+        if progress is not None and counted % PROGRESS_EVERY == 0:
+            progress(counted)
         state = history.state_of(a, at_end.get(a.pk, {}))
         bucket = bucket_on(day_after, status=state.status, effective_due=state.effective_due)
         plan = plans.setdefault(
@@ -340,17 +353,21 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
     """
     if not weeks:
         return []
-    reported = set(
+    reported = defaultdict(set)  # week -> the assignments reported for it (ints, not pairs: memory)
+    for assignment_id, week in (
         ProgressReport.objects.filter(week__in=list(weeks), voided_at=None)
         .values_list("assignment_id", "week")
         .distinct()
-    )
+        .iterator(chunk_size=5000)
+    ):
+        reported[week].add(assignment_id)
     missed = defaultdict(set)
     kinds = {}
     for week, then in weeks.items():
+        done = reported[week]
         for a in assignments:
             closed = then.get(a.pk, {}).get("status", a.status) == Status.SIGNED_OFF
-            if not closed and (a.pk, week) not in reported:
+            if not closed and a.pk not in done:
                 missed[a.unit_name].add(week)
                 kinds[a.unit_name] = a.unit_kind
     return [
