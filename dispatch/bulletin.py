@@ -86,16 +86,22 @@ def make_bulletin(
     if status is None or (refresh and status == BulletinStatus.DRAFT):
         data = bulletin_data(month, progress=progress)
     with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().filter(month=month).first()
+        # The row locked without its figures: a county's draft holds megabytes of them.
+        bulletin = (
+            Bulletin.objects.select_for_update().only("id", "month", "status").filter(month=month).first()
+        )
         changed = False
         if actor is not None and bulletin is not None and bulletin.status == BulletinStatus.PUBLISHED:
             raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
         if bulletin is None or (data is not None and bulletin.status == BulletinStatus.DRAFT):
-            before = None if bulletin is None else {"totals": (bulletin.data or {}).get("totals")}
+            before = None if bulletin is None else {"totals": _totals(bulletin)}
             data = data if data is not None else bulletin_data(month, progress=progress)
-            bulletin, _ = Bulletin.objects.update_or_create(
-                month=month, defaults={"data": data, "html": render_html(month, data)}
-            )
+            html = render_html(month, data)
+            if bulletin is None:
+                bulletin = Bulletin.objects.create(month=month, data=data, html=html)
+            else:
+                Bulletin.objects.filter(pk=bulletin.pk).update(data=data, html=html)
+                bulletin.data, bulletin.html = data, html
             changed = True
             if actor is not None:
                 audit.record(
@@ -106,7 +112,7 @@ def make_bulletin(
                     after={"totals": data.get("totals")},
                     note=f"{month} 月通报草稿" + ("按最新数据重新生成" if before else "生成"),
                 )
-        t = bulletin.data.get("totals", {})
+        t = (data if changed else {"totals": _totals(bulletin)}).get("totals") or {}
         body = (
             f"{month} 月通报草稿已生成：台账 {t.get('total')} 项，已销号 {t.get('signed_off')} 项，"
             f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。请审核后发布。"
@@ -117,6 +123,11 @@ def make_bulletin(
         ]
         delivery = deliver("bulletin_draft", month, NotificationKind.BULLETIN, messages)
     return bulletin, changed, delivery
+
+
+def _totals(bulletin: Bulletin) -> dict | None:
+    """A stored bulletin's totals, read alone (one query, not the whole figures)."""
+    return Bulletin.objects.filter(pk=bulletin.pk).values_list("data__totals", flat=True).first()
 
 
 def draft_rows() -> int:

@@ -22,6 +22,7 @@ state as the month ended (``dispatch.figures``).
 """
 
 import datetime
+import sys
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -168,6 +169,10 @@ class Then:
         return Then(self._fields, [getattr(self, name) for name in self._fields])
 
 
+def _shared(value):
+    return sys.intern(value) if isinstance(value, str) else value
+
+
 def _from_month_end(cutoffs, moment, ids, fields) -> list[dict]:
     """``cutoffs`` (at or before ``moment``) rebuilt from the state frozen at ``moment``.
 
@@ -195,7 +200,8 @@ def _from_month_end(cutoffs, moment, ids, fields) -> list[dict]:
     for assignment_id, at, before in _entries(ids, fields, min(cutoffs), moment, missing):
         if not isinstance(before, dict) or assignment_id not in base:
             continue
-        changed = [(name, before[name]) for name in fields if name in before]
+        # the trail's dates repeat across rows: each held once
+        changed = [(name, _shared(before[name])) for name in fields if name in before]
         for cutoff, state in zip(cutoffs, states):
             if at < cutoff:
                 continue
