@@ -11,8 +11,8 @@ from tasks import clock
 
 
 class MonthEnd(models.Model):
-    """A month's end whose states are frozen: written last, in the same transaction as its rows,
-    so a moment listed here has a row for every assignment that existed when it was frozen."""
+    """A month's end whose states are frozen: written in the same transaction as its rows, so a
+    moment listed here has a row for every assignment that existed when it was frozen."""
 
     moment = models.DateTimeField("时点", unique=True, help_text="月末：次月1日0时（北京时间）")
     rows = models.PositiveIntegerField("台账行数", default=0)

@@ -25,7 +25,7 @@ import datetime
 import sys
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -241,28 +241,31 @@ def freeze(moment: datetime.datetime) -> MonthEnd | None:
         for pk, held in rolled.items():
             if pk in state:
                 state[pk] = {**state[pk], **held}
-    with transaction.atomic():
-        if MonthEnd.objects.select_for_update().filter(moment=moment).exists():
-            return MonthEnd.objects.get(moment=moment)  # frozen meanwhile by another worker
-        batch = []
-        for pk, values in state.items():
-            batch.append(
-                MonthEndState(
-                    moment=moment,
-                    assignment_id=pk,
-                    status=values["status"],
-                    due_date=parse_day(values["due_date"]),
-                    extended_due_date=parse_day(values["extended_due_date"]),
-                    signed_off_at=_as_audited(parse_moment(values["signed_off_at"])),
-                    percent=values["percent"],
-                    last_report_week_start=parse_day(values["last_report_week_start"]),
+    try:
+        with transaction.atomic():
+            # First: a second freeze of the same moment waits here on the unique moment, then fails.
+            frozen = MonthEnd.objects.create(moment=moment, rows=len(state))
+            batch = []
+            for pk, values in state.items():
+                batch.append(
+                    MonthEndState(
+                        moment=moment,
+                        assignment_id=pk,
+                        status=values["status"],
+                        due_date=parse_day(values["due_date"]),
+                        extended_due_date=parse_day(values["extended_due_date"]),
+                        signed_off_at=_as_audited(parse_moment(values["signed_off_at"])),
+                        percent=values["percent"],
+                        last_report_week_start=parse_day(values["last_report_week_start"]),
+                    )
                 )
-            )
-            if len(batch) == FREEZE_BATCH:
-                MonthEndState.objects.bulk_create(batch)
-                batch = []
-        MonthEndState.objects.bulk_create(batch)
-        return MonthEnd.objects.create(moment=moment, rows=len(state))
+                if len(batch) == FREEZE_BATCH:
+                    MonthEndState.objects.bulk_create(batch)
+                    batch = []
+            MonthEndState.objects.bulk_create(batch)
+    except IntegrityError:  # frozen meanwhile by another worker (the beat and a bulletin): its rows stand
+        return MonthEnd.objects.get(moment=moment)
+    return frozen
 
 
 def state_as_of(cutoff: datetime.datetime, assignment_ids, fields=AS_OF_FIELDS) -> dict:
