@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/jobs_bench.py                 # 215 rows (the real plan), then county scale
     .venv/bin/python bench/jobs_bench.py --county 5000   # a smaller second size
+    .venv/bin/python bench/jobs_bench.py --db bench_x --jobs "bulletin (2017-12)" --keep
+    .venv/bin/python bench/jobs_bench.py --db bench_x --reuse   # county scale again, in the kept database
 
-It creates its own database (``bench_e`` on the server of ``DATABASE_URL``, default
+It creates its own database (``bench_e``, or ``--db``, on the server of ``DATABASE_URL``, default
 ``postgres://postgres@127.0.0.1:5432``), migrates it and imports the real plan (215
 assignments), measures each job, then fabricates county scale (units added until there are
 ``--county`` assignments, default 20,195; ``--reports`` progress reports per assignment, default
@@ -13,11 +15,12 @@ year and a half of weekly reports leaves them) with server-side ``INSERT … SEL
 column is filled as the app fills it), measures again, and drops the database.
 
 Each job runs in its own subprocess with the ledger's today pinned (``RECTIFY_TODAY``): time
-(wall and CPU), the number of SQL statements, and the peak resident memory above the process's
-start (``ru_maxrss`` after Django and the job's modules are imported and the connection is open).
+(wall and CPU), the number of SQL statements (counted by an execute wrapper, their text not kept),
+and the peak resident memory above the process's start (``ru_maxrss`` after Django and the job's modules are imported and the connection is open).
 The jobs: Monday's dispatch (which first freezes the previous week for every row), Wednesday's
-chaser, the daily deadline warnings, last month's bulletin and the bulletin of a month a year
-and a half back (``make_bulletin(refresh=True)``).
+chaser, the daily deadline warnings, the freeze of last month's end (the beat's, on the 1st) and
+the back-fill of every earlier month's end (``freeze_month_ends``, newest first), last month's
+bulletin and the bulletin of a month a year and a half back (``make_bulletin(refresh=True)``).
 """
 
 import argparse
@@ -30,12 +33,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "bench_e"
+DB_NAME = "bench_e"  # the default; ``--db`` (or ``BENCH_DB``) names another, so two runs never clash
 TODAY = "2019-03-13"  # a Wednesday, a year and a half after the plan started (2017-W36)
 JOBS = {
     "dispatch": "services.dispatch_weekly('2019-W11')",
     "chaser": "services.chase_reports('2019-W11')",
     "warnings": "services.warn_deadlines(datetime.date(2019, 3, 13))",
+    # the beat's freeze on the 1st, then the back-fill of every earlier month (newest first)
+    "month-end (2019-02)": "history.freeze(history.month_end(2019, 2))",
+    "back-fill month ends": "call_command('freeze_month_ends', stdout=io.StringIO())",
     "bulletin (last month)": "bulletin.make_bulletin('2019-02', refresh=True)",
     "bulletin (2017-12)": "bulletin.make_bulletin('2017-12', refresh=True)",
 }
@@ -83,6 +89,20 @@ def child_setup():
     from tasks.importer import import_file
 
     import_file(ROOT / "fixtures" / "plans" / "shanxi-2017.txt")
+
+
+def child_migrate():
+    """Bring a kept database up to the code's migrations (``--reuse``), drop its frozen month ends
+    (the jobs freeze them again); print its size."""
+    setup_django()
+    from django.core.management import call_command
+
+    from tasks.models import Assignment, MonthEnd, MonthEndState
+
+    call_command("migrate", verbosity=0)
+    MonthEndState.objects.all().delete()
+    MonthEnd.objects.all().delete()
+    print(json.dumps({"assignments": Assignment.objects.count()}))
 
 
 def _clone(cursor, table: str, template_id: int, count: int, overrides: dict, joins: str = ""):
@@ -180,6 +200,9 @@ def child_fabricate(target: int, reports: int, audits: int):
             "last_report_week_start = DATE '2019-03-04'",
             [audits],
         )
+        # the month ends frozen at the plan's size describe another ledger: county scale freezes its own
+        cursor.execute("DELETE FROM tasks_monthendstate")
+        cursor.execute("DELETE FROM tasks_monthend")
         cursor.execute("ANALYZE")
     print(
         json.dumps(
@@ -195,15 +218,25 @@ def child_fabricate(target: int, reports: int, audits: int):
 def child_job(name: str) -> dict:
     setup_django()
     import datetime  # noqa: F401 - used by the job's expression
+    import io  # noqa: F401 - used by the job's expression
 
+    from django.conf import settings
+    from django.core.management import call_command  # noqa: F401 - used by the job's expression
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from dispatch import bulletin, services  # noqa: F401 - used by the job's expression
+    from tasks.services import history  # noqa: F401 - used by the job's expression
 
+    settings.DEBUG = False  # as in production: the connection keeps no log of the statements' text
     connection.ensure_connection()
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # counted, not kept: a draft's SQL holds megabytes
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
     start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with CaptureQueriesContext(connection) as queries:
+    with connection.execute_wrapper(count):
         started, cpu = time.perf_counter(), time.process_time()
         eval(JOBS[name])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -212,7 +245,7 @@ def child_job(name: str) -> dict:
         "job": name,
         "seconds": seconds,
         "cpu": cpu,
-        "queries": len(queries),
+        "queries": statements[0],
         "mib": (peak - start) / 1024,
     }
 
@@ -226,8 +259,8 @@ def run_child(args: list[str], env: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_all(env: dict, label: str):
-    for name in JOBS:
+def measure_all(env: dict, label: str, jobs):
+    for name in jobs:
         r = run_child(["job", name], env)
         print(
             f"{label:>8} {name:<22} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['queries']:>8} {r['mib']:>9.1f}",
@@ -242,6 +275,14 @@ def main():
     parser.add_argument("--county", type=int, default=20_195)
     parser.add_argument("--reports", type=int, default=45)
     parser.add_argument("--audit", type=int, default=92)
+    parser.add_argument("--db", default=os.environ.get("BENCH_DB", DB_NAME), help="the bench's database")
+    parser.add_argument(
+        "--jobs", nargs="+", choices=list(JOBS), default=list(JOBS), help="the jobs to measure"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end (for --reuse)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure county scale in the kept database (migrated first)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -249,19 +290,29 @@ def main():
         if kind == "setup":
             child_setup()
             print("{}")
+        elif kind == "migrate":
+            child_migrate()
         elif kind == "fabricate":
             child_fabricate(*map(int, rest))
         else:
             print(json.dumps(child_job(rest[0])))
         return
 
-    env = env_for(f"{server_url()}/{DB_NAME}")
-    admin(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    admin(f"CREATE DATABASE {DB_NAME}")
+    env = env_for(f"{server_url()}/{args.db}")
+    header = f"{'size':>8} {'job':<22} {'wall s':>8} {'cpu s':>8} {'queries':>8} {'MiB above':>9}"
+    if args.reuse:
+        sizes = run_child(["migrate"], env)
+        print(header)
+        measure_all(env, str(sizes["assignments"]), args.jobs)
+        if not args.keep:
+            admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
+        return
+    admin(f"DROP DATABASE IF EXISTS {args.db}")
+    admin(f"CREATE DATABASE {args.db}")
     try:
         run_child(["setup"], env)
-        print(f"{'size':>8} {'job':<22} {'wall s':>8} {'cpu s':>8} {'queries':>8} {'MiB above':>9}")
-        measure_all(env, "215")
+        print(header)
+        measure_all(env, "215", args.jobs)
         started = time.perf_counter()
         sizes = run_child(["fabricate", str(args.county), str(args.reports), str(args.audit)], env)
         print(
@@ -269,9 +320,10 @@ def main():
             f"{sizes['audit']} audit entries in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
-        measure_all(env, str(sizes["assignments"]))
+        measure_all(env, str(sizes["assignments"]), args.jobs)
     finally:
-        admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not args.keep:
+            admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
 
 
 if __name__ == "__main__":

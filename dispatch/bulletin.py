@@ -4,7 +4,13 @@
   and its page rendered from ``dispatch/bulletin.html``; the office is told it awaits
   publication. A month that has not ended yet (``tasks.weeks.today()``) is refused
   (``dispatch.periods.NotYet``). Once made, the figures are a record: a re-run leaves them
-  (``refresh=True`` recomputes a draft, never a published bulletin).
+  (``refresh=True`` recomputes a draft, never a published bulletin). The month's end is frozen
+  first if the beat has not (``tasks.services.history.freeze``), so the figures read the audit
+  trail of that month only.
+- ``start_draft(month, refresh=, actor=)``: the same draft made by a worker when the ledger is large
+  (``draft_rows`` above ``EXPORT_BACKGROUND_ROWS``): a background job (``reports.exports``, the
+  weekly workbook's mechanism and page) with its progress; ``build_draft`` is the worker's part,
+  which also stores the draft's workbook as the job's file (the requester's last one kept).
 - ``publish_bulletin(bulletin, actor)``: the office's audited act. It numbers the document (文号,
   ``dispatch.document.freeze``) and fixes its 正文. In the same transaction it
   writes the announcement to the outbox (``outbox.services.enqueue`` of the task
@@ -14,6 +20,7 @@
   ``dispatch.events``).
 """
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,11 +32,16 @@ from dispatch.models import Bulletin, BulletinStatus, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, office_recipients
 from dispatch.periods import check_month_over
 from outbox.services import enqueue
+from reports import exports
+from reports.bulletin_xlsx import build_bulletin_workbook
+from reports.models import ExportJob, ExportKind, ExportStatus
 from tasks import clock
-from tasks.models import AuditEntry
-from tasks.services import audit
+from tasks.models import Assignment, AuditEntry
+from tasks.services import audit, history
 from tasks.services.checks import require
 from tasks.services.errors import InvalidInput, InvalidTransition
+
+BUILD_TASK = "dispatch.build_bulletin"  # the worker's task for ``start_draft`` (dispatch.tasks)
 
 
 def audit_code(bulletin: Bulletin) -> str:
@@ -50,28 +62,46 @@ def render_html(month: str, data: dict) -> str:
     return render_to_string("dispatch/bulletin.html", {"month": month, "data": data})
 
 
-def make_bulletin(month: str, *, refresh: bool = False, actor=None) -> tuple[Bulletin, bool, Delivery]:
+def make_bulletin(
+    month: str, *, refresh: bool = False, actor=None, progress=None
+) -> tuple[Bulletin, bool, Delivery]:
     """Make the month's draft bulletin if there is none and tell the office it awaits publication.
 
     Returns (bulletin, created or refreshed, messages delivered). A published bulletin never changes.
     ``dispatch.periods.BadMonth`` for a month that is not one, ``NotYet`` for a month that has not ended.
     ``actor``: the office member who asked for it in the pages (the monthly job has none): the policy's
     ``publish_bulletin`` is required and the draft's making is audited (``draft_bulletin``).
+    ``progress``: called with the assignments counted so far (``bulletin_data``).
     """
     if actor is not None:
         require(actor, "publish_bulletin")
-    check_month_over(month)
+    _start, end = check_month_over(month)
+    history.freeze(history.end_of(end))  # the month's end, once: the figures start from it
+    status = Bulletin.objects.filter(month=month).values_list("status", flat=True).first()
+    if actor is not None and status == BulletinStatus.PUBLISHED:
+        raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+    # The figures are read before the row is locked: a long read holds no lock, and a worker's
+    # progress (written as it goes) is seen by the page. The lock then re-checks the status.
+    data = None
+    if status is None or (refresh and status == BulletinStatus.DRAFT):
+        data = bulletin_data(month, progress=progress)
     with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().filter(month=month).first()
+        # The row locked without its figures: a county's draft holds megabytes of them.
+        bulletin = (
+            Bulletin.objects.select_for_update().only("id", "month", "status").filter(month=month).first()
+        )
         changed = False
         if actor is not None and bulletin is not None and bulletin.status == BulletinStatus.PUBLISHED:
             raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
-        if bulletin is None or (refresh and bulletin.status == BulletinStatus.DRAFT):
-            before = None if bulletin is None else {"totals": (bulletin.data or {}).get("totals")}
-            data = bulletin_data(month)
-            bulletin, _ = Bulletin.objects.update_or_create(
-                month=month, defaults={"data": data, "html": render_html(month, data)}
-            )
+        if bulletin is None or (data is not None and bulletin.status == BulletinStatus.DRAFT):
+            before = None if bulletin is None else {"totals": _totals(bulletin)}
+            data = data if data is not None else bulletin_data(month, progress=progress)
+            html = render_html(month, data)
+            if bulletin is None:
+                bulletin = Bulletin.objects.create(month=month, data=data, html=html)
+            else:
+                Bulletin.objects.filter(pk=bulletin.pk).update(data=data, html=html)
+                bulletin.data, bulletin.html = data, html
             changed = True
             if actor is not None:
                 audit.record(
@@ -82,7 +112,7 @@ def make_bulletin(month: str, *, refresh: bool = False, actor=None) -> tuple[Bul
                     after={"totals": data.get("totals")},
                     note=f"{month} 月通报草稿" + ("按最新数据重新生成" if before else "生成"),
                 )
-        t = bulletin.data.get("totals", {})
+        t = (data if changed else {"totals": _totals(bulletin)}).get("totals") or {}
         body = (
             f"{month} 月通报草稿已生成：台账 {t.get('total')} 项，已销号 {t.get('signed_off')} 项，"
             f"逾期 {t.get('overdue')} 项，问题反弹 {t.get('reopened')} 项。请审核后发布。"
@@ -93,6 +123,59 @@ def make_bulletin(month: str, *, refresh: bool = False, actor=None) -> tuple[Bul
         ]
         delivery = deliver("bulletin_draft", month, NotificationKind.BULLETIN, messages)
     return bulletin, changed, delivery
+
+
+def _totals(bulletin: Bulletin) -> dict | None:
+    """A stored bulletin's totals, read alone (one query, not the whole figures)."""
+    return Bulletin.objects.filter(pk=bulletin.pk).values_list("data__totals", flat=True).first()
+
+
+def draft_rows() -> int:
+    """The rows a draft counts (one COUNT): above ``reports.exports.background_rows()`` a worker makes it."""
+    return Assignment.objects.count()
+
+
+def start_draft(month: str, *, refresh: bool, actor) -> tuple[ExportJob, bool]:
+    """Queue the month's draft for a worker (``build_draft``) after the checks ``make_bulletin``
+    makes (the policy, an ended month, not published): a refusal is the page's, nothing queued.
+    Returns ``(job, created)``; the requester's open job for the same month if there is one."""
+    require(actor, "publish_bulletin")
+    check_month_over(month)
+    if Bulletin.objects.filter(month=month, status=BulletinStatus.PUBLISHED).exists():
+        raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+    return exports.start(
+        actor,
+        ExportKind.BULLETIN,
+        {"month": month, "refresh": bool(refresh)},
+        key=f"{ExportKind.BULLETIN}:{month}",
+        label=f"{month} 月通报草稿" + ("（按最新数据重新生成）" if refresh else ""),
+        total=draft_rows,
+        task=BUILD_TASK,
+    )
+
+
+def build_draft(job: ExportJob) -> dict:
+    """The worker's part of ``start_draft``: make (or remake) the draft as the requester, writing
+    its progress, and store the draft's workbook as the job's file; the finished job's fields."""
+    month = job.params["month"]
+    bulletin, _changed, _delivery = make_bulletin(
+        month,
+        refresh=job.params.get("refresh", False),
+        actor=job.requester,
+        progress=exports.progress_writer(job.pk),
+    )
+    rows = bulletin.data["totals"]["total"]
+    job.file.save(
+        f"bulletin-{job.pk}-{month}.xlsx", ContentFile(build_bulletin_workbook(bulletin, "")), save=False
+    )
+    return {
+        "file": job.file.name,
+        "filename": f"整改进展月通报-{month}.xlsx",
+        "status": ExportStatus.DONE,
+        "progress": rows,
+        "total": rows,
+        "finished_at": clock.now(),
+    }
 
 
 def publish_bulletin(bulletin: Bulletin, actor) -> Bulletin:

@@ -40,7 +40,8 @@ The counts, the overdue list, the on-time rate and the missed reports describe t
 ledger as it stood at the month's end (each week's start for the missed reports),
 whenever the bulletin is made: each assignment's status, deadlines, sign-off time and
 last report week are rebuilt from the audit trail (``tasks.services.history.state_of``,
-the same rebuild as the weekly report's past weeks), so a sign-off or a relapse after the
+the same rebuild as the weekly report's past weeks; it starts from the state frozen at the
+month's end, ``MonthEndState``, and reads only the month's entries), so a sign-off or a relapse after the
 month does not count in it. Weekly snapshots are not used: a reporting week rarely
 ends on the month's last day. The events come from dated records. A month that has
 not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_bulletin``
@@ -48,6 +49,7 @@ not ended yet (``tasks.weeks.today()``) is refused by ``dispatch.bulletin.make_b
 """
 
 import datetime
+import sys
 from collections import defaultdict
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
@@ -85,8 +87,12 @@ def month_weeks(start: datetime.date, end: datetime.date) -> list[str]:
 STATE_FIELDS = ("status", "due_date", "extended_due_date", "signed_off_at", "last_report_week_start")
 
 
-# What the figures read of each assignment and its task, category, plan and unit.
+# What the figures read of each assignment and its task, category, plan and unit: values, not
+# model instances (20,000 rows with four related objects each were most of the job's memory).
 ASSIGNMENT_COLUMNS = (
+    "pk",
+    "unit_id",
+    "task__plan_id",
     *STATE_FIELDS,
     "percent",
     "unit__name",
@@ -96,6 +102,32 @@ ASSIGNMENT_COLUMNS = (
     "task__category__number",
     "task__category__title",
 )
+
+
+class _Row:
+    """One assignment as the figures read it (``ASSIGNMENT_COLUMNS``, in order)."""
+
+    __slots__ = (
+        "pk",
+        "unit_id",
+        "plan_id",
+        *STATE_FIELDS,
+        "percent",
+        "unit_name",
+        "unit_kind",
+        "task_number",
+        "plan_title",
+        "category_number",
+        "category_title",
+    )
+
+    def __init__(self, values):
+        for name, value in zip(self.__slots__, values):
+            # the names and titles repeat on every row: held once each
+            setattr(self, name, sys.intern(value) if name in _SHARED and value else value)
+
+
+_SHARED = {"unit_name", "unit_kind", "plan_title", "category_title"}
 
 
 def _counts() -> dict:
@@ -149,68 +181,78 @@ def acknowledgements_by_unit(since, until, end: datetime.date) -> dict[str, dict
     }
 
 
-def bulletin_data(month: str) -> dict:
+PROGRESS_EVERY = 2000  # assignments counted between two calls of ``bulletin_data``'s ``progress``
+
+
+def bulletin_data(month: str, progress=None) -> dict:
     """The month's figures as the ledger stood at the month's end, whenever they are computed.
 
-    Nine queries, whatever the size of the ledger: assignments, the audit entries since
-    the month's first reporting week (each assignment's state at the month's end and at
-    each week's Monday), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
+    ``progress``: called with the assignments counted so far, every ``PROGRESS_EVERY`` (a
+    background job's progress, ``dispatch.bulletin.build_draft``).
+
+    Ten queries whatever the size of the ledger, eleven when a month's end at or after the month's
+    is frozen: assignments, each assignment's state at the month's end and at each week's Monday
+    (``history.states_as_of``: the frozen month's end, the assignments with their frozen state, the
+    audit entries since the month's first reporting week up to it), approvals, relapsed reviews, the previous bulletin, the weeks' reports,
     the units' on-time reporting, the month's urges (催办) and acknowledgements (签收) per unit.
     """
     start, end = parse_month(month)
     since, until = _local_bounds(start, end)
     weeks = month_weeks(start, end)
     mondays = [history.start_of(parse_week(week)) for week in weeks]
-    assignments = list(
-        Assignment.objects.select_related("task__category", "task__plan", "unit")
-        .only(*ASSIGNMENT_COLUMNS)  # not the tasks' texts: 20,000 rows hold them once each
-        .order_by("task__plan_id", "task__number", *unit_order("unit__"))
-    )
+    assignments = [
+        _Row(values)
+        for values in Assignment.objects.order_by("task__plan_id", "task__number", *unit_order("unit__"))
+        .values_list(*ASSIGNMENT_COLUMNS)
+        .iterator(chunk_size=5000)
+    ]
     at_end, *at_mondays = history.states_as_of([until, *mondays], fields=STATE_FIELDS)
     day_after = end + datetime.timedelta(days=1)  # judged on the 1st: overdue once the deadline passed
     totals, categories, units, plans = _counts(), {}, {}, {}
     due_by_end = defaultdict(int)
     on_time = defaultdict(int)
     overdue = []
-    for a in assignments:
+    for counted, a in enumerate(assignments, 1):
+        if progress is not None and counted % PROGRESS_EVERY == 0:
+            progress(counted)
         state = history.state_of(a, at_end.get(a.pk, {}))
         bucket = bucket_on(day_after, status=state.status, effective_due=state.effective_due)
         plan = plans.setdefault(
-            a.task.plan_id, {"id": a.task.plan_id, "plan": a.task.plan.title, **_counts(), "by_unit": {}}
+            a.plan_id, {"id": a.plan_id, "plan": a.plan_title, **_counts(), "by_unit": {}}
         )
         plan_unit = plan["by_unit"].setdefault(
-            a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()}
+            a.unit_name, {"unit": a.unit_name, "kind": a.unit_kind, **_counts()}
         )
         category = categories.setdefault(  # each plan numbers its own categories
-            (a.task.plan_id, a.task.category.number),
+            (a.plan_id, a.category_number),
             {
-                "number": a.task.category.number,
-                "title": a.task.category.title,
-                "plan": a.task.plan.title,
+                "number": a.category_number,
+                "title": a.category_title,
+                "plan": a.plan_title,
                 **_counts(),
             },
         )
-        unit = units.setdefault(a.unit.name, {"unit": a.unit.name, "kind": a.unit.kind, **_counts()})
+        unit = units.setdefault(a.unit_name, {"unit": a.unit_name, "kind": a.unit_kind, **_counts()})
         for counts in (totals, category, unit, plan, plan_unit):
             counts["total"] += 1
             counts[bucket] += 1
         if state.due_date and state.due_date <= end:
-            due_by_end[a.unit.name] += 1
+            due_by_end[a.unit_name] += 1
             if state.signed_off_on and state.signed_off_on <= state.due_date:
-                on_time[a.unit.name] += 1
+                on_time[a.unit_name] += 1
         if bucket == "overdue":
             overdue.append(
                 {
-                    "task_number": a.task.number,
-                    "plan": a.task.plan.title,
-                    "unit": a.unit.name,
+                    "task_number": a.task_number,
+                    "plan": a.plan_title,
+                    "unit": a.unit_name,
                     "due_date": _iso(state.due_date),
                     "effective_due": _iso(state.effective_due),
                     "status": state.status,
                 }
             )
 
-    unit_ids = {a.unit.name: a.unit_id for a in assignments}
+    unit_ids = {a.unit_name: a.unit_id for a in assignments}
     reported = reporting.reporting_by_unit(Assignment.objects.all(), weeks=weeks, before=until)
     urged = dict(
         Urge.objects.filter(urged_at__gte=since, urged_at__lt=until)
@@ -311,19 +353,23 @@ def _missed_reports(assignments, weeks: dict[str, dict]) -> list[dict]:
     """
     if not weeks:
         return []
-    reported = set(
+    reported = defaultdict(set)  # week -> the assignments reported for it (ints, not pairs: memory)
+    for assignment_id, week in (
         ProgressReport.objects.filter(week__in=list(weeks), voided_at=None)
         .values_list("assignment_id", "week")
         .distinct()
-    )
+        .iterator(chunk_size=5000)
+    ):
+        reported[week].add(assignment_id)
     missed = defaultdict(set)
     kinds = {}
     for week, then in weeks.items():
+        done = reported[week]
         for a in assignments:
             closed = then.get(a.pk, {}).get("status", a.status) == Status.SIGNED_OFF
-            if not closed and (a.pk, week) not in reported:
-                missed[a.unit.name].add(week)
-                kinds[a.unit.name] = a.unit.kind
+            if not closed and a.pk not in done:
+                missed[a.unit_name].add(week)
+                kinds[a.unit_name] = a.unit_kind
     return [
         {"unit": unit, "kind": kinds[unit], "weeks": sorted(weeks_)}
         for unit, weeks_ in sorted(

@@ -24,6 +24,7 @@ from dispatch import bulletin, channels, services
 from dispatch.periods import parse_day, previous_month
 from outbox.services import consumer
 from rectify.schedule import MAX_RETRIES, RETRY_BACKOFF_MAX
+from reports import exports
 from tasks.weeks import today, week_of
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,13 @@ def make_bulletin_task(month: str | None = None):
         "created": delivery.created,
         "existing": delivery.existing,
     }
+
+
+@shared_task(name=bulletin.BUILD_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@consumer
+def build_bulletin_task(job_id: int):
+    """A draft asked for on the 月通报 page, made in the background (``dispatch.bulletin.start_draft``)."""
+    return exports.build(job_id, bulletin.build_draft)
 
 
 @shared_task(name="dispatch.announce_bulletin", **OPTIONS)

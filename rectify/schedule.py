@@ -66,6 +66,16 @@ JOBS = [
         timedelta(days=1),
         timedelta(hours=6),
     ),
+    # Every assignment's state as the month ended, frozen minutes after (tasks/services/history.py):
+    # the bulletin and the past weeks' reports start from it instead of the whole audit trail.
+    Job(
+        "month-end-states",
+        "tasks.freeze_month_end",
+        "MONTH_END_STATES_CRON",
+        "5 0 1 * *",
+        timedelta(days=28),
+        timedelta(days=2),
+    ),
     Job(
         "monthly-bulletin",
         "dispatch.make_bulletin",

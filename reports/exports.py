@@ -1,10 +1,13 @@
-"""Workbooks built in the background by a worker, with progress (``ExportJob``).
+"""Long work built in the background by a worker, with progress (``ExportJob``): the weekly
+workbook here, the monthly bulletin's draft in ``dispatch.bulletin`` (one job model, one
+progress mechanism, one page for both).
 
-A page starts a job (``start_weekly``) for parameters it has checked against the user's scope;
-the job is written with an outbox message in the same transaction, so the worker's task
-(``reports.tasks.build_export_task``) runs after commit. The worker builds the file as the
-requester (``build``), writing its progress (rows written of the total) with one UPDATE per
-``PROGRESS_EVERY`` rows, stores the file under ``MEDIA_ROOT/exports/`` and marks the job done;
+A page starts a job (``start_weekly``; any kind through ``start``) for parameters it has checked
+against the user's scope; the job is written with an outbox message in the same transaction, so
+the worker's task (``reports.tasks.build_export_task``; ``dispatch.tasks.build_bulletin_task``)
+runs after commit. The worker builds the file as the requester (``build`` with the kind's
+builder), writing its progress (rows done of the total) with one UPDATE every so many rows
+(``progress_writer``), stores the file under ``MEDIA_ROOT/exports/`` and marks the job done;
 any error marks it failed with a message in Chinese. Starting and finishing are audited. When a job is done the requester's older
 jobs for the same kind and parameters are deleted with their files: the last one is kept.
 
@@ -27,7 +30,7 @@ from tasks import clock
 from tasks.models import Assignment, Plan, Unit
 from tasks.policy import can
 from tasks.services import audit
-from tasks.services.errors import NotFound
+from tasks.services.errors import LedgerError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +62,35 @@ def start_weekly(user, week: str, unit=None, plan=None) -> tuple[ExportJob, bool
     """Queue the weekly workbook for ``user`` (parameters already checked); the open job
     for the same parameters if there is one. Returns ``(job, created)``."""
     params = {"week": week, "unit": unit.pk if unit else None, "plan": plan.pk if plan else None}
-    key = _key(ExportKind.WEEKLY, params)
     label = f"{week}，{scope_label(user, unit)}" + (f"，{plan.title}" if plan is not None else "")
+    return start(
+        user,
+        ExportKind.WEEKLY,
+        params,
+        key=_key(ExportKind.WEEKLY, params),
+        label=label,
+        total=lambda: weekly_row_count(user, unit, plan),
+        task=TASK,
+    )
+
+
+def start(user, kind: str, params: dict, *, key: str, label: str, total, task: str) -> tuple[ExportJob, bool]:
+    """Queue a job of ``kind`` for ``user``, built by the worker's ``task`` (an outbox message, sent
+    after commit), audited; the open job with the same ``key`` if there is one. ``total``: the
+    rows to do, or a callable counting them (not called when a job is open). Returns ``(job, created)``."""
     with transaction.atomic():
         running = ExportJob.objects.filter(requester=user, key=key, status__in=OPEN).first()
         if running is not None:
             return running, False
         job = ExportJob.objects.create(
             requester=user,
-            kind=ExportKind.WEEKLY,
+            kind=kind,
             params=params,
             key=key,
             label=label,
-            total=weekly_row_count(user, unit, plan),
+            total=total() if callable(total) else total,
         )
-        enqueue(TASK, job.pk, key=f"export:{job.pk}")
+        enqueue(task, job.pk, key=f"export:{job.pk}")
         audit.record(
             actor=user,
             action="start_export",
@@ -102,8 +119,15 @@ def _set(job_id, **fields):
     ExportJob.objects.filter(pk=job_id).update(**fields)
 
 
-def build(job_id: int) -> str:
-    """Build the job's file (the worker's task). Safe to run twice: a finished job is left as it is."""
+def progress_writer(job_id: int):
+    """The builders' progress callback: ``report(done)`` writes the rows done (one UPDATE a call)."""
+    return lambda done: _set(job_id, progress=done)
+
+
+def build(job_id: int, builder=None) -> str:
+    """Build the job's file (the worker's task) with ``builder(job)`` (the weekly workbook's by
+    default), which returns the finished job's fields. Safe to run twice: a finished job is left
+    as it is."""
     claimed = ExportJob.objects.filter(pk=job_id, status__in=OPEN).update(
         status=ExportStatus.RUNNING, progress=0, error=""
     )
@@ -111,7 +135,7 @@ def build(job_id: int) -> str:
         return "skipped"
     job = ExportJob.objects.select_related("requester").get(pk=job_id)
     try:
-        done = _build_weekly(job)
+        done = (builder or _build_weekly)(job)
     except Exception as exc:  # any failure is told to the requester, then logged
         log.exception("export #%s failed", job_id)
         _finish(job, status=ExportStatus.FAILED, error=_failure(exc)[:500], finished_at=clock.now())
@@ -143,6 +167,8 @@ class ExportFailed(Exception):
 def _failure(exc: Exception) -> str:
     if isinstance(exc, ExportFailed):
         return str(exc)
+    if isinstance(exc, LedgerError):  # the rule that refused it, as the page would have said it
+        return f"生成失败：{exc.message}"
     return "生成失败：系统错误，请稍后重试或联系省督察办"
 
 
@@ -167,7 +193,7 @@ def _build_weekly(job: ExportJob):
             user=user,
             unit=unit,
             plan=plan,
-            progress=lambda written: _set(job.pk, progress=written),
+            progress=progress_writer(job.pk),
         )
         spool.seek(0)
         job.file.save(f"weekly-{job.pk}-{params['week']}.xlsx", File(spool), save=False)

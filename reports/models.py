@@ -187,6 +187,7 @@ class ExportStatus(models.TextChoices):
 
 class ExportKind(models.TextChoices):
     WEEKLY = "weekly", "整改台账周报表"
+    BULLETIN = "bulletin", "月通报草稿"
 
 
 class ExportJob(models.Model):

@@ -16,10 +16,11 @@ Where the state of the week comes from, per row:
 - the week is over (its Sunday is before ``today``) and there is no snapshot: the
   state as the week ended is rebuilt from the audit trail (``Source.AS_OF``) -
   status, extended deadline, sign-off time and percentage are taken from the
-  ``before`` of the first assignment entry written after the week, one query per
-  chunk for all its rows (``tasks.services.history.state_as_of`` and ``state_of``, the
-  one rebuild, shared with the monthly bulletin); the level is evaluated on that state
-  at the week's last day;
+  ``before`` of the first assignment entry written after the week, read from the
+  state frozen at the next month's end and the entries up to it (or, with no month's end
+  frozen after the week, every entry since): two or three queries per chunk for all its
+  rows (``tasks.services.history.state_as_of`` and ``state_of``, the one rebuild, shared
+  with the monthly bulletin); the level is evaluated on that state at the week's last day;
 - otherwise (this week, or a week still to come) the live ledger (``Source.LIVE``),
   with the level at ``today``.
 
@@ -180,7 +181,8 @@ def ledger_rows(
 
     Queries per chunk of ``CHUNK`` rows: assignments, measures, officials, reports up
     to the week, then the week's snapshots (unless ``snapshots=False``) and, for a
-    past week with rows not frozen, the audit entries written after it.
+    past week with rows not frozen, the frozen month's end after it, then the audit entries
+    written after the week (up to that month's end, with the rows' frozen state first).
     """
     _start, end = week_range(week)
     past = end < today

@@ -11,7 +11,7 @@ from dispatch.figures import bulletin_data
 from dispatch.models import Bulletin
 from tasks.choices import ExtensionStatus, ReviewOutcome, SignOffStatus
 from tasks.models import Assignment, Extension, Review, SignOffRequest
-from tasks.services import ledger
+from tasks.services import history, ledger
 from tests.test_dispatch_bulletin import dated, on, sign_off
 
 pytestmark = pytest.mark.django_db
@@ -108,19 +108,27 @@ def test_the_on_time_rate_and_missed_reports_are_those_of_the_months_end(later_e
     assert Assignment.objects.get(pk=y.pk).status == "reopened"
 
 
-def test_the_bulletin_runs_nine_queries_whatever_the_ledger_holds(
+def test_the_bulletin_runs_a_fixed_number_of_queries_whatever_the_ledger_holds(
     liaison, unit_leader, office, django_assert_num_queries
 ):
-    # assignments, audit entries since the first week, approvals, relapses, previous bulletin, reports,
-    # the units' on-time reporting, urges, acknowledgements (签收)
-    with django_assert_num_queries(9):
+    # assignments, the frozen month ends, audit entries since the first week, approvals, relapses,
+    # previous bulletin, reports, the units' on-time reporting, urges, acknowledgements (签收)
+    with django_assert_num_queries(10):
         bulletin_data("2017-10")
     for n, assignment in enumerate(dated("晋中市", 3)):
         sign_off(assignment, liaison, unit_leader, office, f"2017-10-1{n}")
     with on("2017-11-01"):
         make_bulletin("2017-10")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         bulletin_data("2017-11")  # more audit entries, a previous bulletin
+    # From a frozen month's end: the assignments with their frozen state, then the entries between
+    # the month's first Monday and that end (instead of every entry since) — one query more.
+    with on("2017-12-01"):
+        history.freeze(history.month_end(2017, 11))
+    with django_assert_num_queries(11):
+        bulletin_data("2017-10")
+    with django_assert_num_queries(11):
+        bulletin_data("2017-11")
 
 
 def ledger_on(day: datetime.date) -> dict:

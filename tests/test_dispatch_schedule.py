@@ -47,6 +47,7 @@ def test_the_app_runs_on_shanghai_time_with_the_projects_schedule():
         "weekly-dispatch",
         "report-chaser",
         "deadline-warnings",
+        "month-end-states",
         "monthly-bulletin",
         "outbox-sweep",
         "audit-checkpoint",

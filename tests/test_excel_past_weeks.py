@@ -14,7 +14,7 @@ from tasks.choices import Level, Role, Status
 from tasks.clock import SHANGHAI, frozen_at
 from tasks.models import Assignment
 from tasks.models.ledger import level_on
-from tasks.services import ledger
+from tasks.services import history, ledger
 from tasks.weeks import week_range
 
 PAST = "2017-W37"  # 2017-09-11 … 2017-09-17
@@ -192,9 +192,10 @@ def test_a_week_frozen_by_the_dispatch_still_comes_from_its_snapshot(story, offi
     assert "1 行取自周调度冻结的快照" in note and "其余" in note
 
 
-def test_a_past_week_runs_one_more_query_for_the_audit_trail_whatever_its_size(story, office):
+def test_a_past_week_runs_two_more_queries_for_the_audit_trail_whatever_its_size(story, office):
     # 1 assignments (+task, category, unit), 2 measures, 3 officials, 4 reports to the week,
-    # 5 snapshots, 6 the audit entries written after the week, 7 the 领导批示 sheet's instructions.
+    # 5 snapshots, 6 the frozen month's end after the week (none here), 7 the audit entries written
+    # after the week, 8 the 领导批示 sheet's instructions.
     _early, _later, alice = story
     with CaptureQueriesContext(connection) as all_rows:
         export(office, PAST)
@@ -203,7 +204,7 @@ def test_a_past_week_runs_one_more_query_for_the_audit_trail_whatever_its_size(s
     with CaptureQueriesContext(connection) as current:
         export(office, CURRENT)
 
-    assert len(all_rows) == len(few_rows) == 7, [q["sql"] for q in all_rows.captured_queries]
+    assert len(all_rows) == len(few_rows) == 8, [q["sql"] for q in all_rows.captured_queries]
     assert len(current) == 6
 
 
@@ -230,3 +231,18 @@ def test_the_past_weeks_level_rule_agrees_with_the_ledgers(plan, day):
             due,
             last,
         )
+
+
+def test_a_past_week_from_a_frozen_month_end_is_the_workbook_the_whole_trail_gives(story, office):
+    def sheets(workbook):
+        return {name: list(workbook[name].iter_rows(values_only=True)) for name in ("整改台账", "逾期清单")}
+
+    from_trail = sheets(export(office, PAST))
+    with at(datetime.date(2017, 11, 5)):
+        history.freeze(history.month_end(2017, 9))  # PAST's rebuild now starts from September's end
+    with CaptureQueriesContext(connection) as queries:
+        from_month_end = sheets(export(office, PAST))
+
+    assert from_month_end == from_trail
+    assert len(queries) == 9  # the past week's two trail reads become three: month's end, rows, entries
+    assert any('"at" <' in q["sql"] and "tasks_auditentry" in q["sql"] for q in queries.captured_queries)

@@ -12,6 +12,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from openpyxl import load_workbook
 
+from dispatch import figures
+from dispatch.models import Bulletin, BulletinStatus
 from outbox.models import OutboxMessage
 from rectify.celery import app
 from reports import weekly
@@ -87,5 +89,36 @@ def test_a_big_weekly_workbook_is_built_by_the_worker_with_progress_and_offered_
 
     deadline = time.monotonic() + WAIT
     while OutboxMessage.objects.filter(done_at=None).exists():  # the consumer marks its message done
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+@pytest.mark.today()  # the ledger stands on 2017-12-01: November has ended
+def test_a_bulletin_draft_on_a_large_ledger_is_made_by_the_worker_with_progress(
+    office, worker, settings, monkeypatch
+):
+    monkeypatch.setattr(figures, "PROGRESS_EVERY", 40)
+    settings.EXPORT_BACKGROUND_ROWS = 10
+    client = client_for(office)
+
+    started = client.post("/bulletins/draft/", {"month": "2017-11"})
+    job = ExportJob.objects.get()
+    assert started.status_code == 302 and started["Location"] == f"/exports/{job.pk}/"
+
+    seen = wait_for(client, f"/exports/{job.pk}/status.json")
+    rows = Assignment.objects.count()
+    last = seen[-1]
+    assert last["status"] == "done", last
+    assert last["progress"] == last["total"] == rows
+    assert [s["progress"] for s in seen] == sorted(s["progress"] for s in seen)
+    bulletin = Bulletin.objects.get(month="2017-11")
+    assert bulletin.status == BulletinStatus.DRAFT and bulletin.data["totals"]["total"] == rows
+    download = client.get(last["file"])
+    assert download.status_code == 200
+    assert load_workbook(io.BytesIO(b"".join(download.streaming_content))).sheetnames
+    assert 'href="/bulletins/2017-11/"' in client.get(f"/exports/{job.pk}/").content.decode()
+
+    deadline = time.monotonic() + WAIT
+    while OutboxMessage.objects.filter(done_at=None, task="dispatch.build_bulletin").exists():
         assert time.monotonic() < deadline
         time.sleep(0.1)

@@ -1,5 +1,6 @@
 from tasks.models.audit import AuditEntry, AuditHead
 from tasks.models.forms import SavedForm, UsedFormKey
+from tasks.models.history import MonthEnd, MonthEndState
 from tasks.models.ledger import Assignment, Evidence, Extension, ProgressReport, Review, SignOffRequest
 from tasks.models.organisation import Organisation
 from tasks.models.people import Membership
@@ -14,6 +15,8 @@ __all__ = [
     "Extension",
     "Measure",
     "Membership",
+    "MonthEnd",
+    "MonthEndState",
     "Official",
     "Organisation",
     "Plan",

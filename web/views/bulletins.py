@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from dispatch.bulletin import audit_code, make_bulletin, publish_bulletin
+from dispatch.bulletin import audit_code, draft_rows, make_bulletin, publish_bulletin, start_draft
 from dispatch.document import document_of, save_document
 from dispatch.figures import PUBLIC_FIELDS
 from dispatch.models import Bulletin, BulletinStatus
+from reports import exports
 from reports.bulletin_docx import HEADING, UNIT_COLUMNS, build_bulletin_docx, unit_rows
 from reports.convert import ConversionFailed, to_pdf
 from tasks.policy import OVERSIGHT, can
@@ -56,16 +57,19 @@ def _last_month() -> str:
 @role_required(OVERSIGHT)
 def draft(request):
     """The office makes a month's draft now (the monthly job makes last month's on the 1st): a month that
-    has not ended, is not one, or is already published is refused with the reason, nothing made."""
+    has not ended, is not one, or is already published is refused with the reason, nothing made.
+    Above ``EXPORT_BACKGROUND_ROWS`` rows a worker makes it: the answer is the job's page (导出任务),
+    with its progress and, when done, the draft and its workbook."""
     _may_publish(request)
     form = BulletinDraftForm(request.POST)
     if not form.is_valid():
         return bulletin_list(request, draft_form=form, status=400)
-    month = form.cleaned_data["month"]
+    month, refresh = form.cleaned_data["month"], form.cleaned_data["refresh"]
     try:
-        _bulletin, changed, _delivery = make_bulletin(
-            month, refresh=form.cleaned_data["refresh"], actor=request.user
-        )
+        if draft_rows() > exports.background_rows():  # too long for a request: a worker makes it
+            job, _created = start_draft(month, refresh=refresh, actor=request.user)
+            return redirect(reverse("export", args=[job.pk]))
+        _bulletin, changed, _delivery = make_bulletin(month, refresh=refresh, actor=request.user)
     except LedgerError as error:
         form.show_error(error)
         return bulletin_list(request, draft_form=form, status=error.status_code)
