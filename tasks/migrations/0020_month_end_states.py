@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0018_ledger_indexes'),
+        ('tasks', '0019_assignment_report_counts'),
     ]
 
     operations = [
