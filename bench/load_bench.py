@@ -60,6 +60,9 @@ URLS = (
     ("dashboard", "/dashboard/", "session"),
     ("public", "/public/", None),
     ("public-task", "/public/tasks/{task}/", None),  # a task's published weeks (the first public task)
+    ("task-page", "/tasks/{task}/", "session"),  # the same task's units (344 at county scale), a page of 20
+    ("assignment-page", "/assignments/{assignment}/", "session"),  # its row with the most reports
+    ("reviews", "/reviews/", "session"),  # 回头看: every signed-off row waits for one (8k at county scale)
 )
 NULL = "\\N"  # COPY's NULL
 
@@ -252,6 +255,7 @@ def prepare(size: int) -> dict:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
     from django.test import Client
 
     from accounts.tokens import issue
@@ -320,6 +324,11 @@ def prepare(size: int) -> dict:
         "seconds": round(time.perf_counter() - started, 1),
         "added": {"reports": reports, "audit": audits},
         "task": disclosed["task"],
+        "assignment": Assignment.objects.filter(task_id=disclosed["task"])
+        .annotate(n=Count("reports"))
+        .order_by("-n", "pk")
+        .values_list("pk", flat=True)
+        .first(),
         "disclosure": disclosed,
     }
 
