@@ -20,6 +20,7 @@ from web.timeline import with_history
 from web.views.common import chosen_plan, scoped
 
 RECENT_SHEETS = 10  # the queue's latest 销号单
+QUEUE_PER_PAGE = 50  # sign-off requests waiting, each with its form and history
 
 
 @role_required(UNIT)
@@ -73,8 +74,13 @@ def queue(request):
     """Sign-off requests waiting for this user's check: first check for unit leaders, second for the office."""
     stage = check_stage(request.role)
     base = scoped(request).select_related("task__category", "unit")
-    rows = _with_open_request(list(with_history(base.filter(status=stage)).order_by("updated_at")))
-    context = {"rows": rows, "stage": Status(stage), "office": request.role in OFFICE}
+    waiting = with_history(base.filter(status=stage)).order_by("updated_at", "pk")
+    # The page shows a page of requests with their histories; the export lists every one of them.
+    page = (
+        None if wants_xlsx(request) else Paginator(waiting, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    )
+    rows = _with_open_request(list(waiting if page is None else page.object_list))
+    context = {"rows": rows, "page": page, "stage": Status(stage), "office": request.role in OFFICE}
     if request.role in OFFICE:
         context["first_check_waiting"] = base.filter(status=Status.SIGNOFF_REQUESTED).count()
     # Extension requests at this user's stage: the unit leader's first, then the office's.

@@ -131,7 +131,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     page = Paginator(ids, TASK_UNITS_PER_PAGE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
     found = (
-        with_history(visible.with_level(day), recent=TASK_TIMELINE_EVENTS)
+        with_history(visible.with_level_inputs(day), recent=TASK_TIMELINE_EVENTS)
         .with_event_count()
         .select_related("unit")
         .annotate(listed=is_listed())
@@ -141,6 +141,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     for assignment_id in ids:
         if assignment_id in found:
             assignment = found[assignment_id]
+            assignment.level = assignment.judgement.level  # judged in Python, as the ledger's rows
             events = timeline(assignment)
             read = sum(len(getattr(assignment, f"recent_{kind}")) for kind in TIMELINE_KINDS)
             cut = len(events) > TASK_TIMELINE_EVENTS or assignment.event_count > read
