@@ -44,6 +44,12 @@ from tasks.services.errors import InvalidInput, InvalidTransition
 BUILD_TASK = "dispatch.build_bulletin"  # the worker's task for ``start_draft`` (dispatch.tasks)
 
 
+def _published(month: str) -> InvalidTransition:
+    """The refusal to remake a published month's bulletin (in the request, under the row's lock, or
+    before queueing a worker)."""
+    return InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+
+
 def audit_code(bulletin: Bulletin) -> str:
     """The audit chain's head as the bulletin was published: the short code of its publish entry
     (``audit.short_code``), printed on the page and the workbook; "" for a draft."""
@@ -79,7 +85,7 @@ def make_bulletin(
     history.freeze(history.end_of(end))  # the month's end, once: the figures start from it
     status = Bulletin.objects.filter(month=month).values_list("status", flat=True).first()
     if actor is not None and status == BulletinStatus.PUBLISHED:
-        raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+        raise _published(month)
     # The figures are read before the row is locked: a long read holds no lock, and a worker's
     # progress (written as it goes) is seen by the page. The lock then re-checks the status.
     data = None
@@ -92,7 +98,7 @@ def make_bulletin(
         )
         changed = False
         if actor is not None and bulletin is not None and bulletin.status == BulletinStatus.PUBLISHED:
-            raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+            raise _published(month)
         if bulletin is None or (data is not None and bulletin.status == BulletinStatus.DRAFT):
             before = None if bulletin is None else {"totals": _totals(bulletin)}
             data = data if data is not None else bulletin_data(month, progress=progress)
@@ -142,7 +148,7 @@ def start_draft(month: str, *, refresh: bool, actor) -> tuple[ExportJob, bool]:
     require(actor, "publish_bulletin")
     check_month_over(month)
     if Bulletin.objects.filter(month=month, status=BulletinStatus.PUBLISHED).exists():
-        raise InvalidTransition(f"{month} 月通报已发布，不能重新生成")
+        raise _published(month)
     return exports.start(
         actor,
         ExportKind.BULLETIN,

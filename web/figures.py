@@ -154,11 +154,11 @@ def per_city_level(assignments, today, milestones=None) -> list[tuple]:
     return [(row["city"], row["level"], row["n"]) for row in rows]
 
 
-def level_counts(assignments, today, milestones=None, levels=None) -> dict:
-    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL);
-    ``levels``: ``per_city_level``'s rows, read already."""
+def level_counts(levels: list[tuple]) -> dict:
+    """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL), from
+    ``per_city_level``'s rows."""
     counts = {level.value: 0 for level in Level}
-    for _city, level, n in per_city_level(assignments, today, milestones) if levels is None else levels:
+    for _city, level, n in levels:
         counts[level] += n
     return counts
 
@@ -178,13 +178,9 @@ def overdue_rows(assignments, today, limit: int = 20, milestones=None):
     )
 
 
-def units_missing_report(assignments, today) -> list[dict]:
-    """Units with open assignments that have no progress report for the current week."""
-    return missing_of(per_unit(assignments, today))
-
-
 def missing_of(units: list[dict]) -> list[dict]:
-    """``units_missing_report`` from ``per_unit``'s rows: the most missing first, then by name."""
+    """Units with open assignments that have no progress report for the current week, from
+    ``per_unit``'s rows: the most missing first, then by name."""
     rows = [
         {"unit_id": row["unit_id"], "unit__name": row["unit__name"], "missing": row["missing"]}
         for row in units
@@ -297,14 +293,14 @@ def signoff_chart(assignments, today) -> Chart:
 # --- the statistics the office reads per unit, per month and per city -----------------------------
 
 
-def unit_statistics(assignments, today, units: list[dict] | None = None) -> list[dict]:
+def unit_statistics(assignments, units: list[dict]) -> list[dict]:
     """Per unit, in the units' standard order: rows, signed off, overdue (the bucket rule), on-time
     reporting (``reporting_rate`` over the rows' report counters, the figures ``reporting_by_unit``
     counts from the reports: reports, late, rate), rows whose last week's report is missing
     (上周未报送), urges received (催办) and the mean days from a sign-off request to the office's
-    approval. Three aggregate queries, whatever the size of the ledger (two given ``units``,
-    ``per_unit``'s rows read already)."""
-    rows = per_unit(assignments, today) if units is None else units
+    approval. ``units``: ``per_unit``'s rows, read already; two more aggregate queries, whatever the
+    size of the ledger."""
+    rows = units
     urged = dict(
         Urge.objects.filter(assignment__in=assignments.values("pk"))
         .values("assignment__unit_id")
@@ -387,15 +383,14 @@ CITY_GRID = {
 }
 
 
-def city_tiles(assignments, today, milestones=None, levels=None) -> list[dict]:
+def city_tiles(levels: list[tuple]) -> list[dict]:
     """Per city of the province (``Organisation.cities``): its rows and theirs of the units under it,
-    counted by warning level (``with_level``) in one query (none given ``levels``, ``per_city_level``'s rows), its state (red if any row is red, else
+    counted by warning level (``per_city_level``'s rows, read already), its state (red if any row is red, else
     yellow if any is yellow, else green; 已销号 when every row is signed off; none without rows), its
     place on the grid and the link to its rows (``/ledger/?city=<id>``)."""
     cities = Organisation.current().cities
-    rows = per_city_level(assignments, today, milestones) if levels is None else levels
     counts: dict[str, dict] = {}
-    for city, level, n in rows:
+    for city, level, n in levels:
         if city in cities:
             counts.setdefault(city, {})[level] = n
     ids = dict(Unit.objects.filter(name__in=cities).values_list("name", "pk"))

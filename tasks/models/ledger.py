@@ -15,6 +15,10 @@ from tasks.models import levels
 from tasks.models.people import scope_by_unit
 from tasks.policy import OPEN_SIGNOFF
 
+# An assignment's history, as its related names: what a timeline reads (``with_history``) and counts
+# (``with_event_count``).
+HISTORY_KINDS = ("reports", "signoffs", "reviews", "extensions")
+
 
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -95,10 +99,11 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
     def with_event_count(self):
-        """Annotate ``event_count``: the row's reports, sign-off requests, reviews and extensions,
-        the entries of its whole timeline (what ``with_history(recent=…)`` leaves unread)."""
+        """Annotate ``event_count``: the row's reports, sign-off requests, reviews and extensions
+        (``HISTORY_KINDS``), the entries of its whole timeline (what ``with_history(recent=…)`` leaves unread)."""
         total = None
-        for model in (ProgressReport, SignOffRequest, Review, Extension):
+        for name in HISTORY_KINDS:
+            model = self.model._meta.get_field(name).related_model
             counted = models.Subquery(
                 model.objects.filter(assignment=models.OuterRef("pk"))
                 .order_by()

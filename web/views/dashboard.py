@@ -29,10 +29,10 @@ def dashboard(request):
         assignments = assignments.filter(task__plan=plan)
     milestones = milestones_by_task(day)  # one query: each level figure reads it, not a subquery per row
     by_city_level = figures.per_city_level(assignments, day, milestones)  # the levels and the cities
-    levels = figures.level_counts(assignments, day, levels=by_city_level)
+    levels = figures.level_counts(by_city_level)
     per_unit = figures.per_unit(assignments, day)  # the totals, by unit, missing and the unit table
     totals = figures.totals_of(per_unit)
-    units = figures.unit_statistics(assignments, day, per_unit)
+    units = figures.unit_statistics(assignments, per_unit)
     scope = f"plan={plan.pk}&" if plan is not None else ""  # a tile's link keeps the plan on screen
     context = {
         "plans": plans if len(plans) > 1 else [],
@@ -62,7 +62,7 @@ def dashboard(request):
         "missing": figures.missing_of(per_unit),
         "units": units,  # per unit: rows, on-time reporting, missed reports, urges, time to sign-off
         "trend": figures.ranking_trend(),
-        "cities": figures.city_tiles(assignments, day, levels=by_city_level),
+        "cities": figures.city_tiles(by_city_level),
         "chart": figures.signoff_chart(assignments, day),
         "urges": urging.by_unit(),
         "acknowledgements": handovers.by_unit(day),  # 签收 per unit: 1 query

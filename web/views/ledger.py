@@ -16,6 +16,7 @@ from dispatch import instructions
 from reports.tables import Table, TableColumn
 from tasks.filtersets import AssignmentFilterSet, by_task, with_level_once
 from tasks.models import Assignment, Official, Plan, Task
+from tasks.models.ledger import HISTORY_KINDS
 from tasks.models.plan import unit_order
 from tasks.policy import OVERSIGHT, can
 from tasks.services import formkeys, plan_edit
@@ -110,7 +111,6 @@ def ledger_table(rows, form, several_plans: bool) -> Table:
 
 TASK_UNITS_PER_PAGE = 20  # a task's units per page: a city's task handed down to its counties has hundreds
 TASK_TIMELINE_EVENTS = 5  # each unit's newest events on the task page; the rest on its assignment page
-TIMELINE_KINDS = ("reports", "signoffs", "reviews", "extensions")  # what ``with_event_count`` counts
 
 
 def _task_page(request, pk: int, leader_form=None, status=200):
@@ -143,7 +143,7 @@ def _task_page(request, pk: int, leader_form=None, status=200):
             assignment = found[assignment_id]
             assignment.level = assignment.judgement.level  # judged in Python, as the ledger's rows
             events = timeline(assignment)
-            read = sum(len(getattr(assignment, f"recent_{kind}")) for kind in TIMELINE_KINDS)
+            read = sum(len(getattr(assignment, f"recent_{kind}")) for kind in HISTORY_KINDS)
             cut = len(events) > TASK_TIMELINE_EVENTS or assignment.event_count > read
             rows.append((assignment, events[:TASK_TIMELINE_EVENTS], assignment.event_count if cut else 0))
     if leader_form is None and can(request.user, "add_leader_item"):
