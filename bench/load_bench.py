@@ -4,6 +4,7 @@
     .venv/bin/python bench/load_bench.py --quick      # both sizes, 3 s per cell
     .venv/bin/python bench/load_bench.py --sizes 20195 --seconds 5 --clients 1 8 --gc
     .venv/bin/python bench/load_bench.py --quick --only dashboard public public-task --think 2
+    .venv/bin/python bench/load_bench.py --seconds 4 --think 2 --think-seconds 10   # the final runs
 
 Needs PostgreSQL (``BENCH_DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/bench_d);
 the bench creates that database, fills it and drops it at the end (``--keep`` keeps it).
@@ -464,9 +465,11 @@ def headers_for(kind, secrets: dict) -> dict:
     return {}
 
 
-def measure(port, secrets, clients, seconds, urls, think: float = 0.0) -> dict:
+def measure(port, secrets, clients, seconds, urls, think: float = 0.0, think_seconds: float = 0.0) -> dict:
     """Per URL, per client count: the closed loop (key ``n``) and, with ``think``, the same clients
-    waiting ``think`` seconds between requests (key ``(n, think)``)."""
+    waiting ``think`` seconds between requests (key ``(n, think)``), each such cell driven for
+    ``think_seconds`` (``seconds`` if 0): thinking clients ask less often, so a cell needs longer
+    for its p99 to be more than its slowest request or two."""
     results = {}
     for name, url, kind in urls:
         url = url.format(**secrets)
@@ -477,7 +480,9 @@ def measure(port, secrets, clients, seconds, urls, think: float = 0.0) -> dict:
                 raise SystemExit(f"{url} answered {status}")
         results[name] = {n: drive(port, url, headers, n, seconds) for n in clients}
         if think:
-            results[name].update({(n, think): drive(port, url, headers, n, seconds, think) for n in clients})
+            results[name].update(
+                {(n, think): drive(port, url, headers, n, think_seconds or seconds, think) for n in clients}
+            )
         cells = "  ".join(f"{cell_name(n)} {cell(r)}" for n, r in results[name].items())
         print(f"    {name:16} {cells}", flush=True)
     return results
@@ -499,13 +504,20 @@ def table(size: int, results: dict, clients: list[int], label: str = "", think: 
     names = [f"{n} client{'s' if n > 1 else ''}" for n in clients]
     if think:
         names += [f"{n} client{'s' if n > 1 else ''}, {think:g} s think" for n in clients]
-    header = f"| endpoint | {' | '.join(names)} | p99@{clients[-1]} ÷ median@1 |"
-    lines = [head, header, "|" + " --- |" * (len(names) + 2)]
+    ratios = [f"p99@{clients[-1]} ÷ median@1"]
+    if think:
+        ratios.append(f"p99@{clients[-1]}, {think:g} s think ÷ median@1")
+    header = f"| endpoint | {' | '.join(names + ratios)} |"
+    lines = [head, header, "|" + " --- |" * (len(names) + len(ratios) + 1)]
     for name, cells in results.items():
         row = " | ".join(cell(c) for c in cells.values())
-        last, first = cells[clients[-1]], cells[clients[0]]
-        tail = last["p99_ms"] / first["median_ms"] if last["n"] and first["n"] else float("nan")
-        lines.append(f"| {name} | {row} | {tail:.1f}× |")
+        first = cells[clients[0]]
+        lasts = [cells[clients[-1]]] + ([cells[(clients[-1], think)]] if think else [])
+        tails = " | ".join(
+            f"{last['p99_ms'] / first['median_ms']:.1f}×" if last["n"] and first["n"] else "—"
+            for last in lasts
+        )
+        lines.append(f"| {name} | {row} | {tails} |")
     if "raw" in results and "api-assignments" in results:
         raw, api = results["raw"], results["api-assignments"]
         lat = " ".join(f"{n}c {api[n]['median_ms'] / raw[n]['median_ms']:.2f}×" for n in clients)
@@ -535,6 +547,13 @@ def main(argv=None) -> int:
         default=0.0,
         metavar="SECONDS",
         help="also drive each URL with every client waiting SECONDS between requests (extra columns)",
+    )
+    parser.add_argument(
+        "--think-seconds",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long each --think cell runs (default: --seconds)",
     )
     parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -573,7 +592,9 @@ def main(argv=None) -> int:
                 server = serve(port, gc_tuning)
                 try:
                     print(f"  serving{label} on :{port}", flush=True)
-                    results = measure(port, secrets, args.clients, seconds, urls, args.think)
+                    results = measure(
+                        port, secrets, args.clients, seconds, urls, args.think, args.think_seconds
+                    )
                 finally:
                     stop(server)
                 counts = secrets["counts"]
