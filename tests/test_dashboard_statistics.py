@@ -197,13 +197,16 @@ UNIT_ROWS = """{% for u in units %}
       <tr><th scope="row"><a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}">{{ u.name }}</a></th><td class="num">{{ u.total }}</td><td class="num">{{ u.signed_off }}</td><td class="num">{% if u.overdue %}<a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}&amp;bucket=overdue">{{ u.overdue }}</a>{% else %}0{% endif %}</td><td class="num">{{ u.reports }}</td><td class="num">{{ u.late }}</td><td class="num">{% if u.rate is None %}—{% else %}{% widthratio u.rate 1 100 %}%{% endif %}</td><td class="num">{{ u.missed }}</td><td class="num">{{ u.urges }}</td><td class="num">{{ u.signoff_days|default_if_none:"—" }}</td></tr>
     {% endfor %}"""
 
+MISSING_CHIPS = """{% for row in missing %}<li><a href="{% url 'ledger' %}?unit={{ row.unit_id }}">{{ row.unit__name }}</a>（{{ row.missing }}）</li>{% endfor %}"""
+
 
 def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office):
-    """The per-unit tables' rows (``dashboard_rows``) are the markup the templates wrote, for every
-    row of the page: rates, a mean sign-off time, overdue links, names to escape and a plan's scope."""
+    """The per-unit tables' rows and the units without this week's report (``dashboard_rows``) are the
+    markup the templates wrote, for every row of the page: rates, a mean sign-off time, overdue links,
+    names to escape and a plan's scope."""
     from django.template import Context, Template
 
-    from web.templatetags.dashboard_rows import bucket_rows, unit_rows
+    from web.templatetags.dashboard_rows import bucket_rows, missing_chips, unit_rows
 
     plan = Task.objects.first().plan
     Unit.objects.filter(name="临汾市").update(name="临汾市<&>")  # escaped as the template escaped it
@@ -218,6 +221,9 @@ def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office
         assert str(bucket_rows(rows)) == expected
         expected = Template(UNIT_ROWS).render(Context({"units": units, "scope": scope}))
         assert str(unit_rows(units, scope)) == expected
+        missing = context["missing"]
+        assert any(row["unit__name"] == "临汾市<&>" for row in missing)
+        assert str(missing_chips(missing)) == Template(MISSING_CHIPS).render(Context({"missing": missing}))
 
 
 def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
@@ -238,3 +244,84 @@ def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
     migration = importlib.import_module("tasks.migrations.0019_assignment_report_counts")
     migration.count_reports(apps, SimpleNamespace(connection=connection))  # as in test_api_tokens
     assert {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()} == kept
+
+
+def expected_figures(day):
+    """The dashboard's figures counted here, row by row: each row's bucket (``bucket_on``), warning
+    level (``with_level`` with the milestone's subquery per row, not the page's constants per task),
+    city (its unit's parent, or the unit), missing reports and report counters."""
+    from collections import Counter
+
+    from tasks.choices import Status
+    from tasks.models.levels import bucket_on
+    from tasks.weeks import week_start
+
+    monday = week_start(day)
+    figures = {key: Counter() for key in ("total", "bucket", "unit", "missing", "level", "city", "category")}
+    for a in Assignment.objects.with_level(day).select_related("unit__parent", "task__category"):
+        bucket = bucket_on(day, status=a.status, effective_due=a.extended_due_date or a.due_date)
+        unit, city = a.unit.name, a.unit.parent.name if a.unit.parent else a.unit.name
+        category = (a.task.plan_id, a.task.category.number)
+        figures["total"]["total"] += 1
+        figures["bucket"][bucket] += 1
+        figures["unit"].update({(unit, "total"): 1, (unit, bucket): 1})
+        figures["unit"].update({(unit, "reports"): a.report_count, (unit, "late"): a.late_report_count})
+        figures["category"].update({(category, "total"): 1, (category, bucket): 1})
+        last = a.last_report_week_start
+        if a.status != Status.SIGNED_OFF and (last is None or last < monday):
+            figures["missing"][unit] += 1
+            if last is None or last < monday - datetime.timedelta(days=7):
+                figures["unit"][(unit, "missed")] += 1
+        figures["level"][a.level] += 1
+        figures["city"].update({(city, "total"): 1, (city, a.level): 1})
+    return figures
+
+
+def test_the_figures_match_counts_made_row_by_row_at_two_sizes(activity, office, leader):
+    """Every figure of the page (headline, levels, 按问题类别, 按责任单位, the unit table, 本周未报送 and
+    the province view) against ``expected_figures``, on the whole plan and on a ledger cut down to two
+    cities (one with a county under it), for the office and a leader, and for one plan."""
+    from tasks.weeks import today
+
+    jinzhong = Unit.objects.get(name="晋中市")
+    county = Unit.objects.create(name="左权县", kind=UnitKind.COUNTY, parent=jinzhong)
+    Assignment.objects.create(task=Task.objects.order_by("number").first(), unit=county)
+    buckets = ("signed_off", "on_track", "overdue", "reopened")
+    table = ("total", "signed_off", "overdue", "missed", "reports", "late")
+    plan = Task.objects.first().plan
+
+    def figures(rows, name, keys):
+        return {(name(row), key): row[key] for row in rows for key in keys}
+
+    def check(rows):
+        want = expected_figures(today())
+        assert want["total"]["total"] == rows
+        for user, query in ((office, ""), (leader, ""), (office, f"?plan={plan.pk}")):
+            context = client_for(user).get(f"/dashboard/{query}").context
+            assert {key: context["totals"][key] for key in ("total", *buckets)} == {
+                "total": rows,
+                **{bucket: want["bucket"][bucket] for bucket in buckets},
+            }
+            assert {level.value: n for level, n in context["levels"]} == {
+                level: want["level"][level] for level in ("red", "yellow", "green")
+            }
+            got = figures(
+                context["by_category"],
+                lambda r: (r["task__plan_id"], r["task__category__number"]),
+                ("total", *buckets),
+            )
+            assert got == {key: want["category"][key] for key in got}
+            assert {category for category, _key in got} == {category for category, _key in want["category"]}
+            got = figures(context["by_unit"], lambda r: r["name"], ("total", *buckets))
+            assert got == {key: want["unit"][key] for key in got}
+            assert {name for name, _key in got} == {name for name, _key in want["unit"]}
+            got = figures(context["units"], lambda r: r["name"], table)
+            assert got == {key: want["unit"][key] for key in got} and len(got) == len(context["by_unit"]) * 6
+            assert {row["unit__name"]: row["missing"] for row in context["missing"]} == dict(want["missing"])
+            got = figures(context["cities"], lambda r: r["name"], ("total", "red", "yellow", "signed_off"))
+            assert got == {key: want["city"][key] for key in got} and len(got) == len(CITIES) * 4
+
+    check(Assignment.objects.count())
+    assert Assignment.objects.count() > 200
+    Assignment.objects.exclude(unit__name__in=["晋中市", "左权县", "临汾市"]).delete()
+    check(Assignment.objects.filter(unit__name__in=["晋中市", "左权县", "临汾市"]).count())
