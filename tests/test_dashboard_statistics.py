@@ -281,11 +281,23 @@ def test_the_figures_match_counts_made_row_by_row_at_two_sizes(activity, office,
     """Every figure of the page (headline, levels, 按问题类别, 按责任单位, the unit table, 本周未报送 and
     the province view) against ``expected_figures``, on the whole plan and on a ledger cut down to two
     cities (one with a county under it), for the office and a leader, and for one plan."""
-    from tasks.weeks import today
+    from tasks.weeks import today, week_start
 
     jinzhong = Unit.objects.get(name="晋中市")
     county = Unit.objects.create(name="左权县", kind=UnitKind.COUNTY, parent=jinzhong)
     Assignment.objects.create(task=Task.objects.order_by("number").first(), unit=county)
+    # 临汾市's rows at every level, each level with rows missing a report: the unit's figures are sums
+    monday = week_start(today())
+    linfen = list(
+        Assignment.objects.filter(unit__name="临汾市").order_by("task__number").values_list("pk", flat=True)
+    )
+    weeks = {
+        monday - datetime.timedelta(days=14): linfen[:3],
+        monday: linfen[3:5],
+    }  # last week missed; reported
+    for week, pks in weeks.items():
+        Assignment.objects.filter(pk__in=pks).update(last_report_week_start=week, percent=100, report_count=2)
+    Assignment.objects.filter(pk=linfen[5]).update(status="signed_off", late_report_count=1, report_count=3)
     buckets = ("signed_off", "on_track", "overdue", "reopened")
     table = ("total", "signed_off", "overdue", "missed", "reports", "late")
     plan = Task.objects.first().plan
@@ -296,6 +308,11 @@ def test_the_figures_match_counts_made_row_by_row_at_two_sizes(activity, office,
     def check(rows):
         want = expected_figures(today())
         assert want["total"]["total"] == rows
+        assert {level for (city, level) in want["city"] if city == "临汾市"} >= {
+            "red",
+            "yellow",
+            "signed_off",
+        }
         for user, query in ((office, ""), (leader, ""), (office, f"?plan={plan.pk}")):
             context = client_for(user).get(f"/dashboard/{query}").context
             assert {key: context["totals"][key] for key in ("total", *buckets)} == {
