@@ -197,18 +197,36 @@ UNIT_ROWS = """{% for u in units %}
       <tr><th scope="row"><a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}">{{ u.name }}</a></th><td class="num">{{ u.total }}</td><td class="num">{{ u.signed_off }}</td><td class="num">{% if u.overdue %}<a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}&amp;bucket=overdue">{{ u.overdue }}</a>{% else %}0{% endif %}</td><td class="num">{{ u.reports }}</td><td class="num">{{ u.late }}</td><td class="num">{% if u.rate is None %}—{% else %}{% widthratio u.rate 1 100 %}%{% endif %}</td><td class="num">{{ u.missed }}</td><td class="num">{{ u.urges }}</td><td class="num">{{ u.signoff_days|default_if_none:"—" }}</td></tr>
     {% endfor %}"""
 
+URGE_ROWS = """{% for u in urges %}<tr><th scope="row">{{ u.unit }}</th><td class="num">{{ u.open }}</td><td class="num">{{ u.total }}</td></tr>{% endfor %}"""
+ACK_ROWS = """{% for u in acknowledgements %}<tr><th scope="row">{{ u.unit }}</th><td class="num">{{ u.open }}</td><td class="num">{% if u.overdue %}<span class="ack-overdue">{{ u.overdue }}</span>{% else %}0{% endif %}</td><td class="num">{{ u.done }}</td><td class="num">{{ u.mean_hours|default_if_none:"—" }}</td></tr>{% endfor %}"""
 MISSING_CHIPS = """{% for row in missing %}<li><a href="{% url 'ledger' %}?unit={{ row.unit_id }}">{{ row.unit__name }}</a>（{{ row.missing }}）</li>{% endfor %}"""
 
 
-def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office):
+def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, liaison, office):
     """The per-unit tables' rows and the units without this week's report (``dashboard_rows``) are the
     markup the templates wrote, for every row of the page: rates, a mean sign-off time, overdue links,
     names to escape and a plan's scope."""
     from django.template import Context, Template
+    from django.utils import timezone
 
-    from web.templatetags.dashboard_rows import bucket_rows, missing_chips, unit_rows
+    from dispatch import handovers
+    from dispatch.models import Handover
+    from web.templatetags.dashboard_rows import (
+        acknowledgement_rows,
+        bucket_rows,
+        missing_chips,
+        unit_rows,
+        urge_rows,
+    )
 
     plan = Task.objects.first().plan
+    handed = list(activity[7:9]) + list(Assignment.objects.filter(unit__name="临汾市")[:2])
+    with on(
+        "2017-11-20", 9
+    ):  # handed on 11-20 to two units: one acknowledged after 2 hours, the rest overdue
+        Handover.objects.filter(assignment__in=handed).update(handed_at=timezone.now())
+    with on("2017-11-20", 11):
+        handovers.acknowledge(Handover.objects.get(assignment=activity[7]).pk, actor=liaison)
     Unit.objects.filter(name="临汾市").update(name="临汾市<&>")  # escaped as the template escaped it
     for query in ("", f"?plan={plan.pk}"):
         context = client_for(office).get(f"/dashboard/{query}").context
@@ -224,6 +242,12 @@ def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office
         missing = context["missing"]
         assert any(row["unit__name"] == "临汾市<&>" for row in missing)
         assert str(missing_chips(missing)) == Template(MISSING_CHIPS).render(Context({"missing": missing}))
+        urges, acknowledgements = context["urges"], context["acknowledgements"]
+        assert urges and str(urge_rows(urges)) == Template(URGE_ROWS).render(Context({"urges": urges}))
+        assert {"晋中市", "临汾市<&>"} <= {u["unit"] for u in acknowledgements}
+        assert any(u["overdue"] for u in acknowledgements) and any(u["mean_hours"] for u in acknowledgements)
+        expected = Template(ACK_ROWS).render(Context({"acknowledgements": acknowledgements}))
+        assert str(acknowledgement_rows(acknowledgements)) == expected
 
 
 def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):

@@ -3,7 +3,8 @@ units in two tables, and Django's template engine spends more on those rows (a l
 a node per cell, an include per bar) than the database spends counting them.
 
 The markup is the one the templates wrote (``web/_bucket_table.html``, ``web/_buckets.html``, the
-unit table and the list of units without this week's report of ``web/dashboard.html``), cell for cell; ``tests/test_dashboard_statistics.py`` renders
+unit table, the list of units without this week's report and the 催办 and 签收 tables of
+``web/dashboard.html``), cell for cell; ``tests/test_dashboard_statistics.py`` renders
 the rows both ways and compares them.
 """
 
@@ -96,3 +97,29 @@ def missing_chips(rows):
             for row in rows
         )
     )
+
+
+@register.simple_tag
+def urge_rows(rows):
+    """The body rows of the dashboard's 催办 table (``dispatch.urging.by_unit``): a unit's open urges and all."""
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(u["unit"])}</th><td class="num">{u["open"]}</td>'
+            f'<td class="num">{u["total"]}</td></tr>'
+            for u in rows
+        )
+    )
+
+
+@register.simple_tag
+def acknowledgement_rows(rows):
+    """The body rows of the dashboard's 签收 table (``dispatch.handovers.by_unit``)."""
+    out = []
+    for u in rows:
+        overdue = f'<span class="ack-overdue">{u["overdue"]}</span>' if u["overdue"] else "0"
+        hours = "—" if u["mean_hours"] is None else conditional_escape(u["mean_hours"])
+        out.append(
+            f'<tr><th scope="row">{conditional_escape(u["unit"])}</th><td class="num">{u["open"]}</td>'
+            f'<td class="num">{overdue}</td><td class="num">{u["done"]}</td><td class="num">{hours}</td></tr>'
+        )
+    return mark_safe("".join(out))
