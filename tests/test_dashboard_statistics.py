@@ -197,15 +197,36 @@ UNIT_ROWS = """{% for u in units %}
       <tr><th scope="row"><a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}">{{ u.name }}</a></th><td class="num">{{ u.total }}</td><td class="num">{{ u.signed_off }}</td><td class="num">{% if u.overdue %}<a href="{% url 'ledger' %}?{{ scope }}unit={{ u.unit_id }}&amp;bucket=overdue">{{ u.overdue }}</a>{% else %}0{% endif %}</td><td class="num">{{ u.reports }}</td><td class="num">{{ u.late }}</td><td class="num">{% if u.rate is None %}—{% else %}{% widthratio u.rate 1 100 %}%{% endif %}</td><td class="num">{{ u.missed }}</td><td class="num">{{ u.urges }}</td><td class="num">{{ u.signoff_days|default_if_none:"—" }}</td></tr>
     {% endfor %}"""
 
+URGE_ROWS = """{% for u in urges %}<tr><th scope="row">{{ u.unit }}</th><td class="num">{{ u.open }}</td><td class="num">{{ u.total }}</td></tr>{% endfor %}"""
+ACK_ROWS = """{% for u in acknowledgements %}<tr><th scope="row">{{ u.unit }}</th><td class="num">{{ u.open }}</td><td class="num">{% if u.overdue %}<span class="ack-overdue">{{ u.overdue }}</span>{% else %}0{% endif %}</td><td class="num">{{ u.done }}</td><td class="num">{{ u.mean_hours|default_if_none:"—" }}</td></tr>{% endfor %}"""
+MISSING_CHIPS = """{% for row in missing %}<li><a href="{% url 'ledger' %}?unit={{ row.unit_id }}">{{ row.unit__name }}</a>（{{ row.missing }}）</li>{% endfor %}"""
 
-def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office):
-    """The per-unit tables' rows (``dashboard_rows``) are the markup the templates wrote, for every
-    row of the page: rates, a mean sign-off time, overdue links, names to escape and a plan's scope."""
+
+def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, liaison, office):
+    """The per-unit tables' rows and the units without this week's report (``dashboard_rows``) are the
+    markup the templates wrote, for every row of the page: rates, a mean sign-off time, overdue links,
+    names to escape and a plan's scope."""
     from django.template import Context, Template
+    from django.utils import timezone
 
-    from web.templatetags.dashboard_rows import bucket_rows, unit_rows
+    from dispatch import handovers
+    from dispatch.models import Handover
+    from web.templatetags.dashboard_rows import (
+        acknowledgement_rows,
+        bucket_rows,
+        missing_chips,
+        unit_rows,
+        urge_rows,
+    )
 
     plan = Task.objects.first().plan
+    handed = list(activity[7:9]) + list(Assignment.objects.filter(unit__name="临汾市")[:2])
+    with on(
+        "2017-11-20", 9
+    ):  # handed on 11-20 to two units: one acknowledged after 2 hours, the rest overdue
+        Handover.objects.filter(assignment__in=handed).update(handed_at=timezone.now())
+    with on("2017-11-20", 11):
+        handovers.acknowledge(Handover.objects.get(assignment=activity[7]).pk, actor=liaison)
     Unit.objects.filter(name="临汾市").update(name="临汾市<&>")  # escaped as the template escaped it
     for query in ("", f"?plan={plan.pk}"):
         context = client_for(office).get(f"/dashboard/{query}").context
@@ -218,6 +239,15 @@ def test_the_unit_rows_written_in_python_are_the_templates_rows(activity, office
         assert str(bucket_rows(rows)) == expected
         expected = Template(UNIT_ROWS).render(Context({"units": units, "scope": scope}))
         assert str(unit_rows(units, scope)) == expected
+        missing = context["missing"]
+        assert any(row["unit__name"] == "临汾市<&>" for row in missing)
+        assert str(missing_chips(missing)) == Template(MISSING_CHIPS).render(Context({"missing": missing}))
+        urges, acknowledgements = context["urges"], context["acknowledgements"]
+        assert urges and str(urge_rows(urges)) == Template(URGE_ROWS).render(Context({"urges": urges}))
+        assert {"晋中市", "临汾市<&>"} <= {u["unit"] for u in acknowledgements}
+        assert any(u["overdue"] for u in acknowledgements) and any(u["mean_hours"] for u in acknowledgements)
+        expected = Template(ACK_ROWS).render(Context({"acknowledgements": acknowledgements}))
+        assert str(acknowledgement_rows(acknowledgements)) == expected
 
 
 def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
@@ -238,3 +268,101 @@ def test_the_migration_counts_each_rows_reports_once(activity, liaison, office):
     migration = importlib.import_module("tasks.migrations.0019_assignment_report_counts")
     migration.count_reports(apps, SimpleNamespace(connection=connection))  # as in test_api_tokens
     assert {a.pk: (a.report_count, a.late_report_count) for a in Assignment.objects.all()} == kept
+
+
+def expected_figures(day):
+    """The dashboard's figures counted here, row by row: each row's bucket (``bucket_on``), warning
+    level (``with_level`` with the milestone's subquery per row, not the page's constants per task),
+    city (its unit's parent, or the unit), missing reports and report counters."""
+    from collections import Counter
+
+    from tasks.choices import Status
+    from tasks.models.levels import bucket_on
+    from tasks.weeks import week_start
+
+    monday = week_start(day)
+    figures = {key: Counter() for key in ("total", "bucket", "unit", "missing", "level", "city", "category")}
+    for a in Assignment.objects.with_level(day).select_related("unit__parent", "task__category"):
+        bucket = bucket_on(day, status=a.status, effective_due=a.extended_due_date or a.due_date)
+        unit, city = a.unit.name, a.unit.parent.name if a.unit.parent else a.unit.name
+        category = (a.task.plan_id, a.task.category.number)
+        figures["total"]["total"] += 1
+        figures["bucket"][bucket] += 1
+        figures["unit"].update({(unit, "total"): 1, (unit, bucket): 1})
+        figures["unit"].update({(unit, "reports"): a.report_count, (unit, "late"): a.late_report_count})
+        figures["category"].update({(category, "total"): 1, (category, bucket): 1})
+        last = a.last_report_week_start
+        if a.status != Status.SIGNED_OFF and (last is None or last < monday):
+            figures["missing"][unit] += 1
+            if last is None or last < monday - datetime.timedelta(days=7):
+                figures["unit"][(unit, "missed")] += 1
+        figures["level"][a.level] += 1
+        figures["city"].update({(city, "total"): 1, (city, a.level): 1})
+    return figures
+
+
+def test_the_figures_match_counts_made_row_by_row_at_two_sizes(activity, office, leader):
+    """Every figure of the page (headline, levels, 按问题类别, 按责任单位, the unit table, 本周未报送 and
+    the province view) against ``expected_figures``, on the whole plan and on a ledger cut down to two
+    cities (one with a county under it), for the office and a leader, and for one plan."""
+    from tasks.weeks import today, week_start
+
+    jinzhong = Unit.objects.get(name="晋中市")
+    county = Unit.objects.create(name="左权县", kind=UnitKind.COUNTY, parent=jinzhong)
+    Assignment.objects.create(task=Task.objects.order_by("number").first(), unit=county)
+    # 临汾市's rows at every level, each level with rows missing a report: the unit's figures are sums
+    monday = week_start(today())
+    linfen = list(
+        Assignment.objects.filter(unit__name="临汾市").order_by("task__number").values_list("pk", flat=True)
+    )
+    weeks = {
+        monday - datetime.timedelta(days=14): linfen[:3],
+        monday: linfen[3:5],
+    }  # last week missed; reported
+    for week, pks in weeks.items():
+        Assignment.objects.filter(pk__in=pks).update(last_report_week_start=week, percent=100, report_count=2)
+    Assignment.objects.filter(pk=linfen[5]).update(status="signed_off", late_report_count=1, report_count=3)
+    buckets = ("signed_off", "on_track", "overdue", "reopened")
+    table = ("total", "signed_off", "overdue", "missed", "reports", "late")
+    plan = Task.objects.first().plan
+
+    def figures(rows, name, keys):
+        return {(name(row), key): row[key] for row in rows for key in keys}
+
+    def check(rows):
+        want = expected_figures(today())
+        assert want["total"]["total"] == rows
+        assert {level for (city, level) in want["city"] if city == "临汾市"} >= {
+            "red",
+            "yellow",
+            "signed_off",
+        }
+        for user, query in ((office, ""), (leader, ""), (office, f"?plan={plan.pk}")):
+            context = client_for(user).get(f"/dashboard/{query}").context
+            assert {key: context["totals"][key] for key in ("total", *buckets)} == {
+                "total": rows,
+                **{bucket: want["bucket"][bucket] for bucket in buckets},
+            }
+            assert {level.value: n for level, n in context["levels"]} == {
+                level: want["level"][level] for level in ("red", "yellow", "green")
+            }
+            got = figures(
+                context["by_category"],
+                lambda r: (r["task__plan_id"], r["task__category__number"]),
+                ("total", *buckets),
+            )
+            assert got == {key: want["category"][key] for key in got}
+            assert {category for category, _key in got} == {category for category, _key in want["category"]}
+            got = figures(context["by_unit"], lambda r: r["name"], ("total", *buckets))
+            assert got == {key: want["unit"][key] for key in got}
+            assert {name for name, _key in got} == {name for name, _key in want["unit"]}
+            got = figures(context["units"], lambda r: r["name"], table)
+            assert got == {key: want["unit"][key] for key in got} and len(got) == len(context["by_unit"]) * 6
+            assert {row["unit__name"]: row["missing"] for row in context["missing"]} == dict(want["missing"])
+            got = figures(context["cities"], lambda r: r["name"], ("total", "red", "yellow", "signed_off"))
+            assert got == {key: want["city"][key] for key in got} and len(got) == len(CITIES) * 4
+
+    check(Assignment.objects.count())
+    assert Assignment.objects.count() > 200
+    Assignment.objects.exclude(unit__name__in=["晋中市", "左权县", "临汾市"]).delete()
+    check(Assignment.objects.filter(unit__name__in=["晋中市", "左权县", "临汾市"]).count())

@@ -14,7 +14,7 @@ from django.db.models import Case, CharField, Value, When
 from dispatch.figures import bulletin_data
 from tasks.choices import Level, ReviewOutcome, Status
 from tasks.models import Assignment, Measure, ProgressReport
-from tasks.models.levels import bucket_filters, bucket_on, judge, passed_milestone
+from tasks.models.levels import bucket_filters, bucket_on, judge, milestones_by_task, passed_milestone
 from tasks.services import ledger
 from tests.helpers import client_for, on, row
 from web import figures
@@ -52,10 +52,13 @@ def test_the_sql_level_and_its_python_twin_agree_on_every_case(plan, day):
     others.update(milestones=[])
     monday = day - datetime.timedelta(days=day.weekday())
     dues = [None, day - datetime.timedelta(days=1), day, day + datetime.timedelta(days=30)]
-    dues += [day + datetime.timedelta(days=31), datetime.date(2020, 12, 31)]
+    dues += [day + datetime.timedelta(days=31), datetime.date(2020, 12, 31), datetime.date(2017, 7, 3)]
     weeks = [None, monday, monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=14)]
     milestones = [[], [(day - datetime.timedelta(days=40)).isoformat()], [day.isoformat()]]
-    milestones += [[(day - datetime.timedelta(days=1)).isoformat(), "2030-01-01"]]
+    milestones += [
+        [(day - datetime.timedelta(days=1)).isoformat(), "2030-01-01"],
+        ["2017-07-10"],
+    ]  # before the start
     seen = Counter()
     for status, due, last, percent, dates in itertools.product(
         [Status.IN_PROGRESS], dues, weeks, [0, 60], milestones
@@ -65,6 +68,7 @@ def test_the_sql_level_and_its_python_twin_agree_on_every_case(plan, day):
             status=status, due_date=due, extended_due_date=None, last_report_week_start=last, percent=percent
         )
         got = Assignment.objects.with_level(day).get(pk=a.pk)
+        by_task = Assignment.objects.with_level(day, milestones_by_task(day)).get(pk=a.pk)  # the dashboard's
         expected = judge(
             day,
             status=status,
@@ -74,6 +78,7 @@ def test_the_sql_level_and_its_python_twin_agree_on_every_case(plan, day):
             milestone=passed_milestone(day, dates),
         )
         assert got.level == expected.level, (status, due, last, percent, dates, expected)
+        assert by_task.level == expected.level, (status, due, last, percent, dates, expected)
         assert got.level_reason == expected.reason
         seen[next(k for k in KINDS if expected.reason.startswith(k))] += 1
     assert set(seen) == set(KINDS) - {"已销号"}  # the grid reaches every reason of an open row
@@ -189,8 +194,6 @@ def test_on_the_demo_the_lights_tell_units_apart_and_each_says_why(demo, office)
 def test_the_milestones_read_once_give_every_row_the_same_level_as_the_subquery(demo):
     """``with_level(day, milestones_by_task(day))`` (the dashboard's figures) and ``with_level(day)``
     (a subquery per row) agree on every row of the demo ledger, before, between and after milestones."""
-    from tasks.models.levels import milestones_by_task
-
     fields = ("pk", "milestone", "level")
     for day in (datetime.date(2017, 8, 1), DEMO_DAY, datetime.date(2018, 3, 1), datetime.date(2019, 6, 1)):
         by_subquery = list(Assignment.objects.with_level(day).order_by("pk").values_list(*fields))

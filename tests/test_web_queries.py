@@ -94,14 +94,14 @@ def test_it_runs_the_same_queries_for_few_and_many_rows(request, busy):
 def test_it_shows_the_dashboard_in_nineteen_queries(office, busy, django_assert_num_queries):
     client = client_for(office)
     # session, user, membership (role), the plans (for the plan selector), the tasks' latest passed
-    # milestones (read once for every figure by warning level), then one each: by category, the rows
-    # per unit (buckets, this week's and last week's missing reports, the rows' report counters: the
-    # totals, 按责任单位, the units without this week's report and the unit table read it), the rows per
-    # city and warning level (the warning levels and the province view read it), active and overdue
-    # listed supervisions (挂牌督办), overdue list (top 20), the unit table's urges received and time
-    # to sign-off, sign-offs per day for the chart, the latest bulletins, urges per unit (催办),
-    # acknowledgements per unit (签收), the ranking trend (published bulletins), the cities' ids; the
-    # navigation's counts (one query).
+    # milestones (read once for the warning levels), then one each: the rows per unit and warning level
+    # (buckets, this week's and last week's missing reports, the rows' report counters: the totals,
+    # 按责任单位, the units without this week's report, the unit table, the warning levels and the
+    # province view read it), the units' names and cities, the unit table's urges received and time to
+    # sign-off, the rows per task and the tasks' plans and categories (by category), active and overdue
+    # listed supervisions (挂牌督办), overdue list (top 20), the ranking trend (published bulletins),
+    # sign-offs per day for the chart, urges per unit (催办), acknowledgements per unit (签收), the
+    # latest bulletins; the navigation's counts (one query).
     with django_assert_num_queries(19):
         response = client.get("/dashboard/")
     assert response.context["totals"]["signed_off"] == 2

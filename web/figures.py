@@ -17,13 +17,16 @@ bulletin, the public page and the workbooks use), first match:
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Case, Count, F, Q, Sum, When
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from dispatch.models import Bulletin, BulletinStatus, Urge
 from tasks.choices import Level, SignOffStatus, Status
-from tasks.models import Organisation, SignOffRequest, Unit
+from tasks.models import Organisation, SignOffRequest, Task, Unit
 from tasks.models.levels import BUCKETS, bucket_filters
 from tasks.models.plan import unit_sort_key
 from tasks.services.reporting import reporting_rate
@@ -63,23 +66,52 @@ def totals(assignments, today) -> dict:
     return _with_share(assignments.aggregate(**bucket_counts(today)))
 
 
+def three_buckets(today: datetime.date) -> dict:
+    """``bucket_counts`` less on track, which is the rest (the buckets partition the rows: ``with_rest``
+    gives it): a condition fewer to test on every row of a figure over the ledger."""
+    return {name: Count("id", filter=q) for name, q in bucket_filters(today).items() if name != "on_track"}
+
+
+def with_rest(row: dict) -> dict:
+    """A row counted by ``three_buckets`` with its on-track rows: the total less the other buckets."""
+    row["on_track"] = row["total"] - row["signed_off"] - row["overdue"] - row["reopened"]
+    return row
+
+
 def by_category(assignments, today) -> list[dict]:
-    rows = sorted(  # ordered here: in SQL the order would sort every row before counting
-        assignments.values("task__plan_id", "task__category__number", "task__category__title")
-        .annotate(**bucket_counts(today))
-        .order_by(),
-        key=lambda row: (row["task__plan_id"], row["task__category__number"]),
-    )
+    """Per plan and category: the buckets, counted per task (no join of the rows to their tasks and
+    categories) and summed here over the tasks (``Task``: one query), in the plans' and the
+    categories' order."""
+    per_task = assignments.values("task_id").annotate(total=Count("id"), **three_buckets(today)).order_by()
+    tasks = {
+        pk: (plan_id, number, title)
+        for pk, plan_id, number, title in Task.objects.values_list(
+            "pk", "plan_id", "category__number", "category__title"
+        ).order_by()
+    }
+    keys = ("total", *BUCKETS[:3])
+    categories: dict[tuple, dict] = {}
+    for row in per_task:
+        plan_id, number, title = tasks[row["task_id"]]
+        category = categories.setdefault(
+            (plan_id, number),
+            {"task__plan_id": plan_id, "task__category__number": number, "task__category__title": title}
+            | dict.fromkeys(keys, 0),
+        )
+        for key in keys:
+            category[key] += row[key]
     return [
         _with_share(
-            {
-                **row,
-                "name": f"{row['task__category__number']}. {row['task__category__title']}",
-                # each plan numbers its own categories: the link names the plan too
-                "query": f"plan={row['task__plan_id']}&category={row['task__category__number']}",
-            }
+            with_rest(
+                {
+                    **row,
+                    "name": f"{row['task__category__number']}. {row['task__category__title']}",
+                    # each plan numbers its own categories: the link names the plan too
+                    "query": f"plan={row['task__plan_id']}&category={row['task__category__number']}",
+                }
+            )
         )
-        for row in rows
+        for _key, row in sorted(categories.items())
     ]
 
 
@@ -90,19 +122,67 @@ def in_unit_order(rows) -> list[dict]:
     return sorted(rows, key=lambda row: unit_sort_key(row["unit__name"], row["unit__kind"]))
 
 
-def per_unit(assignments, today) -> list[dict]:
-    """One query, one row per unit in the units' standard order: the four buckets and the total, the
-    open rows without this week's report (``missing``) or without last week's (``missed``), and the
-    rows' report counters (``reports``, ``late``: ``Assignment.report_count``). The dashboard's
-    headline (``totals_of``), 按责任单位 (``by_unit_of``), 本周未报送 (``missing_of``) and the unit table
-    (``unit_statistics``) all read these rows."""
+def unit_names() -> dict[int, tuple]:
+    """Every unit's (name, kind, city) by id, one query: the city a unit's rows count for on the
+    province view is its parent, or the unit itself (the ledger's ``city`` filter)."""
+    return {
+        pk: (name, kind, parent or name)
+        for pk, name, kind, parent in Unit.objects.values_list(
+            "pk", "name", "kind", "parent__name"
+        ).order_by()
+    }
+
+
+# per_unit_level's statements, compiled once per scope, day, milestones and rule (a bounded memo: the
+# level's rule costs Django more to build and compile than the database takes to count the ledger)
+STATEMENTS: dict[tuple, tuple] = {}
+
+
+def per_unit_level(assignments, today, milestones=None) -> list[dict]:
+    """One query over the rows, a group per unit and warning level (``with_level``; ``milestones``:
+    ``milestones_by_task``): the rows (``total``), ``three_buckets``, the open rows without this
+    week's report (``missing``) or without last week's (``missed``), and the rows' report counters
+    (``reports``, ``late``: ``Assignment.report_count``). No join: ``per_unit`` and ``city_levels``
+    name the units (``unit_names``) and sum the groups.
+
+    The statement depends on nothing but the scope's own SQL, the day, the milestones and the rule's
+    settings: it is compiled once for them (``STATEMENTS``) and run as it is."""
+    try:
+        scope = assignments.query.sql_with_params()
+    except EmptyResultSet:  # a scope that can see nothing
+        return []
+    key = (
+        assignments.db,
+        scope[0],
+        tuple(scope[1]),
+        today,
+        None if milestones is None else tuple(sorted(milestones.items())),
+        settings.LEVEL_START,
+        settings.LEVEL_RED_WEEKS,
+        settings.LEVEL_YELLOW_DAYS,
+    )
+    statement = STATEMENTS.get(key)
+    if statement is None:
+        statement = _per_unit_level(assignments, today, milestones).query.sql_with_params()
+        if len(STATEMENTS) >= 64:
+            STATEMENTS.clear()
+        STATEMENTS[key] = statement
+    with connections[assignments.db].cursor() as cursor:
+        cursor.execute(*statement)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _per_unit_level(assignments, today, milestones):
     monday = week_start(today)
     last_monday = monday - datetime.timedelta(days=7)
     never = Q(last_report_week_start__isnull=True)
-    return in_unit_order(
-        assignments.values("unit_id", "unit__name", "unit__kind")
+    return (
+        assignments.with_level(today, milestones)
+        .values("unit_id", "level")
         .annotate(
-            **bucket_counts(today),
+            total=Count("id"),
+            **three_buckets(today),
             missing=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=monday))),
             missed=Count("id", filter=~SIGNED_OFF & (never | Q(last_report_week_start__lt=last_monday))),
             # the rows' counters of their reports (``Assignment.report_count``), not the report table
@@ -111,6 +191,28 @@ def per_unit(assignments, today) -> list[dict]:
         )
         .order_by()
     )
+
+
+UNIT_FIGURES = ("total", "signed_off", "overdue", "reopened", "missing", "missed", "reports", "late")
+
+
+def per_unit(groups: list[dict], units: dict[int, tuple]) -> list[dict]:
+    """One row per unit with rows, in the units' standard order, from ``per_unit_level``'s groups:
+    the four buckets and the total, ``missing``, ``missed``, ``reports`` and ``late``. The dashboard's
+    headline (``totals_of``), 按责任单位 (``by_unit_of``), 本周未报送 (``missing_of``) and the unit
+    table (``unit_statistics``) all read these rows."""
+    rows: dict[int, dict] = {}
+    for group in groups:
+        row = rows.get(group["unit_id"])
+        if row is None:
+            name, kind, _city = units[group["unit_id"]]
+            rows[group["unit_id"]] = {"unit_id": group["unit_id"], "unit__name": name, "unit__kind": kind} | {
+                key: group[key] for key in UNIT_FIGURES
+            }
+        else:
+            for key in UNIT_FIGURES:
+                row[key] += group[key]
+    return in_unit_order(with_rest(row) for row in rows.values())
 
 
 def totals_of(units: list[dict]) -> dict:
@@ -131,32 +233,22 @@ def by_unit_of(units: list[dict]) -> list[dict]:
 
 
 def by_unit(assignments, today) -> list[dict]:
-    return by_unit_of(per_unit(assignments, today))
+    return by_unit_of(per_unit(per_unit_level(assignments, today), unit_names()))
 
 
-def city_of_unit():
-    """The city a row counts for on the province view: its unit's parent, or the unit itself."""
-    return Case(
-        When(unit__parent__isnull=False, then=F("unit__parent__name")),
-        default=F("unit__name"),
-    )
-
-
-def per_city_level(assignments, today, milestones=None) -> list[tuple]:
-    """(city, level, rows) of every row, in one query: ``level_counts`` and ``city_tiles`` read it."""
-    rows = (
-        assignments.with_level(today, milestones)
-        .annotate(city=city_of_unit())
-        .values("city", "level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return [(row["city"], row["level"], row["n"]) for row in rows]
+def city_levels(groups: list[dict], units: dict[int, tuple]) -> list[tuple]:
+    """(city, level, rows) from ``per_unit_level``'s groups, a unit's rows counted for its city
+    (``unit_names``): ``level_counts`` and ``city_tiles`` read them."""
+    counts: dict[tuple, int] = {}
+    for group in groups:
+        key = (units[group["unit_id"]][2], group["level"])
+        counts[key] = counts.get(key, 0) + group["total"]
+    return [(city, level, n) for (city, level), n in counts.items()]
 
 
 def level_counts(levels: list[tuple]) -> dict:
     """How many assignments are red, yellow and green (``with_level``'s rule, counted in SQL), from
-    ``per_city_level``'s rows."""
+    ``city_levels``' rows."""
     counts = {level.value: 0 for level in Level}
     for _city, level, n in levels:
         counts[level] += n
@@ -168,12 +260,26 @@ def listing_counts(listings, today) -> dict:
     return listings.active().aggregate(active=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
 
 
-def overdue_rows(assignments, today, limit: int = 20, milestones=None):
-    """The overdue assignments, most overdue first."""
+# what the page's and the workbook's overdue table show of a row (not the task's whole text)
+OVERDUE_FIELDS = (
+    "status",
+    "percent",
+    "due_date",
+    "extended_due_date",
+    "task__number",
+    "task__problem",
+    "unit__name",
+)
+
+
+def overdue_rows(assignments, today, limit: int = 20):
+    """The overdue assignments, most overdue first (their effective due date: no warning level to
+    resolve, every one is red)."""
     return list(
-        assignments.with_level(today, milestones)
-        .filter(overdue_q(today))
+        assignments.filter(overdue_q(today))
+        .annotate(effective_due=Coalesce(F("extended_due_date"), F("due_date")))
         .select_related("task", "unit")
+        .only(*OVERDUE_FIELDS)
         .order_by("effective_due", "task__number", "unit__name")[:limit]
     )
 
@@ -383,17 +489,17 @@ CITY_GRID = {
 }
 
 
-def city_tiles(levels: list[tuple]) -> list[dict]:
+def city_tiles(levels: list[tuple], units: dict[int, tuple]) -> list[dict]:
     """Per city of the province (``Organisation.cities``): its rows and theirs of the units under it,
-    counted by warning level (``per_city_level``'s rows, read already), its state (red if any row is red, else
+    counted by warning level (``city_levels``' rows, read already), its state (red if any row is red, else
     yellow if any is yellow, else green; 已销号 when every row is signed off; none without rows), its
-    place on the grid and the link to its rows (``/ledger/?city=<id>``)."""
+    place on the grid and the link to its rows (``/ledger/?city=<id>``; ``units``: ``unit_names``)."""
     cities = Organisation.current().cities
     counts: dict[str, dict] = {}
     for city, level, n in levels:
         if city in cities:
             counts.setdefault(city, {})[level] = n
-    ids = dict(Unit.objects.filter(name__in=cities).values_list("name", "pk"))
+    ids = {name: pk for pk, (name, _kind, _city) in units.items() if name in cities}
     tiles = []
     for index, name in enumerate(cities):
         levels = counts.get(name, {})

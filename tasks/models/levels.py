@@ -275,6 +275,65 @@ def milestone_of_task(milestones: dict[int, str]):
     )
 
 
+class MilestoneUnmet(models.Expression):
+    """The red rule's unmet milestone when each task's latest passed milestone is a constant
+    (``milestones_by_task``): ``CASE WHEN task IN (…) THEN <the test against that date> … ELSE FALSE``,
+    a group per milestone date, written here so that the row's percent, due date and task are
+    compiled once rather than once per comparison (the comparisons of a few dozen tasks' milestones
+    cost more to compile than the database takes to count the ledger).
+
+    The test is the subquery form's in ``level_annotations`` (``expected_share``'s rule): below 100 %
+    when there is no due date or it is on or before ``start`` or the milestone; otherwise, for a
+    milestone after ``start``, below the straight line's share on the milestone,
+    ``percent × (due − start) < 100 × (milestone − start)`` in whole days."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, groups: tuple, start: int):
+        super().__init__(output_field=models.BooleanField())
+        self.groups = groups  # ((milestone's day number, (task id, …)), …), by date
+        self.start = start  # level_start()'s day number
+        self.sources = [F("task_id"), F("percent"), DayNumber(F("effective_due"))]
+
+    def get_source_expressions(self):
+        return self.sources
+
+    def set_source_expressions(self, exprs):
+        self.sources = list(exprs)
+
+    def as_sql(self, compiler, connection, **extra):
+        (task, task_params), (percent, percent_params), (due, due_params) = (
+            compiler.compile(expression) for expression in self.sources
+        )
+        sql, params = [], []
+        for on, ids in self.groups:
+            sql.append(
+                f"WHEN {task} IN ({', '.join(['%s'] * len(ids))}) THEN "
+                f"(({percent} < 100 AND ({due} IS NULL OR {due} <= %s))"
+            )
+            params += [*task_params, *ids, *percent_params, *due_params, *due_params, max(on, self.start)]
+            if on > self.start:
+                sql.append(f" OR ({due} > %s AND {percent} * ({due} - %s) < %s)")
+                params += [*due_params, on, *percent_params, *due_params, self.start, 100 * (on - self.start)]
+            sql.append(") ")
+        return f"(CASE {''.join(sql)}ELSE FALSE END)", params
+
+
+def milestone_unmet_by_task(milestones: dict[int, str], start: datetime.date):
+    """``MilestoneUnmet`` over ``milestones_by_task``'s dates (None without a milestone passed)."""
+    by_date: dict[int, list[int]] = {}
+    for task_id, text in milestones.items():
+        on = _as_date(text)
+        if on is not None:
+            by_date.setdefault(_days(on), []).append(task_id)
+    if not by_date:
+        return None
+    return MilestoneUnmet(
+        tuple((on, tuple(sorted(ids))) for on, ids in sorted(by_date.items())), _days(start)
+    )
+
+
 def level_annotations(day: datetime.date, milestones: dict[int, str] | None = None) -> list[dict]:
     """The annotations, in the order they must be applied, giving each row ``effective_due``,
     ``milestone`` (the latest passed, ISO text), ``level`` and ``level_day``: the rule of ``judge``.
@@ -308,20 +367,23 @@ def level_annotations(day: datetime.date, milestones: dict[int, str] | None = No
     if never_yellow:
         silent_yellow |= Q(last_report_week_start__isnull=True)
     milestone_days = DayNumber(F("milestone"))
-    milestone_unmet = Q(milestone__isnull=False) & (
-        # on or after the due date, or no due date: the milestone's share is 100 %
-        ((share_100() | Q(milestone_days__gte=due_days)) & Q(percent__lt=100))
-        | (
-            Q(milestone_days__lt=due_days)
-            & Q(milestone_days__gt=_days(start))
-            & Q(
-                effective_due__gt=start,
-                percent_times_span__lt=ExpressionWrapper(
-                    _int(100) * (milestone_days - _int(_days(start))), output_field=models.IntegerField()
-                ),
+    if milestones is None:
+        milestone_unmet = Q(milestone__isnull=False) & (
+            # on or after the due date, or no due date: the milestone's share is 100 %
+            ((share_100() | Q(milestone_days__gte=due_days)) & Q(percent__lt=100))
+            | (
+                Q(milestone_days__lt=due_days)
+                & Q(milestone_days__gt=_days(start))
+                & Q(
+                    effective_due__gt=start,
+                    percent_times_span__lt=ExpressionWrapper(
+                        _int(100) * (milestone_days - _int(_days(start))), output_field=models.IntegerField()
+                    ),
+                )
             )
         )
-    )
+    else:
+        milestone_unmet = milestone_unmet_by_task(milestones, start)
     due_soon = Q(effective_due__lte=day + datetime.timedelta(days=yellow_days()))
     behind_today = (share_100() & Q(percent__lt=100)) | below_line(_days(day))
     return [
@@ -337,7 +399,11 @@ def level_annotations(day: datetime.date, milestones: dict[int, str] | None = No
                 When(status=Status.SIGNED_OFF, then=Value(Level.SIGNED_OFF.value)),
                 When(effective_due__lt=day, then=Value(Level.RED.value)),
                 When(silent_red, then=Value(Level.RED.value)),
-                When(milestone_unmet, then=Value(Level.RED.value)),
+                *(
+                    [When(milestone_unmet, then=Value(Level.RED.value))]
+                    if milestone_unmet is not None
+                    else []
+                ),
                 When(due_soon & behind_today, then=Value(Level.YELLOW.value)),
                 When(silent_yellow, then=Value(Level.YELLOW.value)),
                 default=Value(Level.GREEN.value),

@@ -2,17 +2,25 @@
 units in two tables, and Django's template engine spends more on those rows (a lookup, an escape and
 a node per cell, an include per bar) than the database spends counting them.
 
-The markup is the one the templates wrote (``web/_bucket_table.html``, ``web/_buckets.html`` and the
-unit table of ``web/dashboard.html``), cell for cell; ``tests/test_dashboard_statistics.py`` renders
+The markup is the one the templates wrote (``web/_bucket_table.html``, ``web/_buckets.html``, the
+unit table, the list of units without this week's report and the 催办 and 签收 tables of
+``web/dashboard.html``), cell for cell; ``tests/test_dashboard_statistics.py`` renders
 the rows both ways and compares them.
 """
 
+import html
+
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+
+def conditional_escape(value) -> str:
+    """``django.utils.html.conditional_escape``'s text (safe text as it is, the rest escaped by
+    ``html.escape`` as Django's ``escape`` does), without its check for lazy text on every cell."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def _ratio(part, total) -> str:
@@ -73,5 +81,45 @@ def unit_rows(units, scope=""):
             f'<td class="num">{overdue}</td><td class="num">{u["reports"]}</td><td class="num">{u["late"]}</td>'
             f'<td class="num">{rate}</td><td class="num">{u["missed"]}</td><td class="num">{u["urges"]}</td>'
             f'<td class="num">{days}</td></tr>\n    '
+        )
+    return mark_safe("".join(out))
+
+
+@register.simple_tag
+def missing_chips(rows):
+    """The items of the list of units without this week's report (本周未报送): a link to the unit's
+    rows and how many of them lack the report."""
+    ledger = reverse("ledger")
+    return mark_safe(
+        "".join(
+            f'<li><a href="{ledger}?unit={row["unit_id"]}">{conditional_escape(row["unit__name"])}</a>'
+            f"（{row['missing']}）</li>"
+            for row in rows
+        )
+    )
+
+
+@register.simple_tag
+def urge_rows(rows):
+    """The body rows of the dashboard's 催办 table (``dispatch.urging.by_unit``): a unit's open urges and all."""
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(u["unit"])}</th><td class="num">{u["open"]}</td>'
+            f'<td class="num">{u["total"]}</td></tr>'
+            for u in rows
+        )
+    )
+
+
+@register.simple_tag
+def acknowledgement_rows(rows):
+    """The body rows of the dashboard's 签收 table (``dispatch.handovers.by_unit``)."""
+    out = []
+    for u in rows:
+        overdue = f'<span class="ack-overdue">{u["overdue"]}</span>' if u["overdue"] else "0"
+        hours = "—" if u["mean_hours"] is None else conditional_escape(u["mean_hours"])
+        out.append(
+            f'<tr><th scope="row">{conditional_escape(u["unit"])}</th><td class="num">{u["open"]}</td>'
+            f'<td class="num">{overdue}</td><td class="num">{u["done"]}</td><td class="num">{hours}</td></tr>'
         )
     return mark_safe("".join(out))

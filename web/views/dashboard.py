@@ -28,9 +28,11 @@ def dashboard(request):
     if plan is not None:  # one plan's figures (?plan=<id>, from the plans page)
         assignments = assignments.filter(task__plan=plan)
     milestones = milestones_by_task(day)  # one query: each level figure reads it, not a subquery per row
-    by_city_level = figures.per_city_level(assignments, day, milestones)  # the levels and the cities
+    groups = figures.per_unit_level(assignments, day, milestones)  # one scan: per unit and level
+    names = figures.unit_names()
+    by_city_level = figures.city_levels(groups, names)  # the levels and the cities
     levels = figures.level_counts(by_city_level)
-    per_unit = figures.per_unit(assignments, day)  # the totals, by unit, missing and the unit table
+    per_unit = figures.per_unit(groups, names)  # the totals, by unit, missing and the unit table
     totals = figures.totals_of(per_unit)
     units = figures.unit_statistics(assignments, per_unit)
     scope = f"plan={plan.pk}&" if plan is not None else ""  # a tile's link keeps the plan on screen
@@ -58,11 +60,11 @@ def dashboard(request):
         "by_unit": figures.by_unit_of(per_unit),
         "listings": figures.listing_counts(ListedSupervision.objects.visible_to(request.user), day),
         "levels": [(level, levels[level.value]) for level in Level if level != Level.SIGNED_OFF],
-        "overdue": figures.overdue_rows(assignments, day, milestones=milestones),
+        "overdue": figures.overdue_rows(assignments, day),
         "missing": figures.missing_of(per_unit),
         "units": units,  # per unit: rows, on-time reporting, missed reports, urges, time to sign-off
         "trend": figures.ranking_trend(),
-        "cities": figures.city_tiles(by_city_level),
+        "cities": figures.city_tiles(by_city_level, names),
         "chart": figures.signoff_chart(assignments, day),
         "urges": urging.by_unit(),
         "acknowledgements": handovers.by_unit(day),  # 签收 per unit: 1 query
