@@ -7,6 +7,8 @@ character (``tests/test_timeline_markup.py`` renders both and compares them); a 
 is still the template ``web/_post_form.html``, rendered in the page's context as the include did.
 """
 
+import datetime
+
 from django import forms, template
 from django.template.defaultfilters import date, filesizeformat, linebreaksbr
 from django.template.defaulttags import CsrfTokenNode
@@ -69,16 +71,24 @@ def _written_in_python(form) -> bool:
     )
 
 
+def _when(at, use_tz) -> tuple[str, str]:
+    """``{{ at|date:'c' }}`` and ``{{ at|date:"Y-m-d H:i" }}`` (a datetime in the local time zone)."""
+    if isinstance(at, datetime.datetime):
+        at = template_localtime(at, use_tz)
+        return at.isoformat(), at.strftime("%Y-%m-%d %H:%M")
+    return date(at, "c"), date(at, "Y-m-d H:i")
+
+
 def _evidence_href(pk) -> str:
     return reverse("evidence", args=[pk])
 
 
 def _event(e, context) -> str:
-    at = template_localtime(e.at, context.use_tz)
+    iso, shown = _when(e.at, context.use_tz)
     out = [
         f'\n  <li class="{conditional_escape(e.kind)}{" voided" if e.voided else ""}">\n'
-        f'    <div class="when"><time datetime="{conditional_escape(date(at, "c"))}">'
-        f"{conditional_escape(date(at, 'Y-m-d H:i'))}</time>"
+        f'    <div class="when"><time datetime="{conditional_escape(iso)}">'
+        f"{conditional_escape(shown)}</time>"
         f"{' · ' + conditional_escape(e.actor) if e.actor else ''}</div>\n    "
     ]
     text = linebreaksbr(e.text, autoescape=True) if e.text else ""
