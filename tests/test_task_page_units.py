@@ -77,3 +77,59 @@ def test_the_task_page_runs_the_same_queries_for_two_units_and_for_a_hundred(off
     response, hundred = page(office, many.task_id)
     assert len(response.context["rows"]) == TASK_UNITS_PER_PAGE
     assert two == hundred
+
+
+@pytest.mark.today()
+def test_each_unit_shows_the_newest_events_of_its_whole_timeline(liaison, unit_leader, office, evidence_pdf):
+    """Every kind of history with its evidence (a report's, a sign-off request's, a relapse's): the
+    task page's events of a row are the newest of the timeline its own page reads in full."""
+    import datetime
+
+    from tasks.choices import ReviewOutcome
+    from tests.helpers import PINNED_DAY
+
+    rows = Assignment.objects.filter(unit__name="晋中市", task__due_date__isnull=False).order_by(
+        "task__number"
+    )
+    signed, extending = rows[0], rows[1]
+    ledger.submit_report(
+        signed.pk, actor=liaison, week="2017-W46", text="推进", percent=50, files=[evidence_pdf()]
+    )
+    ledger.submit_report(signed.pk, actor=liaison, week="2017-W48", text="整改推进", percent=90)
+    ledger.request_signoff(signed.pk, actor=liaison, summary="已完成整改", files=[evidence_pdf()])
+    ledger.approve(signed.pk, actor=unit_leader)
+    ledger.approve(signed.pk, actor=office)
+    review = ledger.schedule_review(signed.pk, actor=office, scheduled_for=PINNED_DAY)
+    ledger.record_review(
+        review.pk,
+        actor=office,
+        outcome=ReviewOutcome.RELAPSED,
+        findings="污水直排复现",
+        requirements="立即封堵直排口",
+        new_due_date=PINNED_DAY + datetime.timedelta(days=40),
+        files=[evidence_pdf()],
+    )
+    ledger.submit_report(
+        extending.pk, actor=liaison, week="2017-W47", text="施工", percent=30, files=[evidence_pdf()]
+    )
+    ledger.request_extension(
+        extending.pk,
+        actor=liaison,
+        new_due_date=extending.effective_due_date + datetime.timedelta(days=90),
+        reason="跨年施工，冬季无法浇筑混凝土，开春后复工",
+    )
+
+    def seen(e):
+        return (e.at, e.kind, e.title, e.actor, e.text, e.details, [f.pk for f in e.evidence], e.voided)
+
+    kinds = set()
+    for a in (signed, extending):
+        response, _ = page(office, a.task_id)
+        [(_, events, more)] = [r for r in response.context["rows"] if r[0].pk == a.pk]
+        full = client_for(office).get(f"/assignments/{a.pk}/").context["timeline"]
+        assert [seen(e) for e in events] == [seen(e) for e in full[:TASK_TIMELINE_EVENTS]]
+        assert more == (a.reports.count() + a.signoffs.count() + a.reviews.count() + a.extensions.count()) * (
+            len(full) > TASK_TIMELINE_EVENTS
+        )
+        kinds |= {e.kind for e in events if e.evidence}
+    assert kinds == {"review", "signoff", "report"}  # each kind's evidence reached its event

@@ -1,8 +1,8 @@
 """What the navigation shows on every page: how many items wait for this user.
 
 ``waiting`` is lazy: a page that does not show the navigation (an error page, a download)
-runs no query for it; one that does runs one, whatever the ledger's size, with a scalar
-subquery per count: unread messages, sign-offs waiting for this user's check (unit leaders:
+runs no query for it; one that does runs one, whatever the ledger's size (compiled once per
+connection for the user: ``tasks.models.compiled``), with a scalar subquery per count: unread messages, sign-offs waiting for this user's check (unit leaders:
 the first check of their unit's requests; the office: the second check), and extension
 requests waiting for the office's decision, and for a unit's liaisons and leaders the
 assignments with an urge (催办) not answered yet and the handovers to acknowledge (签收). Each count links to its list (base.html).
@@ -15,6 +15,7 @@ from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery, 
 
 from dispatch.models import Handover, Notification, Urge
 from tasks.models import Assignment, Extension
+from tasks.models.compiled import statement
 from tasks.policy import ROLES, UNIT, UNIT_LEADER, check_stage, extension_stage, role_of, unit_id_of
 
 
@@ -24,6 +25,9 @@ def _count(queryset):
     return Subquery(counted, output_field=IntegerField())
 
 
+COUNTS = ("unread", "checks", "decisions", "urged", "to_acknowledge")
+
+
 class Waiting:
     def __init__(self, user):
         self.user = user
@@ -31,6 +35,12 @@ class Waiting:
     @cached_property
     def counts(self) -> dict:
         role = role_of(self.user)
+        # The same statement for the same user, role and unit on every page: compiled once per connection.
+        key = ("waiting", self.user.pk, role, unit_id_of(self.user))
+        rows = statement(key, lambda _: self._query(role), []).run([])
+        return rows[0] if rows else dict.fromkeys(COUNTS, 0)
+
+    def _query(self, role):
         deciders = ROLES["decide_extension"][0]
         stage = check_stage(role)  # the check they make
         columns = {
@@ -60,8 +70,7 @@ class Waiting:
             if role in UNIT
             else Value(0),
         }
-        row = get_user_model().objects.filter(pk=self.user.pk).values(**columns).first()
-        return row or dict.fromkeys(columns, 0)
+        return get_user_model().objects.filter(pk=self.user.pk).values(**columns)[:1]
 
     @property
     def unread(self) -> int:

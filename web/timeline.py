@@ -14,15 +14,15 @@ from tasks.models.ledger import review_evidence
 from tasks.weeks import week_title
 
 
-def with_history(assignments, recent: int | None = None):
+def with_history(assignments):
     """The queryset with everything a timeline reads prefetched (``AssignmentQuerySet.with_history``;
-    ``recent=n``: each kind's ``n`` newest only)."""
-    return assignments.with_history(recent=recent)
+    a page's rows showing their newest events only: ``tasks.models.recent.read_recent``)."""
+    return assignments.with_history()
 
 
 def _kind(assignment, name: str):
-    """The row's prefetched ``name`` (reports, signoffs, …): the newest few when the queryset was
-    ``with_history(recent=n)``, else all of them."""
+    """The row's prefetched ``name`` (reports, signoffs, …): the newest few when they were read by
+    ``tasks.models.recent.read_recent``, else all of them."""
     recent = getattr(assignment, f"recent_{name}", None)
     return recent if recent is not None else getattr(assignment, name).all()
 

@@ -74,6 +74,13 @@ def _entry(key: tuple, build, placeholders: list[int], using: str) -> _Entry:
     return entry
 
 
+def statement(key: tuple, build, ids: list[int], using: str = "default") -> _Entry:
+    """The statement of ``build(placeholders)`` (a queryset reading the rows ``ids`` name), compiled
+    once per connection for ``key`` and the number of ids; ``.rows(ids)`` runs it with ``ids``."""
+    placeholders = [_PLACEHOLDER_BASE - i for i in range(len(ids))]
+    return _entry((key, len(ids)), build, placeholders, using)
+
+
 def values_by_ids(key: tuple, build, ids: list[int], using: str = "default") -> list[dict]:
     """``list(build(ids))`` (a ``values()`` queryset of the rows ``ids`` name, by ``pk__in``),
     compiled once per connection for ``key`` and the number of ids.
@@ -84,8 +91,7 @@ def values_by_ids(key: tuple, build, ids: list[int], using: str = "default") -> 
     """
     if not ids:
         return []
-    placeholders = [_PLACEHOLDER_BASE - i for i in range(len(ids))]
-    return _entry((key, len(ids)), build, placeholders, using).run(ids)
+    return statement(key, build, ids, using).run(ids)
 
 
 class CompiledIds:

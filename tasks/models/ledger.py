@@ -15,9 +15,29 @@ from tasks.models import levels
 from tasks.models.people import scope_by_unit
 from tasks.policy import OPEN_SIGNOFF
 
-# An assignment's history, as its related names: what a timeline reads (``with_history``) and counts
-# (``with_event_count``).
+# An assignment's history, as its related names: what a timeline reads (``with_history``,
+# ``recent.read_recent``) and counts (``with_event_count``).
 HISTORY_KINDS = ("reports", "signoffs", "reviews", "extensions")
+# How a timeline reads each kind: the people it names (joined) and its order, newest first.
+HISTORY_READS = {
+    "reports": (("author", "voided_by"), ("-created_at", "-id")),
+    "signoffs": (
+        ("requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"),
+        ("-requested_at", "-id"),
+    ),
+    "reviews": (("scheduled_by", "decided_by"), ("-scheduled_for", "-id")),
+    "extensions": (
+        ("requested_by", "unit_decided_by", "decided_by", "withdrawn_by"),
+        ("-requested_at", "-id"),
+    ),
+}
+
+
+def history_of(assignment_model, name: str) -> models.QuerySet:
+    """The queryset of one kind of a row's history (``HISTORY_KINDS``) as a timeline reads it."""
+    people, order = HISTORY_READS[name]
+    model = assignment_model._meta.get_field(name).related_model
+    return model.objects.select_related(*people).order_by(*order)
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -34,51 +54,20 @@ class AssignmentQuerySet(models.QuerySet):
         """Rows of plans not closed (归档): what the weekly dispatch, the chaser and the warnings act on."""
         return self.filter(task__plan__closed_at=None)
 
-    def with_history(self, recent: int | None = None):
+    def with_history(self):
         """Reports, sign-off requests, reviews and extensions (newest first) with their people and
         evidence, prefetched: a timeline for any number of rows in a fixed number of queries.
 
-        ``recent=n`` reads only each row's ``n`` newest of each kind (a window over the rows, still
-        one query a kind) into ``recent_reports``, ``recent_signoffs``, ``recent_reviews`` and
-        ``recent_extensions`` (Django keeps a sliced prefetch only as a list): enough for the ``n``
-        newest events of the whole timeline, since those are among the ``n`` newest of their own
-        kind. The task page shows that much per unit."""
+        A page of rows that shows each one's newest events only (the task page) reads them with
+        ``tasks.models.recent.read_recent`` instead: the same rows of each kind, fewer of them."""
         evidence = models.Prefetch(
             "evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id")
         )
-
-        def kind(name, queryset):
-            if recent is None:
-                return models.Prefetch(name, queryset=queryset)
-            return models.Prefetch(name, queryset=queryset[:recent], to_attr=f"recent_{name}")
-
+        reports, signoffs, reviews, extensions = (history_of(self.model, name) for name in HISTORY_KINDS)
         return self.prefetch_related(
-            kind(
-                "reports",
-                (
-                    ProgressReport.objects.select_related("author", "voided_by")
-                    .prefetch_related(evidence)
-                    .order_by("-created_at", "-id")
-                ),
-            ),
-            kind(
-                "signoffs",
-                (
-                    SignOffRequest.objects.select_related(
-                        "requested_by", "unit_checked_by", "office_checked_by", "withdrawn_by"
-                    )
-                    .prefetch_related(evidence)
-                    .order_by("-requested_at", "-id")
-                ),
-            ),
-            kind(
-                "reviews",
-                (
-                    Review.objects.select_related("scheduled_by", "decided_by").order_by(
-                        "-scheduled_for", "-id"
-                    )
-                ),
-            ),
+            models.Prefetch("reports", reports.prefetch_related(evidence)),
+            models.Prefetch("signoffs", signoffs.prefetch_related(evidence)),
+            models.Prefetch("reviews", reviews),
             # A relapse's evidence, read back per review by ``review_evidence``: one query for every
             # row, so the count does not depend on whether a row has reviews.
             models.Prefetch(
@@ -88,19 +77,12 @@ class AssignmentQuerySet(models.QuerySet):
                 .order_by("uploaded_at", "id"),
                 to_attr="relapse_evidence",
             ),
-            kind(
-                "extensions",
-                (
-                    Extension.objects.select_related(
-                        "requested_by", "unit_decided_by", "decided_by", "withdrawn_by"
-                    ).order_by("-requested_at", "-id")
-                ),
-            ),
+            models.Prefetch("extensions", extensions),
         )
 
     def with_event_count(self):
         """Annotate ``event_count``: the row's reports, sign-off requests, reviews and extensions
-        (``HISTORY_KINDS``), the entries of its whole timeline (what ``with_history(recent=…)`` leaves unread)."""
+        (``HISTORY_KINDS``), the entries of its whole timeline (what ``recent.read_recent`` leaves unread)."""
         total = None
         for name in HISTORY_KINDS:
             model = self.model._meta.get_field(name).related_model

@@ -28,18 +28,23 @@ from tasks.weeks import today
 from web import drafts, forms
 from web.access import role_required
 from web.timeline import timeline, with_history
-from web.views.common import safe_next, scoped
+from web.views.common import safe_next
 
 
 def _load(request, pk):
     queryset = with_active_listing(
         with_history(
-            scoped(request)
+            Assignment.objects.visible_to(request.user)
+            .with_level_inputs(today())
             .select_related("task__category", "task__plan", "unit")
             .prefetch_related("task__measures")
         )
     )
-    return get_object_or_404(queryset, pk=pk)
+    assignment = get_object_or_404(queryset, pk=pk)
+    assignment.level = (
+        assignment.judgement.level
+    )  # judged in Python, as the ledger's and the task page's rows
+    return assignment
 
 
 # The page's form for each action the policy allows (``tasks.policy.ASSIGNMENT_ACTIONS``).

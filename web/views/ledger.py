@@ -18,6 +18,7 @@ from tasks.filtersets import AssignmentFilterSet, by_task, with_level_once
 from tasks.models import Assignment, Official, Plan, Task
 from tasks.models.ledger import HISTORY_KINDS
 from tasks.models.plan import unit_order
+from tasks.models.recent import read_recent
 from tasks.policy import OVERSIGHT, can
 from tasks.services import formkeys, plan_edit
 from tasks.services.errors import LedgerError
@@ -25,7 +26,7 @@ from tasks.weeks import today, week_of
 from web.access import role_required
 from web.exports import filter_caption, level_label, status_label, wants_xlsx, week_label, xlsx_response, yes
 from web.forms import InstructionForm, LeaderItemForm, TaskEditForm, WeeklyExcelForm
-from web.timeline import timeline, with_history
+from web.timeline import timeline
 
 PAGE_SIZE = 50
 
@@ -131,12 +132,13 @@ def _task_page(request, pk: int, leader_form=None, status=200):
     page = Paginator(ids, TASK_UNITS_PER_PAGE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
     found = (
-        with_history(visible.with_level_inputs(day), recent=TASK_TIMELINE_EVENTS)
+        visible.with_level_inputs(day)
         .with_event_count()
         .select_related("unit")
         .annotate(listed=is_listed())
         .in_bulk(ids)
     )
+    read_recent(list(found.values()), TASK_TIMELINE_EVENTS)  # each row's newest of each kind
     rows = []
     for assignment_id in ids:
         if assignment_id in found:
