@@ -92,16 +92,33 @@ def child_setup():
 
 
 def child_migrate():
-    """Bring a kept database up to the code's migrations (``--reuse``), drop its frozen month ends
-    (the jobs freeze them again); print its size."""
+    """Bring a kept database up to the code's migrations (``--reuse``), drop what the jobs wrote (the
+    frozen month ends and weeks, the messages, their deliveries and outbox rows, the warnings: each
+    job does its whole work again, not a rerun that finds it done) and vacuum; print its size."""
     setup_django()
     from django.core.management import call_command
+    from django.db import connection
 
+    from dispatch.models import DeadlineWarning, DeliveryLog, Notification
+    from outbox.models import OutboxMessage
+    from reports.models import WeeklySnapshot
     from tasks.models import Assignment, MonthEnd, MonthEndState
 
     call_command("migrate", verbosity=0)
-    MonthEndState.objects.all().delete()
-    MonthEnd.objects.all().delete()
+    written = (
+        MonthEndState,
+        MonthEnd,
+        WeeklySnapshot,
+        Notification,
+        DeliveryLog,
+        OutboxMessage,
+        DeadlineWarning,
+    )
+    for model in written:
+        model.objects.all().delete()
+    with connection.cursor() as cursor:
+        for model in written:
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     print(json.dumps({"assignments": Assignment.objects.count()}))
 
 

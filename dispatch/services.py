@@ -38,7 +38,7 @@ from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
-from reports.rows import job_rows, task_milestones
+from reports.rows import insert_snapshots, job_rows, task_milestones, unfrozen
 from tasks.choices import LEVEL_TITLES, Level, Status
 from tasks.models import Assignment, Measure, Plan, ProgressReport, Unit
 from tasks.models.levels import judge, passed_milestone
@@ -70,38 +70,20 @@ def _unit_ids() -> dict[str, int]:
     return dict(Unit.objects.values_list("name", "id"))
 
 
-SNAPSHOT_BATCH = 2000  # snapshot rows per INSERT
-
-
 def freeze_week(week: str) -> tuple[int, int]:
     """Store each assignment's state as the week ended; rows already frozen stay. (created, existing).
 
-    The rows not frozen yet are streamed (``reports.rows.job_rows``) and inserted in batches of
-    ``SNAPSHOT_BATCH``: memory holds one batch, whatever the size of the ledger.
+    Four queries whatever the size of the ledger: the rows not frozen yet are judged on the week's
+    Sunday from their own columns (``open_rows``: the milestones, then one streamed query), and
+    written by one ``INSERT … SELECT`` that reads their reports in the database
+    (``reports.rows.insert_snapshots``), then the week's snapshots are counted. Memory holds the
+    levels and reasons, never the rows' texts.
     """
     _monday, sunday = week_range(week)
-    created, batch = 0, []
-    for r in job_rows(week, today=sunday, unfrozen_only=True):
-        batch.append(
-            WeeklySnapshot(
-                week=week,
-                assignment_id=r.assignment_id,
-                status=r.status,
-                level=r.level,
-                level_reason=r.level_reason[:200],
-                percent=r.percent,
-                due_date=r.due_date,
-                effective_due=r.effective_due,
-                last_report_week=r.last_report_week,
-                report_text=r.week_text,
-            )
-        )
-        if len(batch) == SNAPSHOT_BATCH:
-            WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
-            created, batch = created + len(batch), []
-    if batch:
-        WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
-        created += len(batch)
+    levels, reasons = {}, {}
+    for row in open_rows(unfrozen(week).order_by(), sunday):
+        levels[row.pk], reasons[row.pk] = row.level, row.level_reason[:200]
+    created = insert_snapshots(week, levels, reasons) if levels else 0
     existing = WeeklySnapshot.objects.filter(week=week).count() - created
     return created, existing
 
@@ -290,6 +272,7 @@ def open_rows(queryset, day: datetime.date, milestones: dict | None = None):
     """Yield an ``OpenRow`` per assignment of ``queryset`` (in its order), judged on ``day``: one
     streamed query of the columns above (plus one for the milestones unless given)."""
     milestones = task_milestones() if milestones is None else milestones
+    passed = {task_id: passed_milestone(day, dates) for task_id, dates in milestones.items()}
     tasks = {}
     for (
         pk,
@@ -310,7 +293,7 @@ def open_rows(queryset, day: datetime.date, milestones: dict | None = None):
             effective_due=effective_due,
             last_report_week_start=last,
             percent=percent,
-            milestone=passed_milestone(day, milestones.get(task_id, ())),
+            milestone=passed.get(task_id),
         )
         task = tasks.get(task_id)
         if task is None:
