@@ -440,9 +440,8 @@ def job_rows(
     Two queries whatever the number of rows: the measures' milestones, and one streamed query
     (``iterator``: a server-side cursor on PostgreSQL) of the assignments' own columns with the
     latest report up to the week and the week's newest report text (``_week_reports``), and the
-    week's snapshot joined. No history, measures or
-    officials are read (their fields are ""): what a row of the workbook shows beyond the state is
-    not what a job uses. Level and reason are ``levels.judge`` on ``today`` (the Python twin of
+    week's snapshot joined. No history, measures or officials are read (their fields are ""): what
+    a row of the workbook shows beyond the state is not what a job uses. Level and reason are ``levels.judge`` on ``today`` (the Python twin of
     ``with_level(today)``). ``texts=False``: the week's report is not looked up (``week_text`` "",
     ``reported_this_week`` False), for a job that does not show it. ``frozen_percents``: the
     percentages the previous week's freeze just wrote (``insert_snapshots``), which spare the
@@ -545,7 +544,7 @@ def unfrozen(week: str, queryset=None):
 
 
 class _Keyed(Func):
-    """The text under the row's id in a JSON object given as one parameter (``{"12": "red", …}``),
+    """The value under the row's id in a JSON object given as one parameter (``{"12": "red", …}``),
     NULL for an id not in it: values worked out in Python, joined to their rows in the database."""
 
     def __init__(self, mapping: dict, output_field=None):
