@@ -38,7 +38,7 @@ from dispatch.models import DeadlineWarning, Notification, NotificationKind
 from dispatch.notify import Delivery, Message, deliver, unit_recipients
 from dispatch.periods import check_day, check_week_started
 from reports.models import WeeklySnapshot
-from reports.rows import job_rows, task_milestones
+from reports.rows import insert_snapshots, job_rows, task_milestones, unfrozen, without_jit
 from tasks.choices import LEVEL_TITLES, Level, Status
 from tasks.models import Assignment, Measure, Plan, ProgressReport, Unit
 from tasks.models.levels import judge, passed_milestone
@@ -70,40 +70,28 @@ def _unit_ids() -> dict[str, int]:
     return dict(Unit.objects.values_list("name", "id"))
 
 
-SNAPSHOT_BATCH = 2000  # snapshot rows per INSERT
-
-
 def freeze_week(week: str) -> tuple[int, int]:
-    """Store each assignment's state as the week ended; rows already frozen stay. (created, existing).
+    """Store each assignment's state as the week ended; rows already frozen stay. (created, existing)."""
+    frozen, existing = _freeze(week)
+    return len(frozen), existing
 
-    The rows not frozen yet are streamed (``reports.rows.job_rows``) and inserted in batches of
-    ``SNAPSHOT_BATCH``: memory holds one batch, whatever the size of the ledger.
+
+def _freeze(week: str) -> tuple[dict[int, int], int]:
+    """``freeze_week``, returning the percentages frozen now by assignment id, and the count of rows frozen before.
+
+    Four queries whatever the size of the ledger: the rows not frozen yet are judged on the week's
+    Sunday from their own columns (``open_rows``: the milestones, then one streamed query), and
+    written by one ``INSERT … SELECT`` that reads their reports in the database
+    (``reports.rows.insert_snapshots``), then the week's snapshots are counted. Memory holds the
+    levels, reasons and percentages, never the rows' texts.
     """
     _monday, sunday = week_range(week)
-    created, batch = 0, []
-    for r in job_rows(week, today=sunday, unfrozen_only=True):
-        batch.append(
-            WeeklySnapshot(
-                week=week,
-                assignment_id=r.assignment_id,
-                status=r.status,
-                level=r.level,
-                level_reason=r.level_reason[:200],
-                percent=r.percent,
-                due_date=r.due_date,
-                effective_due=r.effective_due,
-                last_report_week=r.last_report_week,
-                report_text=r.week_text,
-            )
-        )
-        if len(batch) == SNAPSHOT_BATCH:
-            WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
-            created, batch = created + len(batch), []
-    if batch:
-        WeeklySnapshot.objects.bulk_create(batch, ignore_conflicts=True)
-        created += len(batch)
-    existing = WeeklySnapshot.objects.filter(week=week).count() - created
-    return created, existing
+    levels, reasons = {}, {}
+    for row in open_rows(unfrozen(week).order_by(), sunday):
+        levels[row.pk], reasons[row.pk] = row.level, row.level_reason[:200]
+    frozen = insert_snapshots(week, levels, reasons) if levels else {}
+    existing = WeeklySnapshot.objects.filter(week=week).count() - len(frozen)
+    return frozen, existing
 
 
 def _weekly_line(row, *, several_plans: bool = False) -> str:
@@ -135,11 +123,21 @@ def dispatch_weekly(week: str) -> Result:
     previous = week_of(monday - datetime.timedelta(days=1))
     result = Result(period=week)
     with transaction.atomic():
-        result.snapshots_created, result.snapshots_existing = freeze_week(previous)
+        without_jit()  # the reads' per-row lookups are costed as if all ran (``reports.rows``)
+        frozen, result.snapshots_existing = _freeze(previous)
+        result.snapshots_created = len(frozen)
         by_unit = defaultdict(list)
         several_plans = Plan.objects.filter(closed_at=None).count() > 1
-        # a closed (归档) plan is out of the dispatch
-        for row in job_rows(week, today=monday, queryset=Assignment.objects.in_open_plans(), texts=False):
+        # a closed (归档) plan is out of the dispatch; a row not reported since last week has the
+        # percentage just frozen for it (no second lookup of its latest report)
+        rows = job_rows(
+            week,
+            today=monday,
+            queryset=Assignment.objects.in_open_plans(),
+            texts=False,
+            frozen_percents=frozen,
+        )
+        for row in rows:
             if row.is_open:
                 by_unit[row.unit].append(row)
         unit_ids = _unit_ids()
@@ -290,6 +288,7 @@ def open_rows(queryset, day: datetime.date, milestones: dict | None = None):
     """Yield an ``OpenRow`` per assignment of ``queryset`` (in its order), judged on ``day``: one
     streamed query of the columns above (plus one for the milestones unless given)."""
     milestones = task_milestones() if milestones is None else milestones
+    passed = {task_id: passed_milestone(day, dates) for task_id, dates in milestones.items()}
     tasks = {}
     for (
         pk,
@@ -310,7 +309,7 @@ def open_rows(queryset, day: datetime.date, milestones: dict | None = None):
             effective_due=effective_due,
             last_report_week_start=last,
             percent=percent,
-            milestone=passed_milestone(day, milestones.get(task_id, ())),
+            milestone=passed.get(task_id),
         )
         task = tasks.get(task_id)
         if task is None:

@@ -119,6 +119,30 @@ def test_a_report_of_the_new_week_before_the_dispatch_is_not_frozen_into_the_las
     assert (one.last_report_week, one.report_text) == (None, "")  # not reported up to W35
 
 
+def test_the_dispatch_gives_each_row_its_latest_report_this_week_or_last(liaison):
+    report(liaison, 3, week="2017-W35", percent=25, text="制定方案")
+    report(liaison, 3, week=WEEK, percent=40, text="本周已报")  # Monday morning, before the dispatch
+    report(liaison, 14, week="2017-W35", percent=15)
+    report(liaison, 5, week="2017-W35", percent=20)
+    services.freeze_week("2017-W35")  # task 5's row alone frozen by hand before the dispatch ...
+    WeeklySnapshot.objects.exclude(assignment__task__number=5, assignment__unit__name="晋中市").delete()
+    report(liaison, 5, week="2017-W35", percent=35, text="补报")  # ... then reported again for that week
+    services.dispatch_weekly(WEEK)
+
+    body = notes(liaison, "weekly_dispatch")[0].body
+
+    def latest(number):
+        return re.search(rf"任务{number}：[^\n]*最近报送 ([^，]+)，完成 (\d+)%", body).groups()
+
+    assert latest(3) == (WEEK, "40")  # this week's report
+    assert latest(14) == ("2017-W35", "15")  # last week's, as the dispatch froze it
+    assert latest(5) == ("2017-W35", "35")  # the newer report, not the snapshot frozen before it
+    five = WeeklySnapshot.objects.get(
+        week="2017-W35", assignment__task__number=5, assignment__unit__name="晋中市"
+    )
+    assert five.percent == 20
+
+
 def test_the_chaser_names_only_the_unreported_assignments(liaison, outsider):
     report(liaison, 3)
 
