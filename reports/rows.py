@@ -58,7 +58,7 @@ from reports.models import WeeklySnapshot
 from tasks import clock
 from tasks.choices import Level, Status
 from tasks.models import Assignment, Measure, Official, ProgressReport
-from tasks.models.levels import bucket_on, judge, passed_milestone
+from tasks.models.levels import bucket_on, effective_due, judge, passed_milestone
 from tasks.models.plan import unit_order
 from tasks.services.history import end_of, state_as_of, state_of
 from tasks.weeks import parse_week, week_of, week_range, week_title
@@ -611,7 +611,7 @@ def insert_snapshots(week: str, levels: dict[int, str], reasons: dict[int, str])
             frozen_level=_Keyed(levels),
             frozen_reason=_Keyed(reasons),
             frozen_percent=Coalesce("last_percent", "percent", output_field=IntegerField()),
-            frozen_effective_due=Coalesce("extended_due_date", "due_date"),
+            frozen_effective_due=effective_due(),
             frozen_last_week=Case(
                 When(last_report_week_start__lte=monday, then=_iso_week("last_report_week_start")),
                 default=F("last_week"),

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from dispatch.models import Bulletin, BulletinStatus, Urge
 from tasks.choices import Level, SignOffStatus, Status
-from tasks.models import Organisation, SignOffRequest, Task, Unit
-from tasks.models.levels import BUCKETS, bucket_filters
+from tasks.models import Organisation, SignOffRequest, Task, Unit, compiled
+from tasks.models.levels import BUCKETS, bucket_filters, effective_due
 from tasks.models.plan import unit_sort_key
 from tasks.services.reporting import reporting_rate
 from tasks.weeks import week_of, week_start
@@ -133,11 +132,6 @@ def unit_names() -> dict[int, tuple]:
     }
 
 
-# per_unit_level's statements, compiled once per scope, day, milestones and rule (a bounded memo: the
-# level's rule costs Django more to build and compile than the database takes to count the ledger)
-STATEMENTS: dict[tuple, tuple] = {}
-
-
 def per_unit_level(assignments, today, milestones=None) -> list[dict]:
     """One query over the rows, a group per unit and warning level (``with_level``; ``milestones``:
     ``milestones_by_task``): the rows (``total``), ``three_buckets``, the open rows without this
@@ -146,13 +140,14 @@ def per_unit_level(assignments, today, milestones=None) -> list[dict]:
     name the units (``unit_names``) and sum the groups.
 
     The statement depends on nothing but the scope's own SQL, the day, the milestones and the rule's
-    settings: it is compiled once for them (``STATEMENTS``) and run as it is."""
+    settings: it is compiled once for them per connection (``tasks.models.compiled``: the level's
+    rule costs Django more to build and compile than the database takes to count the ledger)."""
     try:
         scope = assignments.query.sql_with_params()
     except EmptyResultSet:  # a scope that can see nothing
         return []
     key = (
-        assignments.db,
+        "per_unit_level",
         scope[0],
         tuple(scope[1]),
         today,
@@ -161,16 +156,8 @@ def per_unit_level(assignments, today, milestones=None) -> list[dict]:
         settings.LEVEL_RED_WEEKS,
         settings.LEVEL_YELLOW_DAYS,
     )
-    statement = STATEMENTS.get(key)
-    if statement is None:
-        statement = _per_unit_level(assignments, today, milestones).query.sql_with_params()
-        if len(STATEMENTS) >= 64:
-            STATEMENTS.clear()
-        STATEMENTS[key] = statement
-    with connections[assignments.db].cursor() as cursor:
-        cursor.execute(*statement)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    build = lambda _placeholders: _per_unit_level(assignments, today, milestones)  # noqa: E731
+    return compiled.statement(key, build, [], using=assignments.db).run([])
 
 
 def _per_unit_level(assignments, today, milestones):
@@ -277,7 +264,7 @@ def overdue_rows(assignments, today, limit: int = 20):
     resolve, every one is red)."""
     return list(
         assignments.filter(overdue_q(today))
-        .annotate(effective_due=Coalesce(F("extended_due_date"), F("due_date")))
+        .annotate(effective_due=effective_due())
         .select_related("task", "unit")
         .only(*OVERDUE_FIELDS)
         .order_by("effective_due", "task__number", "unit__name")[:limit]

@@ -116,7 +116,7 @@ class AssignmentQuerySet(models.QuerySet):
         the SQL rule: for a page of rows judged in Python anyway for their reason (``judgement``),
         resolving the rule would cost more than judging them."""
         return self.annotate(
-            effective_due=Coalesce(models.F("extended_due_date"), models.F("due_date")),
+            effective_due=levels.effective_due(),
             milestone=levels.latest_milestone(today),
             level_day=models.Value(today, output_field=models.DateField()),
         )

@@ -221,6 +221,12 @@ class LatestMilestoneBefore(models.Func):
         )
 
 
+def effective_due():
+    """A row's due date in force in SQL: the extended one when granted, else the plan's
+    (``Assignment.effective_due_date`` in Python; the index ``assignment_effective_due_idx`` is on it)."""
+    return Coalesce(F("extended_due_date"), F("due_date"))
+
+
 def _days(day: datetime.date) -> int:
     return (day - EPOCH).days
 
@@ -387,7 +393,7 @@ def level_annotations(day: datetime.date, milestones: dict[int, str] | None = No
     due_soon = Q(effective_due__lte=day + datetime.timedelta(days=yellow_days()))
     behind_today = (share_100() & Q(percent__lt=100)) | below_line(_days(day))
     return [
-        {"effective_due": Coalesce(F("extended_due_date"), F("due_date"))},
+        {"effective_due": effective_due()},
         {
             "milestone": latest_milestone(day) if milestones is None else milestone_of_task(milestones),
             "percent_times_span": ExpressionWrapper(F("percent") * span, output_field=models.IntegerField()),

@@ -41,9 +41,8 @@ def _load(request, pk):
         )
     )
     assignment = get_object_or_404(queryset, pk=pk)
-    assignment.level = (
-        assignment.judgement.level
-    )  # judged in Python, as the ledger's and the task page's rows
+    # judged in Python, as the ledger's and the task page's rows
+    assignment.level = assignment.judgement.level
     return assignment
 
 
