@@ -146,6 +146,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # var/ is not in git; SQLite needs its folder
     # Several processes (web, worker, beat) share the file in development.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Every transaction takes the write lock when it begins (BEGIN IMMEDIATE), so a writer meeting
+    # another process's or thread's write waits out the timeout above. With SQLite's default
+    # (deferred) a transaction that read first and then writes while another one wrote fails at
+    # once with "database is locked": a worker's job beside a page's request, on a bare machine.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # The cache holds the API throttle's counters: per process unless CACHE_URL names a Redis

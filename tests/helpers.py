@@ -5,6 +5,8 @@
   ``api`` fixture.
 - ``LogicalQueries``: the statements of a block, counting a bulk insert that SQLite split into batches
   once (the ``django_assert_num_queries`` fixture counts with it).
+- ``worker_thread()``: a real Celery worker in a thread (solo pool) on the project's app and broker,
+  started with fresh broker connections and an empty queue, and stopped at once at the end.
 - ``on(day, hour)``: the clock (``timezone.now``) stopped at that hour of a day in Asia/Shanghai,
   by time-machine. The ledger's *today* is pinned with the ``today`` marker instead
   (``pytestmark = pytest.mark.today()``, see ``conftest.py``).
@@ -12,13 +14,19 @@
 
 import datetime
 import re
+import threading
 from contextlib import contextmanager
 
 import time_machine
+from celery.contrib.testing.worker import start_worker
+from celery.worker import state as worker_state
 from django.apps import apps
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from kombu import pools
+from kombu.asynchronous import set_event_loop
 
+from rectify.celery import app
 from tasks.models import Assignment
 
 PINNED_DAY = datetime.date(2017, 12, 1)  # the demo's day: look-back reviews on 2018 dates are ahead of it
@@ -113,3 +121,36 @@ def _insert_fields(sql: str) -> list:
     model = next(m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == match["table"])
     by_column = {f.column: f for f in model._meta.concrete_fields}
     return [by_column[name.strip().strip('"')] for name in match["columns"].split(",")]
+
+
+def fresh_connections():
+    """Drop pooled broker connections and a stopped worker's event loop, so the next worker starts clean."""
+    set_event_loop(None)
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def worker_thread():
+    """A real worker in a thread (``start_worker``, solo pool) on the configured broker: memory:// on a
+    bare machine, Redis in CI. The queue is purged before and after.
+
+    Stopping it does not wait out the worker's loop: celery's ``synloop`` (the memory broker's) drains
+    for up to 2 s at a time and runs one more drain after it has seen the request to stop, so a plain
+    stop took about 4 s. A control message (``ping``, no reply asked) ends each drain at once."""
+    fresh_connections()
+    app.control.purge()
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+    ) as worker:
+        yield worker
+        worker_state.should_terminate = 0  # what start_worker's own exit sets, before it joins the thread
+        thread = next((t for t in threading.enumerate() if getattr(t, "_target", None) == worker.start), None)
+        for _ in range(250):  # at most 5 s; start_worker then waits out its own timeout
+            if thread is None or not thread.is_alive():
+                break
+            app.control.broadcast("ping", reply=False)
+            thread.join(0.02)
+    app.control.purge()
+    fresh_connections()

@@ -20,12 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.contrib.testing.worker import start_worker
 
 from accountability import services as supervision
 from dispatch import channels
 from dispatch.models import Channel, ChannelSetting, DeliveryLog, Notification, RobotKind
-from rectify.celery import app
 from tasks.models import Assignment, Unit
 from tests.helpers import PINNED_DAY
 
@@ -215,14 +213,10 @@ def test_the_backoff_doubles_up_to_the_cap(settings):
 
 @pytest.fixture(scope="module")
 def worker():
-    from tests.test_dispatch_worker import fresh_connections
+    from tests.helpers import worker_thread
 
-    fresh_connections()
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+    with worker_thread():
         yield
-    app.control.purge()
-    fresh_connections()
 
 
 def settled(log_filter, timeout=60):

@@ -1,6 +1,6 @@
 """The dispatch tasks through a real Celery worker on the configured broker (not eager).
 
-A worker runs in a thread (``start_worker``, solo pool) on the project's app and
+A worker runs in a thread (``tests.helpers.worker_thread``, solo pool) on the project's app and
 broker: memory:// on a bare machine, Redis in CI. The database is really committed
 (``transactional_db``) so the worker's connection sees what the test wrote. Each
 test waits for the worker to finish the task message (``task_postrun``); a retry is
@@ -15,17 +15,15 @@ import uuid
 from unittest import mock
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import OperationalError
-from kombu import pools
-from kombu.asynchronous import set_event_loop
 
 from dispatch import tasks
 from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.models import Bulletin, DeliveryLog, Notification
 from rectify.celery import app
 from tasks.models import Assignment
+from tests.helpers import worker_thread
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -45,25 +43,12 @@ def people(liaison, unit_leader, outsider, outsider_leader, office, leader):
     }
 
 
-def fresh_connections():
-    """Drop pooled broker connections and the stopped worker's event loop, so the next worker starts clean."""
-    set_event_loop(None)
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture(scope="module")
 def shared_worker():
     """One worker for the module's tests (each waits for its own messages to finish): starting and
-    stopping one per test cost seconds each. Stopped without waiting out a timeout: nothing is
-    running by then."""
-    fresh_connections()
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5, loglevel="WARNING"):
+    stopping one per test cost seconds each."""
+    with worker_thread():
         yield
-    app.control.purge()
-    fresh_connections()
 
 
 @pytest.fixture

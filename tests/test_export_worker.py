@@ -9,7 +9,6 @@ import io
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from openpyxl import load_workbook
 
 from dispatch import figures
@@ -19,8 +18,7 @@ from rectify.celery import app
 from reports import weekly
 from reports.models import ExportJob
 from tasks.models import Assignment
-from tests.helpers import client_for
-from tests.test_dispatch_worker import fresh_connections
+from tests.helpers import client_for, worker_thread
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -31,12 +29,8 @@ WAIT = 60  # seconds: a guard against a hung worker, not a timing assertion
 @pytest.fixture(scope="module")
 def shared_worker():
     """One worker for the module's tests, stopped without waiting out a timeout."""
-    fresh_connections()
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5, loglevel="WARNING"):
+    with worker_thread():
         yield
-    app.control.purge()
-    fresh_connections()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The unit tests run the relay against the configured broker, or against a broker URL that
 refuses (``redis://127.0.0.1:1/0``, nothing listens on port 1). The end-to-end tests publish
 a bulletin over HTTP while the broker refuses, then bring it back and run the sweep through
-a real worker (``tests/test_dispatch_worker.py`` shows how a worker runs in the suite).
+a real worker (``tests.helpers.worker_thread``).
 """
 
 import contextlib
@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +20,8 @@ from outbox import services
 from outbox.models import OutboxMessage
 from outbox.tasks import sweep_task
 from rectify.celery import app
-from tests.test_dispatch_worker import fresh_connections, through_broker, wait_until_done
+from tests.helpers import fresh_connections, worker_thread
+from tests.test_dispatch_worker import through_broker, wait_until_done
 
 REFUSING = "redis://127.0.0.1:1/0"
 
@@ -162,8 +162,7 @@ def test_a_bulletin_published_while_the_broker_is_down_is_announced_once_when_it
     )
     assert waiting.last_error and not Notification.objects.exists() and mailoutbox == []
 
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+    with worker_thread():
         through_broker(sweep_task)
         wait_until_done()
         announced = sorted(
@@ -181,8 +180,6 @@ def test_a_bulletin_published_while_the_broker_is_down_is_announced_once_when_it
         wait_until_done()
     assert Notification.objects.filter(job="bulletin").count() == 2 and len(mailoutbox) == 3
     assert not OutboxMessage.objects.filter(done_at=None).exists()
-    app.control.purge()
-    fresh_connections()
 
 
 @pytest.mark.celery
@@ -193,11 +190,9 @@ def test_a_message_relayed_twice_is_consumed_once(office, leader):
     bulletin, _, _ = make_bulletin("2017-10")
     Notification.objects.all().delete()  # the draft's message and its email: not what is tested here
     OutboxMessage.objects.all().delete()
-    app.control.purge()
-    fresh_connections()
     done = threading.Event()
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+    with worker_thread():
         publish_bulletin(bulletin, office)  # relayed after commit
         message = OutboxMessage.objects.get(task="dispatch.announce_bulletin")
         OutboxMessage.objects.filter(pk=message.pk).update(sent_at=None)  # as if the relay's mark was lost
@@ -205,5 +200,3 @@ def test_a_message_relayed_twice_is_consumed_once(office, leader):
         wait_until_done()
         done.set()
     assert Notification.objects.filter(job="bulletin").count() == 2
-    app.control.purge()
-    fresh_connections()
