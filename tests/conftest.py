@@ -128,6 +128,70 @@ def plan(db):
     return Plan.objects.get()
 
 
+# The demo ledger (``manage.py load_demo``) as the first build left it, per ledger day: every row of
+# every table it wrote, its output and its files. Building it takes seconds (every step goes through
+# the audited services); tests that read the built demo restore it instead.
+_DEMO_BUILDS: dict = {}
+_NOT_DEMO_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+
+
+def _demo_models():
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.label_lower not in _NOT_DEMO_MODELS and not model._meta.proxy and model._meta.managed
+    ]
+
+
+@pytest.fixture
+def demo_ledger(plan, settings, tmp_path_factory):
+    """The demo built by ``load_demo`` on the plan (its output is returned): the first test of a process
+    (per ledger day) builds it and keeps a copy of every table and of its files; later tests get that
+    copy written back in their own transaction, the same rows with the same ids, hashes and files."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+
+    key = str(settings.RECTIFY_TODAY)
+    folders = {"media": settings.MEDIA_ROOT, "checkpoints": settings.AUDIT_CHECKPOINT_DIR}
+    if key not in _DEMO_BUILDS:
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        kept = tmp_path_factory.mktemp("demo-build")
+        for name, folder in folders.items():
+            if Path(folder).exists():
+                shutil.copytree(folder, kept / name)
+        tables = [
+            (
+                model,
+                list(
+                    model._base_manager.order_by("pk").values(
+                        *[f.attname for f in model._meta.concrete_fields]
+                    )
+                ),
+            )
+            for model in _demo_models()
+        ]
+        _DEMO_BUILDS[key] = (out.getvalue(), tables, kept)
+        return out.getvalue()
+    output, tables, kept = _DEMO_BUILDS[key]
+    with connection.cursor() as cursor:
+        for model, _rows in reversed(tables):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    for model, rows in tables:
+        model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _rows in tables]):
+            cursor.execute(statement)
+    for name, folder in folders.items():
+        if (kept / name).exists():
+            shutil.copytree(kept / name, folder, dirs_exist_ok=True)
+    return output
+
+
 @pytest.fixture
 def make_user(plan):
     def make(username, role, unit=None, **kwargs):

@@ -50,8 +50,8 @@ def fingerprint():
     }
 
 
-def test_it_builds_a_ledger_with_every_state(plan):
-    out = load_demo()
+def test_it_builds_a_ledger_with_every_state(demo_ledger):
+    out = demo_ledger
 
     assert set(demo_rows().values_list("status", flat=True)) == set(Status.values)
     for story in STORIES:
@@ -61,9 +61,7 @@ def test_it_builds_a_ledger_with_every_state(plan):
         assert username in out
 
 
-def test_it_tells_the_autumns_stories(plan):
-    load_demo()
-
+def test_it_tells_the_autumns_stories(demo_ledger):
     rejected = SignOffRequest.objects.filter(status=SignOffStatus.REJECTED)
     assert rejected.filter(office_checked_by__isnull=True).exists()  # refused at the unit's check
     assert rejected.filter(office_checked_by__isnull=False).exists()  # and at the office's
@@ -78,9 +76,7 @@ def test_it_tells_the_autumns_stories(plan):
     assert ongoing.next_review_date == datetime.date(2018, 1, 25)  # 90 days after its 2017-W43 sign-off
 
 
-def test_it_reports_over_the_autumn_for_several_units_with_real_files(plan):
-    load_demo()
-
+def test_it_reports_over_the_autumn_for_several_units_with_real_files(demo_ledger):
     weeks = set(ProgressReport.objects.values_list("week", flat=True))
     assert min(weeks) == "2017-W36" and max(weeks) == "2017-W48"
     reporting = set(ProgressReport.objects.values_list("assignment__unit__name", flat=True))
@@ -98,9 +94,7 @@ def test_it_reports_over_the_autumn_for_several_units_with_real_files(plan):
         assert item.size == item.file.size > 0
 
 
-def test_every_step_went_through_the_audited_services(plan):
-    load_demo()
-
+def test_every_step_went_through_the_audited_services(demo_ledger):
     count, broken, reason = verify_chain()
     assert (broken, reason) == (None, "") and count == AuditEntry.objects.count() > 0
     assert AuditEntry.objects.filter(action="create_report").count() == ProgressReport.objects.count()
@@ -115,8 +109,7 @@ def test_every_step_went_through_the_audited_services(plan):
     assert LATE_2017[0] <= times[0].date() and times[-1].date() <= LATE_2017[1]
 
 
-def test_a_second_run_changes_nothing_and_says_so(plan):
-    load_demo()
+def test_a_second_run_changes_nothing_and_says_so(demo_ledger):
     before = fingerprint()
 
     out = load_demo()
@@ -159,10 +152,8 @@ def test_a_pinned_demo_date_does_not_change_the_story(plan, settings):
     assert set(demo_rows().values_list("status", flat=True)) == set(Status.values)
 
 
-def test_the_demo_shows_supervision_and_accountability_built_through_the_services(plan):
+def test_the_demo_shows_supervision_and_accountability_built_through_the_services(demo_ledger):
     from accountability.models import AccountabilityCase, LeaderLedItem, ListedSupervision, Summons
-
-    load_demo()
 
     listing = ListedSupervision.objects.select_related("assignment__unit").get()
     assert listing.assignment.unit.name == "临汾市" and listing.lifted_at is None
@@ -191,12 +182,11 @@ def test_the_demo_shows_supervision_and_accountability_built_through_the_service
 
 
 @pytest.mark.today()
-def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_right(plan):
+def test_jinzhongs_inbox_tells_the_demos_story_and_the_navigation_counts_are_right(demo_ledger):
     from dispatch.models import DeliveryLog, Handover, Notification
     from tests.helpers import client_for
     from web.context_processors import Waiting
 
-    load_demo()
     User = get_user_model()
     jinzhong = User.objects.get(username="jinzhong")
     mine = {n.job: n for n in Notification.objects.filter(user=jinzhong).order_by("id")}
@@ -259,11 +249,10 @@ def badges(body: str) -> dict[str, int]:
 
 
 @pytest.mark.today()
-def test_every_demo_accounts_navigation_counts_what_waits_for_it(plan):
+def test_every_demo_accounts_navigation_counts_what_waits_for_it(demo_ledger):
     from dispatch.models import Handover, Notification, Urge
     from tests.helpers import client_for
 
-    load_demo()
     User = get_user_model()
     unit_of = {username: unit for username, _role, unit, _name in ACCOUNTS}
     leaders_of = {"jinzhong_lead", "linfen_lead", "fgw_lead"}
@@ -302,12 +291,10 @@ def test_every_demo_accounts_navigation_counts_what_waits_for_it(plan):
     assert seen["office"]["checks"] + seen["jinzhong_lead"]["checks"] > 0  # the demo leaves checks to make
 
 
-def test_the_plans_rows_were_handed_and_signed_for_on_the_demos_dates(plan):
+def test_the_plans_rows_were_handed_and_signed_for_on_the_demos_dates(demo_ledger):
     from dispatch import handovers
     from dispatch.models import Handover
     from tasks.clock import SHANGHAI
-
-    load_demo()
 
     handed = datetime.datetime(2017, 9, 1, 9, tzinfo=SHANGHAI)
     rows = Handover.objects.filter(kind="assignment")
@@ -332,10 +319,9 @@ def test_the_plans_rows_were_handed_and_signed_for_on_the_demos_dates(plan):
     assert times == sorted(times) and times[0] >= handed
 
 
-def test_the_demos_public_page_shows_the_weekly_disclosures_the_office_published(plan):
+def test_the_demos_public_page_shows_the_weekly_disclosures_the_office_published(demo_ledger):
     from reports.models import Disclosure
 
-    load_demo()
     published = Disclosure.objects.published().order_by("week")
     assert [d.week for d in published] == ["2017-W45", "2017-W46", "2017-W47"]
     assert all(d.published_by.username == "office" for d in published)

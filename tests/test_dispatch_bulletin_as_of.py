@@ -1,10 +1,8 @@
 """A bulletin describes the ledger as it stood at the month's end, however late it is made."""
 
 import datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from dispatch.bulletin import make_bulletin
 from dispatch.figures import bulletin_data
@@ -173,8 +171,7 @@ def ledger_on(day: datetime.date) -> dict:
     return counts
 
 
-def test_the_demo_bulletins_say_what_the_ledger_said_at_each_months_end(plan):
-    call_command("load_demo", stdout=StringIO())
+def test_the_demo_bulletins_say_what_the_ledger_said_at_each_months_end(demo_ledger):
     september = Bulletin.objects.get(month="2017-09").data
     october = Bulletin.objects.get(month="2017-10").data
 

@@ -3,12 +3,10 @@
 import datetime
 import itertools
 from collections import Counter
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db.models import Case, CharField, Value, When
 
 from dispatch.figures import bulletin_data
@@ -156,9 +154,9 @@ def test_the_thresholds_are_settings(settings):
 
 
 @pytest.fixture
-def demo(plan, settings):
+def demo(plan, settings, request):
     settings.RECTIFY_TODAY = DEMO_DAY
-    call_command("load_demo", stdout=StringIO())
+    request.getfixturevalue("demo_ledger")  # built once per process, then restored
 
 
 def test_on_the_demo_the_lights_tell_units_apart_and_each_says_why(demo, office):
