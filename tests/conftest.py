@@ -96,7 +96,7 @@ def _ensure_plan():
 
     Organisation.objects.get_or_create(pk=1, defaults=Organisation.seed_values())  # flushed with the plan
     import_file(PLAN_PATH)
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):  # the many-to-many tables too (officials)
         if model._meta.app_label in _NOT_PLAN_APPS or model._meta.proxy or not model._meta.managed:
             continue
         rows = list(
