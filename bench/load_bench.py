@@ -28,7 +28,7 @@ and the throughput, and the ratios the targets are stated in (same run, same mac
 the API against the raw baseline, and each endpoint's p99 at the most clients against its median
 at one. ``--think SECONDS`` adds columns: the same clients, each waiting SECONDS after every answer
 (people reading pages rather than robots; the closed loop stays the default and the first columns). ``--gc`` also serves the largest size with ``WEB_GC_TUNING=true`` (``rectify/gunicorn_conf.py``:
-``gc.freeze()`` after start-up, higher thresholds) and prints both.
+higher thresholds; every worker is warmed up and frozen either way) and prints both.
 """
 
 import argparse
@@ -586,7 +586,7 @@ def main(argv=None) -> int:
             print(f"  {secrets['counts']} in {secrets['seconds']} s", flush=True)
             runs = [(False, "")]  # as make serve runs by default: Python's GC defaults
             if args.gc and size == max(args.sizes):
-                runs.append((True, " (WEB_GC_TUNING=true: gc.freeze, thresholds)"))
+                runs.append((True, " (WEB_GC_TUNING=true: thresholds)"))
             for gc_tuning, label in runs:
                 port = free_port()
                 server = serve(port, gc_tuning)

@@ -71,7 +71,7 @@ def commands(args) -> dict[str, list[str]]:
             "gunicorn",
             "rectify.wsgi:application",
             "--config",
-            "python:rectify.gunicorn_conf",  # WEB_GC_TUNING=true tunes the garbage collector per worker
+            "python:rectify.gunicorn_conf",  # warm-up and gc.freeze() per worker; WEB_GC_TUNING=true: thresholds
             "--bind",
             f"{args.host}:{args.port}",
             "--workers",
