@@ -39,8 +39,11 @@ ENV_FILE ?=
 serve: install
 	DEBUG=false $(PY) -m rectify.serve $(if $(ENV_FILE),--env-file $(ENV_FILE)) --host $(HOST) --port $(PORT)
 
+# One test process per core (pytest-xdist; a test file stays in one process, so its module fixtures,
+# a Celery worker or a built demo, are made once). `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # ruff (lint and format check) and import-linter (the layers point down), configured in pyproject.toml.
 lint: install
