@@ -112,7 +112,11 @@ def _restore_plan():
 
     with transaction.atomic():
         for model, rows in _PLAN_ROWS:
-            model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+            # ignore_conflicts: a row the app makes on demand (the Organisation, by Organisation.current())
+            # may already be back, written by a request or a worker after the flush
+            model._base_manager.bulk_create(
+                [model(**row) for row in rows], batch_size=500, ignore_conflicts=True
+            )
         sql = connection.ops.sequence_reset_sql(no_style(), [model for model, _rows in _PLAN_ROWS])
         with connection.cursor() as cursor:
             for statement in sql:

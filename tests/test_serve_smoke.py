@@ -27,7 +27,10 @@ from django.db import connection
 from rectify.celery import app
 from tests.conftest import IN_CI
 
-pytestmark = [pytest.mark.celery, pytest.mark.django_db]
+# Transactional: the served processes read the database over their own connections, so the plan must
+# be committed. In a test's transaction, a plan restored after another file's flush (the same process,
+# under pytest-xdist) was invisible to them, and their first write of the Organisation waited on it.
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 120  # a guard against a hung start on a loaded machine, not a timing assertion
