@@ -583,6 +583,11 @@ def main(argv=None) -> int:
             if done.returncode:
                 raise SystemExit(f"preparing {size} failed ({done.returncode})")
             secrets = json.loads(done.stdout.strip().splitlines()[-1])
+            if secrets["counts"]["assignments"] != size:  # a kept database only grows
+                raise SystemExit(
+                    f"the bench database holds {secrets['counts']['assignments']:,} assignments, not {size:,}: "
+                    "a kept database (--keep) is measured at its size or larger; drop it or measure that size"
+                )
             print(f"  {secrets['counts']} in {secrets['seconds']} s", flush=True)
             runs = [(False, "")]  # as make serve runs by default: Python's GC defaults
             if args.gc and size == max(args.sizes):
