@@ -89,38 +89,59 @@ def _ensure_plan():
     if _PLAN_ROWS:
         _restore_plan()
         return
-    from django.apps import apps
-
     from tasks.importer import import_file
     from tasks.models import Organisation
 
     Organisation.objects.get_or_create(pk=1, defaults=Organisation.seed_values())  # flushed with the plan
     import_file(PLAN_PATH)
-    for model in apps.get_models(include_auto_created=True):  # the many-to-many tables too (officials)
-        if model._meta.app_label in _NOT_PLAN_APPS or model._meta.proxy or not model._meta.managed:
-            continue
-        rows = list(
-            model._base_manager.order_by("pk").values(*[f.attname for f in model._meta.concrete_fields])
-        )
-        if rows:
-            _PLAN_ROWS.append((model, rows))
+    plan_models = [model for model in _stored_models() if model._meta.app_label not in _NOT_PLAN_APPS]
+    _PLAN_ROWS.extend((model, rows) for model, rows in _read_tables(plan_models) if rows)
 
 
 def _restore_plan():
-    from django.core.management.color import no_style
     from django.db import transaction
 
     with transaction.atomic():
-        for model, rows in _PLAN_ROWS:
-            # ignore_conflicts: a row the app makes on demand (the Organisation, by Organisation.current())
-            # may already be back, written by a request or a worker after the flush
-            model._base_manager.bulk_create(
-                [model(**row) for row in rows], batch_size=500, ignore_conflicts=True
-            )
-        sql = connection.ops.sequence_reset_sql(no_style(), [model for model, _rows in _PLAN_ROWS])
-        with connection.cursor() as cursor:
-            for statement in sql:
-                cursor.execute(statement)
+        # ignore_conflicts: a row the app makes on demand (the Organisation, by Organisation.current())
+        # may already be back, written by a request or a worker after the flush
+        _write_tables(_PLAN_ROWS, ignore_conflicts=True)
+
+
+def _stored_models():
+    """Every table's model, the many-to-many tables too (a task's units and officials)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if not model._meta.proxy and model._meta.managed
+    ]
+
+
+def _read_tables(models) -> list:
+    """Each model's rows, in id order, as the values of its columns."""
+    return [
+        (
+            model,
+            list(
+                model._base_manager.order_by("pk").values(*[f.attname for f in model._meta.concrete_fields])
+            ),
+        )
+        for model in models
+    ]
+
+
+def _write_tables(tables, ignore_conflicts=False):
+    """Write rows read by ``_read_tables`` back with their ids, then move each id sequence past them."""
+    from django.core.management.color import no_style
+
+    for model, rows in tables:
+        model._base_manager.bulk_create(
+            [model(**row) for row in rows], batch_size=500, ignore_conflicts=ignore_conflicts
+        )
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _rows in tables]):
+            cursor.execute(statement)
 
 
 @pytest.fixture
@@ -139,16 +160,6 @@ _DEMO_BUILDS: dict = {}
 _NOT_DEMO_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
 
 
-def _demo_models():
-    from django.apps import apps
-
-    return [
-        model
-        for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in _NOT_DEMO_MODELS and not model._meta.proxy and model._meta.managed
-    ]
-
-
 @pytest.fixture
 def demo_ledger(plan, settings, tmp_path_factory):
     """The demo built by ``load_demo`` on the plan (its output is returned): the first test of a process
@@ -157,7 +168,6 @@ def demo_ledger(plan, settings, tmp_path_factory):
     from io import StringIO
 
     from django.core.management import call_command
-    from django.core.management.color import no_style
 
     key = str(settings.RECTIFY_TODAY)
     folders = {"media": settings.MEDIA_ROOT, "checkpoints": settings.AUDIT_CHECKPOINT_DIR}
@@ -168,28 +178,14 @@ def demo_ledger(plan, settings, tmp_path_factory):
         for name, folder in folders.items():
             if Path(folder).exists():
                 shutil.copytree(folder, kept / name)
-        tables = [
-            (
-                model,
-                list(
-                    model._base_manager.order_by("pk").values(
-                        *[f.attname for f in model._meta.concrete_fields]
-                    )
-                ),
-            )
-            for model in _demo_models()
-        ]
-        _DEMO_BUILDS[key] = (out.getvalue(), tables, kept)
+        demo_models = [m for m in _stored_models() if m._meta.label_lower not in _NOT_DEMO_MODELS]
+        _DEMO_BUILDS[key] = (out.getvalue(), _read_tables(demo_models), kept)
         return out.getvalue()
     output, tables, kept = _DEMO_BUILDS[key]
     with connection.cursor() as cursor:
         for model, _rows in reversed(tables):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-    for model, rows in tables:
-        model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
-    with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _rows in tables]):
-            cursor.execute(statement)
+    _write_tables(tables)
     for name, folder in folders.items():
         if (kept / name).exists():
             shutil.copytree(kept / name, folder, dirs_exist_ok=True)
