@@ -52,6 +52,16 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session")
+def django_db_use_migrations():
+    """On PostgreSQL (CI) the test database is built by running every migration, as a deployment is.
+    On SQLite (a bare machine) its tables are made from the models at once: replaying the 68
+    migrations took about 7 s in each test process, most of it Django re-rendering the model
+    states. tests/test_migrations.py checks that the migrations and the models agree, and
+    ``make run`` migrates its SQLite database for real."""
+    return connection.vendor != "sqlite"
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _ensure_plan()
@@ -61,6 +71,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         _close_other_sessions()
+
+
+def _flushes(item) -> bool:
+    """Whether the test ran on a transactional database, which pytest-django flushes after it."""
+    marker = item.get_closest_marker("django_db")
+    return "transactional_db" in getattr(item, "fixturenames", ()) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a flush the plan is written back at once, committed, as the first set-up left it: else
+    every later test of the process found no plan and wrote it back again in its own transaction
+    (about 90 ms each), only to roll it back."""
+    yield
+    if _flushes(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _ensure_plan()
 
 
 def _close_other_sessions():
@@ -192,6 +223,41 @@ def demo_ledger(plan, settings, tmp_path_factory):
     return output
 
 
+@pytest.fixture(scope="module")
+def module_db(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """One transaction around a whole test module, for a scene its module-scoped fixtures build once
+    (``django_db_blocker.unblock()`` while they write). Each test runs in a savepoint of it, as
+    pytest-django's ``db`` nests, so it sees the scene as built and its own writes are rolled back
+    after it; the scene is rolled back after the module's last test. The module's ``today`` marker
+    pins the ledger's day while the scene is built, and the scene's files (evidence, checkpoints) are
+    copied into each test's folders (``_media_root``). Not for transactional tests: their flush would
+    end the module's transaction."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from tests.helpers import PINNED_DAY
+
+    folder = tmp_path_factory.mktemp("module-scene")
+    changed = {"MEDIA_ROOT": folder / "media", "AUDIT_CHECKPOINT_DIR": folder / "audit-checkpoints"}
+    marker = request.node.get_closest_marker("today")
+    if marker is not None:
+        changed["RECTIFY_TODAY"] = marker.args[0] if marker.args else PINNED_DAY
+    _MODULE_FOLDERS[request.module.__name__] = changed
+    atomic = transaction.atomic()
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+        _ensure_plan()
+    with override_settings(**changed):
+        yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+    del _MODULE_FOLDERS[request.module.__name__]
+
+
+_MODULE_FOLDERS: dict = {}  # a module's scene files, by module (``module_db``)
+
+
 @pytest.fixture
 def make_user(plan):
     def make(username, role, unit=None, **kwargs):
@@ -299,10 +365,15 @@ def _ledger_today(request):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _media_root(request, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Checkpoints of the audit chain name rows of this test's database only.
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    scene = _MODULE_FOLDERS.get(getattr(request.module, "__name__", None))
+    if scene is not None:  # the files of the scene the module built once (``module_db``)
+        for name in ("MEDIA_ROOT", "AUDIT_CHECKPOINT_DIR"):
+            if Path(scene[name]).exists():
+                shutil.copytree(scene[name], getattr(settings, name))
 
 
 @pytest.fixture
