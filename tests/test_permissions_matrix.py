@@ -11,18 +11,45 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tasks.choices import Role
 from tasks.models import Assignment, AuditEntry, Evidence, ProgressReport
 from tasks.services import ledger
+from tasks.services.accounts import create_user
+from tests.conftest import PASSWORD
 from tests.helpers import row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.today()]
 
 
-@pytest.fixture
-def scene(liaison, unit_leader, office, evidence_pdf):
+PEOPLE = {
+    "alice": (Role.LIAISON, "晋中市"),
+    "bob": (Role.UNIT_LEADER, "晋中市"),
+    "olga": (Role.OFFICE, None),
+    "leo": (Role.LEADER, None),
+    "charlie": (Role.LIAISON, "临汾市"),
+    "dave": (Role.UNIT_LEADER, "临汾市"),
+}
+
+
+@pytest.fixture(scope="module")
+def scene(module_db, django_db_blocker):
     """Task 17 signed off with a pending review; task 3 with a pending extension;
-    task 37 awaiting the first check; task 42 awaiting the second."""
+    task 37 awaiting the first check; task 42 awaiting the second. Built once for the module
+    (``module_db``): every test sees it as built."""
+    with django_db_blocker.unblock():
+        people = {
+            name: create_user(name, role=role, unit=unit, password=PASSWORD, email=f"{name}@example.gov.cn")
+            for name, (role, unit) in PEOPLE.items()
+        }
+        return build_scene(people["alice"], people["bob"], people["olga"])
+
+
+def build_scene(liaison, unit_leader, office):
+    def evidence_pdf():
+        return SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+
     signed = row(17)
     ledger.submit_report(
         signed.pk, actor=liaison, week="2017-W40", text="完成", percent=100, files=[evidence_pdf()]
@@ -105,15 +132,21 @@ def assert_chinese(response):
 
 
 @pytest.fixture
-def users(liaison, unit_leader, office, leader, outsider, outsider_leader):
-    return {
-        "alice": liaison,
-        "bob": unit_leader,
-        "olga": office,
-        "leo": leader,
-        "charlie": outsider,
-        "dave": outsider_leader,
-    }
+def users(scene, db):
+    """The scene's people, read afresh for each test."""
+    by_name = {user.username: user for user in get_user_model().objects.filter(username__in=PEOPLE)}
+    assert len(by_name) == len(PEOPLE)
+    return by_name
+
+
+@pytest.fixture
+def leader(users):
+    return users["leo"]
+
+
+@pytest.fixture
+def outsider(users):
+    return users["charlie"]
 
 
 @pytest.mark.parametrize("endpoint", READS)
