@@ -68,9 +68,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from tasks.models import Organisation
 
         Organisation.current()  # read once for the process, as a server does on its first page
+    _DATABASE_READY.append(True)
     yield
     with django_db_blocker.unblock():
         _close_other_sessions()
+
+
+_DATABASE_READY: list = []  # not empty once the test database of the process is made (django_db_setup)
 
 
 def _flushes(item) -> bool:
@@ -87,7 +91,7 @@ def pytest_runtest_teardown(item, nextitem):
     every later test of the process found no plan and wrote it back again in its own transaction
     (about 90 ms each), only to roll it back."""
     yield
-    if _flushes(item):
+    if _flushes(item) and _DATABASE_READY and nextitem is not None:  # the last test: the database is gone
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
