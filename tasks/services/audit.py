@@ -67,8 +67,10 @@ def record(
     """Append one entry to the chain. Must run inside the transaction that made the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
-    head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-    head = AuditHead.objects.select_for_update().get(pk=head.pk)
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # the first entry of a new database
+        AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        head = AuditHead.objects.select_for_update().get(pk=1)
     entry = AuditEntry(
         # In UTC, as the database gives it back, so the hash verifies after a round trip.
         at=clock.now().astimezone(datetime.UTC),

@@ -125,7 +125,7 @@ def submit_report(
         }
         if assignment.last_report_week_start is None or start > assignment.last_report_week_start:
             changes["last_report_week_start"] = start
-        assignment = transition(assignment.pk, "report", actor=actor, changes=changes)
+        assignment = transition(assignment.pk, "report", actor=actor, changes=changes, locked=assignment)
         report = ProgressReport.objects.create(
             assignment=assignment,
             week=week,

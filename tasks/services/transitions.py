@@ -63,14 +63,21 @@ def transition(
     expected_version: int | None = None,
     note: str = "",
     changes: dict | None = None,
+    locked: Assignment | None = None,
 ) -> Assignment:
     """Move an assignment along the table. Runs in (or opens) a transaction.
 
     ``changes`` sets further assignment fields in the same save (e.g. ``signed_off_at``).
-    Returns the locked, updated assignment.
+    ``locked``: the row as ``lock()`` gave it to the caller in this transaction, moved in place
+    rather than fetched and locked again. Returns the locked, updated assignment.
     """
     with transaction.atomic():
-        assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        if locked is None:
+            assignment = lock(assignment_id, actor=actor, expected_version=expected_version)
+        else:
+            if locked.pk != assignment_id:
+                raise RuntimeError("transition(locked=…) takes the row lock() gave for this id")
+            assignment = locked
         rule = check_allowed(assignment, action, actor)
         before = audit.snapshot(assignment, AUDITED_FIELDS)
         assignment.status = rule.target
