@@ -270,12 +270,49 @@ def module_db(request, django_db_setup, django_db_blocker, tmp_path_factory):
 _MODULE_FOLDERS: dict = {}  # a module's scene files, by module (``module_db``)
 
 
+# The people of the fixtures below: username -> (role, unit).
+PEOPLE = {
+    "alice": (Role.LIAISON, "晋中市"),
+    "bob": (Role.UNIT_LEADER, "晋中市"),
+    "charlie": (Role.LIAISON, "临汾市"),
+    "dave": (Role.UNIT_LEADER, "临汾市"),
+    "olga": (Role.OFFICE, None),
+    "leo": (Role.LEADER, None),
+}
+_MODULE_PEOPLE: set = set()  # modules whose people were made once (``module_people``)
+
+
+def _create(username, role, unit=None, **kwargs):
+    return create_user(
+        username, role=role, unit=unit, password=PASSWORD, email=f"{username}@example.gov.cn", **kwargs
+    )
+
+
+@pytest.fixture(scope="module")
+def module_people(request, module_db, django_db_blocker):
+    """All six people made once for the module, in its transaction (``module_db``): each account made
+    through the audited service costs about 50 statements, and a module of sixty short tests made two
+    or three per test. A module opts in (``pytest.mark.usefixtures("module_people")``) when none of its
+    tests needs a person to be missing or made in the test; ``make_user`` then reads the person made
+    with the same role and unit instead of making it again."""
+    with django_db_blocker.unblock():
+        for username, (role, unit) in PEOPLE.items():
+            _create(username, role, unit)
+    _MODULE_PEOPLE.add(request.module.__name__)
+    yield
+    _MODULE_PEOPLE.discard(request.module.__name__)
+
+
 @pytest.fixture
-def make_user(plan):
+def make_user(request, plan):
+    made_once = getattr(request.module, "__name__", None) in _MODULE_PEOPLE
+
     def make(username, role, unit=None, **kwargs):
-        return create_user(
-            username, role=role, unit=unit, password=PASSWORD, email=f"{username}@example.gov.cn", **kwargs
-        )
+        if made_once and not kwargs and PEOPLE.get(username) == (role, unit):
+            from django.contrib.auth import get_user_model
+
+            return get_user_model().objects.get(username=username)
+        return _create(username, role, unit, **kwargs)
 
     return make
 

@@ -14,7 +14,7 @@ from tasks.services import ledger
 from tasks.weeks import today
 from tests.helpers import row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 
 def results(client, query=""):

@@ -12,7 +12,7 @@ import pytest
 
 from tasks.models import Assignment, AuditEntry, ProgressReport, Unit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 NUL_SAYS = "不能包含空字符（\\x00）"
 

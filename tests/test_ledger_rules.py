@@ -20,7 +20,7 @@ from tasks.services.errors import InvalidInput, LedgerError
 from tasks.services.reporting import reporting_by_unit
 from tests.helpers import client_for, on, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 
 def ledger_state(assignment):

@@ -13,36 +13,21 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tasks.choices import Role
 from tasks.models import Assignment, AuditEntry, Evidence, ProgressReport
 from tasks.services import ledger
-from tasks.services.accounts import create_user
-from tests.conftest import PASSWORD
+from tests.conftest import PEOPLE
 from tests.helpers import row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.today()]
 
 
-PEOPLE = {
-    "alice": (Role.LIAISON, "晋中市"),
-    "bob": (Role.UNIT_LEADER, "晋中市"),
-    "olga": (Role.OFFICE, None),
-    "leo": (Role.LEADER, None),
-    "charlie": (Role.LIAISON, "临汾市"),
-    "dave": (Role.UNIT_LEADER, "临汾市"),
-}
-
-
 @pytest.fixture(scope="module")
-def scene(module_db, django_db_blocker):
+def scene(module_people, django_db_blocker):
     """Task 17 signed off with a pending review; task 3 with a pending extension;
     task 37 awaiting the first check; task 42 awaiting the second. Built once for the module
-    (``module_db``): every test sees it as built."""
+    (``module_db``, with its people): every test sees it as built."""
     with django_db_blocker.unblock():
-        people = {
-            name: create_user(name, role=role, unit=unit, password=PASSWORD, email=f"{name}@example.gov.cn")
-            for name, (role, unit) in PEOPLE.items()
-        }
+        people = get_user_model().objects.in_bulk(["alice", "bob", "olga"], field_name="username")
         return build_scene(people["alice"], people["bob"], people["olga"])
 
 
@@ -134,19 +119,7 @@ def assert_chinese(response):
 @pytest.fixture
 def users(scene, db):
     """The scene's people, read afresh for each test."""
-    by_name = {user.username: user for user in get_user_model().objects.filter(username__in=PEOPLE)}
-    assert len(by_name) == len(PEOPLE)
-    return by_name
-
-
-@pytest.fixture
-def leader(users):
-    return users["leo"]
-
-
-@pytest.fixture
-def outsider(users):
-    return users["charlie"]
+    return get_user_model().objects.in_bulk(list(PEOPLE), field_name="username")
 
 
 @pytest.mark.parametrize("endpoint", READS)

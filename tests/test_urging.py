@@ -10,7 +10,7 @@ from tasks.models import Assignment, AuditEntry, Unit
 from tasks.services import ledger
 from tests.helpers import client_for, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from tasks.models import Assignment, AuditEntry, Task, Unit
 from tasks.weeks import today
 from tests.helpers import client_for, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 
 def unit(name):

@@ -18,7 +18,7 @@ from tasks.models import Assignment, Task
 from tasks.services import ledger
 from tests.helpers import client_for, on
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = ["概况", "分类统计", "单位排名", "逾期清单", "未报送情况", "催办签收", "本月销号", "本月问题反弹"]

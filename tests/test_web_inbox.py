@@ -6,7 +6,7 @@ from django.utils import timezone
 from dispatch.models import Bulletin, Notification
 from tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 BULLETIN_DATA = {
     "month": "2017-10",
