@@ -38,14 +38,22 @@ def create_user(
     if role not in UNIT and unit is not None:
         raise InvalidInput(f"{Role(role).label}不属于某一单位，请勿指定单位", field="unit")
     User = get_user_model()
-    user = User.objects.filter(username=username).first() or User(username=username)
+    user = User.objects.filter(username=username).first()
+    new = user is None
+    if new:  # made with its role's flags at once: one entry (add_user), not a second save to set them
+        user = User(username=username, **_flags(role))
     user.email = email
     user.first_name = full_name
     check_password(password, user)
     user.set_password(password)
     user.save()
-    set_role(user, role=role, unit=unit)
+    set_role(user, role=role, unit=unit, _new_user=new)
     return user
+
+
+def _flags(role: str) -> dict:
+    """The admin's doors a role opens: staff for the office and admins, superuser for admins."""
+    return {"is_staff": role in STAFF, "is_superuser": role == Role.ADMIN}
 
 
 def check_password(password: str, user) -> None:
@@ -57,16 +65,25 @@ def check_password(password: str, user) -> None:
 
 
 @transaction.atomic
-def set_role(user, *, role: str, unit: Unit | None, actor=None) -> Membership:
-    """Bind the user to a role (and unit): the membership, the staff flags and the group move together, audited."""
-    existing = Membership.objects.filter(user=user).first()
+def set_role(user, *, role: str, unit: Unit | None, actor=None, _new_user: bool = False) -> Membership:
+    """Bind the user to a role (and unit): the membership, the staff flags and the group move together, audited.
+
+    ``_new_user``: ``create_user`` has just made the account with the role's flags, so it has no
+    membership or group yet and its flags need no second save."""
+    existing = None if _new_user else Membership.objects.filter(user=user).first()
     before = audit.snapshot(existing) if existing else None
-    membership, _ = Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
-    user.is_staff = role in STAFF
-    user.is_superuser = role == Role.ADMIN
-    user.save(update_fields=["is_staff", "is_superuser"])
+    if _new_user:
+        membership = Membership.objects.create(user=user, role=role, unit=unit)
+    else:
+        membership, _ = Membership.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
+        for flag, value in _flags(role).items():
+            setattr(user, flag, value)
+        user.save(update_fields=["is_staff", "is_superuser"])
     group, _ = Group.objects.get_or_create(name=Role(role).label)
-    user.groups.set([group])
+    if _new_user:
+        user.groups.add(group)
+    else:
+        user.groups.set([group])
     after = audit.snapshot(membership)
     if before != after:
         audit.record(actor=actor, action="set_role", instance=membership, before=before, after=after)
