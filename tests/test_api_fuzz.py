@@ -33,8 +33,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def schema():
+    """Generated once for the three callers: the document does not depend on the caller."""
     from drf_spectacular.generators import SchemaGenerator
 
     document = SchemaGenerator().get_schema(request=None, public=True)
