@@ -103,9 +103,11 @@ def fuzz(schema, base_url: str, headers: dict, session) -> list[str]:
         )
         def run(case):
             response = case.call(base_url=base_url, headers=headers, session=session, timeout=30)
-            if response.request.headers.get("Transfer-Encoding") == "chunked":
-                # Django's development server reads no chunked body: the rest of it would be read as
-                # the next request on this connection. A new connection for the next case.
+            sent = response.request
+            if sent.body is not None and "Content-Length" not in sent.headers:
+                # requests sent the body chunked (an empty form body is): Django's development
+                # server reads no chunked body, and the rest of it would be read as the next
+                # request on this connection. A new connection for the next case.
                 session.close()
             case.validate_response(response, checks=CHECKS)
 
