@@ -6,7 +6,8 @@ be: no 5xx, a status code the schema documents for the operation, a documented c
 a body that matches the documented schema (``tasks/api/schema.py`` documents the refusals).
 
 Bounded: ``FUZZ_EXAMPLES`` examples per operation and caller (default 6), derandomised, so a run
-is repeatable and takes a minute or two; ``FUZZ_EXAMPLES=200`` for a deeper local run.
+is repeatable; ``FUZZ_EXAMPLES=200`` for a deeper local run. The cases are drawn once for the
+module and each caller is sent the same ones, over one kept-alive connection.
 """
 
 import json
@@ -33,12 +34,33 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def schema():
+    """Generated once for the three callers: the document does not depend on the caller."""
     from drf_spectacular.generators import SchemaGenerator
 
     document = SchemaGenerator().get_schema(request=None, public=True)
     return schemathesis.openapi.from_dict(json.loads(json.dumps(document, default=str)))
+
+
+@pytest.fixture
+def http(monkeypatch):
+    """One session, so one kept-alive connection to the live server, for every case: not a new
+    session, TCP connection and server thread per call.
+
+    The session adds no headers of its own and drops the cookies of each answer
+    (``ManagedCookiesSession``), so each request is the one a fresh session would send. The live
+    server answers with small writes (status line, headers, body): without TCP_NODELAY each answer
+    on a kept-alive connection waited out the client's delayed ACK (about 40 ms)."""
+    from django.test.testcases import QuietWSGIRequestHandler
+    from schemathesis.transport.requests import ManagedCookiesSession
+
+    monkeypatch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
+    session = ManagedCookiesSession()
+    session.headers.clear()
+    session.trust_env = False  # no proxy or .netrc from the environment for the live server
+    yield session
+    session.close()
 
 
 @pytest.fixture
@@ -58,9 +80,14 @@ def token_for(live_server, make_user):
     return token
 
 
-def fuzz(schema, base_url: str, headers: dict) -> list[str]:
-    """Every operation, ``EXAMPLES`` cases each; the failures, one line per operation."""
-    failures = []
+@pytest.fixture(scope="module")
+def cases(schema) -> list:
+    """Every operation with its ``EXAMPLES`` cases, drawn once (derandomised) and sent by each caller.
+
+    Hypothesis draws the same cases whatever the answers (it only generates: no shrinking, no
+    targeting), so each caller drawing its own sent the three callers nearly the same cases (about
+    5 % differed, only because hypothesis also draws constants of the modules imported so far), and
+    drawing them three times was about a third of the module's time."""
     # Signing out and revoking tokens end the caller's own credential, so every later operation would
     # only be fuzzed as an anonymous call: tests/test_api_tokens.py covers them.
     operations = [
@@ -69,25 +96,48 @@ def fuzz(schema, base_url: str, headers: dict) -> list[str]:
         if operation.path not in SIGN_OUT
     ]
     assert len(operations) > 30  # the whole API, not a part of it
-    for operation in operations:
+    return [(operation, draw(operation)) for operation in operations]
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case):
-            response = case.call(base_url=base_url, headers=headers, timeout=30)
-            case.validate_response(response, checks=CHECKS)
 
-        try:
-            run()
-        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected: one run names every failing operation
-            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+def draw(operation) -> list:
+    """``EXAMPLES`` cases of one operation, as hypothesis generates them (derandomised)."""
+    found = []
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def collect(case):
+        found.append(case)
+
+    collect()
+    assert found, f"{operation.method.upper()} {operation.path}: no case drawn"
+    return found
+
+
+def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
+    """Every operation's cases, sent and checked; the failures, one line per operation (its first
+    failing case)."""
+    failures = []
+    for operation, examples in cases:
+        for case in examples:
+            try:
+                response = case.call(base_url=base_url, headers=headers, session=session, timeout=30)
+                sent = response.request
+                if sent.body is not None and "Content-Length" not in sent.headers:
+                    # requests sent the body chunked (an empty form body is): Django's development
+                    # server reads no chunked body, and the rest of it would be read as the next
+                    # request on this connection. A new connection for the next case.
+                    session.close()
+                case.validate_response(response, checks=CHECKS)
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected: one run names every failing operation
+                failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+                break
     return failures
 
 
@@ -96,8 +146,10 @@ def fuzz(schema, base_url: str, headers: dict) -> list[str]:
     [("olga", Role.OFFICE, None), ("alice", Role.LIAISON, "晋中市"), None],
     ids=["office", "liaison", "anonymous"],
 )
-def test_no_answer_outside_the_schema_and_no_server_error(caller, schema, live_server, token_for, settings):
+def test_no_answer_outside_the_schema_and_no_server_error(
+    caller, cases, http, live_server, token_for, settings
+):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "10000/min"}}
     headers = {"Authorization": f"Token {token_for(*caller)}"} if caller else {}
-    failures = fuzz(schema, live_server.url, headers)
+    failures = fuzz(cases, live_server.url, headers, http)
     assert failures == [], "\n\n".join(failures)
