@@ -6,5 +6,5 @@ urlpatterns = [
     path("security/", views.security, name="security"),
     path("security/unlock/", views.unlock, name="security-unlock"),
     path("account/security/", views.account_security, name="account-security"),
-    path("account/security/tokens/<int:pk>/revoke/", views.revoke_token, name="account-token-revoke"),
+    path("account/security/tokens/<id:pk>/revoke/", views.revoke_token, name="account-token-revoke"),
 ]

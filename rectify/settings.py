@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "SignOffStatusEnum": "tasks.choices.SignOffStatus",
         "TaskStatusEnum": "tasks.choices.TaskStatus",
     },
+    # A row id in a path (rectify/converters.py): an integer a primary key can hold.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}},
     # Served from the sidecar package: the system runs on a closed intranet, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

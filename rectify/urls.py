@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.functional import lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from rectify.converters import IdConverter
 from tasks.api.root import ApiRootView
 from tasks.models import Organisation
+
+# ``<id:pk>``, before the apps' URL modules (and the admin's) are read.
+register_converter(IdConverter, "id")
 
 admin.site.site_header = "整改台账 · 管理后台"
 admin.site.site_title = "整改台账"

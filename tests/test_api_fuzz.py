@@ -1,7 +1,8 @@
 """The API against its own OpenAPI schema, fuzzed (schemathesis) over HTTP on the live server.
 
 For three callers — an office user, a liaison and an anonymous caller — every operation of the
-schema is called with generated parameters and bodies (valid and invalid), and every answer must
+schema is called with generated parameters and bodies the schema admits (schemathesis's positive
+mode; malformed input is refused test by test in test_api_input_guards and test_no_500), and every answer must
 be: no 5xx, a status code the schema documents for the operation, a documented content type, and
 a body that matches the documented schema (``tasks/api/schema.py`` documents the refusals).
 

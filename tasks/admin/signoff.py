@@ -76,8 +76,8 @@ class SignOffRequestAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("queue/", wrap(self.queue_view), name="tasks_signoffrequest_queue"),
-            path("<int:pk>/check/", wrap(self.check_view), name="tasks_signoffrequest_check"),
-            path("<int:pk>/sheet/", wrap(self.sheet_view), name="tasks_signoffrequest_sheet"),
+            path("<id:pk>/check/", wrap(self.check_view), name="tasks_signoffrequest_check"),
+            path("<id:pk>/sheet/", wrap(self.sheet_view), name="tasks_signoffrequest_sheet"),
             *super().get_urls(),
         ]
 

@@ -11,6 +11,6 @@ router.register("officials", views.OfficialViewSet, basename="official")
 router.register("assignments", ledger_views.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
-    path("evidence/<int:pk>/", ledger_views.EvidenceDownloadView.as_view(), name="api-evidence"),
+    path("evidence/<id:pk>/", ledger_views.EvidenceDownloadView.as_view(), name="api-evidence"),
     path("", include(router.urls)),
 ]
