@@ -70,18 +70,34 @@ def chromium():
 
 @pytest.fixture
 def open_page(chromium, live_server):
-    """A function giving a fresh browser page (own cookies) on the live server; closed after the test."""
+    """A function giving a fresh browser page (own cookies) on the live server; closed after the test.
+
+    With ``user`` the page starts signed in as that user: a session made as Django's test client's
+    ``force_login`` makes one, its cookie given to the browser. That is for tests whose subject is not
+    signing in; test_keyboard.py and the CSP test of the login page sign in through the form (log_in)."""
     contexts = []
 
-    def make(viewport=LAPTOP):
+    def make(viewport=LAPTOP, user=None):
         context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport)
         context.set_default_timeout(15_000)
+        if user is not None:
+            context.add_cookies([session_cookie(user, live_server.url)])
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+
+
+def session_cookie(user, url):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    name = settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value, "url": url}
 
 
 def log_in(page, username, password=PASSWORD):

@@ -35,12 +35,11 @@ def settle(page):
 
 
 def test_a_liaisons_pages_break_no_policy(open_page, plan, liaison):
-    page = open_page()
+    page = open_page(user=liaison)
     violations = watch(page)
-    log_in(page, "alice")
     for url in ("/desk/", "/inbox/", f"/assignments/{row().pk}/", "/supervision/"):
         response = page.goto(url)
-        assert response.status == 200, url
+        assert response.status == 200 and page.url.endswith(url), url  # served, not the login page
         settle(page)
     assert violations == []
 
@@ -73,18 +72,16 @@ def test_no_page_breaks_the_policy_and_the_bars_still_draw(open_page, plan, offi
 
 
 def test_the_api_docs_run_under_the_policy(open_page, plan, office):
-    page = open_page()
+    page = open_page(user=office)
     violations = watch(page)
-    log_in(page, "olga")
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)  # the script ran and drew the endpoints
     assert violations == []
 
 
-def test_the_signoff_sheets_print_button_still_prints(open_page, people_signed_off):
-    page = open_page()
+def test_the_signoff_sheets_print_button_still_prints(open_page, people_signed_off, office):
+    page = open_page(user=office)
     violations = watch(page)
-    log_in(page, "olga")
     page.goto(people_signed_off)
     page.evaluate("window.print = () => { window.printed = true; }")
     page.get_by_role("button", name="打印").click()
@@ -111,12 +108,13 @@ def people_signed_off(plan, liaison, unit_leader, office):
     return reverse("admin:tasks_signoffrequest_sheet", args=[signoff.pk])
 
 
-def test_the_signoff_form_to_sign_prints_and_its_code_verifies_under_the_policy(open_page, people_signed_off):
+def test_the_signoff_form_to_sign_prints_and_its_code_verifies_under_the_policy(
+    open_page, people_signed_off, office
+):
     """The 销号单 form (/signoffs/<id>/): its print button prints, and its 立即核验 link opens /verify/."""
     pk = people_signed_off.rstrip("/").split("/")[-2]
-    page = open_page()
+    page = open_page(user=office)
     violations = watch(page)
-    log_in(page, "olga")
     assert page.goto(f"/signoffs/{pk}/").status == 200
     page.evaluate("window.print = () => { window.printed = true; }")
     page.get_by_role("button", name="打印").click()
