@@ -5,7 +5,9 @@ check is switched off for these tests. Without /usr/bin/chromium the tests skip 
 installs it, and tests/conftest.py fails a CI run that lacks it).
 """
 
+import inspect
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,32 +30,74 @@ LAPTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 
+def _frames_without_source_lookups(context=1):
+    """``inspect.stack()`` as Playwright uses it (the caller's frames, for an error's API name and a
+    trace's locations), without the source-file look-ups ``inspect.getframeinfo`` makes for every frame:
+    under pytest's deep stacks those cost about 8 ms per Playwright call, most of the CPU the test thread
+    spent. Upstream replaced the call with a frame walk too (microsoft/playwright-python#3147)."""
+    frame = sys._getframe(1)
+    frames = []
+    while frame is not None:
+        code = frame.f_code
+        frames.append(inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None))
+        frame = frame.f_back
+    return frames
+
+
+class _PlaywrightInspect:
+    """The ``inspect`` module as Playwright's sync API sees it: the same, but for ``stack``."""
+
+    stack = staticmethod(_frames_without_source_lookups)
+
+    def __getattr__(self, name):
+        return getattr(inspect, name)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright._impl import _sync_base
     from playwright.sync_api import sync_playwright
 
+    _sync_base.inspect = _PlaywrightInspect()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    _sync_base.inspect = inspect
 
 
 @pytest.fixture
 def open_page(chromium, live_server):
-    """A function giving a fresh browser page (own cookies) on the live server; closed after the test."""
+    """A function giving a fresh browser page (own cookies) on the live server; closed after the test.
+
+    With ``user`` the page starts signed in as that user: a session made as Django's test client's
+    ``force_login`` makes one, its cookie given to the browser. That is for tests whose subject is not
+    signing in; test_keyboard.py and the CSP test of the login page sign in through the form (log_in)."""
     contexts = []
 
-    def make(viewport=LAPTOP):
+    def make(viewport=LAPTOP, user=None):
         context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport)
         context.set_default_timeout(15_000)
+        if user is not None:
+            context.add_cookies([session_cookie(user, live_server.url)])
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+
+
+def session_cookie(user, url):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    name = settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value, "url": url}
 
 
 def log_in(page, username, password=PASSWORD):

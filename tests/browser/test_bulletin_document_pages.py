@@ -8,15 +8,13 @@ import pytest
 from docx import Document
 
 from dispatch.bulletin import make_bulletin
-from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_office_edits_publishes_and_downloads_the_tongbao(open_page, plan, office):
     make_bulletin("2017-11")
-    page = open_page()
-    log_in(page, "olga")
+    page = open_page(user=office)
     page.goto("/dashboard/")
     page.get_by_role("link", name="2017-11 月通报").first.click()
     page.wait_for_load_state()

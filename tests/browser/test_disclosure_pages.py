@@ -9,7 +9,7 @@ import pytest
 
 from tasks.models import Assignment
 from tasks.services import ledger
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import screenshot
 from tests.helpers import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.today()]
@@ -19,8 +19,7 @@ def test_the_office_reviews_and_publishes_the_weekly_disclosure(
     open_page, plan, office, liaison, screenshot_dir
 ):
     ledger.submit_report(row(17).pk, actor=liaison, week="2017-W48", text="推进", percent=73)
-    page = open_page()
-    log_in(page, "olga")
+    page = open_page(user=office)
     page.goto("/dashboard/")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="每周公开").click()
     page.wait_for_load_state()
@@ -66,8 +65,7 @@ def test_the_office_reviews_and_publishes_the_weekly_disclosure(
 def test_the_dashboard_tiles_and_the_city_tiles_lead_to_the_rows_they_count(
     open_page, plan, office, screenshot_dir
 ):
-    page = open_page()
-    log_in(page, "olga")
+    page = open_page(user=office)
     page.goto("/dashboard/")
     tile = page.locator(".figures a.k-link").filter(has_text="按计划推进")
     shown = int(tile.locator(".n").inner_text())

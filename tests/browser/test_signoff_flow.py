@@ -77,8 +77,7 @@ def test_it_signs_off_from_report_to_public_page(open_page, people, tmp_path):
 
 
 def test_it_shows_the_chinese_error_for_a_bad_percentage(open_page, people):
-    page = open_page()
-    log_in(page, "alice")
+    page = open_page(user=people["liaison"])
     target = Assignment.objects.get(task__number=17, unit__name="晋中市")
     page.goto(f"/assignments/{target.pk}/")
     report = page.locator("#report")
@@ -93,8 +92,7 @@ def test_it_shows_the_chinese_error_for_a_bad_percentage(open_page, people):
 
 def test_it_refuses_a_liaison_another_units_assignment(open_page, people):
     other = Assignment.objects.get(task__number=10, unit__name="临汾市")
-    page = open_page()
-    log_in(page, "alice")
+    page = open_page(user=people["liaison"])
     response = page.goto(f"/assignments/{other.pk}/")
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在或无权查看")
