@@ -5,9 +5,7 @@ check is switched off for these tests. Without /usr/bin/chromium the tests skip 
 installs it, and tests/conftest.py fails a CI run that lacks it).
 """
 
-import inspect
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,42 +28,16 @@ LAPTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 
-def _frames_without_source_lookups(context=1):
-    """``inspect.stack()`` as Playwright uses it (the caller's frames, for an error's API name and a
-    trace's locations), without the source-file look-ups ``inspect.getframeinfo`` makes for every frame:
-    under pytest's deep stacks those cost about 8 ms per Playwright call, most of the CPU the test thread
-    spent. Upstream replaced the call with a frame walk too (microsoft/playwright-python#3147)."""
-    frame = sys._getframe(1)
-    frames = []
-    while frame is not None:
-        code = frame.f_code
-        frames.append(inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None))
-        frame = frame.f_back
-    return frames
-
-
-class _PlaywrightInspect:
-    """The ``inspect`` module as Playwright's sync API sees it: the same, but for ``stack``."""
-
-    stack = staticmethod(_frames_without_source_lookups)
-
-    def __getattr__(self, name):
-        return getattr(inspect, name)
-
-
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright._impl import _sync_base
     from playwright.sync_api import sync_playwright
 
-    _sync_base.inspect = _PlaywrightInspect()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    _sync_base.inspect = inspect
 
 
 @pytest.fixture
