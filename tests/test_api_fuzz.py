@@ -9,27 +9,22 @@ a body that matches the documented schema (``tasks/api/schema.py`` documents the
 Bounded: ``FUZZ_EXAMPLES`` examples per operation and caller (default 6), derandomised, so a run
 is repeatable; ``FUZZ_EXAMPLES=200`` for a deeper local run. The cases are drawn once for the
 module and each caller is sent the same ones, over one kept-alive connection.
+
+schemathesis and hypothesis are imported where they are used, not at the top: every test process
+collects this module, and importing both (pytest rewrites the asserts of every installed plugin's
+package as it imports it) cost about 2 s in each process, also in those that never run it.
 """
 
 import json
 import os
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from tasks.choices import Role
 from tests.conftest import PASSWORD
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SIGN_OUT = {"/api/auth/logout/", "/api/auth/tokens/{id}/revoke/"}
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Throttled and locked-out callers answer 429 (documented): the token endpoint is fuzzed like the rest,
 # with a throttle high enough that the other operations are reached with a valid token.
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -38,6 +33,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def schema():
     """Generated once for the three callers: the document does not depend on the caller."""
+    import schemathesis
     from drf_spectacular.generators import SchemaGenerator
 
     document = SchemaGenerator().get_schema(request=None, public=True)
@@ -102,6 +98,8 @@ def cases(schema) -> list:
 
 def draw(operation) -> list:
     """``EXAMPLES`` cases of one operation, as hypothesis generates them (derandomised)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
     found = []
 
     @given(case=operation.as_strategy())
@@ -124,6 +122,19 @@ def draw(operation) -> list:
 def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
     """Every operation's cases, sent and checked; the failures, one line per operation (its first
     failing case)."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     failures = []
     for operation, examples in cases:
         for case in examples:
@@ -135,7 +146,7 @@ def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
                     # server reads no chunked body, and the rest of it would be read as the next
                     # request on this connection. A new connection for the next case.
                     session.close()
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=checks)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected: one run names every failing operation
                 failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
                 break
