@@ -40,10 +40,14 @@ serve: install
 	DEBUG=false $(PY) -m rectify.serve $(if $(ENV_FILE),--env-file $(ENV_FILE)) --host $(HOST) --port $(PORT)
 
 # One test process per core (pytest-xdist; a test file stays in one process, so its module fixtures,
-# a Celery worker or a built demo, are made once). `make test TEST_WORKERS=0` runs in one process.
+# a Celery worker or a built demo, are made once), the costliest files handed out first (by the last
+# run's times: tests/conftest.py). `make test TEST_WORKERS=0` runs in one process. Compiled modules
+# are kept in __pycache__/ (ignored by git) even where the environment sets PYTHONDONTWRITEBYTECODE:
+# otherwise every test process compiled the app and rewrote the asserts of all 94 test files again,
+# about 3 s each time.
 TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # ruff (lint and format check) and import-linter (the layers point down), configured in pyproject.toml.
 lint: install

@@ -53,6 +53,59 @@ def pytest_sessionstart(session):
         pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
 
 
+# The order in which ``make test`` hands test files to its processes (pytest-xdist, ``--dist loadfile
+# --no-loadscope-reorder``): the costliest first, so that the run does not end with one process
+# still busy with a long file (a browser file, the API fuzz) while the other waits. A test's cost is
+# its time in the last run that ran it (kept in pytest's cache, .pytest_cache/, by the process that
+# hands out the files); a test not run yet is guessed from what it drives.
+_SECONDS_KEY = "rectify/test-seconds"
+_SECONDS: dict = {}  # this run's time per test, summed over its set-up, call and tear-down
+
+
+def _guessed_seconds(item) -> float:
+    if item.get_closest_marker("browser"):
+        return 2.0
+    if item.get_closest_marker("celery") or "live_server" in getattr(item, "fixturenames", ()):
+        return 1.0
+    return 0.1
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own reordering (plain tests before transactional ones)
+def pytest_collection_modifyitems(config, items):
+    """In each test process of an xdist run, the files by cost, each file's tests in pytest-django's
+    order. Every process sorts the same collection by the same figures, as xdist requires."""
+    if not hasattr(config, "workerinput"):
+        return
+    cache = getattr(config, "cache", None)
+    known = cache.get(_SECONDS_KEY, {}) if cache is not None else {}
+    files: dict = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    cost = {
+        name: sum(known.get(item.nodeid, _guessed_seconds(item)) for item in tests)
+        for name, tests in files.items()
+    }
+    items[:] = [item for name in sorted(files, key=lambda name: -cost[name]) for item in files[name]]
+
+
+def pytest_runtest_logreport(report):
+    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """The process that hands out the files (or a run without xdist) keeps this run's times."""
+    cache = getattr(session.config, "cache", None)
+    if cache is None or hasattr(session.config, "workerinput") or not _SECONDS:
+        return
+    kept = {
+        nodeid: seconds
+        for nodeid, seconds in cache.get(_SECONDS_KEY, {}).items()
+        if (session.config.rootpath / nodeid.split("::", 1)[0]).exists()
+    }
+    kept.update((nodeid, round(seconds, 3)) for nodeid, seconds in _SECONDS.items())
+    cache.set(_SECONDS_KEY, kept)
+
+
 @pytest.fixture(scope="session")
 def django_db_use_migrations():
     """On PostgreSQL (CI) the test database is built by running every migration, as a deployment is.
