@@ -44,10 +44,9 @@ def twin(a, day):
 
 @pytest.mark.parametrize("day", [datetime.date(2017, 9, 17), datetime.date(2017, 12, 20)])
 def test_the_sql_level_and_its_python_twin_agree_on_every_case(plan, day):
-    a = Assignment.objects.filter(due_date__isnull=False).select_related("task").first()
-    measure = a.task.measures.order_by("number").first()
-    others = Measure.objects.filter(task=a.task).exclude(pk=measure.pk)
-    others.update(milestones=[])
+    """Every combination of deadline, last report week and percentage is given to a row of its own,
+    once for each set of milestones, and each row's level read back in one query per reading (the
+    row's, and the dashboard's with the milestones read once)."""
     monday = day - datetime.timedelta(days=day.weekday())
     dues = [None, day - datetime.timedelta(days=1), day, day + datetime.timedelta(days=30)]
     dues += [day + datetime.timedelta(days=31), datetime.date(2020, 12, 31), datetime.date(2017, 7, 3)]
@@ -57,29 +56,37 @@ def test_the_sql_level_and_its_python_twin_agree_on_every_case(plan, day):
         [(day - datetime.timedelta(days=1)).isoformat(), "2030-01-01"],
         ["2017-07-10"],
     ]  # before the start
+    combinations = list(itertools.product(dues, weeks, [0, 60]))
+    rows = list(Assignment.objects.order_by("pk")[: len(combinations)])
+    assert len(rows) == len(combinations)
+    for a, (due, last, percent) in zip(rows, combinations):
+        a.status, a.due_date, a.extended_due_date = Status.IN_PROGRESS, due, None
+        a.last_report_week_start, a.percent = last, percent
+    fields = ["status", "due_date", "extended_due_date", "last_report_week_start", "percent"]
+    Assignment.objects.bulk_update(rows, fields)
+    ids = [a.pk for a in rows]
     seen = Counter()
-    for status, due, last, percent, dates in itertools.product(
-        [Status.IN_PROGRESS], dues, weeks, [0, 60], milestones
-    ):
-        Measure.objects.filter(pk=measure.pk).update(milestones=dates)
-        Assignment.objects.filter(pk=a.pk).update(
-            status=status, due_date=due, extended_due_date=None, last_report_week_start=last, percent=percent
-        )
-        got = Assignment.objects.with_level(day).get(pk=a.pk)
-        by_task = Assignment.objects.with_level(day, milestones_by_task(day)).get(pk=a.pk)  # the dashboard's
-        expected = judge(
-            day,
-            status=status,
-            effective_due=due,
-            last_report_week_start=last,
-            percent=percent,
-            milestone=passed_milestone(day, dates),
-        )
-        assert got.level == expected.level, (status, due, last, percent, dates, expected)
-        assert by_task.level == expected.level, (status, due, last, percent, dates, expected)
-        assert got.level_reason == expected.reason
-        seen[next(k for k in KINDS if expected.reason.startswith(k))] += 1
+    for dates in milestones:
+        Measure.objects.update(milestones=dates)  # every task's measures: the task's latest milestone
+        got = Assignment.objects.with_level(day).in_bulk(ids)
+        by_task = Assignment.objects.with_level(day, milestones_by_task(day)).in_bulk(ids)  # the dashboard's
+        for a, (due, last, percent) in zip(rows, combinations):
+            expected = judge(
+                day,
+                status=Status.IN_PROGRESS,
+                effective_due=due,
+                last_report_week_start=last,
+                percent=percent,
+                milestone=passed_milestone(day, dates),
+            )
+            case = (due, last, percent, dates, expected)
+            assert got[a.pk].level == expected.level, case
+            assert by_task[a.pk].level == expected.level, case
+            assert got[a.pk].level_reason == expected.reason, case
+            seen[next(k for k in KINDS if expected.reason.startswith(k))] += 1
+    assert sum(seen.values()) == len(combinations) * len(milestones)
     assert set(seen) == set(KINDS) - {"已销号"}  # the grid reaches every reason of an open row
+    a = rows[0]
     Assignment.objects.filter(pk=a.pk).update(status=Status.SIGNED_OFF)
     assert Assignment.objects.with_level(day).get(pk=a.pk).judgement == judge(
         day,
