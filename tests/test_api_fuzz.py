@@ -1,4 +1,4 @@
-"""The API against its own OpenAPI schema, fuzzed (schemathesis) over HTTP on the live server.
+"""The API against its own OpenAPI schema, fuzzed (schemathesis) through the site's WSGI application.
 
 For three callers — an office user, a liaison and an anonymous caller — every operation of the
 schema is called with generated parameters and bodies the schema admits (schemathesis's positive
@@ -8,7 +8,13 @@ a body that matches the documented schema (``tasks/api/schema.py`` documents the
 
 Bounded: ``FUZZ_EXAMPLES`` examples per operation and caller (default 6), derandomised, so a run
 is repeatable; ``FUZZ_EXAMPLES=200`` for a deeper local run. The cases are drawn once for the
-module and each caller is sent the same ones, over one kept-alive connection.
+module and each caller is sent the same ones.
+
+The cases go to Django's WSGI application in the test's own thread and transaction (schemathesis's
+WSGI transport, a werkzeug client), not over a socket to the live server: the whole middleware stack
+and every view still answer each case, without a server thread, the ``requests`` library and the
+flush of a transactional test per caller. Real HTTP is covered by the browser tests and
+``test_serve_smoke.py`` (gunicorn).
 
 schemathesis and hypothesis are imported where they are used, not at the top: every test process
 collects this module, and importing both (pytest rewrites the asserts of every installed plugin's
@@ -27,7 +33,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SIGN_OUT = {"/api/auth/logout/", "/api/auth/tokens/{id}/revoke/"}
 # Throttled and locked-out callers answer 429 (documented): the token endpoint is fuzzed like the rest,
 # with a throttle high enough that the other operations are reached with a valid token.
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
@@ -41,37 +47,39 @@ def schema():
 
 
 @pytest.fixture
-def http(monkeypatch):
-    """One session, so one kept-alive connection to the live server, for every case: not a new
-    session, TCP connection and server thread per call.
+def app():
+    """The site's WSGI application, as a server runs it, but in the test's transaction: Django closes
+    the database connection as each request starts and ends (``close_old_connections``), which would
+    end the test's transaction, so that is left out during each call, as Django's test client does."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
 
-    The session adds no headers of its own and drops the cookies of each answer
-    (``ManagedCookiesSession``), so each request is the one a fresh session would send. The live
-    server answers with small writes (status line, headers, body): without TCP_NODELAY each answer
-    on a kept-alive connection waited out the client's delayed ACK (about 40 ms)."""
-    from django.test.testcases import QuietWSGIRequestHandler
-    from schemathesis.transport.requests import ManagedCookiesSession
+    handler = WSGIHandler()
 
-    monkeypatch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
-    session = ManagedCookiesSession()
-    session.headers.clear()
-    session.trust_env = False  # no proxy or .netrc from the environment for the live server
-    yield session
-    session.close()
+    def call(environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = handler(environ, start_response)
+            body = b"".join(response)
+            response.close()  # sends request_finished
+            return [body]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    return call
 
 
 @pytest.fixture
-def token_for(live_server, make_user):
-    import requests
-
+def token_for(make_user, client):
     def token(username, role, unit=None):
         make_user(username, role, unit)
-        response = requests.post(
-            f"{live_server.url}/api/auth/token/",
-            json={"username": username, "password": PASSWORD},
-            timeout=30,
+        response = client.post(
+            "/api/auth/token/", {"username": username, "password": PASSWORD}, content_type="application/json"
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, response.content
         return response.json()["token"]
 
     return token
@@ -119,7 +127,7 @@ def draw(operation) -> list:
     return found
 
 
-def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
+def fuzz(cases: list, app, headers: dict) -> list[str]:
     """Every operation's cases, sent and checked; the failures, one line per operation (its first
     failing case)."""
     from schemathesis.checks import not_a_server_error
@@ -139,13 +147,7 @@ def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
     for operation, examples in cases:
         for case in examples:
             try:
-                response = case.call(base_url=base_url, headers=headers, session=session, timeout=30)
-                sent = response.request
-                if sent.body is not None and "Content-Length" not in sent.headers:
-                    # requests sent the body chunked (an empty form body is): Django's development
-                    # server reads no chunked body, and the rest of it would be read as the next
-                    # request on this connection. A new connection for the next case.
-                    session.close()
+                response = case.call(app=app, headers=headers)
                 case.validate_response(response, checks=checks)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected: one run names every failing operation
                 failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
@@ -158,10 +160,8 @@ def fuzz(cases: list, base_url: str, headers: dict, session) -> list[str]:
     [("olga", Role.OFFICE, None), ("alice", Role.LIAISON, "晋中市"), None],
     ids=["office", "liaison", "anonymous"],
 )
-def test_no_answer_outside_the_schema_and_no_server_error(
-    caller, cases, http, live_server, token_for, settings
-):
+def test_no_answer_outside_the_schema_and_no_server_error(caller, cases, app, token_for, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "10000/min"}}
     headers = {"Authorization": f"Token {token_for(*caller)}"} if caller else {}
-    failures = fuzz(cases, live_server.url, headers, http)
+    failures = fuzz(cases, app, headers)
     assert failures == [], "\n\n".join(failures)

@@ -9,7 +9,9 @@ every operation documents the error body of ``tasks/api/errors.py`` (``{"detail"
   caller's to see (also for a page number past the end);
 - 409 / 412 for writes: a conflicting state or a stale ``version``;
 - 413 a body over the limit; 415 a body that is not JSON, a form or a file upload;
-- 429 too many requests (the token endpoint's throttle and the login lockout).
+- 429 too many requests (the token endpoint's throttle and the login lockout);
+- 302 for an endpoint that also answers the desk's form (``format=html``): a browser signed out is
+  sent to the login page, one that opened the form's address to the desk.
 
 The fuzz test (``tests/test_api_fuzz.py``) holds the API to this schema.
 """
@@ -39,6 +41,8 @@ WRITE = {
     "415": "不支持的请求格式",
 }
 
+FORM_REDIRECT = "浏览器表单：未登录时转到登录页，直接打开地址时转到工作台"
+
 
 def document_errors(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
@@ -52,6 +56,9 @@ def document_errors(result, generator, request, public):
             # An endpoint that also answers a page (the desk's upload form) refuses with a page too.
             if any("text/html" in r.get("content", {}) for r in operation["responses"].values()):
                 content["text/html"] = {"schema": {"type": "string"}}
+                # and a browser signed out, or one that opened the form's address, is sent on (a page's
+                # address in Location): to the login page, or to the desk where the form is
+                operation["responses"].setdefault("302", {"description": FORM_REDIRECT})
             for code, description in codes.items():
                 operation["responses"].setdefault(code, {"description": description, "content": content})
     return result
