@@ -8,10 +8,8 @@ docs/screenshots/ only with UPDATE_SCREENSHOTS=1; otherwise to a temporary folde
 
 import datetime
 import struct
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from demo.ledger import DEMO_PASSWORD
@@ -24,9 +22,9 @@ DEMO_TODAY = datetime.date(2017, 12, 1)
 
 
 @pytest.fixture
-def demo(plan, settings):
-    """The demo ledger and messages, served with the ledger's date pinned to the demo's (as `make run` does)."""
-    call_command("load_demo", stdout=StringIO())
+def demo(demo_ledger, settings):
+    """The demo ledger and messages (``load_demo``, built once per test process: tests/conftest.py),
+    served with the ledger's date pinned to the demo's (as `make run` does)."""
     settings.RECTIFY_TODAY = DEMO_TODAY
 
 
