@@ -55,7 +55,8 @@ def pytest_sessionstart(session):
 
 # The order in which ``make test`` hands test files to its processes (pytest-xdist, ``--dist loadfile
 # --no-loadscope-reorder``): the costliest first, so that the run does not end with one process
-# still busy with a long file (a browser file, the API fuzz) while the other waits. A test's cost is
+# still busy with a long file (a browser file, the API fuzz) while the other waits. The files that
+# read the built demo go to one process together (``_scope``). A test's cost is
 # its time in the last run that ran it (kept in pytest's cache, .pytest_cache/, by the process that
 # hands out the files); a test not run yet is guessed from what it drives.
 _SECONDS_KEY = "rectify/test-seconds"
@@ -70,22 +71,50 @@ def _guessed_seconds(item) -> float:
     return 0.1
 
 
+_SCOPES: dict = {}
+
+
+def _scope(rootpath, nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, except that the files reading the built demo
+    (``demo_ledger``) are one unit, so one process builds the demo for all of them."""
+    path = nodeid.split("::", 1)[0]
+    if path not in _SCOPES:
+        source = rootpath / path
+        _SCOPES[path] = "the demo" if source.is_file() and "demo_ledger" in source.read_text() else path
+    return _SCOPES[path]
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-django's own reordering (plain tests before transactional ones)
 def pytest_collection_modifyitems(config, items):
-    """In each test process of an xdist run, the files by cost, each file's tests in pytest-django's
-    order. Every process sorts the same collection by the same figures, as xdist requires."""
+    """In each test process of an xdist run, the units of work by cost, each unit's tests in
+    pytest-django's order. Every process sorts the same collection by the same figures, as xdist
+    requires."""
     if not hasattr(config, "workerinput"):
         return
     cache = getattr(config, "cache", None)
     known = cache.get(_SECONDS_KEY, {}) if cache is not None else {}
-    files: dict = {}
+    units: dict = {}
     for item in items:
-        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+        units.setdefault(_scope(config.rootpath, item.nodeid), []).append(item)
     cost = {
-        name: sum(known.get(item.nodeid, _guessed_seconds(item)) for item in tests)
-        for name, tests in files.items()
+        unit: sum(known.get(item.nodeid, _guessed_seconds(item)) for item in tests)
+        for unit, tests in units.items()
     }
-    items[:] = [item for name in sorted(files, key=lambda name: -cost[name]) for item in files[name]]
+    items[:] = [item for unit in sorted(units, key=lambda unit: -cost[unit]) for item in units[unit]]
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the units of ``_scope``: a file, or the files sharing the demo."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SceneScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(config.rootpath, nodeid)
+
+    return SceneScheduling(config, log)
 
 
 def pytest_runtest_logreport(report):
