@@ -15,24 +15,34 @@ from tests.helpers import row
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def trail_scene(module_db, module_people, django_db_blocker):
+    """Task 17 carried to sign-off through the API once for the module (``module_db``): a chain of a
+    dozen entries, which each test reads or breaks in its own savepoint."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+
+    def api(username):
+        client = APIClient()
+        client.force_authenticate(get_user_model().objects.get(username=username))
+        return client
+
+    with django_db_blocker.unblock():
+        a = row()
+        base = f"/api/assignments/{a.pk}/"
+        report = {"week": "2017-W40", "text": "推进", "percent": "60"}
+        assert api("alice").post(base + "reports/", report).status_code == 201
+        pdf = SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+        assert api("alice").post(base + "signoff/", {"summary": "到位", "evidence": [pdf]}).status_code == 201
+        assert api("bob").post(base + "approve/", {"opinion": "同意"}, format="json").status_code == 200
+        assert api("olga").post(base + "approve/", {"opinion": "同意销号"}, format="json").status_code == 200
+    return a.pk
+
+
 @pytest.fixture
-def trail(api, liaison, unit_leader, office, evidence_pdf):
-    """Task 17 carried to sign-off through the API: a chain of a dozen entries."""
-    a = row()
-    base = f"/api/assignments/{a.pk}/"
-    assert (
-        api(liaison)
-        .post(base + "reports/", {"week": "2017-W40", "text": "推进", "percent": "60"})
-        .status_code
-        == 201
-    )
-    assert (
-        api(liaison).post(base + "signoff/", {"summary": "到位", "evidence": [evidence_pdf()]}).status_code
-        == 201
-    )
-    assert api(unit_leader).post(base + "approve/", {"opinion": "同意"}, format="json").status_code == 200
-    assert api(office).post(base + "approve/", {"opinion": "同意销号"}, format="json").status_code == 200
-    return a
+def trail(trail_scene, db):
+    return Assignment.objects.get(pk=trail_scene)
 
 
 def verify():
@@ -143,7 +153,7 @@ def test_an_entry_written_on_a_local_clock_still_verifies(liaison, monkeypatch):
 
     shanghai = datetime.datetime(2017, 10, 9, 10, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr(timezone, "now", lambda: shanghai)
-    ledger.submit_report(row().pk, actor=liaison, week="2017-W41", text="推进", percent=20)
+    ledger.submit_report(row(3).pk, actor=liaison, week="2017-W41", text="推进", percent=20)
 
     entry = AuditEntry.objects.latest("id")
     assert entry.at == shanghai.replace(microsecond=123000)
