@@ -45,8 +45,8 @@ def pytest_sessionstart(session):
             redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=3).ping()
         except Exception as exc:  # noqa: BLE001 - any failure means the service is missing
             problems.append(f"Redis does not answer: {exc}")
-    if not shutil.which("chromium"):
-        problems.append("chromium is not installed")
+    if not (shutil.which("chromium-headless-shell") or shutil.which("chromium")):
+        problems.append("Chromium (chromium-headless-shell or chromium) is not installed")
     if not shutil.which("soffice"):
         problems.append("LibreOffice (soffice) is not installed")
     if problems:

