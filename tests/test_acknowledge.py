@@ -15,7 +15,7 @@ from tasks.models import Assignment, AuditEntry
 from tasks.services import ledger
 from tests.helpers import PINNED_DAY, client_for, on, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 D = datetime.date
 

@@ -12,7 +12,7 @@ from tasks.models import Assignment, AuditEntry, SignOffRequest
 from tasks.services import ledger
 from tests.helpers import client_for, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 QUEUE = reverse("admin:tasks_signoffrequest_queue")
 

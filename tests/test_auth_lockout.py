@@ -14,7 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from tasks.models import AuditEntry
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 LOCKED = "登录失败次数过多"
 

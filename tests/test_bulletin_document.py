@@ -20,7 +20,7 @@ from tasks.models import Assignment, AuditEntry, Task, Unit
 from tests.helpers import client_for, on
 from tests.test_web_downloads import sign_off
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 NOVEMBER_TITLE = "关于2017年11月中央环保督察反馈问题整改进展情况的通报"
 SOFFICE = shutil.which("soffice")

@@ -14,7 +14,11 @@ from reports.models import ExportJob, ExportKind, ExportStatus
 from tasks.models import Assignment, AuditEntry
 from tests.helpers import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]  # the ledger stands on 2017-12-01
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.today(),
+    pytest.mark.usefixtures("module_people"),
+]  # the ledger stands on 2017-12-01
 
 
 def draft(user, month, refresh=False):

@@ -14,7 +14,11 @@ from tasks.models import Assignment, Task, Unit
 from tasks.services import ledger
 from tests.helpers import client_for, on
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]  # 2017-12-01
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.today(),
+    pytest.mark.usefixtures("module_people"),
+]  # 2017-12-01
 
 CITIES = [
     "太原市",

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from dispatch.models import Bulletin, Notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 
 def notify(user, n, *, read=False):

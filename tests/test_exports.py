@@ -18,7 +18,7 @@ from reports.tasks import build_export_task
 from tasks.models import Assignment, AuditEntry, Plan, Unit
 from tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 WEEK = "2017-W36"
 

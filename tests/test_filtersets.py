@@ -11,7 +11,7 @@ from dispatch.models import Notification
 from tasks.models import Assignment, Unit
 from tests.helpers import client_for, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 
 def note(user, period, *, read=False):

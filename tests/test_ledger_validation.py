@@ -20,7 +20,7 @@ from tasks.services.errors import InvalidInput
 from tasks.weeks import today
 from tests.helpers import row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 
 def state(assignment):

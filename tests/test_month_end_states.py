@@ -17,7 +17,7 @@ from tasks.services import history, ledger
 from tests.helpers import on
 from tests.test_dispatch_bulletin import dated, sign_off
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 OCTOBER, NOVEMBER = history.month_end(2017, 10), history.month_end(2017, 11)
 

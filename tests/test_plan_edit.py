@@ -14,7 +14,7 @@ from tasks.services.audit import verify_chain
 from tasks.services.errors import Forbidden, InvalidInput
 from tests.helpers import client_for, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 
 def task(number=17) -> Task:

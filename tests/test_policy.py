@@ -21,7 +21,7 @@ from tasks.models import Assignment
 from tasks.services import ledger
 from tasks.services.errors import LedgerError
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 D = datetime.date
 

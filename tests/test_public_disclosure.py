@@ -9,7 +9,11 @@ from tasks.services import ledger
 from tasks.services.errors import Forbidden, InvalidInput, InvalidTransition
 from tests.helpers import client_for, row
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]  # 2017-12-01, in 2017-W48
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.today(),
+    pytest.mark.usefixtures("module_people"),
+]  # 2017-12-01, in 2017-W48
 
 SECRET = 73  # a percentage a liaison reports and the office never publishes
 

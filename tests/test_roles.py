@@ -14,7 +14,7 @@ from tasks.choices import Role
 from tasks.models import Assignment, Membership
 from tasks.policy import TABLE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "ledger.md"
 SECRET = "s3cret-pass"

@@ -16,7 +16,7 @@ from tasks.services.errors import InvalidTransition
 from tests.helpers import client_for
 from tests.plan_files import make_xlsx
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 TITLE = "山西省中央环保督察整改“回头看”方案"
 ROWS = [

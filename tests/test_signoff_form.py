@@ -15,7 +15,7 @@ from tasks.services import ledger
 from tests.helpers import client_for, row
 from tests.test_admin_signoff import requested, unit_checked
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 
 def signed_off(liaison, unit_leader, office, number=17, unit="晋中市"):

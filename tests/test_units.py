@@ -9,7 +9,7 @@ from tasks.services import units
 from tasks.services.errors import Forbidden, InvalidInput
 from tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 
 def test_the_office_registers_a_county_under_its_city_and_it_is_audited(office):

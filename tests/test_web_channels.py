@@ -12,7 +12,7 @@ from tasks.services import ledger
 from tests.helpers import client_for
 from web.context_processors import Waiting
 
-pytestmark = [pytest.mark.django_db, pytest.mark.today()]
+pytestmark = [pytest.mark.django_db, pytest.mark.today(), pytest.mark.usefixtures("module_people")]
 
 ROBOT = "https://oapi.dingtalk.com/robot/send?access_token=abc123"
 

@@ -15,7 +15,7 @@ from tasks.models import Assignment
 from tasks.services import ledger
 from tests.helpers import client_for, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

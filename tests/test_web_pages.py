@@ -12,7 +12,7 @@ from tasks.weeks import today, week_of
 from tests.helpers import client_for
 from tests.helpers import row as assignment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 PDF = b"%PDF-1.4 evidence"
 PRIVATE_PAGES = [

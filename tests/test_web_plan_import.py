@@ -11,7 +11,7 @@ from tasks.models import AuditEntry, Measure, Plan, Task, Unit
 from tasks.plan_sources.columns import TEMPLATE_HEADERS
 from tests.plan_files import make_docx, make_xlsx, table_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 URL, CONFIRM, TEMPLATE = "/plans/import/", "/plans/import/confirm/", "/plans/template.xlsx"
 TITLE = "回头看整改任务清单"
 

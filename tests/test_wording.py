@@ -12,7 +12,7 @@ from tasks.services.errors import StaleVersion
 from tasks.weeks import week_title
 from tests.helpers import client_for, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
 CITIES = [
     "太原市",
