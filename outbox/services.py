@@ -6,7 +6,10 @@
   their number (an event's deliveries, one per recipient and channel).
 - ``relay(ids)`` hands messages to the broker; a refusal (broker down) is recorded on
   the message (``attempts``, ``last_error``) and never raised, so the user's action
-  that committed still succeeds. ``sweep()`` (the beat job ``outbox.sweep``) relays
+  that committed still succeeds. The broker is asked once more at once (a dropped connection
+  is made again), not three times with pauses, and a refusal ends the relay: the messages after
+  it wait for the sweep, so an action with many messages does not wait for a broker that is
+  down once per message. ``sweep()`` (the beat job ``outbox.sweep``) relays
   every message the broker has not accepted yet, until it does.
 - ``@consumer`` wraps a task that outbox messages name: the relay passes the message's
   id as ``outbox_id``; a message already done is skipped, and the consumer marks it done
@@ -28,6 +31,9 @@ from outbox.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# A message the broker refuses is the sweep's (every minute), so its hand-over does not wait:
+# one more try at once, on a new connection, instead of kombu's three with 0.2 s pauses.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 
 def enqueue(task: str, *args, key: str | None = None, **kwargs) -> OutboxMessage:
@@ -69,7 +75,10 @@ def enqueue_many(task: str, calls: list[tuple[list, str]]) -> int:
 def _hand_over(message: OutboxMessage) -> bool:
     try:
         current_app.send_task(
-            message.task, args=message.args, kwargs={**message.kwargs, "outbox_id": message.pk}
+            message.task,
+            args=message.args,
+            kwargs={**message.kwargs, "outbox_id": message.pk},
+            retry_policy=PUBLISH_RETRY,
         )
     except Exception as exc:  # noqa: BLE001 - any refusal of the broker leaves the message for the sweep
         OutboxMessage.objects.filter(pk=message.pk).update(
@@ -84,13 +93,16 @@ def _hand_over(message: OutboxMessage) -> bool:
 
 
 def relay(ids=None, *, limit: int = SWEEP_BATCH) -> int:
-    """Hand the given messages (or every unsent one) to the broker; how many it accepted."""
+    """Hand the given messages (or every unsent one) to the broker, oldest first, until it refuses
+    one; how many it accepted."""
     pending = OutboxMessage.objects.filter(sent_at=None, done_at=None).order_by("id")
     if ids is not None:
         pending = pending.filter(pk__in=list(ids))
     accepted = 0
     for message in pending[:limit]:
-        accepted += _hand_over(message)
+        if not _hand_over(message):
+            break  # the broker is down: the rest wait for the sweep
+        accepted += 1
     return accepted
 
 

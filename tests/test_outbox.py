@@ -85,6 +85,24 @@ def test_a_refusing_broker_is_recorded_on_the_message_and_the_sweep_hands_it_ove
     app.control.purge()
 
 
+def test_a_refusal_ends_the_relay_and_the_sweep_hands_every_waiting_message_over_in_order(db):
+    """An action that writes many messages (an event's deliveries) while the broker is down asks it
+    once, not once per message: the first refusal leaves the rest to the sweep."""
+    messages = [OutboxMessage.objects.create(task="dispatch.announce_bulletin", args=[n]) for n in (1, 2, 3)]
+    ids = [message.pk for message in messages]
+
+    with broker_at(REFUSING):
+        assert services.relay(ids) == 0
+    attempts = dict(OutboxMessage.objects.filter(pk__in=ids).values_list("pk", "attempts"))
+    assert attempts == {ids[0]: 1, ids[1]: 0, ids[2]: 0}
+
+    assert services.sweep() == 3
+    sent = OutboxMessage.objects.filter(pk__in=ids).exclude(sent_at=None).order_by("sent_at", "pk")
+    assert [message.pk for message in sent] == ids
+    assert services.sweep() == 0
+    app.control.purge()
+
+
 def test_a_consumer_skips_a_done_message_and_marks_done_once(db):
     calls = []
 
