@@ -11,6 +11,7 @@ from dispatch.figures import bulletin_data, public_data
 from dispatch.models import Bulletin, Notification
 from dispatch.periods import BadMonth
 from outbox.models import OutboxMessage
+from outbox.services import PUBLISH_RETRY
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, AuditEntry, Task
 from tasks.services import ledger
@@ -290,7 +291,10 @@ def test_publishing_is_the_offices_audited_act_and_announces_it(
         True,
     )
     send_task.assert_called_once_with(
-        "dispatch.announce_bulletin", args=[bulletin.pk], kwargs={"outbox_id": message.pk}
+        "dispatch.announce_bulletin",
+        args=[bulletin.pk],
+        kwargs={"outbox_id": message.pk},
+        retry_policy=PUBLISH_RETRY,
     )
     assert (published.status, published.published_by) == ("published", office)
     entry = AuditEntry.objects.get(action="publish_bulletin")
