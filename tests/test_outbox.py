@@ -7,6 +7,8 @@ a real worker (``tests.helpers.worker_thread``).
 """
 
 import contextlib
+import signal
+import socket
 import threading
 import time
 
@@ -101,6 +103,37 @@ def test_a_refusal_ends_the_relay_and_the_sweep_hands_every_waiting_message_over
     assert [message.pk for message in sent] == ids
     assert services.sweep() == 0
     app.control.purge()
+
+
+def test_a_broker_that_takes_the_connection_but_never_answers_is_given_up_on(db, settings):
+    """A hung Redis (it accepts, it never answers) held the hand-over for ever, and with it the
+    request that committed the change. Each read on a broker socket now gives up (here after
+    0.2 s; by default after CELERY_BROKER_SOCKET_TIMEOUT, 5 s, well within a web worker's 30 s),
+    the message waits for the sweep and the relay returns."""
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"] == 5
+    silent = socket.create_server(("127.0.0.1", 0))  # listens; nobody ever reads or answers
+    message = OutboxMessage.objects.create(task="dispatch.announce_bulletin", args=[1])
+    options = app.conf.broker_transport_options
+    # the namespaced key: the settings' own (CELERY_BROKER_TRANSPORT_OPTIONS) wins over a plain one
+    app.conf.update(
+        CELERY_BROKER_TRANSPORT_OPTIONS={**options, "socket_timeout": 0.2, "socket_connect_timeout": 0.2}
+    )
+
+    def still_waiting(signum, frame):
+        raise AssertionError("the relay still waits for a broker that never answers")
+
+    previous = signal.signal(signal.SIGALRM, still_waiting)
+    signal.alarm(30)
+    try:
+        with broker_at(f"redis://127.0.0.1:{silent.getsockname()[1]}/0"):
+            assert services.relay([message.pk]) == 0
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        app.conf.update(CELERY_BROKER_TRANSPORT_OPTIONS=options)
+        silent.close()
+    message.refresh_from_db()
+    assert (message.sent_at, message.attempts) == (None, 1) and "Timeout" in message.last_error
 
 
 def test_a_consumer_skips_a_done_message_and_marks_done_once(db):
