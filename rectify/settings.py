@@ -312,14 +312,15 @@ _broker_dir = VAR_DIR / "broker"
 # A job not acknowledged within the visibility timeout is delivered again (Redis): every
 # task acknowledges late, so a job whose worker died runs again after at most 5 minutes.
 # The jobs take seconds; the timeout must stay above the retry backoff cap (checked below).
+# A Redis that takes the connection but never answers (hung, or a half-open proxy) would hold a
+# request's hand-over (outbox/services.py) and a worker's reconnection for ever: each read and
+# connect on a broker socket gives up after these seconds and the outbox leaves the message to
+# the sweep. The worker's own waits (BRPOP, one second) stay below them.
+_broker_socket_timeout = env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
-    # A Redis that takes the connection but never answers (hung, or a half-open proxy) would hold a
-    # request's hand-over (outbox/services.py) and a worker's reconnection for ever: each read and
-    # connect on a broker socket gives up after these seconds and the outbox leaves the message to
-    # the sweep. The worker's own waits (BRPOP, one second) stay below them.
-    "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
-    "socket_connect_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
+    "socket_timeout": _broker_socket_timeout,
+    "socket_connect_timeout": _broker_socket_timeout,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.update(

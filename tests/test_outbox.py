@@ -29,12 +29,16 @@ REFUSING = "redis://127.0.0.1:1/0"
 
 
 @contextlib.contextmanager
-def broker_at(url):
-    """Point the app at another broker (new connections only) for the duration."""
+def broker_at(url, **transport_options):
+    """Point the app at another broker (new connections only) for the duration, with the given
+    transport options over the settings' ones."""
     keys = ("broker_read_url", "broker_write_url")
-    before = {key: app.conf[key] for key in keys}
+    # the namespaced key: the settings' own (CELERY_BROKER_TRANSPORT_OPTIONS) wins over a plain one
+    options_key = "CELERY_BROKER_TRANSPORT_OPTIONS"
+    before = {key: app.conf[key] for key in keys} | {options_key: app.conf.broker_transport_options}
     fresh_connections()
     app.conf.update(dict.fromkeys(keys, url))
+    app.conf.update({options_key: {**before[options_key], **transport_options}})
     try:
         yield
     finally:
@@ -113,11 +117,6 @@ def test_a_broker_that_takes_the_connection_but_never_answers_is_given_up_on(db,
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"] == 5
     silent = socket.create_server(("127.0.0.1", 0))  # listens; nobody ever reads or answers
     message = OutboxMessage.objects.create(task="dispatch.announce_bulletin", args=[1])
-    options = app.conf.broker_transport_options
-    # the namespaced key: the settings' own (CELERY_BROKER_TRANSPORT_OPTIONS) wins over a plain one
-    app.conf.update(
-        CELERY_BROKER_TRANSPORT_OPTIONS={**options, "socket_timeout": 0.2, "socket_connect_timeout": 0.2}
-    )
 
     def still_waiting(signum, frame):
         raise AssertionError("the relay still waits for a broker that never answers")
@@ -125,12 +124,13 @@ def test_a_broker_that_takes_the_connection_but_never_answers_is_given_up_on(db,
     previous = signal.signal(signal.SIGALRM, still_waiting)
     signal.alarm(30)
     try:
-        with broker_at(f"redis://127.0.0.1:{silent.getsockname()[1]}/0"):
+        with broker_at(
+            f"redis://127.0.0.1:{silent.getsockname()[1]}/0", socket_timeout=0.2, socket_connect_timeout=0.2
+        ):
             assert services.relay([message.pk]) == 0
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-        app.conf.update(CELERY_BROKER_TRANSPORT_OPTIONS=options)
         silent.close()
     message.refresh_from_db()
     assert (message.sent_at, message.attempts) == (None, 1) and "Timeout" in message.last_error
