@@ -9,6 +9,7 @@ the 文号 and a red rule, the title in 小标宋 二号, the 正文 in 仿宋 �
 which substitute what a machine does not have.
 """
 
+import copy
 import io
 import re
 
@@ -115,15 +116,36 @@ def signing_rows(data: dict) -> list[list[str]]:
 
 
 def _grid(doc, header, rows) -> None:
+    """A centred grid: the header row in 黑体, the rows in 仿宋, 9 pt, each cell one run.
+
+    The first row of each kind is built through python-docx; the later body rows are copies of
+    the first one's XML with their texts put in (python-docx sets the font of each run through
+    four element look-ups, about 5 ms a row: 2 s for the 380 units of a county-scale ledger)."""
     table = doc.add_table(rows=0, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    model = None  # the first full body row's <w:tr>: a run, so one <w:t>, in each cell
     for r, values in enumerate([list(header), *rows]):
+        plain = len(values) == len(header) and not any(map(_SPECIAL.search, values))
+        if model is not None and plain:
+            tr = copy.deepcopy(model)
+            for t, value in zip(tr.iter(qn("w:t")), values):
+                t.text = value
+            table._tbl.append(tr)
+            continue
         # one row at a time: ``table.cell(r, c)`` walks the whole table on each call
-        for cell, value in zip(table.add_row().cells, values):
+        row = table.add_row()
+        for cell, value in zip(row.cells, values):
             paragraph = cell.paragraphs[0]
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _font(paragraph.add_run(value), HEADING_FONT if r == 0 else BODY_FONT, 9)
+        if model is None and r > 0 and plain and all(values):
+            model = row._tr
+            for t in model.iter(qn("w:t")):
+                t.set(qn("xml:space"), "preserve")  # a copy's text may start or end with a space
+
+
+_SPECIAL = re.compile(r"[\t\n\r]")  # a tab or a line break: python-docx writes them as elements
 
 
 def build_bulletin_docx(document: dict, data: dict) -> bytes:

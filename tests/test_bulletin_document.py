@@ -11,10 +11,14 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
 
 from accountability.models import ListedSupervision, Summons
 from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.models import Bulletin
+from reports.bulletin_docx import BODY_FONT, build_bulletin_docx, unit_rows
 from reports.convert import convert
 from tasks.models import Assignment, AuditEntry, Task, Unit
 from tests.helpers import client_for, on
@@ -213,3 +217,37 @@ def test_the_bulletin_page_runs_a_fixed_number_of_queries(bulletins, office, lia
                 unit=a.unit, held_on="2017-11-11", attendees="某", reason="滞后", created_by=office
             )
     assert {url: _count(client, url) for url in urls} == few
+
+
+def test_every_row_of_a_long_units_table_keeps_its_text_and_the_tables_font():
+    """The later rows of a table are copies of the first one's XML with their own texts: each cell
+    still holds its unit's figure in 仿宋 9 pt, centred, and a text with a space at either end, a
+    tab or no text at all reads back as it went in."""
+    units = [
+        {"rank": i, "unit": f"模拟县{i}", "total": i * 3, "on_time_rate": None if i % 2 else i / 400}
+        for i in range(1, 301)
+    ]
+    units[7]["unit"], units[8]["unit"], units[9]["unit"] = " 太谷区 ", "榆次\t区", ""
+    content = build_bulletin_docx(
+        {
+            "title": "通报",
+            "issuer": "省整改办",
+            "number": "",
+            "body": "一、总体情况",
+            "distribution": "各市",
+            "date": "",
+        },
+        {"by_unit": units},
+    )
+    table = Document(io.BytesIO(content)).tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[1:] == unit_rows({"by_unit": units})
+    assert [row[1] for row in rows[8:11]] == [" 太谷区 ", "榆次\t区", ""]
+    assert rows[300][:3] == ["300", "模拟县300", "900"] and rows[299][7] == "—" and rows[300][7] == "75.0%"
+    for row in table.rows[1:]:
+        for cell in row.cells:
+            paragraph = cell.paragraphs[0]
+            assert paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER
+            for run in paragraph.runs:
+                assert (run.font.name, run.font.size, run.font.bold) == (BODY_FONT, Pt(9), False)
+                assert run._element.rPr.rFonts.get(qn("w:eastAsia")) == BODY_FONT
