@@ -7,6 +7,8 @@
   once (the ``django_assert_num_queries`` fixture counts with it).
 - ``worker_thread()``: a real Celery worker in a thread (solo pool) on the project's app and broker,
   started with fresh broker connections and an empty queue, and stopped at once at the end.
+- ``run_python(*args, env=…)``: ``python *args`` in a new process in the project's folder with exactly
+  that environment, for what a process reads once as it starts (the settings).
 - ``on(day, hour)``: the clock (``timezone.now``) stopped at that hour of a day in Asia/Shanghai,
   by time-machine. The ledger's *today* is pinned with the ``today`` marker instead
   (``pytestmark = pytest.mark.today()``, see ``conftest.py``).
@@ -14,8 +16,11 @@
 
 import datetime
 import re
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import time_machine
 from celery.contrib.testing.worker import start_worker
@@ -29,8 +34,20 @@ from kombu.asynchronous import set_event_loop
 from rectify.celery import app
 from tasks.models import Assignment
 
+ROOT = Path(__file__).resolve().parent.parent
 PINNED_DAY = datetime.date(2017, 12, 1)  # the demo's day: look-back reviews on 2018 dates are ahead of it
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def run_python(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python *args`` (``-c`` and code, or ``manage.py`` and a command) in a new process in the
+    project's folder, with exactly ``env`` and its output captured as text. The settings are read
+    once per process, so this is how a test sees what a process started with an environment reads:
+    ``-c "import rectify.settings as s; …"`` reads them (and raises what they refuse) without the
+    second or so that ``django.setup()`` adds."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def row(number=17, unit="晋中市") -> Assignment:

@@ -15,7 +15,7 @@ from tasks.choices import Role
 from tasks.models import AuditEntry, Unit
 from tasks.services.accounts import set_role
 from tests.conftest import PASSWORD
-from tests.helpers import client_for, on
+from tests.helpers import client_for, on, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -91,15 +91,12 @@ def test_a_token_expires_after_its_lifetime(liaison, settings):
 
 
 def test_the_lifetime_comes_from_the_environment():
-    import subprocess
-    import sys
-
     env = {"DEBUG": "true", "API_TOKEN_LIFETIME_HOURS": "36", "PATH": "/usr/bin:/bin"}
-    code = "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='rectify.settings';django.setup();from django.conf import settings;print(settings.API_TOKEN_LIFETIME_HOURS)"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "36"
+    code = "import rectify.settings as s; print(s.API_TOKEN_LIFETIME_HOURS)"
+    out = run_python("-c", code, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "36", out.stderr
     env["API_TOKEN_LIFETIME_HOURS"] = "0"
-    refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    refused = run_python("-c", code, env=env)
     assert refused.returncode != 0 and "API_TOKEN_LIFETIME_HOURS must be at least 1" in refused.stderr
 
 

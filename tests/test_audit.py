@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from tasks.models import Assignment, AuditEntry, AuditHead
-from tests.helpers import row
+from tests.helpers import ROOT, row, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -398,23 +398,15 @@ def test_verify_audit_reads_the_trail_in_chunks(plan, monkeypatch):
 
 def test_production_refuses_to_start_without_an_audit_key():
     import os
-    import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parent.parent
     environ = {
         k: v for k, v in os.environ.items() if k not in {"AUDIT_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
     }
-    environ.update(SECRET_KEY="k" * 50, RECTIFY_VAR_DIR=str(root / "var"))
+    environ.update(SECRET_KEY="k" * 50, RECTIFY_VAR_DIR=str(ROOT / "var"))
 
     def start(**extra):
-        return subprocess.run(
-            [sys.executable, "-c", "import rectify.settings as s; print(len(s.AUDIT_KEY))"],
-            cwd=root,
-            env={**environ, **extra},
-            capture_output=True,
-            text=True,
-            timeout=60,
+        return run_python(
+            "-c", "import rectify.settings as s; print(len(s.AUDIT_KEY))", env={**environ, **extra}
         )
 
     refused = start(DEBUG="false")

@@ -2,9 +2,6 @@
 
 import datetime
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,9 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from dispatch import channels, tasks
 from rectify.celery import app
 from rectify.schedule import JOBS, RETRY_BACKOFF_MAX, beat_schedule, check_visibility_timeout
+from tests.helpers import run_python
 
 UTC = datetime.UTC
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def local(moment: datetime.datetime) -> datetime.datetime:
@@ -215,14 +212,7 @@ def test_the_settings_refuse_a_visibility_timeout_below_the_backoff_cap():
     def start(timeout):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "CELERY_"))}
         env["CELERY_VISIBILITY_TIMEOUT"] = timeout
-        return subprocess.run(
-            [sys.executable, "-c", "import rectify.settings"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_python("-c", "import rectify.settings", env=env)
 
     refused = start(str(RETRY_BACKOFF_MAX))
     assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must be above" in refused.stderr
@@ -232,18 +222,11 @@ def test_the_settings_refuse_a_visibility_timeout_below_the_backoff_cap():
 def test_a_crashed_workers_job_is_delivered_again_within_minutes_by_default():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "CELERY_"))}
     env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"  # not used: the settings are only read
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from rectify import settings as s; from rectify.schedule import RETRY_BACKOFF_MAX as b;"
-            " print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], b)",
-        ],
-        cwd=ROOT,
+    shown = run_python(
+        "-c",
+        "from rectify import settings as s; from rectify.schedule import RETRY_BACKOFF_MAX as b;"
+        " print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], b)",
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     visibility, backoff = map(int, shown.stdout.split())
     assert backoff < visibility <= 600  # minutes, not the hour of Redis's default

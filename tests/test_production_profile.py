@@ -5,14 +5,11 @@ Permissions-Policy and Referrer-Policy, `no-store` on private answers, the schem
 import re
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 from rectify.serve import read_env_file
 from tasks.services import ledger
-from tests.helpers import client_for, row
+from tests.helpers import ROOT, client_for, row, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "deploy" / "production.env"
 
 
@@ -31,14 +28,7 @@ def secrets_env(tmp_path) -> dict[str, str]:
 
 
 def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env, timeout=120)
 
 
 def test_check_deploy_prints_no_warning_with_the_production_profile(tmp_path):
@@ -60,7 +50,7 @@ def test_without_the_profile_check_deploy_warns(tmp_path):
 
 def test_every_security_setting_is_read_from_the_environment(tmp_path):
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "import rectify.settings as s; "
         "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, "
         "s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER, "
         "s.SECURE_REFERRER_POLICY, s.PERMISSIONS_POLICY, sep='|')"
@@ -78,7 +68,7 @@ def test_every_security_setting_is_read_from_the_environment(tmp_path):
         "SECURE_REFERRER_POLICY": "no-referrer",
         "PERMISSIONS_POLICY": "camera=()",
     }
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = run_python("-c", code, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().split("|") == [
         "600",
@@ -92,7 +82,7 @@ def test_every_security_setting_is_read_from_the_environment(tmp_path):
         "camera=()",
     ]
     env["SECURE_PROXY_SSL_HEADER"] = "HTTP_X_FORWARDED_PROTO"
-    refused = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    refused = run_python("-c", code, env=env)
     assert refused.returncode != 0 and "SECURE_PROXY_SSL_HEADER must be two items" in refused.stderr
 
 

@@ -2,9 +2,6 @@
 
 import datetime
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -13,8 +10,7 @@ from django.utils import timezone
 
 from rectify import env
 from tasks import weeks
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, run_python
 
 
 @pytest.fixture
@@ -63,14 +59,7 @@ def _settings_import(**environ):
         k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
     }
     clean.update(environ, RECTIFY_VAR_DIR=str(ROOT / "var"))
-    return subprocess.run(
-        [sys.executable, "-c", "import rectify.settings as s; print(s.DEBUG, len(s.SECRET_KEY))"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python("-c", "import rectify.settings as s; print(s.DEBUG, len(s.SECRET_KEY))", env=clean)
 
 
 def test_production_refuses_to_start_without_a_secret_key():
