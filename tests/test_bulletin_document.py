@@ -192,6 +192,42 @@ def test_without_libreoffice_the_pdf_is_a_chinese_503(bulletins, office, monkeyp
     assert response.status_code == 503 and "未安装 LibreOffice" in response.content.decode()
 
 
+FAKE_SOFFICE = """#!/bin/sh
+# writes document.pdf saying whether its profile was there already, and fills the profile
+for arg; do
+  case "$arg" in -env:UserInstallation=file://*) profile="${arg#-env:UserInstallation=file://}";; esac
+  last="$prev"; prev="$arg"
+done
+outdir="$last"
+mkdir -p "$outdir"
+if [ -f "$profile/user/registrymodifications.xcu" ]; then echo copied > "$outdir/document.pdf"
+else echo fresh > "$outdir/document.pdf"; fi
+mkdir -p "$profile/user" && echo settings > "$profile/user/registrymodifications.xcu"
+"""
+
+
+def test_later_conversions_start_from_a_copy_of_the_first_ones_profile(tmp_path, monkeypatch):
+    """LibreOffice fills an empty profile on its first start; the process keeps its first good run's
+    profile and hands each later run a copy; when the copy is gone, a run fills a new one."""
+    from reports import convert as module
+
+    program = tmp_path / "soffice"
+    program.write_text(FAKE_SOFFICE)
+    program.chmod(0o755)
+    monkeypatch.setattr(module, "soffice", lambda: str(program))
+    monkeypatch.setattr(module, "_template", None)
+
+    assert module.to_pdf(b"docx") == b"fresh\n"
+    template = module._template
+    assert (template / "user" / "registrymodifications.xcu").read_text() == "settings\n"
+    assert [module.to_pdf(b"docx") for _ in range(2)] == [b"copied\n", b"copied\n"]
+    assert module._template == template  # one template per process
+    shutil.rmtree(template)
+    assert module.to_pdf(b"docx") == b"fresh\n"
+    assert module.to_pdf(b"docx") == b"copied\n"
+    shutil.rmtree(template.parent, ignore_errors=True)
+
+
 def _count(client, url):
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)

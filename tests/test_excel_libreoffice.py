@@ -9,12 +9,12 @@ import datetime
 import io
 import shutil
 import subprocess
-import uuid
 from types import SimpleNamespace
 
 import pytest
 
 from reports.bulletin_xlsx import build_bulletin_workbook
+from reports.convert import run_soffice
 from reports.weekly import write_weekly_workbook
 from tasks.models import Assignment
 from tasks.services import ledger
@@ -28,33 +28,14 @@ CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,
 
 
 def convert(path, tmp_path) -> dict[str, list[list[str]]]:
-    """Run LibreOffice on the workbook; the CSV rows of each sheet, by sheet name."""
+    """Run LibreOffice on the workbook (``reports.convert``); the CSV rows of each sheet, by sheet name."""
     out = tmp_path / "out"
-    profile = f"file:///tmp/lo-{uuid.uuid4().hex}"  # a fresh profile, so parallel runs do not clash
-    try:
-        result = subprocess.run(
-            [
-                SOFFICE,
-                f"-env:UserInstallation={profile}",
-                "--headless",
-                "--convert-to",
-                CSV_ALL_SHEETS,
-                "--outdir",
-                str(out),
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    finally:
-        shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)
-    assert result.returncode == 0, result.stderr
+    run_soffice(path, CSV_ALL_SHEETS, out, profile=tmp_path / "profile")
     sheets = {}
     for file in sorted(out.glob("*.csv")):
         name = file.stem.removeprefix(path.stem + "-")
         sheets[name] = list(csv.reader(io.StringIO(file.read_text(encoding="utf-8"))))
-    assert sheets, f"LibreOffice wrote nothing: {result.stdout} {result.stderr}"
+    assert sheets, "LibreOffice wrote nothing"
     return sheets
 
 
