@@ -31,10 +31,16 @@ SOFFICE = shutil.which("soffice")
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 
 
-@pytest.fixture
-def bulletins(liaison, unit_leader, office, leader):
+@pytest.fixture(scope="module")
+def bulletins(module_db, module_people, django_db_blocker):
     """October 2017 published (its 文号 〔2017〕1号) with a sign-off of a public task and one kept out of
-    信息公开; November a draft with an overdue row, a listed supervision and a summons."""
+    信息公开; November a draft with an overdue row, a listed supervision and a summons. Built once for
+    the module (``module_db``): each test reads or changes it in its own savepoint."""
+    with django_db_blocker.unblock():
+        return _bulletins(*(get_user_model().objects.get(username=name) for name in ("alice", "bob", "olga")))
+
+
+def _bulletins(liaison, unit_leader, office):
     get_user_model().objects.filter(username__in=["alice", "bob", "olga", "leo"]).update(first_name="张伟")
     shown, hidden = Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:2]
     Task.objects.filter(pk=hidden.task_id).update(is_public=False)
