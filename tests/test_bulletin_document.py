@@ -20,9 +20,9 @@ from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.models import Bulletin
 from reports.bulletin_docx import BODY_FONT, build_bulletin_docx, unit_rows
 from reports.convert import convert
-from tasks.models import Assignment, AuditEntry, Task, Unit
+from tasks.models import Assignment, AuditEntry, Unit
 from tests.helpers import client_for, on
-from tests.test_web_downloads import sign_off
+from tests.test_web_downloads import october_published
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
@@ -33,22 +33,15 @@ needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice
 
 @pytest.fixture(scope="module")
 def bulletins(module_db, module_people, django_db_blocker):
-    """October 2017 published (its 文号 〔2017〕1号) with a sign-off of a public task and one kept out of
-    信息公开; November a draft with an overdue row, a listed supervision and a summons. Built once for
-    the module (``module_db``): each test reads or changes it in its own savepoint."""
+    """October 2017 published (``october_published``: its 文号 〔2017〕1号, a sign-off of a public task and
+    one kept out of 信息公开); November a draft with an overdue row, a listed supervision and a summons.
+    Built once for the module (``module_db``): each test reads or changes it in its own savepoint."""
     with django_db_blocker.unblock():
-        return _bulletins(*(get_user_model().objects.get(username=name) for name in ("alice", "bob", "olga")))
+        return _november_draft(october_published())
 
 
-def _bulletins(liaison, unit_leader, office):
-    get_user_model().objects.filter(username__in=["alice", "bob", "olga", "leo"]).update(first_name="张伟")
-    shown, hidden = Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:2]
-    Task.objects.filter(pk=hidden.task_id).update(is_public=False)
-    sign_off(shown, liaison, unit_leader, office, "2017-10-18")
-    sign_off(hidden, liaison, unit_leader, office, "2017-10-20")
-    with on("2017-11-01"):
-        october, _, _ = make_bulletin("2017-10")
-        publish_bulletin(october, office)
+def _november_draft(scene: dict) -> dict:
+    office = get_user_model().objects.get(username="olga")
     late = Assignment.objects.filter(unit__name="临汾市").order_by("task__number").first()
     with on("2017-11-10"):
         ListedSupervision.objects.create(
@@ -63,7 +56,7 @@ def _bulletins(liaison, unit_leader, office):
         )
     with on("2017-12-01"):
         make_bulletin("2017-11")
-    return {"shown": shown.task.number, "hidden": hidden.task.number, "late": late.task.number}
+    return {**scene, "late": late.task.number}
 
 
 def docx_text(response) -> tuple[str, list[list[str]]]:

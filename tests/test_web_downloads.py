@@ -95,9 +95,11 @@ def sign_off(assignment, liaison, unit_leader, office, day: str):
         ledger.approve(assignment.pk, actor=office, opinion="同意销号")
 
 
-@pytest.fixture
-def bulletins(liaison, unit_leader, office, leader):
-    """October 2017 published with two sign-offs in 晋中市, one of a task kept out of 信息公开; November a draft."""
+def october_published() -> dict:
+    """October 2017's bulletin published (文号 〔2017〕1号) after two sign-offs in 晋中市, the second of a
+    task kept out of 信息公开; the people of ``module_people`` named 张伟. The tasks' numbers."""
+    users = get_user_model().objects.in_bulk(["alice", "bob", "olga"], field_name="username")
+    liaison, unit_leader, office = users["alice"], users["bob"], users["olga"]
     get_user_model().objects.filter(username__in=["alice", "bob", "olga", "leo"]).update(first_name="张伟")
     shown, hidden = Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:2]
     Task.objects.filter(pk=hidden.task_id).update(is_public=False)
@@ -106,9 +108,18 @@ def bulletins(liaison, unit_leader, office, leader):
     with on("2017-11-01"):
         october, _, _ = make_bulletin("2017-10")
         publish_bulletin(october, office)
-    with on("2017-12-01"):
-        make_bulletin("2017-11")
     return {"shown": shown.task.number, "hidden": hidden.task.number}
+
+
+@pytest.fixture(scope="module")
+def bulletins(module_db, module_people, django_db_blocker):
+    """October published (``october_published``), November a draft: built once for the module
+    (``module_db``), each test reads or changes it in its own savepoint."""
+    with django_db_blocker.unblock():
+        scene = october_published()
+        with on("2017-12-01"):
+            make_bulletin("2017-11")
+    return scene
 
 
 def test_the_public_downloads_a_published_bulletins_workbook(bulletins):
