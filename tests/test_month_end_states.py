@@ -4,6 +4,7 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -40,10 +41,18 @@ CUTOFFS = [
 ]
 
 
-@pytest.fixture
-def changes(liaison, unit_leader, outsider, outsider_leader, office):
+@pytest.fixture(scope="module")
+def changes(module_db, module_people, django_db_blocker):
     """Changes before, at and after October's end: Y signed off 10-10 then relapsed 11-10; X signed
-    off exactly as October ended (11-01 00:00); Z extended 10-05 and again 11-05; W reported weekly."""
+    off exactly as October ended (11-01 00:00); Z extended 10-05 and again 11-05; W reported weekly.
+    Built once for the module (``module_db``): each test reads or changes it in its own savepoint."""
+    names = ("alice", "bob", "charlie", "dave", "olga")
+    with django_db_blocker.unblock():
+        users = get_user_model().objects.in_bulk(names, field_name="username")
+        return _changes(*(users[name] for name in names))
+
+
+def _changes(liaison, unit_leader, outsider, outsider_leader, office):
     Assignment.objects.update(due_date=datetime.date(2018, 6, 30), extended_due_date=None)
     x, y = dated("晋中市", 2)
     z, w = dated("临汾市", 2)
