@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dispatch import urging
@@ -39,9 +40,17 @@ def pdf():
     return SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 x", content_type="application/pdf")
 
 
-@pytest.fixture
-def activity(liaison, unit_leader, office):
-    """Sign-offs, a late report, an overdue row, a reopened row and an urge in 晋中市."""
+@pytest.fixture(scope="module")
+def activity(module_db, module_people, django_db_blocker):
+    """Sign-offs, a late report, an overdue row, a reopened row and an urge in 晋中市. Built once for
+    the module (``module_db``): each test reads or changes it in its own savepoint."""
+    names = ("alice", "bob", "olga")
+    with django_db_blocker.unblock():
+        users = get_user_model().objects.in_bulk(names, field_name="username")
+        return _activity(*(users[name] for name in names))
+
+
+def _activity(liaison, unit_leader, office):
     rows = list(Assignment.objects.filter(unit__name="晋中市").order_by("task__number"))
     with on("2017-11-20"):
         for a in rows[:3]:
