@@ -7,6 +7,8 @@
   once (the ``django_assert_num_queries`` fixture counts with it).
 - ``worker_thread()``: a real Celery worker in a thread (solo pool) on the project's app and broker,
   started with fresh broker connections and an empty queue, and stopped at once at the end.
+- ``people(*usernames)``: those users, in that order (one query), for a module's scene built with
+  the people of ``module_people``.
 - ``run_python(*args, env=…)``: ``python *args`` in a new process in the project's folder with exactly
   that environment, for what a process reads once as it starts (the settings).
 - ``on(day, hour)``: the clock (``timezone.now``) stopped at that hour of a day in Asia/Shanghai,
@@ -26,6 +28,7 @@ import time_machine
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state as worker_state
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from kombu import pools
@@ -48,6 +51,12 @@ def run_python(*args: str, env: dict[str, str], timeout: float = 60) -> subproce
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def people(*usernames: str) -> list:
+    """The users of those usernames, in that order, read in one query."""
+    found = get_user_model().objects.in_bulk(usernames, field_name="username")
+    return [found[name] for name in usernames]
 
 
 def row(number=17, unit="晋中市") -> Assignment:

@@ -21,7 +21,7 @@ from dispatch.models import Bulletin
 from reports.bulletin_docx import BODY_FONT, build_bulletin_docx, unit_rows
 from reports.convert import convert
 from tasks.models import Assignment, AuditEntry, Unit
-from tests.helpers import client_for, on
+from tests.helpers import client_for, on, people
 from tests.test_web_downloads import october_published
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
@@ -41,7 +41,7 @@ def bulletins(module_db, module_people, django_db_blocker):
 
 
 def _november_draft(scene: dict) -> dict:
-    office = get_user_model().objects.get(username="olga")
+    [office] = people("olga")
     late = Assignment.objects.filter(unit__name="临汾市").order_by("task__number").first()
     with on("2017-11-10"):
         ListedSupervision.objects.create(

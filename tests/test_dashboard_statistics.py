@@ -5,7 +5,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dispatch import urging
@@ -13,7 +12,7 @@ from dispatch.models import Bulletin
 from tasks.choices import UnitKind
 from tasks.models import Assignment, Task, Unit
 from tasks.services import ledger
-from tests.helpers import client_for, on
+from tests.helpers import client_for, on, people
 
 pytestmark = [
     pytest.mark.django_db,
@@ -44,10 +43,8 @@ def pdf():
 def activity(module_db, module_people, django_db_blocker):
     """Sign-offs, a late report, an overdue row, a reopened row and an urge in 晋中市. Built once for
     the module (``module_db``): each test reads or changes it in its own savepoint."""
-    names = ("alice", "bob", "olga")
     with django_db_blocker.unblock():
-        users = get_user_model().objects.in_bulk(names, field_name="username")
-        return _activity(*(users[name] for name in names))
+        return _activity(*people("alice", "bob", "olga"))
 
 
 def _activity(liaison, unit_leader, office):

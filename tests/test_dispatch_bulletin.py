@@ -4,7 +4,6 @@ draft, publishing and its audit: test_dispatch_bulletin_publishing."""
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dispatch.bulletin import make_bulletin, publish_bulletin
@@ -13,7 +12,7 @@ from dispatch.models import Bulletin, Notification
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, Task
 from tasks.services import ledger
-from tests.helpers import on
+from tests.helpers import on, people
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
@@ -47,10 +46,8 @@ def october(module_db, module_people, django_db_blocker):
     10-12 (reopened); E: due 10-10, extended to 12-31, open (on track, not on time).
     Built once for the module (``module_db``): each test reads it in its own savepoint.
     """
-    names = ("alice", "bob", "charlie", "dave", "olga")
     with django_db_blocker.unblock():
-        users = get_user_model().objects.in_bulk(names, field_name="username")
-        return _october(*(users[name] for name in names))
+        return _october(*people("alice", "bob", "charlie", "dave", "olga"))
 
 
 def _october(liaison, unit_leader, outsider, outsider_leader, office):

@@ -4,7 +4,6 @@ import datetime
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -15,7 +14,7 @@ from dispatch.figures import bulletin_data
 from tasks.choices import ReviewOutcome
 from tasks.models import Assignment, MonthEnd, MonthEndState, Unit
 from tasks.services import history, ledger
-from tests.helpers import on
+from tests.helpers import on, people
 from tests.test_dispatch_bulletin import dated, sign_off
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
@@ -46,10 +45,8 @@ def changes(module_db, module_people, django_db_blocker):
     """Changes before, at and after October's end: Y signed off 10-10 then relapsed 11-10; X signed
     off exactly as October ended (11-01 00:00); Z extended 10-05 and again 11-05; W reported weekly.
     Built once for the module (``module_db``): each test reads or changes it in its own savepoint."""
-    names = ("alice", "bob", "charlie", "dave", "olga")
     with django_db_blocker.unblock():
-        users = get_user_model().objects.in_bulk(names, field_name="username")
-        return _changes(*(users[name] for name in names))
+        return _changes(*people("alice", "bob", "charlie", "dave", "olga"))
 
 
 def _changes(liaison, unit_leader, outsider, outsider_leader, office):

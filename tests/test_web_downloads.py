@@ -16,7 +16,7 @@ from dispatch.bulletin import make_bulletin, publish_bulletin
 from dispatch.models import Bulletin, Notification
 from tasks.models import Assignment, Task
 from tasks.services import ledger
-from tests.helpers import client_for, on
+from tests.helpers import client_for, on, people
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
 
@@ -98,8 +98,7 @@ def sign_off(assignment, liaison, unit_leader, office, day: str):
 def october_published() -> dict:
     """October 2017's bulletin published (文号 〔2017〕1号) after two sign-offs in 晋中市, the second of a
     task kept out of 信息公开; the people of ``module_people`` named 张伟. The tasks' numbers."""
-    users = get_user_model().objects.in_bulk(["alice", "bob", "olga"], field_name="username")
-    liaison, unit_leader, office = users["alice"], users["bob"], users["olga"]
+    liaison, unit_leader, office = people("alice", "bob", "olga")
     get_user_model().objects.filter(username__in=["alice", "bob", "olga", "leo"]).update(first_name="张伟")
     shown, hidden = Assignment.objects.filter(unit__name="晋中市").order_by("task__number")[:2]
     Task.objects.filter(pk=hidden.task_id).update(is_public=False)
