@@ -12,6 +12,9 @@ from reports.weekly import COL, write_weekly_workbook
 from tasks.models import Assignment, AuditEntry, ProgressReport
 from tasks.services import ledger
 from tasks.services.errors import InvalidInput
+from tests.helpers import people
+
+pytestmark = pytest.mark.usefixtures("module_people")
 
 WEEK = "2017-W36"
 URL = "/api/reports/weekly/import/"
@@ -58,10 +61,22 @@ def ledger_state():
     )
 
 
+@pytest.fixture(scope="module")
+def downloaded(module_people, django_db_blocker) -> bytes:
+    """晋中市's sheet of the week as alice downloads it, written once for the module (its people's
+    scene, ``module_people``); each test opens its own copy."""
+    with django_db_blocker.unblock():
+        [alice] = people("alice")
+        stream = io.BytesIO()
+        write_weekly_workbook(stream, week=WEEK, user=alice, today=datetime.date(2017, 9, 6))
+    return stream.getvalue()
+
+
 @pytest.fixture
-def filled(liaison):
+def filled(liaison, downloaded):
     """晋中市's sheet with task 3's row filled in: 本周进展 and 50%."""
-    workbook = exported(liaison)
+    assert liaison.username == "alice"
+    workbook = load_workbook(io.BytesIO(downloaded))
     row = row_of(workbook, 3)
     put(workbook, row, "本周进展", "替代锅炉已停运两台")
     put(workbook, row, "完成比例", 50)
