@@ -143,3 +143,30 @@ def test_a_moved_deadline_is_a_new_version_of_each_untouched_assignment_audited_
     assert "2018 年 6 月底前" in entry.note
     assert not AuditEntry.objects.filter(assignment=row("晋中市"), action="import_plan").exists()
     assert verify_chain()[1] is None
+
+
+def test_a_reimport_reads_what_the_plan_holds_in_the_same_queries_for_five_tasks_and_for_sixty(plan):
+    """The import reads the plan's tasks, measures, rows, units, officials and links up front
+    (``tasks.importer._Existing``), not one query per task: a re-import that changes nothing runs as many
+    statements for five of the plan's tasks as for all sixty."""
+    import dataclasses
+    import hashlib
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks.importer import import_parsed, parse_file
+
+    raw = PLAN_PATH.read_bytes()
+    parsed = parse_file(raw, PLAN_PATH.name)
+    source = {"source_file": PLAN_PATH.name, "source_sha256": hashlib.sha256(raw).hexdigest()}
+    before = counts()
+    statements = []
+    for tasks in (parsed.tasks[:5], parsed.tasks):
+        with CaptureQueriesContext(connection) as captured:
+            result = import_parsed(dataclasses.replace(parsed, tasks=tasks), **source)
+        assert not result.changed, result.summary()
+        statements.append(len(captured.captured_queries))
+
+    assert statements[0] == statements[1] < 30, statements
+    assert counts() == before
