@@ -78,8 +78,8 @@ def pytest_configure(config):
 
 # The order in which ``make test`` hands test files to its processes (pytest-xdist, ``--dist loadfile
 # --no-loadscope-reorder``): the costliest first, so that the run does not end with one process
-# still busy with a long file (a browser file, the API fuzz) while the other waits. The files that
-# read the built demo go to one process together (``_scope``). A test's cost is
+# still busy with a long file (the API fuzz) while the other waits. The files that read the built
+# demo and the browser's files go to one process together (``_scope``). A test's cost is
 # its time in the last run that ran it (kept in pytest's cache, .pytest_cache/, by the process that
 # hands out the files); a test not run yet is guessed from what it drives.
 _SECONDS_KEY = "rectify/test-seconds"
@@ -99,11 +99,15 @@ _SCOPES: dict = {}
 
 def _scope(rootpath, nodeid: str) -> str:
     """The unit of work a test belongs to: its file, except that the files reading the built demo
-    (``demo_ledger``) are one unit, so one process builds the demo for all of them."""
+    (``demo_ledger``) and the browser's files are one unit, so one process builds the demo and starts
+    Chromium (about a second each, the live server's start and stop included) for all of them."""
     path = nodeid.split("::", 1)[0]
     if path not in _SCOPES:
         source = rootpath / path
-        _SCOPES[path] = "the demo" if source.is_file() and "demo_ledger" in source.read_text() else path
+        shared = path.startswith("tests/browser/") or (
+            source.is_file() and "demo_ledger" in source.read_text()
+        )
+        _SCOPES[path] = "the demo and the browser" if shared else path
     return _SCOPES[path]
 
 
