@@ -235,6 +235,49 @@ def test_the_schema_and_docs_are_served_to_signed_in_users(client, office):
     assert b"cdn" not in docs.content.lower()
 
 
+def spectaculars_own(user) -> str:
+    """The Content-Disposition drf-spectacular's own view gives."""
+    from drf_spectacular.views import SpectacularAPIView
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    request = APIRequestFactory().get("/api/schema/")
+    force_authenticate(request, user)
+    return SpectacularAPIView.as_view()(request)["Content-Disposition"]
+
+
+def test_the_schema_is_generated_once_per_process_and_format_but_asked_who_reads_it_each_time(
+    client, office, settings, monkeypatch
+):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from tasks.api.schema_view import SchemaView
+
+    monkeypatch.setattr(SchemaView, "_answers", {})
+    generated = []
+    generate = SchemaGenerator.get_schema
+    monkeypatch.setattr(
+        SchemaGenerator, "get_schema", lambda self, **kwargs: generated.append(1) or generate(self, **kwargs)
+    )
+    settings.DEBUG = False
+    client.force_login(office)
+
+    first, again = client.get("/api/schema/"), client.get("/api/schema/")
+    as_json = [client.get("/api/schema/?format=json") for _ in range(2)]
+    odd = [client.get("/api/schema/?lang=xx-odd") for _ in range(2)]  # not one of LANGUAGES: not kept
+
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and b"/api/assignments/{id}/approve/" in first.content
+    assert again["Content-Type"] == first["Content-Type"] == "application/vnd.oai.openapi; charset=utf-8"
+    assert again["Content-Disposition"] == first["Content-Disposition"] == spectaculars_own(office)
+    assert as_json[1].json() == as_json[0].json() and as_json[0].json()["openapi"].startswith("3.")
+    assert [r.status_code for r in odd] == [200, 200]
+    assert len(generated) == 5  # YAML once, JSON once, the odd language twice, drf-spectacular's own
+    assert len(SchemaView._answers) == 2
+
+    client.logout()
+    assert client.get("/api/schema/").status_code in (401, 403)  # the kept answer is no way round the sign-in
+
+
 def test_the_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
     """Every endpoint of every app is typed for API clients: no guessed parameter, no colliding enum."""
     from django.core.management import call_command
