@@ -52,10 +52,12 @@ def _keep_template(profile: Path) -> None:
         _template = folder / "profile"
 
 
-def run_soffice(source: Path, target: str, outdir: Path, *, profile: Path) -> None:
-    """LibreOffice converts ``source`` to ``target`` (``pdf``, ``txt:Text``, a CSV filter…) into
-    ``outdir``, with ``profile`` (a folder that does not exist yet) as its user profile; raises
-    ``ConversionFailed`` when LibreOffice is missing, fails or takes longer than ``SOFFICE_TIMEOUT``."""
+def run_soffice(source: Path | list[Path], target: str, outdir: Path, *, profile: Path) -> None:
+    """LibreOffice converts ``source`` (one file, or several in one run: LibreOffice starts once) to
+    ``target`` (``pdf``, ``txt:Text``, a CSV filter…) into ``outdir``, with ``profile`` (a folder that
+    does not exist yet) as its user profile; raises ``ConversionFailed`` when LibreOffice is missing,
+    fails or takes longer than ``SOFFICE_TIMEOUT``."""
+    sources = [source] if isinstance(source, Path) else list(source)
     program = soffice()
     if program is None:
         raise ConversionFailed("服务器未安装 LibreOffice，暂不能生成 PDF，请下载 Word 版")
@@ -77,7 +79,7 @@ def run_soffice(source: Path, target: str, outdir: Path, *, profile: Path) -> No
             target,
             "--outdir",
             str(outdir),
-            str(source),
+            *map(str, sources),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

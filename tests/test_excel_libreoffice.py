@@ -9,6 +9,7 @@ import datetime
 import io
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,35 +19,54 @@ from reports.convert import run_soffice
 from reports.weekly import write_weekly_workbook
 from tasks.models import Assignment
 from tasks.services import ledger
+from tests.helpers import people
 from tests.test_excel_bulletin import DATA
 
 SOFFICE = shutil.which("soffice")
-pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+PDFTOTEXT = shutil.which("pdftotext")
+pytestmark = [
+    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("module_people"),
+]
 
 # CSV, comma, double quote, UTF-8, first line as is, ..., and -1: every sheet to its own file.
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 
 
-def convert(path, tmp_path) -> dict[str, list[list[str]]]:
-    """Run LibreOffice on the workbook (``reports.convert``); the CSV rows of each sheet, by sheet name."""
-    out = tmp_path / "out"
-    run_soffice(path, CSV_ALL_SHEETS, out, profile=tmp_path / "profile")
-    sheets = {}
-    for file in sorted(out.glob("*.csv")):
-        name = file.stem.removeprefix(path.stem + "-")
-        sheets[name] = list(csv.reader(io.StringIO(file.read_text(encoding="utf-8"))))
+@pytest.fixture(scope="module")
+def printed(module_people, django_db_blocker, tmp_path_factory) -> Path:
+    """The office's weekly workbook (with a report whose text looks like a formula) and the October
+    bulletin's, converted by LibreOffice (``reports.convert.run_soffice``) to CSV, every sheet, and to
+    PDF: one run per target for both workbooks, two LibreOffice starts for the module instead of four."""
+    folder = tmp_path_factory.mktemp("libreoffice")
+    with django_db_blocker.unblock():
+        office, liaison = people("olga", "alice")
+        task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
+        ledger.submit_report(task3.pk, actor=liaison, week="2017-W36", text="=1+1", percent=65)
+        with open(folder / "weekly.xlsx", "wb") as stream:
+            write_weekly_workbook(stream, week="2017-W36", user=office, today=datetime.date(2017, 9, 6))
+    (folder / "bulletin.xlsx").write_bytes(
+        build_bulletin_workbook(SimpleNamespace(month="2017-10", data=DATA))
+    )
+    sources = [folder / "weekly.xlsx", folder / "bulletin.xlsx"]
+    run_soffice(sources, CSV_ALL_SHEETS, folder / "csv", profile=folder / "csv-profile")
+    run_soffice(sources, "pdf", folder / "pdf", profile=folder / "pdf-profile")
+    return folder
+
+
+def sheets_of(printed: Path, name: str) -> dict[str, list[list[str]]]:
+    """The CSV rows of each sheet of ``name``.xlsx as LibreOffice wrote them, by sheet name."""
+    sheets = {
+        file.stem.removeprefix(name + "-"): list(csv.reader(io.StringIO(file.read_text(encoding="utf-8"))))
+        for file in sorted((printed / "csv").glob(f"{name}-*.csv"))
+    }
     assert sheets, "LibreOffice wrote nothing"
     return sheets
 
 
-def test_the_weekly_workbook_converts_in_libreoffice_with_text_kept_as_text(office, liaison, tmp_path):
-    task3 = Assignment.objects.get(task__number=3, unit__name="晋中市")
-    ledger.submit_report(task3.pk, actor=liaison, week="2017-W36", text="=1+1", percent=65)
-    path = tmp_path / "weekly.xlsx"
-    with open(path, "wb") as stream:
-        write_weekly_workbook(stream, week="2017-W36", user=office, today=datetime.date(2017, 9, 6))
-
-    sheets = convert(path, tmp_path)
+def test_the_weekly_workbook_converts_in_libreoffice_with_text_kept_as_text(printed):
+    sheets = sheets_of(printed, "weekly")
 
     assert set(sheets) == {"汇总", "整改台账", "逾期清单", "未报送单位", "领导批示"}
     ledger_sheet = sheets["整改台账"]
@@ -59,25 +79,21 @@ def test_the_weekly_workbook_converts_in_libreoffice_with_text_kept_as_text(offi
     assert sheets["汇总"][1][:4] == ["统计周期", "2017-09-04", "至", "2017-09-10"]
 
 
-def test_the_bulletin_workbook_converts_in_libreoffice(tmp_path):
-    path = tmp_path / "bulletin.xlsx"
-    path.write_bytes(build_bulletin_workbook(SimpleNamespace(month="2017-10", data=DATA)))
-
-    sheets = convert(path, tmp_path)
+def test_the_bulletin_workbook_converts_in_libreoffice(printed):
+    sheets = sheets_of(printed, "bulletin")
 
     assert sheets["单位排名"][1][:2] == ["1", "晋中市"]
     assert sheets["单位排名"][1][-1] == "75.0%"
     assert sheets["未报送情况"][1][0] == '=HYPERLINK("http://evil")'
 
 
-def pdf_text(content: bytes, tmp_path) -> str:
-    """The workbook printed to PDF by LibreOffice (``reports.convert``), read back by pdftotext."""
-    from reports.convert import to_pdf
-
-    pdf = tmp_path / "printed.pdf"
-    pdf.write_bytes(to_pdf(content, ".xlsx"))
+def pdf_text(printed: Path, name: str) -> str:
+    """``name``.xlsx as LibreOffice printed it to PDF, read back by pdftotext."""
     result = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60
+        ["pdftotext", "-layout", str(printed / "pdf" / f"{name}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -87,12 +103,9 @@ def squeezed(text: str) -> str:
     return "".join(text.split())
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_the_weekly_cover_prints_its_period_and_notes_whole(office, tmp_path):
-    stream = io.BytesIO()
-    write_weekly_workbook(stream, week="2017-W36", user=office, today=datetime.date(2017, 9, 6))
-
-    cover = pdf_text(stream.getvalue(), tmp_path).split("\f")[0]
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_weekly_cover_prints_its_period_and_notes_whole(printed):
+    cover = pdf_text(printed, "weekly").split("\f")[0]
 
     assert "###" not in cover
     assert "2017-09-04" in cover and "2017-09-10" in cover
@@ -101,9 +114,9 @@ def test_the_weekly_cover_prints_its_period_and_notes_whole(office, tmp_path):
     assert squeezed(INSTRUCTIONS) in squeezed(cover)  # the long note wraps inside its merged cells
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_the_bulletin_title_prints_whole(tmp_path):
-    text = pdf_text(build_bulletin_workbook(SimpleNamespace(month="2017-10", data=DATA)), tmp_path)
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_bulletin_title_prints_whole(printed):
+    text = pdf_text(printed, "bulletin")
 
     lines = [line for line in text.split("\f")[0].splitlines() if line.strip()]
     start = next(i for i, line in enumerate(lines) if "中央" in line)
