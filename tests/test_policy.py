@@ -176,10 +176,17 @@ FORM_ACTIONS = {
 }
 
 
-def _service_call(action, a, user):
-    review = a.reviews.order_by("-pk").first()
-    extension = a.extensions.order_by("-pk").first()
-    listing = ListedSupervision.objects.filter(assignment=a).order_by("-pk").first()
+def _latest(a):
+    """The row's newest review, extension and listing: what the calls below name."""
+    return (
+        a.reviews.order_by("-pk").first(),
+        a.extensions.order_by("-pk").first(),
+        ListedSupervision.objects.filter(assignment=a).order_by("-pk").first(),
+    )
+
+
+def _service_call(action, a, user, latest):
+    review, extension, listing = latest
     calls = {
         "report": lambda: ledger.submit_report(a.pk, actor=user, week="2017-W48", text="进展", percent=70),
         "request_signoff": lambda: ledger.request_signoff(a.pk, actor=user, summary="完成", files=[pdf()]),
@@ -215,8 +222,9 @@ class _Undo(Exception):
 def services_allow(a, user) -> set[str]:
     """The actions whose service goes through for ``user`` (each undone at once)."""
     allowed = set()
+    latest = _latest(a)  # read once: each call below is undone, so the row is the same for the next
     for action in policy.ASSIGNMENT_ACTIONS:
-        call = _service_call(action, a, user)
+        call = _service_call(action, a, user, latest)
         try:
             with transaction.atomic():
                 call()
