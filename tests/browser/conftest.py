@@ -50,8 +50,8 @@ def chromium():
 def open_page(chromium, live_server):
     """A function giving a fresh browser page (own cookies) on the live server; closed after the test.
 
-    With ``user`` the page starts signed in as that user: a session made as Django's test client's
-    ``force_login`` makes one, its cookie given to the browser. That is for tests whose subject is not
+    With ``user`` the page starts signed in as that user: the session ``tests.helpers.client_for`` writes
+    (what ``login()`` leaves in one), its cookie given to the browser. That is for tests whose subject is not
     signing in; test_keyboard.py and the CSP test of the login page sign in through the form (log_in)."""
     contexts = []
 
@@ -70,10 +70,10 @@ def open_page(chromium, live_server):
 
 def session_cookie(user, url):
     from django.conf import settings
-    from django.test import Client
 
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    from tests.helpers import client_for
+
+    client = client_for(user)
     name = settings.SESSION_COOKIE_NAME
     return {"name": name, "value": client.cookies[name].value, "url": url}
 
