@@ -38,18 +38,8 @@ class ImportResult:
 
 
 def _upsert(result: ImportResult, label: str, model, lookup: dict, values: dict):
-    """get_or_create, then update only fields that differ; counts what changed."""
-    obj, created = model.objects.get_or_create(**lookup, defaults=values)
-    if created:
-        result.bump(label, True)
-        return obj
-    dirty = [name for name, value in values.items() if getattr(obj, name) != value]
-    if dirty:
-        for name in dirty:
-            setattr(obj, name, values[name])
-        obj.save(update_fields=dirty)
-        result.bump(label, False)
-    return obj
+    """The row of ``lookup`` (read now) updated in the fields that differ, or made; counts what changed."""
+    return _write(result, label, model, model.objects.filter(**lookup).first(), values, **lookup)
 
 
 def current_province() -> Province:

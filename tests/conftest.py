@@ -238,7 +238,7 @@ def _keep_sqlite_copy():
     flush = TransactionTestCase._fixture_teardown
 
     def restore(self):
-        if list(self._databases_names(include_mirrors=False)) != ["default"] or not _SQLITE_COPY:
+        if list(self._databases_names(include_mirrors=False)) != ["default"]:
             return flush(self)
         connection.ensure_connection()
         _SQLITE_COPY[0].backup(connection.connection)
@@ -327,13 +327,13 @@ def _write_tables(tables, ignore_conflicts=False):
 
     quote = connection.ops.quote_name
     sqlite = connection.vendor == "sqlite"
+    head = "INSERT OR IGNORE INTO" if ignore_conflicts and sqlite else "INSERT INTO"
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts and not sqlite else ""
     with connection.cursor() as cursor:
         for model, rows in tables:
-            fields = model._meta.concrete_fields
             if not rows:
                 continue
-            head = "INSERT OR IGNORE INTO" if ignore_conflicts and sqlite else "INSERT INTO"
-            tail = " ON CONFLICT DO NOTHING" if ignore_conflicts and not sqlite else ""
+            fields = model._meta.concrete_fields
             columns = ", ".join(quote(field.column) for field in fields)
             placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
             size = max(1, 900 // len(fields))  # SQLite's oldest limit on parameters per statement
