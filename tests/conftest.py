@@ -81,12 +81,15 @@ def pytest_configure(config):
 # still busy with a long file (the API fuzz) while the other waits. The files that read the built
 # demo and the browser's files go to one process together (``_scope``). A test's cost is
 # its time in the last run that ran it (kept in pytest's cache, .pytest_cache/, by the process that
-# hands out the files); a test not run yet is guessed from what it drives.
+# hands out the files); a test not run yet is guessed from what it drives, or from its ``cost`` marker.
 _SECONDS_KEY = "rectify/test-seconds"
 _SECONDS: dict = {}  # this run's time per test, summed over its set-up, call and tear-down
 
 
 def _guessed_seconds(item) -> float:
+    marker = item.get_closest_marker("cost")  # a long test the guesses below would take for a short one
+    if marker is not None:
+        return marker.args[0]
     if item.get_closest_marker("browser"):
         return 2.0
     if item.get_closest_marker("celery") or "live_server" in getattr(item, "fixturenames", ()):

@@ -33,7 +33,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SIGN_OUT = {"/api/auth/logout/", "/api/auth/tokens/{id}/revoke/"}
 # Throttled and locked-out callers answer 429 (documented): the token endpoint is fuzzed like the rest,
 # with a throttle high enough that the other operations are reached with a valid token.
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.cost(2.5)]
 
 
 @pytest.fixture(scope="module")

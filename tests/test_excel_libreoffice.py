@@ -27,6 +27,7 @@ PDFTOTEXT = shutil.which("pdftotext")
 pytestmark = [
     pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed"),
     pytest.mark.django_db,
+    pytest.mark.cost(1.0),  # LibreOffice, twice for the module
     pytest.mark.usefixtures("module_people"),
 ]
 

@@ -21,7 +21,7 @@ from tasks.models import Assignment
 from tasks.services import ledger
 from tasks.services.errors import LedgerError
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_people"), pytest.mark.cost(0.3)]
 
 D = datetime.date
 

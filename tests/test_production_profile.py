@@ -6,6 +6,8 @@ import re
 import secrets
 import subprocess
 
+import pytest
+
 from rectify.serve import read_env_file
 from tasks.services import ledger
 from tests.helpers import ROOT, client_for, row, run_python
@@ -31,6 +33,7 @@ def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
     return run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env, timeout=120)
 
 
+@pytest.mark.cost(1.5)  # a new process runs `manage.py check --deploy`
 def test_check_deploy_prints_no_warning_with_the_production_profile(tmp_path):
     result = check_deploy({**secrets_env(tmp_path), **read_env_file(PROFILE)})
     output = result.stdout + result.stderr
@@ -39,6 +42,7 @@ def test_check_deploy_prints_no_warning_with_the_production_profile(tmp_path):
     assert "WARNING" not in output and "?: (" not in output
 
 
+@pytest.mark.cost(1.5)  # a new process runs `manage.py check --deploy`
 def test_without_the_profile_check_deploy_warns(tmp_path):
     """The same keys with DEBUG=false alone: the warnings the profile clears are all there."""
     result = check_deploy({**secrets_env(tmp_path), "DEBUG": "false"})
